@@ -1,0 +1,79 @@
+"""Batch check: upload reviews, every model predicts, download the results."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from rnndemo import plots, ui
+from rnndemo.batch import UploadError, guess_text_column, parse_labels, parse_upload
+from rnndemo.config import LIMITS
+from rnndemo.evaluation import bundle_probabilities
+from rnndemo.models import DISPLAY_NAMES
+from rnndemo.training import heldout_metrics
+
+ui.init_session()  # also here: a first visit straight to this page may skip app.py
+st.title("Batch check")
+st.caption(f"Upload a CSV (choose the text column and, optionally, a label column) or a .txt file with one review per line. "
+           f"Limits: {LIMITS.max_upload_megabytes} MB and {LIMITS.max_batch_rows:,} rows; UTF-8 or UTF-16 text.")
+bundle = ui.bundle_or_stop()
+upload = st.file_uploader("Reviews file", type=["csv", "txt"], key="batch_upload")
+if upload is None:
+    st.info("No file yet. A CSV with columns text,label (label 0/1 or negative/positive) gives accuracy and a confusion matrix.")
+    st.stop()
+
+try:
+    parsed = parse_upload(upload.getvalue(), upload.name)
+except UploadError as error:
+    st.error(f"This file cannot be used: {ui.md_escape(str(error))}.")
+    st.stop()
+frame = parsed.frame
+if parsed.truncated_rows:
+    st.warning(f"Only the first {LIMITS.max_batch_rows:,} rows are checked; {parsed.truncated_rows:,} rows were left out.")
+
+columns = [str(column) for column in frame.columns]
+guess = guess_text_column(frame)
+if parsed.kind == "csv":
+    if guess is None:
+        st.error("No column looks like review text (none is named text/review and none holds text of 10+ characters on average). "
+                 "Choose the text column below.")
+    text_column = st.selectbox("Text column", columns, index=columns.index(str(guess)) if guess is not None else 0, key="batch_text_column")
+    label_choice = st.selectbox("Label column (optional)", ["(none)"] + [c for c in columns if c != text_column],
+                                index=(1 + [c for c in columns if c != text_column].index("label")) if "label" in columns and text_column != "label" else 0,
+                                key="batch_label_column")
+else:
+    text_column, label_choice = "text", "(none)"
+
+texts = frame[text_column].astype(str).tolist()
+labels = None
+if label_choice != "(none)":
+    try:
+        labels = parse_labels(frame[label_choice])
+    except UploadError as error:
+        st.error(ui.md_escape(str(error)) + ". Accuracy is skipped; predictions still run.")
+empty_rows = sum(1 for text in texts if not text.strip())
+if empty_rows:
+    st.warning(f"{empty_rows} rows have no text; they get p = 0.5.")
+
+progress = st.progress(0.0, text="Predicting…")
+probabilities = bundle_probabilities(bundle, texts, progress=lambda fraction, name: progress.progress(fraction, text=f"{DISPLAY_NAMES.get(name, name)} done"))
+progress.empty()
+
+results = pd.DataFrame({"text": texts})
+if labels is not None:
+    results["label"] = labels
+for name, values in probabilities.items():
+    results[f"p_positive_{name}"] = np.round(values, 6)
+    results[f"label_{name}"] = np.where(values >= 0.5, "positive", "negative")
+st.dataframe(results, hide_index=True, key="batch_results", column_config={"text": st.column_config.TextColumn(width="large")})
+ui.csv_download(results, "batch_predictions.csv", key="batch_download")
+
+if labels is not None and len(set(labels)) >= 1:
+    st.subheader("Against your labels")
+    metric_columns = st.columns(len(probabilities))
+    for column, (name, values) in zip(metric_columns, probabilities.items()):
+        with column:
+            accuracy = float(np.mean((values >= 0.5) == (labels == 1)))
+            st.metric(DISPLAY_NAMES.get(name, name), f"{accuracy:.1%}", help=f"accuracy on {len(labels):,} labelled rows")
+            if len(set(labels)) == 2:
+                metrics = heldout_metrics(values, labels)
+                st.plotly_chart(plots.confusion_figure(metrics["confusion_matrix"], f"AUC {metrics['auc']:.3f}"), key=f"batch_confusion_{name}")

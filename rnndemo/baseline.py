@@ -1,0 +1,79 @@
+"""The sanity reference: TF-IDF (words and bigrams) + logistic regression, with scikit-learn.
+
+Saved as plain JSON (terms, idf, coefficients), never pickled, and rebuilt into
+real scikit-learn objects on load, so loading runs no stored code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from rnndemo.text import tokenize
+
+
+class Baseline:
+    """A fitted TfidfVectorizer + LogisticRegression pair."""
+
+    def __init__(self, vectorizer, classifier):
+        self.vectorizer = vectorizer
+        self.classifier = classifier
+
+    @classmethod
+    def fit(cls, texts: list[str], labels: np.ndarray, max_features: int = 30_000, seed: int = 0) -> "Baseline":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        vectorizer = _vectorizer(max_features=max_features)
+        features = vectorizer.fit_transform(texts)
+        classifier = LogisticRegression(C=4.0, max_iter=1000, random_state=seed)
+        classifier.fit(features, np.asarray(labels))
+        return cls(vectorizer, classifier)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Probability of 'positive' for each text."""
+        return self.classifier.predict_proba(self.vectorizer.transform(texts))[:, 1]
+
+    def contributions(self, text: str, top: int = 8) -> list[tuple[str, float]]:
+        """The terms of `text` that pushed the logit most, with their signed contribution."""
+        row = self.vectorizer.transform([text])
+        coefficients = self.classifier.coef_[0]
+        terms = self.vectorizer.get_feature_names_out()
+        pairs = [(str(terms[column]), float(value * coefficients[column])) for column, value in zip(row.indices, row.data)]
+        return sorted(pairs, key=lambda pair: -abs(pair[1]))[:top]
+
+    def save(self, path: Path) -> None:
+        terms = self.vectorizer.get_feature_names_out().tolist()
+        payload = {
+            "terms": terms,
+            "idf": self.vectorizer.idf_.round(7).tolist(),
+            "coefficients": self.classifier.coef_[0].round(7).tolist(),
+            "intercept": float(self.classifier.intercept_[0]),
+            "max_features": len(terms),
+        }
+        Path(path).write_text(json.dumps(payload), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "Baseline":
+        from sklearn.linear_model import LogisticRegression
+
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        vectorizer = _vectorizer(vocabulary=payload["terms"])
+        vectorizer.idf_ = np.asarray(payload["idf"], dtype=np.float64)
+        classifier = LogisticRegression()
+        classifier.coef_ = np.asarray([payload["coefficients"]], dtype=np.float64)
+        classifier.intercept_ = np.asarray([payload["intercept"]], dtype=np.float64)
+        classifier.classes_ = np.asarray([0, 1])
+        return cls(vectorizer, classifier)
+
+
+def _vectorizer(max_features: int | None = None, vocabulary: list[str] | None = None):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    # The same cleaning and tokens as the recurrent models see.
+    return TfidfVectorizer(
+        tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=(1, 2),
+        min_df=2, sublinear_tf=True, max_features=max_features, vocabulary=vocabulary, dtype=np.float64,
+    )

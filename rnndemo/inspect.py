@@ -1,0 +1,141 @@
+"""Inside the RNN: hidden states, LSTM gates and cell states, and word importance.
+
+Hidden states come from the model itself (a weight-sharing copy of its recurrent
+layer with `return_sequences=True`). The LSTM's cell states come from stepping
+the layer's own cell; its gates are computed from that cell's weights, and the
+tests recompute every value in numpy from the layer weights.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnndemo.text import CleaningOptions
+
+GATE_NAMES = ("input", "forget", "cell_candidate", "output")  # Keras LSTM kernel order: i, f, c, o
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What one model computed at every token it read."""
+
+    model: str
+    tokens: list[str]  # tokens seen, in order
+    ids: list[int]
+    hidden: np.ndarray  # (time, units): h_t
+    trajectory: np.ndarray  # (time,): probability after each token
+    cell: np.ndarray | None  # (time, units): c_t, LSTM only
+    gates: dict[str, np.ndarray] | None  # each (time, units), LSTM only
+    cut_tokens: int
+    seconds: float
+
+    def to_json(self) -> dict:
+        payload = {
+            "model": self.model, "tokens": self.tokens, "ids": self.ids, "cut_tokens": self.cut_tokens,
+            "hidden": np.round(self.hidden, 6).tolist(), "trajectory": np.round(self.trajectory, 6).tolist(),
+        }
+        if self.cell is not None:
+            payload["cell"] = np.round(self.cell, 6).tolist()
+            payload["gates"] = {name: np.round(values, 6).tolist() for name, values in self.gates.items()}
+        return payload
+
+
+def _lstm_tracer(classifier):
+    """A compiled function: ids (time,) -> (h, c, gates) per step, stepping the LSTM's own cell."""
+    import tensorflow as tf
+
+    embedding = classifier.model.get_layer("embedding")
+    cell = classifier.sequence_model.get_layer("recurrent_sequence").cell
+    units = cell.units
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=(None,), dtype=tf.int32)])
+    def trace(ids):
+        inputs = embedding(ids[None, :])[0][:, None, :]  # (time, 1, embedding_dim)
+
+        def step(carry, x_t):
+            h, c = carry[0], carry[1]
+            z = tf.matmul(x_t, cell.kernel) + tf.matmul(h, cell.recurrent_kernel) + cell.bias  # (1, 4 * units)
+            z_i, z_f, z_c, z_o = tf.split(z, 4, axis=-1)
+            gates = tf.stack([tf.sigmoid(z_i), tf.sigmoid(z_f), tf.tanh(z_c), tf.sigmoid(z_o)])  # (4, 1, units)
+            h_new, (_, c_new) = cell(x_t, [h, c], training=False)
+            return h_new, c_new, gates
+
+        initial = (tf.zeros((1, units)), tf.zeros((1, units)), tf.zeros((4, 1, units)))
+        h, c, gates = tf.scan(step, inputs, initializer=initial)
+        return h[:, 0, :], c[:, 0, :], gates[:, :, 0, :]  # (time, units), (time, units), (time, 4, units)
+
+    return trace
+
+
+class Inspector:
+    """Compiled inspection functions for one classifier; build once, share freely."""
+
+    def __init__(self, classifier):
+        import tensorflow as tf
+
+        self.classifier = classifier
+        self.is_lstm = classifier.entry.get("layer", "") == "LSTM" or classifier.name == "lstm"
+        self._lstm_trace = _lstm_tracer(classifier) if self.is_lstm else None
+        if self._lstm_trace is not None:
+            self._lstm_trace(tf.constant([2, 3], dtype=tf.int32))
+
+    def inspect(self, text: str, options: CleaningOptions = CleaningOptions()) -> Inspection:
+        started = time.perf_counter()
+        tokens, ids, cut = self.classifier.encode(text, options)
+        probabilities, states = self.classifier.run_steps(np.asarray([ids], dtype=np.int32))
+        cell = gates = None
+        if self._lstm_trace is not None:
+            _, cell_states, gate_values = self._lstm_trace(np.asarray(ids, dtype=np.int32))
+            cell = cell_states.numpy()
+            gate_values = gate_values.numpy()
+            gates = {name: gate_values[:, position, :] for position, name in enumerate(GATE_NAMES)}
+        return Inspection(self.classifier.name, tokens, ids, states[0], probabilities[0], cell, gates, cut, time.perf_counter() - started)
+
+    def importance(self, ids: list[int]) -> tuple[float, np.ndarray]:
+        """Occlusion: p(text) - p(text without token t), for every t, in one batched call.
+
+        Dropping a token means setting its id to 0, which the embedding masks, so the
+        model skips that step exactly as if the word were absent. Padding (id 0) is
+        already skipped and so always gets 0.
+        """
+        length = len(ids)
+        batch = np.tile(np.asarray(ids, dtype=np.int32), (length + 1, 1))  # row 0 is the text itself
+        batch[np.arange(1, length + 1), np.arange(length)] = 0
+        probabilities = self.classifier.predict_ids_exact(batch)
+        return float(probabilities[0]), probabilities[0] - probabilities[1:]
+
+
+def numpy_simple_rnn(embedded: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Reference h_t = tanh(x_t W + h_{t-1} U + b) for one sequence (time, embedding_dim)."""
+    hidden = np.zeros(kernel.shape[1], dtype=np.float64)
+    rows = []
+    for x_t in embedded.astype(np.float64):
+        hidden = np.tanh(x_t @ kernel + hidden @ recurrent_kernel + bias)
+        rows.append(hidden)
+    return np.array(rows)
+
+
+def numpy_lstm(embedded: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Reference LSTM: returns h (time, units), c (time, units) and the gates i, f, g, o."""
+    def sigmoid(values):
+        return 1.0 / (1.0 + np.exp(-values))
+
+    units = kernel.shape[1] // 4
+    hidden = np.zeros(units)
+    cell = np.zeros(units)
+    collected = {name: [] for name in GATE_NAMES}
+    hidden_rows, cell_rows = [], []
+    for x_t in embedded.astype(np.float64):
+        z = x_t @ kernel + hidden @ recurrent_kernel + bias
+        input_gate, forget_gate = sigmoid(z[:units]), sigmoid(z[units:2 * units])
+        candidate, output_gate = np.tanh(z[2 * units:3 * units]), sigmoid(z[3 * units:])
+        cell = forget_gate * cell + input_gate * candidate
+        hidden = output_gate * np.tanh(cell)
+        for name, value in zip(GATE_NAMES, (input_gate, forget_gate, candidate, output_gate)):
+            collected[name].append(value)
+        hidden_rows.append(hidden)
+        cell_rows.append(cell)
+    return np.array(hidden_rows), np.array(cell_rows), {name: np.array(values) for name, values in collected.items()}

@@ -1,0 +1,135 @@
+"""The "short memory" experiment: how far from the end can the sentiment be?
+
+Design. For each model, take held-out IMDB test reviews the model classifies
+correctly (balanced by label), then append N tokens of neutral filler after the
+review, for N in DISTANCES, and measure accuracy. The whole sequence is fed (no
+truncation), so the review is never cut: only its distance from the end grows.
+Filler is real text: validation-split reviews with every word the TF-IDF
+baseline weighs as sentiment-bearing (|coefficient| >= 0.3) removed, so an
+independent model finds it neutral. Also measured: the norm of the gradient of
+the output w.r.t. the input embedding at each position, by distance from the
+end (the vanishing gradient).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from rnndemo import data
+from rnndemo.evaluation import wilson_interval
+from rnndemo.text import tokenize
+
+DISTANCES = (0, 25, 50, 100, 200, 400)
+NEUTRAL_COEFFICIENT = 0.3
+
+
+def neutral_filler(vocabulary, baseline, length: int, seed: int = 0) -> list[int]:
+    """`length` ids of real validation text with sentiment-bearing words removed."""
+    weights = dict(zip(baseline.vectorizer.get_feature_names_out(), baseline.classifier.coef_[0]))
+    texts = data.load_splits().validation["text"].sample(frac=1.0, random_state=seed)
+    filler: list[int] = []
+    for text in texts:
+        for token in tokenize(text):
+            if abs(weights.get(token, 0.0)) < NEUTRAL_COEFFICIENT and vocabulary.lookup(token) > 1:
+                filler.append(vocabulary.lookup(token))
+        if len(filler) >= length:
+            return filler[:length]
+    return filler
+
+
+def embedding_gradients(classifier, id_rows: np.ndarray) -> np.ndarray:
+    """|d p / d e_t| for every position t of equal-length sequences (batch, time)."""
+    import tensorflow as tf
+
+    embedding = classifier.model.get_layer("embedding")
+    recurrent = classifier.model.get_layer("recurrent")
+    dense = classifier.model.get_layer("classifier")
+    ids = tf.constant(id_rows, dtype=tf.int32)
+    embedded = embedding(ids)
+    mask = tf.not_equal(ids, 0)
+    with tf.GradientTape() as tape:
+        tape.watch(embedded)
+        probability = dense(recurrent(embedded, mask=mask, training=False))
+    gradient = tape.gradient(probability, embedded)  # (batch, time, embedding_dim)
+    return tf.norm(gradient, axis=-1).numpy()
+
+
+def run_memory_experiment(bundle, reviews_per_label: int = 100, gradient_reviews: int = 64, gradient_length: int = 400,
+                          distances: tuple[int, ...] = DISTANCES, progress: Callable[[str, float], None] | None = None) -> dict:
+    """Accuracy vs filler distance, and gradient norm vs distance from the end, for every recurrent model."""
+    progress = progress or (lambda message, fraction: None)
+    started = time.perf_counter()
+    splits = data.load_splits()
+    test = splits.test
+    id_lists = [bundle.vocabulary.encode_tokens(tokenize(text)) for text in test["text"]]
+    sequence_length = int(bundle.manifest.get("sequence_length", 400))
+    filler = neutral_filler(bundle.vocabulary, bundle.baseline, max(distances))
+    labels = test["label"].to_numpy()
+    result = {"design": __doc__.strip(), "distances": list(distances), "models": {}, "filler_tokens": len(filler)}
+    names = list(bundle.classifiers)
+    for model_position, name in enumerate(names):
+        classifier = bundle.classifiers[name]
+        seen = [ids[-sequence_length:] for ids in id_lists]
+        correct = (classifier.predict_ids(seen) >= 0.5) == (labels == 1)
+        chosen = []
+        for label in (0, 1):
+            candidates = np.flatnonzero(correct & (labels == label))
+            chosen.extend(candidates[:reviews_per_label].tolist())
+        accuracy_rows = []
+        for step, distance in enumerate(distances):
+            sequences = [seen[row] + filler[:distance] for row in chosen]
+            probabilities = classifier.predict_ids_unbounded(sequences)
+            hits = int(np.sum((probabilities >= 0.5) == (labels[chosen] == 1)))
+            low, high = wilson_interval(hits, len(chosen))
+            accuracy_rows.append({"distance": distance, "accuracy": hits / len(chosen), "ci_low": low, "ci_high": high, "n": len(chosen),
+                                  "mean_confidence": float(np.mean(np.where(labels[chosen] == 1, probabilities, 1 - probabilities)))})
+            progress(f"{name}: {distance} filler tokens", (model_position + (step + 1) / (len(distances) + 1)) / len(names))
+        long_rows = [row for row, ids in enumerate(id_lists) if len(ids) >= gradient_length][:gradient_reviews]
+        gradient_batch = np.asarray([id_lists[row][-gradient_length:] for row in long_rows], dtype=np.int32)
+        norms = embedding_gradients(classifier, gradient_batch)[:, ::-1]  # column d = distance d from the end
+        result["models"][name] = {
+            "accuracy": accuracy_rows,
+            "gradient": {"distance": list(range(gradient_length)), "mean_norm": norms.mean(axis=0).tolist(),
+                         "median_norm": np.median(norms, axis=0).tolist(), "n": len(long_rows)},
+        }
+        progress(f"{name}: gradients", (model_position + 1) / len(names))
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    result.update(summarize(result))
+    return result
+
+
+def summarize(result: dict) -> dict[str, str]:
+    """One sentence per curve, written from the numbers (whatever they say)."""
+    names = {"rnn": "SimpleRNN", "lstm": "LSTM"}
+    accuracy_parts, gradient_parts = [], []
+    for name, values in result["models"].items():
+        rows = values["accuracy"]
+        accuracy_parts.append(f"{names.get(name, name)} falls from {rows[0]['accuracy']:.0%} with no filler to "
+                              f"{rows[-1]['accuracy']:.0%} (95% CI {rows[-1]['ci_low']:.0%}–{rows[-1]['ci_high']:.0%}) "
+                              f"after {rows[-1]['distance']} neutral tokens")
+        norms = np.asarray(values["gradient"]["mean_norm"])
+        far = min(len(norms) - 1, 100)
+        ratio = norms[far] / norms[0] if norms[0] > 0 else float("nan")
+        gradient_parts.append(f"{names.get(name, name)}'s gradient {far} tokens from the end is {ratio:.1e} times its size at the last token")
+    accuracy = "; ".join(accuracy_parts) + "."
+    gradient = "; ".join(gradient_parts) + "."
+    return {"accuracy_summary": accuracy[0].upper() + accuracy[1:], "gradient_summary": gradient[0].upper() + gradient[1:]}
+
+
+def save_memory_experiment(result: dict, path: Path) -> None:
+    Path(path).write_text(json.dumps(result), encoding="utf-8")
+
+
+def load_memory_experiment(path: Path) -> dict | None:
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return None

@@ -1,0 +1,223 @@
+"""Stage 5: serving the cached models fast and safely for many concurrent visitors.
+
+Each model is loaded once, verified against the manifest, and wrapped in
+`tf.function`s with fixed input signatures (batch, time) of int32, so they are
+traced once and never retrace. `model.predict` is never called per request.
+Every object here is read-only after construction and safe to share between
+Streamlit's session threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnndemo import models as model_files
+from rnndemo.config import LIMITS, TRAINING, default_models_dir
+from rnndemo.text import CleaningOptions, tokenize
+from rnndemo.vocab import Vocabulary, pad_batch
+
+BATCH_CHUNK = 64  # reviews per compiled batch call
+
+
+class EmptyTextError(ValueError):
+    """The text has no words once cleaned."""
+
+
+def prepare_text(text: str, max_characters: int = LIMITS.max_text_characters) -> tuple[str, str]:
+    """Bound a pasted text, keeping its end (the part the model reads); returns (text, notice or '')."""
+    if not isinstance(text, str):
+        raise TypeError("text must be a string")
+    if len(text) <= max_characters:
+        return text, ""
+    return text[-max_characters:], f"the text had {len(text):,} characters; only the last {max_characters:,} were kept"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One model's verdict on one text."""
+
+    model: str  # "rnn", "lstm" or "baseline"
+    probability_positive: float
+    trajectory: list[float]  # probability after each token seen (empty for the baseline)
+    tokens: list[str]  # tokens the model saw, in order
+    ids: list[int]  # their vocabulary indices
+    cut_tokens: int  # tokens dropped from the start because the text was too long
+    latency_ms: float  # wall time of this call
+
+    @property
+    def label(self) -> str:
+        return "positive" if self.probability_positive >= 0.5 else "negative"
+
+
+def _sequence_model(model: Any) -> Any:
+    """A model sharing `model`'s weights that outputs the probability after every token."""
+    import keras
+
+    recurrent = model.get_layer("recurrent")
+    config = recurrent.get_config() | {"return_sequences": True, "dropout": 0.0, "name": "recurrent_sequence"}
+    sequence_layer = type(recurrent).from_config(config)
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    embedded = model.get_layer("embedding")(token_ids)  # (batch, time, embedding_dim)
+    states = sequence_layer(embedded)  # (batch, time, units)
+    sequence_layer.set_weights(recurrent.get_weights())
+    probabilities = model.get_layer("classifier")(states)  # (batch, time, 1)
+    return keras.Model(token_ids, [probabilities, states], name=f"{model.name}_sequence")
+
+
+class Classifier:
+    """A loaded recurrent model with compiled serving functions."""
+
+    def __init__(self, name: str, model: Any, vocabulary: Vocabulary, sequence_length: int, entry: dict | None = None):
+        import tensorflow as tf
+
+        self.name = name
+        self.model = model
+        self.vocabulary = vocabulary
+        self.sequence_length = sequence_length
+        self.entry = entry or {}
+        self.sequence_model = _sequence_model(model)
+        from rnndemo.embeddings import EmbeddingSpace
+
+        # The trained embedding as a searchable space; rows 0 and 1 (padding, OOV) are not words.
+        trained = np.array(model.get_layer("embedding").get_weights()[0], dtype=np.float32)
+        trained.setflags(write=False)
+        self.embedding_space = EmbeddingSpace(f"the {entry.get('layer', name) if entry else name} model's trained embedding", vocabulary.words, trained, skip_rows=2)
+        signature = [tf.TensorSpec(shape=(None, None), dtype=tf.int32)]
+        self._final = tf.function(self._call_final, input_signature=signature, autograph=False)
+        self._steps = tf.function(self._call_steps, input_signature=signature, autograph=False)
+        # Trace both now, under one thread, so concurrent first requests never race a trace.
+        warm = tf.constant([[2, 3]], dtype=tf.int32)
+        self._final(warm)
+        self._steps(warm)
+
+    def _call_final(self, ids):
+        return self.model(ids, training=False)  # (batch, 1)
+
+    def _call_steps(self, ids):
+        return self.sequence_model(ids, training=False)  # (batch, time, 1), (batch, time, units)
+
+    def encode(self, text: str, options: CleaningOptions = CleaningOptions()) -> tuple[list[str], list[int], int]:
+        """Tokens and ids the model reads (the last `sequence_length`), and how many were cut."""
+        tokens = tokenize(text, options)
+        if not tokens:
+            raise EmptyTextError("the text has no words once cleaned; paste a review with some words in it")
+        seen = tokens[-self.sequence_length:]
+        return seen, self.vocabulary.encode_tokens(seen), len(tokens) - len(seen)
+
+    def run_steps(self, id_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-step probabilities (batch, time) and hidden states (batch, time, units)."""
+        probabilities, states = self._steps(np.asarray(id_rows, dtype=np.int32))
+        return probabilities.numpy()[..., 0], states.numpy()
+
+    def predict_text(self, text: str, options: CleaningOptions = CleaningOptions()) -> Prediction:
+        """Probability of 'positive' and the running prediction, from one compiled call."""
+        started = time.perf_counter()
+        tokens, ids, cut = self.encode(text, options)
+        probabilities, _ = self.run_steps(np.asarray([ids], dtype=np.int32))
+        trajectory = probabilities[0].astype(float).tolist()
+        return Prediction(self.name, trajectory[-1], trajectory, tokens, ids, cut, (time.perf_counter() - started) * 1000)
+
+    def predict_ids(self, id_lists: list[list[int]]) -> np.ndarray:
+        """Probability of 'positive' for many id lists, batched by similar length."""
+        order = np.argsort([len(ids) for ids in id_lists], kind="stable")
+        result = np.empty(len(id_lists), dtype=np.float64)
+        for start in range(0, len(order), BATCH_CHUNK):
+            chunk = order[start:start + BATCH_CHUNK]
+            longest = max(1, min(self.sequence_length, max(len(id_lists[row]) for row in chunk)))
+            batch = pad_batch([id_lists[row] for row in chunk], longest)
+            result[chunk] = self._final(batch).numpy()[:, 0]
+        return result
+
+    def predict_ids_unbounded(self, id_lists: list[list[int]]) -> np.ndarray:
+        """Like predict_ids, but never truncates (the memory experiment feeds reviews plus filler)."""
+        result = np.empty(len(id_lists), dtype=np.float64)
+        for start in range(0, len(id_lists), BATCH_CHUNK):
+            chunk = id_lists[start:start + BATCH_CHUNK]
+            longest = max(1, max(len(ids) for ids in chunk))
+            result[start:start + len(chunk)] = self._final(pad_batch(chunk, longest)).numpy()[:, 0]
+        return result
+
+    def predict_ids_exact(self, id_rows: np.ndarray) -> np.ndarray:
+        """Final probability for an already padded (batch, time) matrix, in one compiled call."""
+        return self._final(np.asarray(id_rows, dtype=np.int32)).numpy()[:, 0].astype(np.float64)
+
+    def predict_texts(self, texts: list[str], options: CleaningOptions = CleaningOptions()) -> np.ndarray:
+        """Probability of 'positive' for many texts (an empty text gets 0.5: no evidence)."""
+        id_lists = [self.vocabulary.encode_tokens(tokenize(text, options)[-self.sequence_length:]) for text in texts]
+        probabilities = self.predict_ids(id_lists)
+        probabilities[[len(ids) == 0 for ids in id_lists]] = 0.5
+        return probabilities
+
+
+@dataclass
+class Bundle:
+    """Everything loaded from one models folder; models that failed are in `errors`."""
+
+    models_dir: Path
+    manifest: dict
+    vocabulary: Vocabulary | None
+    classifiers: dict[str, Classifier] = field(default_factory=dict)
+    baseline: Any = None
+    errors: dict[str, str] = field(default_factory=dict)
+    load_seconds: float = 0.0
+
+    def names(self) -> list[str]:
+        return list(self.classifiers) + (["baseline"] if self.baseline is not None else [])
+
+    def predict(self, text: str, names: list[str] | None = None, options: CleaningOptions = CleaningOptions()) -> dict[str, Prediction]:
+        """Every requested model's verdict on `text`; unknown names raise ValueError."""
+        names = names or self.names()
+        unknown = [name for name in names if name not in self.names()]
+        if unknown:
+            detail = "; ".join(self.errors.get(name, "") for name in unknown if name in self.errors)
+            raise ValueError(f"unknown or unavailable model {', '.join(unknown)}; available: {', '.join(self.names()) or 'none'}" + (f" ({detail})" if detail else ""))
+        results = {}
+        for name in names:
+            if name == "baseline":
+                started = time.perf_counter()
+                tokens = tokenize(text, options)
+                if not tokens:
+                    raise EmptyTextError("the text has no words once cleaned; paste a review with some words in it")
+                probability = float(self.baseline.predict_proba([" ".join(tokens)])[0])
+                results[name] = Prediction(name, probability, [], tokens, [], 0, (time.perf_counter() - started) * 1000)
+            else:
+                results[name] = self.classifiers[name].predict_text(text, options)
+        return results
+
+
+_load_lock = threading.Lock()
+LOAD_COUNT = {"bundles": 0}  # how many times a bundle was actually loaded in this process (for stampede tests)
+
+
+def load_bundle(models_dir: Path | None = None) -> Bundle:
+    """Load and verify every artifact; one bad model never stops the others."""
+    from rnndemo.baseline import Baseline
+
+    started = time.perf_counter()
+    models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
+    with _load_lock:
+        LOAD_COUNT["bundles"] += 1
+    manifest = model_files.read_manifest(models_dir)
+    vocabulary = Vocabulary.load(model_files.verified_path(models_dir, manifest, model_files.VOCABULARY_FILE))
+    bundle = Bundle(models_dir, manifest, vocabulary)
+    sequence_length = int(manifest.get("sequence_length", TRAINING.sequence_length))
+    for name, entry in manifest.get("models", {}).items():
+        try:
+            model = model_files.load_keras_model(models_dir, manifest, name)
+            bundle.classifiers[name] = Classifier(name, model, vocabulary, sequence_length, entry)
+        except model_files.ModelFileError as error:
+            bundle.errors[name] = str(error)
+    try:
+        bundle.baseline = Baseline.load(model_files.verified_path(models_dir, manifest, model_files.BASELINE_FILE))
+    except model_files.ModelFileError as error:
+        bundle.errors["baseline"] = str(error)
+    except (ValueError, KeyError) as error:
+        bundle.errors["baseline"] = f"{models_dir / model_files.BASELINE_FILE} is unreadable ({error}); {model_files.REBUILD_HINT}"
+    bundle.load_seconds = time.perf_counter() - started
+    return bundle

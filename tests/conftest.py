@@ -1,0 +1,28 @@
+"""Shared fixtures: the real committed models are loaded once per test session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+@pytest.fixture(scope="session")
+def bundle():
+    from rnndemo.serving import load_bundle
+
+    return load_bundle(MODELS_DIR)
+
+
+@pytest.fixture(scope="session")
+def glove():
+    from rnndemo.embeddings import load_glove
+
+    return load_glove()

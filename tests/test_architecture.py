@@ -1,0 +1,32 @@
+"""House rules that keep the library a library."""
+
+import ast
+import subprocess
+import sys
+
+from .conftest import PROJECT_ROOT
+
+
+def test_library_never_imports_streamlit_outside_ui():
+    offenders = []
+    for path in (PROJECT_ROOT / "rnndemo").glob("*.py"):
+        if path.name == "ui.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name.split(".")[0] == "streamlit" for name in names):
+                offenders.append(path.name)
+    assert not offenders
+
+
+def test_importing_the_library_does_not_import_tensorflow_or_streamlit():
+    code = "import sys, rnndemo, rnndemo.text, rnndemo.vocab, rnndemo.data, rnndemo.cli; print('tensorflow' in sys.modules, 'streamlit' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
+    assert result.stdout.split() == ["False", "False"], result.stderr
+
+
+def test_no_model_predict_in_request_paths():
+    for path in list((PROJECT_ROOT / "pages").glob("*.py")) + [PROJECT_ROOT / "app.py"] + [
+            p for p in (PROJECT_ROOT / "rnndemo").glob("*.py") if p.name != "bench.py"]:
+        assert ".predict(" not in path.read_text(), path

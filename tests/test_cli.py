@@ -1,0 +1,101 @@
+"""`python -m rnndemo`: JSON outputs and every error path (exit 2, one line, no traceback)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rnndemo.cli import main
+from rnndemo.text import DEFAULT_TEXT
+
+from .conftest import MODELS_DIR, PROJECT_ROOT
+
+
+def run(capsys, *arguments):
+    code = main(["--models-dir", str(MODELS_DIR), *arguments])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_encode_orders(capsys):
+    code, out, _ = run(capsys, "encode", DEFAULT_TEXT, "--order", "appearance", "--json")
+    payload = json.loads(out)
+    assert code == 0 and payload["ids"][:8] == list(range(1, 9)) and payload["tokens"][3] == "bait"
+    code, out, _ = run(capsys, "encode", "b a c a", "--order", "frequency", "--json")
+    assert json.loads(out)["ids"] == [2, 1, 3, 1]
+    code, out, _ = run(capsys, "encode", "the film xqzvbnm", "--order", "model", "--json")
+    payload = json.loads(out)
+    assert payload["oov"] == [False, False, True] and payload["ids"][2] == 1
+    assert len(payload["padded"]) == payload["sequence_length"] and payload["padded"][-3:] == payload["ids"]
+
+
+def test_predict_json_has_every_model(capsys):
+    code, out, _ = run(capsys, "predict", DEFAULT_TEXT, "--json")
+    models = json.loads(out)["models"]
+    assert code == 0 and {"rnn", "lstm", "baseline"} <= set(models)
+    for name in ("rnn", "lstm"):
+        assert models[name]["label"] in ("positive", "negative")
+        assert models[name]["trajectory"][-1] == pytest.approx(models[name]["probability_positive"], abs=1e-4)
+        assert len(models[name]["trajectory"]) == 105
+
+
+def test_neighbors_json(capsys):
+    code, out, _ = run(capsys, "neighbors", "good", "--source", "glove", "-k", "5", "--json")
+    payload = json.loads(out)
+    assert code == 0 and len(payload) == 5 and payload[0]["word"] == "better" and "good" not in [p["word"] for p in payload]
+    code, out, _ = run(capsys, "neighbors", "great", "--source", "lstm", "-k", "3", "--metric", "euclidean", "--json")
+    assert code == 0 and len(json.loads(out)) == 3
+
+
+def test_stdin_dash(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("I loved it"))
+    code, out, _ = run(capsys, "encode", "-", "--order", "appearance", "--json")
+    assert code == 0 and json.loads(out)["tokens"] == ["i", "loved", "it"]
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    (["predict", ""], "empty"),
+    (["predict", "   \n "], "empty"),
+    (["predict", "?!?"], "no words"),
+    (["encode", "..."], "no words"),
+    (["predict", "good", "--model", "gru"], "invalid choice"),
+    (["neighbors", "moviee"], "Did you mean"),
+    (["neighbors", "x" * 200], "longer than"),
+    (["neighbors", "good", "-k", "0"], "-k must be"),
+    (["inspect", "good", "--model", "transformer"], "invalid choice"),
+    (["nonsense"], "invalid choice"),
+])
+def test_error_paths_exit_2_with_one_line(capsys, arguments, fragment):
+    try:
+        code, out, err = run(capsys, *arguments)
+    except SystemExit as exit_:  # argparse's own exit
+        code, err = exit_.code, capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and fragment in err and "Traceback" not in err
+
+
+def test_long_text_says_what_was_cut(capsys):
+    code, out, err = run(capsys, "predict", "dull " * 1000 + DEFAULT_TEXT, "--model", "lstm", "--json")
+    assert code == 0 and "705 tokens were cut" in err
+    assert json.loads(out)["models"]["lstm"]["cut_tokens"] == 1105 - 400
+
+
+def test_missing_models_folder_is_one_clear_line(capsys, tmp_path):
+    code = main(["--models-dir", str(tmp_path / "nowhere"), "predict", "good film"])
+    err = capsys.readouterr().err
+    assert code == 2 and "python -m rnndemo train" in err and err.count("\n") == 1
+
+
+def test_real_entry_point_in_a_subprocess():
+    """The module runs as `python -m rnndemo` and errors without a traceback."""
+    environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    result = subprocess.run([sys.executable, "-m", "rnndemo", "encode", "", "--order", "appearance"], capture_output=True, text=True,
+                            cwd=PROJECT_ROOT, env=environment, timeout=120)
+    assert result.returncode == 2 and result.stderr.startswith("error:") and "Traceback" not in result.stderr
+    result = subprocess.run([sys.executable, "-m", "rnndemo", "encode", "I'm glad", "--order", "appearance", "--json"],
+                            capture_output=True, text=True, cwd=PROJECT_ROOT, env=environment, timeout=120)
+    assert result.returncode == 0 and json.loads(result.stdout)["tokens"] == ["i'm", "glad"]

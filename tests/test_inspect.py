@@ -1,0 +1,60 @@
+"""States, gates and importance from the real models, checked against a numpy recomputation from the layer weights."""
+
+import numpy as np
+import pytest
+
+from rnndemo import data
+from rnndemo.inspect import Inspector, numpy_lstm, numpy_simple_rnn
+
+
+@pytest.fixture(scope="module")
+def review():
+    return data.sample_reviews("negative", 1, seed=11)[0]
+
+
+def _embedded(classifier, ids):
+    weights = classifier.model.get_layer("embedding").get_weights()[0]
+    return weights[np.asarray(ids)]
+
+
+def test_simple_rnn_hidden_states_match_numpy(bundle, review):
+    classifier = bundle.classifiers["rnn"]
+    inspection = Inspector(classifier).inspect(review)
+    kernel, recurrent_kernel, bias = classifier.model.get_layer("recurrent").get_weights()
+    expected = numpy_simple_rnn(_embedded(classifier, inspection.ids), kernel, recurrent_kernel, bias)
+    np.testing.assert_allclose(inspection.hidden, expected, atol=1e-5)
+    dense_kernel, dense_bias = classifier.model.get_layer("classifier").get_weights()
+    probabilities = 1 / (1 + np.exp(-(expected @ dense_kernel[:, 0] + dense_bias[0])))
+    np.testing.assert_allclose(inspection.trajectory, probabilities, atol=1e-5)
+
+
+def test_lstm_states_and_gates_match_numpy(bundle, review):
+    classifier = bundle.classifiers["lstm"]
+    inspection = Inspector(classifier).inspect(review)
+    kernel, recurrent_kernel, bias = classifier.model.get_layer("recurrent").get_weights()
+    hidden, cell, gates = numpy_lstm(_embedded(classifier, inspection.ids), kernel, recurrent_kernel, bias)
+    np.testing.assert_allclose(inspection.hidden, hidden, atol=1e-5)
+    np.testing.assert_allclose(inspection.cell, cell, atol=1e-5)
+    for name in ("input", "forget", "output", "cell_candidate"):
+        np.testing.assert_allclose(inspection.gates[name], gates[name], atol=1e-5, err_msg=name)
+    assert inspection.hidden.shape == (len(inspection.tokens), kernel.shape[1] // 4)
+
+
+def test_occlusion_is_one_batched_call_and_padding_gets_zero(bundle):
+    inspector = Inspector(bundle.classifiers["lstm"])
+    ids = [0, 0] + bundle.vocabulary.encode_tokens("a truly wonderful and moving film".split())
+    probability, importance = inspector.importance(ids)
+    assert importance[0] == 0.0 and importance[1] == 0.0
+    assert probability == pytest.approx(bundle.classifiers["lstm"].predict_ids_exact(np.asarray([ids]))[0], abs=1e-6)
+    without_wonderful = ids.copy()
+    without_wonderful[4] = 0
+    dropped = bundle.classifiers["lstm"].predict_ids_exact(np.asarray([without_wonderful]))[0]
+    assert importance[4] == pytest.approx(probability - dropped, abs=1e-5)
+    assert importance[4] > 0  # "wonderful" pushes towards positive
+
+
+def test_inspection_json_has_the_promised_keys(bundle):
+    payload = Inspector(bundle.classifiers["lstm"]).inspect("A fine film.").to_json()
+    assert {"tokens", "ids", "hidden", "cell", "gates", "trajectory"} <= set(payload)
+    assert set(payload["gates"]) >= {"input", "forget", "output"}
+    assert len(payload["hidden"]) == len(payload["tokens"]) == 3

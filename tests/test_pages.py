@@ -1,0 +1,111 @@
+"""Every page under AppTest: default, empty, long and hostile texts; shared state across pages."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnndemo.text import DEFAULT_TEXT
+
+from .conftest import PROJECT_ROOT
+
+PAGES = ["pages/home.py", "pages/tokens.py", "pages/embeddings.py", "pages/compare.py", "pages/inside.py",
+         "pages/model_cards.py", "pages/batch.py"]
+HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> **bold** $x^2$ [link](javascript:alert(1)) great film'
+TEXTS = {"default": DEFAULT_TEXT, "empty": "", "long": "a wonderful, moving film. " * 3000, "hostile": HOSTILE}
+
+
+def page(path: str, text: str | None = None) -> AppTest:
+    """Open `path` through the app's navigation (as a visitor would), with the shared text seeded."""
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    if text is not None:
+        app.session_state["review_text"] = text
+    app.run()  # the frame first, as in a browser; then the page through the navigation
+    app.switch_page(path)
+    return app.run()
+
+
+def all_text(app: AppTest) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "code", "title", "subheader"):
+        parts.extend(str(element.value) for element in getattr(app, kind))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("kind", list(TEXTS))
+def test_every_page_runs_with_every_kind_of_text(path, kind):
+    """A visitor with any text can open any page without an exception."""
+    app = page(path, TEXTS[kind])
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def test_home_shows_verdicts_and_status():
+    """A visitor on the home page sees each model's verdict and held-out accuracy."""
+    app = page("pages/home.py")
+    labels = [metric.label for metric in app.metric]
+    assert {"SimpleRNN", "LSTM"} <= set(labels)
+    assert any(metric.value in ("positive", "negative") for metric in app.metric)
+
+
+def test_empty_text_gets_a_message():
+    """An empty text is met with a clear message, not a crash."""
+    for path in ("pages/home.py", "pages/compare.py", "pages/inside.py", "pages/tokens.py"):
+        app = page(path, "   ")
+        assert not app.exception
+        assert "no words" in all_text(app).lower() or "no tokens" in all_text(app).lower(), path
+
+
+def test_long_text_says_what_was_cut():
+    """A very long review says how many tokens the model did not read."""
+    app = page("pages/compare.py", TEXTS["long"])
+    assert "tokens were cut" in all_text(app)
+
+
+def test_hostile_text_is_never_rendered_as_markup():
+    """Pasted HTML/Markdown/LaTeX is shown as text, escaped in the token highlights."""
+    app = page("pages/inside.py", HOSTILE)
+    assert not app.exception
+    html_blocks = [str(element.proto.body) for element in app.get("html")]
+    assert html_blocks, "the importance highlights were not drawn"
+    for block in html_blocks:
+        assert "<script" not in block and "<img" not in block
+    # Model pages clean the text, so the hostile tags never reach a token; the tokens page shows raw text in code blocks.
+    tokens_page = page("pages/tokens.py", HOSTILE)
+    assert any(HOSTILE[:40] in str(code.value) for code in tokens_page.code)
+
+
+def test_text_follows_the_visitor_across_pages():
+    """The text typed on one page is the text on the next page."""
+    app = page("pages/tokens.py")
+    app.text_area(key="tokens_text_area").input("An utterly dreadful waste of time").run()
+    assert app.session_state["review_text"] == "An utterly dreadful waste of time"
+    app.switch_page("pages/compare.py").run()
+    assert app.text_area(key="compare_text_area").value == "An utterly dreadful waste of time"
+    app.switch_page("pages/tokens.py").run()
+    assert app.text_area(key="tokens_text_area").value == "An utterly dreadful waste of time"
+
+
+def test_query_parameter_prefills_and_is_bounded():
+    """A teacher's ?text= link pre-fills the text, cut to the documented length."""
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    app.query_params["text"] = "x" * 6000
+    app.run()
+    assert not app.exception
+    assert len(app.session_state["review_text"]) == 5000
+
+
+def test_sample_picker_loads_a_held_out_review():
+    """The sample picker puts a real held-out review into the shared text."""
+    from rnndemo import data
+
+    app = page("pages/compare.py")
+    app.selectbox(key="compare_sample_kind").select("negative IMDB review").run()
+    app.button(key="compare_sample_button").click().run()
+    assert app.session_state["review_text"] in set(data.load_splits().test["text"])
+
+
+def test_embeddings_unknown_word_suggests_spellings():
+    """An unknown query word gets a message with close spellings."""
+    app = page("pages/embeddings.py")
+    app.text_input(key="embeddings_query").input("moviee").run()
+    assert not app.exception
+    assert "Did you mean" in all_text(app)

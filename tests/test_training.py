@@ -1,0 +1,86 @@
+"""A tiny end-to-end train through the real code path, atomic swap-in, and Ctrl-C safety."""
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from rnndemo import models, training
+from rnndemo.config import TRAINING
+from rnndemo.serving import load_bundle
+
+TINY = replace(TRAINING, train_limit=300, max_epochs=1, recurrent_units=8, vocabulary_size=2000)
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny") / "models"
+    events = []
+    manifest = training.train_all(folder, TINY, events.append)
+    return folder, manifest, events
+
+
+def test_tiny_train_writes_a_complete_verified_folder(tiny_models):
+    folder, manifest, events = tiny_models
+    assert {"rnn", "lstm"} == set(manifest["models"])
+    for name, entry in manifest["models"].items():
+        assert (folder / entry["file"]).stat().st_size < 6_000_000
+        assert entry["epochs"] == 1 and entry["parameters"] > 0 and 0 <= entry["test_accuracy"] <= 1
+        assert {"test_auc", "rotten_tomatoes_accuracy", "validation_accuracy", "training_seconds", "hyperparameters"} <= set(entry)
+    assert manifest["split"]["test"] == 2500 and len(manifest["split"]["test_sha256"]) == 64
+    for file_name, digest in manifest["files"].items():
+        assert models.sha256_file(folder / file_name) == digest
+    assert any(event.stage == "epoch" for event in events) and events[-1].stage == "done"
+    assert any(event.stage == "batch" and event.eta_seconds is not None for event in events)
+    bundle = load_bundle(folder)
+    assert not bundle.errors and set(bundle.names()) == {"rnn", "lstm", "baseline"}
+
+
+def test_saved_files_have_no_optimizer_and_no_lambda(tiny_models):
+    import zipfile
+
+    folder, manifest, _ = tiny_models
+    for entry in manifest["models"].values():
+        with zipfile.ZipFile(folder / entry["file"]) as archive:
+            config = json.loads(archive.read("config.json"))
+            assert "Lambda" not in json.dumps(config)
+            assert config.get("compile_config") is None
+            assert not any("optimizer" in name for name in archive.namelist())
+
+
+def test_interrupted_training_leaves_previous_models_intact(tiny_models):
+    folder, manifest, _ = tiny_models
+    before = (folder / models.MANIFEST_FILE).read_text()
+
+    def interrupt(event):
+        if event.stage == "epoch":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        training.train_all(folder, TINY, interrupt)
+    assert (folder / models.MANIFEST_FILE).read_text() == before
+    assert not [path for path in folder.parent.iterdir() if path.name.startswith(".")]  # no staging left behind
+    bundle = load_bundle(folder)
+    assert not bundle.errors
+
+
+def test_tampered_model_is_refused_and_others_keep_working(tiny_models, tmp_path):
+    import shutil
+
+    folder, manifest, _ = tiny_models
+    copy = tmp_path / "models"
+    shutil.copytree(folder, copy)
+    with open(copy / "rnn.keras", "r+b") as handle:
+        handle.seek(100)
+        handle.write(b"tampered")
+    bundle = load_bundle(copy)
+    assert "rnn" not in bundle.classifiers and "lstm" in bundle.classifiers
+    assert "rnn.keras" in bundle.errors["rnn"] and "python -m rnndemo train" in bundle.errors["rnn"]
+    (copy / "baseline.json").unlink()
+    bundle = load_bundle(copy)
+    assert "baseline" in bundle.errors and "missing" in bundle.errors["baseline"]
+
+
+def test_missing_folder_gives_first_run_message(tmp_path):
+    with pytest.raises(models.ModelFileError, match="python -m rnndemo train"):
+        load_bundle(tmp_path / "absent")
