@@ -87,7 +87,8 @@ def run_memory_experiment(bundle, reviews_per_label: int = 100, gradient_reviews
             hits = int(np.sum((probabilities >= 0.5) == (labels[chosen] == 1)))
             low, high = wilson_interval(hits, len(chosen))
             accuracy_rows.append({"distance": distance, "accuracy": hits / len(chosen), "ci_low": low, "ci_high": high, "n": len(chosen),
-                                  "mean_confidence": float(np.mean(np.where(labels[chosen] == 1, probabilities, 1 - probabilities)))})
+                                  "mean_confidence": float(np.mean(np.where(labels[chosen] == 1, probabilities, 1 - probabilities))),
+                                  "share_predicted_positive": float(np.mean(probabilities >= 0.5))})
             progress(f"{name}: {distance} filler tokens", (model_position + (step + 1) / (len(distances) + 1)) / len(names))
         long_rows = [row for row, ids in enumerate(id_lists) if len(ids) >= gradient_length][:gradient_reviews]
         gradient_batch = np.asarray([id_lists[row][-gradient_length:] for row in long_rows], dtype=np.int32)
@@ -109,14 +110,24 @@ def summarize(result: dict) -> dict[str, str]:
     accuracy_parts, gradient_parts = [], []
     for name, values in result["models"].items():
         rows = values["accuracy"]
-        accuracy_parts.append(f"{names.get(name, name)} falls from {rows[0]['accuracy']:.0%} with no filler to "
-                              f"{rows[-1]['accuracy']:.0%} (95% CI {rows[-1]['ci_low']:.0%}–{rows[-1]['ci_high']:.0%}) "
-                              f"after {rows[-1]['distance']} neutral tokens")
+        steps = ", ".join(f"{row['accuracy']:.0%} at {row['distance']}" for row in rows)
+        accuracy_parts.append(f"{names.get(name, name)}: {steps}")
         norms = np.asarray(values["gradient"]["mean_norm"])
         far = min(len(norms) - 1, 100)
         ratio = norms[far] / norms[0] if norms[0] > 0 else float("nan")
         gradient_parts.append(f"{names.get(name, name)}'s gradient {far} tokens from the end is {ratio:.1e} times its size at the last token")
-    accuracy = "; ".join(accuracy_parts) + "."
+    accuracy = "Accuracy by filler tokens appended — " + "; ".join(accuracy_parts) + "."
+    models = list(result["models"].values())
+    if len(models) == 2:
+        gaps = [abs(a["accuracy"] - b["accuracy"]) for a, b in zip(models[0]["accuracy"], models[1]["accuracy"])]
+        widest = int(np.argmax(gaps))
+        if gaps[widest] >= 0.05:
+            pair = {name: values["accuracy"][widest]["accuracy"] for name, values in result["models"].items()}
+            better = max(pair, key=pair.get)
+            accuracy += (f" The widest gap is at {result['distances'][widest]} filler tokens, where the {names.get(better, better)} keeps "
+                         f"{pair[better]:.0%} and the other model has {min(pair.values()):.0%}.")
+        else:
+            accuracy += " The two models keep the sentiment about equally well at every distance measured."
     gradient = "; ".join(gradient_parts) + "."
     return {"accuracy_summary": accuracy[0].upper() + accuracy[1:], "gradient_summary": gradient[0].upper() + gradient[1:]}
 

@@ -118,9 +118,11 @@ def _progress_callback(name: str, config: TrainingConfig, report: ProgressCallba
         def on_train_batch_end(self, batch, logs=None):
             batches = self.params.get("steps") or 0
             if batch % 50 == 0 or batch + 1 == batches:
-                elapsed = time.perf_counter() - self.epoch_started
-                per_batch = elapsed / (batch + 1)
-                remaining = per_batch * (batches - batch - 1) + per_batch * batches * (config.max_epochs - self.epoch - 1)
+                # Rate over everything done so far, skipping the first batch (it includes tracing).
+                done = self.epoch * batches + batch + 1
+                elapsed = time.perf_counter() - self.started
+                per_batch = elapsed / done if done > 1 else None
+                remaining = None if per_batch is None else per_batch * (batches * config.max_epochs - done)
                 report(TrainingEvent("batch", name, "", self.epoch + 1, config.max_epochs, batch + 1, batches,
                                      {key: float(value) for key, value in (logs or {}).items()}, remaining))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,8 @@ def load_models():
     from rnndemo.models import ModelFileError
     from rnndemo.serving import load_bundle
 
+    # One line per real load: the stampede test counts these in the server's log.
+    print("rnndemo: loading models", file=sys.stderr, flush=True)
     try:
         return load_bundle(default_models_dir())
     except ModelFileError as error:
@@ -52,6 +55,7 @@ def load_models():
 def load_glove():
     from rnndemo.embeddings import load_glove as load
 
+    print("rnndemo: loading GloVe", file=sys.stderr, flush=True)
     return load()
 
 

@@ -84,3 +84,18 @@ def test_tampered_model_is_refused_and_others_keep_working(tiny_models, tmp_path
 def test_missing_folder_gives_first_run_message(tmp_path):
     with pytest.raises(models.ModelFileError, match="python -m rnndemo train"):
         load_bundle(tmp_path / "absent")
+
+
+def test_memory_experiment_runs_end_to_end_on_a_tiny_model(tiny_models):
+    from rnndemo.memory import run_memory_experiment
+
+    folder, _, _ = tiny_models
+    result = run_memory_experiment(load_bundle(folder), reviews_per_label=5, gradient_reviews=4, gradient_length=50, distances=(0, 10, 40))
+    for name in ("rnn", "lstm"):
+        rows = result["models"][name]["accuracy"]
+        assert [row["distance"] for row in rows] == [0, 10, 40]
+        assert rows[0]["accuracy"] == 1.0  # only reviews the model gets right are chosen
+        assert all(row["ci_low"] <= row["accuracy"] <= row["ci_high"] for row in rows)
+        gradient = result["models"][name]["gradient"]
+        assert len(gradient["mean_norm"]) == 50 and gradient["n"] == 4 and all(value >= 0 for value in gradient["mean_norm"])
+    assert "falls from" in result["accuracy_summary"]

@@ -1,0 +1,169 @@
+"""`python -m rnndemo bench`: serving paths measured side by side, in one run, on this machine.
+
+Every row is {"name", "n", "p50_ms", "p95_ms"}; rows that compare against a naive path
+add "naive_p50_ms" (measured in the same run, on the same model and input).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples_ms)
+    p95_index = min(len(ordered) - 1, max(0, int(round(0.95 * (len(ordered) - 1)))))
+    return statistics.median(ordered), ordered[p95_index]
+
+
+def measure(function: Callable[[], object], repetitions: int, warmup: int = 2) -> list[float]:
+    """Wall-clock milliseconds of `repetitions` calls after `warmup` untimed ones."""
+    for _ in range(warmup):
+        function()
+    samples = []
+    for _ in range(repetitions):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def row(name: str, samples: list[float], naive: list[float] | None = None, **extra) -> dict:
+    p50, p95 = _percentiles(samples)
+    result = {"name": name, "n": len(samples), "p50_ms": round(p50, 3), "p95_ms": round(p95, 3)}
+    if naive:
+        result["naive_p50_ms"] = round(_percentiles(naive)[0], 3)
+        result["speedup"] = round(result["naive_p50_ms"] / max(result["p50_ms"], 1e-9), 1)
+    result.update(extra)
+    return result
+
+
+def review_of_length(bundle, length: int) -> str:
+    """A real held-out review of at least `length` tokens, cut to exactly `length` tokens."""
+    from rnndemo import data
+    from rnndemo.text import tokenize
+
+    for text in data.load_splits().test["text"]:
+        tokens = tokenize(text)
+        if len(tokens) >= length:
+            return " ".join(tokens[-length:])
+    raise RuntimeError(f"no test review has {length} tokens")
+
+
+def model_rows(bundle, repetitions: int) -> list[dict]:
+    from rnndemo.inspect import Inspector
+
+    rows = []
+    short, long = review_of_length(bundle, 20), review_of_length(bundle, 400)
+    for name, classifier in bundle.classifiers.items():
+        for label, text in (("short_20", short), ("long_400", long)):
+            ids = np.asarray([classifier.encode(text)[1]], dtype=np.int32)
+            serving = measure(lambda: classifier.predict_text(text), repetitions)
+            naive = measure(lambda: classifier.model.predict(ids, verbose=0), max(5, repetitions // 4))
+            rows.append(row(f"predict_{label}_{name}", serving, naive))
+        rows.append(row(f"trajectory_400_{name}", measure(lambda: classifier.predict_text(long), repetitions)))
+        inspector = Inspector(classifier)
+        ids_long = classifier.encode(long)[1]
+        batched = measure(lambda: inspector.importance(ids_long), max(5, repetitions // 4))
+        # The naive occlusion: one compiled call per removed token.
+        def one_call_per_token():
+            for position in range(len(ids_long)):
+                classifier.predict_ids_exact(np.asarray([ids_long[:position] + ids_long[position + 1:]], dtype=np.int32))
+        naive = measure(one_call_per_token, 3, warmup=1)
+        rows.append(row(f"importance_400_{name}", batched, naive))
+        rows.append(row(f"inspect_400_{name}", measure(lambda: inspector.inspect(long), max(5, repetitions // 2))))
+    return rows
+
+
+def embedding_rows(glove, repetitions: int) -> list[dict]:
+    from rnndemo.embeddings import pca_project
+
+    rows = []
+    query = glove.vector("movie")
+    for metric in ("cosine", "euclidean"):
+        fast = measure(lambda: glove.neighbors("movie", 10, metric), repetitions)
+        if metric == "cosine":
+            def naive_neighbors():  # normalise all 400k rows on every query
+                matrix = np.asarray(glove.matrix, dtype=np.float32)
+                scores = (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)) @ (query / np.linalg.norm(query))
+                return np.argsort(-scores)[:11]
+        else:
+            def naive_neighbors():  # materialise every difference vector
+                return np.argsort(np.linalg.norm(np.asarray(glove.matrix) - query, axis=1))[:11]
+        rows.append(row(f"glove_neighbors_{metric}_400k", fast, measure(naive_neighbors, max(5, repetitions // 5))))
+    words = ["movie"] + [neighbor.word for neighbor in glove.neighbors("movie", 50)]
+    vectors = np.stack([glove.vector(word) for word in words])
+    rows.append(row("pca_51_words", measure(lambda: pca_project(vectors, 2), repetitions)))
+    return rows
+
+
+def batch_rows(bundle, count: int) -> list[dict]:
+    from rnndemo import data
+    from rnndemo.text import tokenize
+    from rnndemo.vocab import pad_batch
+
+    texts = data.load_splits().test["text"].tolist()[:count]
+    rows = []
+    for name, classifier in bundle.classifiers.items():
+        serving = measure(lambda: classifier.predict_texts(texts), 1, warmup=1)
+        padded = pad_batch([classifier.vocabulary.encode_tokens(tokenize(text)) for text in texts], classifier.sequence_length)
+        naive = measure(lambda: classifier.model.predict(padded, batch_size=64, verbose=0), 1, warmup=1)
+        rows.append(row(f"batch_{count}_reviews_{name}", serving, naive, reviews_per_second=round(count / (serving[0] / 1000), 1),
+                        naive_reviews_per_second=round(count / (naive[0] / 1000), 1)))
+    return rows
+
+
+def cold_rows(models_dir: Path) -> list[dict]:
+    """Fresh processes: `import rnndemo`, loading the models bundle, and loading GloVe."""
+    code = ("import time, sys; t=time.perf_counter(); import rnndemo.cli; i=time.perf_counter()-t; "
+            "from rnndemo.serving import load_bundle; t=time.perf_counter(); load_bundle(sys.argv[1]); m=time.perf_counter()-t; "
+            "from rnndemo.embeddings import load_glove; t=time.perf_counter(); load_glove(); g=time.perf_counter()-t; print(i, m, g)")
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    output = subprocess.run([sys.executable, "-c", code, str(models_dir)], capture_output=True, text=True, env=environment, timeout=300)
+    import_seconds, models_seconds, glove_seconds = (float(value) for value in output.stdout.split())
+    return [row("cold_import_rnndemo", [import_seconds * 1000]), row("cold_load_models_incl_tensorflow", [models_seconds * 1000]),
+            row("cold_load_glove", [glove_seconds * 1000])]
+
+
+def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, browser: bool = False) -> list[dict]:
+    from rnndemo.embeddings import load_glove
+    from rnndemo.serving import load_bundle
+
+    repetitions = 20 if quick else 100
+    started = time.perf_counter()
+    bundle = load_bundle(models_dir)
+    glove = load_glove()
+    rows = model_rows(bundle, repetitions) + embedding_rows(glove, repetitions)
+    rows += batch_rows(bundle, 500 if quick else 2500)
+    rows += cold_rows(models_dir)
+    if browser:
+        from rnndemo.bench_browser import browser_rows
+
+        rows += browser_rows(quick=quick)
+    machine = {"machine": platform.machine(), "processor_count": os.cpu_count(), "python": platform.python_version(),
+               "seconds": round(time.perf_counter() - started, 1)}
+    if as_json:
+        print(json.dumps(rows))
+    else:
+        print(format_table(rows))
+        print(f"\n{machine}")
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    header = f"{'name':42s} {'n':>5s} {'p50 ms':>10s} {'p95 ms':>10s} {'naive p50':>10s} {'speedup':>8s}  extra"
+    lines = [header, "-" * len(header)]
+    for item in rows:
+        extra = {key: value for key, value in item.items() if key not in ("name", "n", "p50_ms", "p95_ms", "naive_p50_ms", "speedup")}
+        lines.append(f"{item['name']:42s} {item['n']:5d} {item['p50_ms']:10.2f} {item['p95_ms']:10.2f} "
+                     f"{item.get('naive_p50_ms', float('nan')):10.2f} {item.get('speedup', float('nan')):8.1f}  {extra or ''}")
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""Run the real app (`streamlit run app.py`) and drive it in Debian's Chromium with playwright.
+
+Used by the browser tests and by `python -m rnndemo bench --browser`; playwright is imported lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(extra_env: dict | None = None, timeout: float = 90.0):
+    """Start the app on a free loopback port; yields (url, process, start seconds until healthy)."""
+    port = free_port()
+    environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), **(extra_env or {}))
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().decode() == "ok":
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("the app did not become healthy in time")
+        yield url, process, time.perf_counter() - started
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def launch_browser(playwright):
+    if os.path.exists(CHROMIUM):
+        return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(args=CHROMIUM_ARGS)  # machines with internet: `playwright install chromium`
+
+
+def wait_for_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the Streamlit script has finished running for this page."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => { const app = document.querySelector(\"[data-testid='stApp']\");"
+        " return app && app.getAttribute('data-test-script-state') !== 'running'; }", timeout=timeout_ms)
+    page.wait_for_timeout(150)  # let the last deltas paint
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-testid='stApp']\").getAttribute('data-test-script-state') !== 'running'",
+        timeout=timeout_ms)
+
+
+def paste_review(page, text: str, area_index: int = 0) -> None:
+    """Replace the review text as a visitor would, and submit it (Ctrl+Enter)."""
+    area = page.locator("textarea").nth(area_index)
+    area.fill(text)
+    area.press("Control+Enter")
+
+
+def chromium_available() -> bool:
+    if os.path.exists(CHROMIUM):
+        return True
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            playwright.chromium.launch().close()
+        return True
+    except Exception:
+        return False

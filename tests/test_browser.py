@@ -1,0 +1,105 @@
+"""The real app in a real browser: navigation, verdicts, sharing links, and no script injection."""
+
+import os
+import urllib.parse
+
+import pytest
+
+from rnndemo.browser import chromium_available, launch_browser, paste_review, streamlit_server, wait_for_idle
+
+if not chromium_available():
+    if os.environ.get("RNNDEMO_REQUIRE_BROWSER"):
+        raise RuntimeError("Chromium is required for the browser tests here (apt-get install -y chromium)")
+    pytest.skip("no Chromium on this machine (apt-get install -y chromium)", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+PAGE_TITLES = ["Walkthrough", "Text → tokens → indices", "Embeddings", "RNN vs LSTM", "Inside the RNN", "Model cards", "Batch check"]
+XSS = [
+    '<script>window.__xss = 1; alert(1)</script>',
+    '<img src=x onerror="window.__xss=1;alert(1)">',
+    '[click](javascript:window.__xss=1) <svg onload="window.__xss=1">',
+    '"><iframe srcdoc="<script>parent.__xss=1</script>"></iframe> $\\alert{1}$ **bold**',
+]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as (url, process, seconds):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch_browser(playwright)
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser, dialogs: list):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    return page
+
+
+def exceptions_on(page) -> int:
+    return page.locator("[data-testid='stException']").count()
+
+
+def test_every_page_from_the_navigation(server, browser):
+    """A visitor clicks through every page in the sidebar and sees no error."""
+    dialogs = []
+    page = new_page(browser, dialogs)
+    page.goto(server)
+    wait_for_idle(page, 120_000)
+    for title in PAGE_TITLES:
+        page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+        wait_for_idle(page, 120_000)
+        assert exceptions_on(page) == 0, title
+        assert page.locator("h1").count() >= 1, title
+    assert not dialogs
+    page.close()
+
+
+def test_paste_shows_verdicts(server, browser):
+    """Pasting a review on the RNN-vs-LSTM page shows both models' verdicts and the running-prediction chart."""
+    dialogs = []
+    page = new_page(browser, dialogs)
+    page.goto(f"{server}/compare")
+    wait_for_idle(page, 120_000)
+    paste_review(page, "An absolute masterpiece, moving and beautifully acted. I loved every minute.")
+    wait_for_idle(page)
+    metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    assert metrics.count("positive") >= 2, metrics
+    assert page.locator(".js-plotly-plot").count() >= 2
+    assert exceptions_on(page) == 0
+    page.close()
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_pasted_scripts_never_run(server, browser, payload):
+    """XSS payloads pasted into the review box, on every page with the box, and via ?text= run nothing."""
+    dialogs = []
+    page = new_page(browser, dialogs)
+    page.goto(f"{server}/inside?text={urllib.parse.quote(payload + ' a great film')}")
+    wait_for_idle(page, 120_000)
+    for path in ("", "tokens", "compare", "embeddings"):
+        page.goto(f"{server}/{path}")
+        wait_for_idle(page, 120_000)
+        paste_review(page, payload + " terrible acting")
+        wait_for_idle(page)
+        assert page.evaluate("() => window.__xss === undefined"), path
+        assert exceptions_on(page) == 0, path
+    assert not dialogs
+    page.close()
+
+
+def test_shared_link_prefills_the_text(server, browser):
+    """A teacher's ?text= link opens with that review in the box, shown as text."""
+    page = new_page(browser, [])
+    page.goto(f"{server}/compare?text={urllib.parse.quote('<b>Dreadful</b> and boring')}")
+    wait_for_idle(page, 120_000)
+    assert page.locator("textarea").first.input_value() == "<b>Dreadful</b> and boring"
+    assert page.locator("b", has_text="Dreadful").count() == 0
+    page.close()

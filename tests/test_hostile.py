@@ -1,0 +1,64 @@
+"""Every hostile input through the library, the CLI and every page: a result or a clear refusal, never a crash."""
+
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnndemo.cli import main
+from rnndemo.serving import EmptyTextError, prepare_text
+from rnndemo.text import tokenize
+
+from .conftest import MODELS_DIR, PROJECT_ROOT
+from .hostile_inputs import HOSTILE_INPUTS
+
+CASES = list(HOSTILE_INPUTS.items())
+TEXT_PAGES = ["pages/home.py", "pages/tokens.py", "pages/embeddings.py", "pages/compare.py", "pages/inside.py"]
+
+
+def test_the_matrix_has_at_least_30_inputs():
+    assert len(HOSTILE_INPUTS) >= 30
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
+def test_library(bundle, name, text):
+    text, _ = prepare_text(text)
+    tokens = tokenize(text)
+    assert all(token and not any(ch.isspace() for ch in token) for token in tokens)
+    assert not any(ch in token for token in tokens for ch in "<>\"\x00\u200b\u202e")
+    if not tokens:
+        with pytest.raises(EmptyTextError):
+            bundle.predict(text)
+        return
+    for name_, prediction in bundle.predict(text).items():
+        assert 0.0 <= prediction.probability_positive <= 1.0 and np.isfinite(prediction.probability_positive)
+        if prediction.trajectory:
+            assert len(prediction.trajectory) <= 400
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
+def test_cli(capsys, name, text):
+    code = main(["--models-dir", str(MODELS_DIR), "predict", text, "--json"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    if code == 0:
+        assert {"rnn", "lstm", "baseline"} <= set(json.loads(captured.out)["models"])
+    else:
+        assert code == 2
+        assert captured.err.startswith("error:") and captured.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("path", TEXT_PAGES)
+def test_pages(path):
+    """Each page survives every hostile input, and says so when it refuses one."""
+    for name, text in CASES:
+        app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+        app.session_state["review_text"] = text
+        app.run()
+        app.switch_page(path)
+        app.run()
+        assert not app.exception, (name, [e.value for e in app.exception])
+        if not tokenize(prepare_text(text)[0]):
+            messages = " ".join(str(element.value) for element in list(app.warning) + list(app.info) + list(app.error))
+            assert "no words" in messages.lower() or "no tokens" in messages.lower(), (path, name)

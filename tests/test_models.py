@@ -1,0 +1,74 @@
+"""The committed models: verified files, reproducible held-out metrics, accuracy floors, safe loading."""
+
+import json
+
+import pytest
+
+from rnndemo import data, models
+from rnndemo.evaluation import evaluate_bundle
+
+from .conftest import MODELS_DIR
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return json.loads((MODELS_DIR / models.MANIFEST_FILE).read_text())
+
+
+def test_every_file_matches_its_sha256(manifest):
+    assert {"rnn.keras", "lstm.keras", "vocabulary.json", "baseline.json", "heldout_predictions.csv"} <= set(manifest["files"])
+    for file_name, digest in manifest["files"].items():
+        assert models.sha256_file(MODELS_DIR / file_name) == digest, file_name
+
+
+def test_models_are_small_keras_v3_files(manifest):
+    for name in ("rnn", "lstm"):
+        entry = manifest["models"][name]
+        assert entry["file"].endswith(".keras")
+        assert (MODELS_DIR / entry["file"]).stat().st_size < 6_000_000
+
+
+def test_split_checksum_matches_this_machine(manifest):
+    assert manifest["split"]["test_sha256"] == data.load_splits().test_checksum()
+
+
+def test_accuracy_floors_on_the_held_out_test_split(manifest):
+    assert manifest["models"]["lstm"]["test_accuracy"] >= 0.88
+    assert manifest["models"]["rnn"]["test_accuracy"] >= 0.80
+
+
+def test_evaluate_recomputes_the_manifest_metrics(bundle, manifest):
+    """`evaluate` recomputes from the model files; it agrees with training-time numbers to 0.005."""
+    results = evaluate_bundle(bundle)
+    for name in ("rnn", "lstm"):
+        assert results[name]["n"] == 2500
+        assert abs(results[name]["accuracy"] - manifest["models"][name]["test_accuracy"]) <= 0.005
+        assert abs(results[name]["rotten_tomatoes_accuracy"] - manifest["models"][name]["rotten_tomatoes_accuracy"]) <= 0.005
+    assert abs(results["baseline"]["accuracy"] - manifest["baseline"]["test_accuracy"]) <= 0.005
+
+
+def test_builders_differ_only_in_the_recurrent_layer():
+    architecture = models.ModelArchitecture("rnn", 100, 8, 4)
+    rnn = models.build_model(architecture)
+    lstm = models.build_model(models.ModelArchitecture("lstm", 100, 8, 4))
+    assert [type(layer).__name__ for layer in rnn.layers] == ["InputLayer", "Embedding", "SimpleRNN", "Dense"]
+    assert [type(layer).__name__ for layer in lstm.layers] == ["InputLayer", "Embedding", "LSTM", "Dense"]
+    assert rnn.get_layer("embedding").mask_zero
+    with pytest.raises(ValueError, match="unknown model kind"):
+        models.build_model(models.ModelArchitecture("gru2", 100, 8, 4))
+
+
+def test_h5_files_are_never_loaded(tmp_path, manifest):
+    forged = dict(manifest, models={"rnn": dict(manifest["models"]["rnn"], file="rnn.h5")})
+    with pytest.raises(models.ModelFileError, match=".keras"):
+        models.load_keras_model(tmp_path, forged, "rnn")
+
+
+def test_baseline_round_trips_through_json_without_pickle(bundle):
+    from rnndemo.baseline import Baseline
+
+    texts = data.sample_reviews("random", 20, seed=4)
+    path = MODELS_DIR / models.BASELINE_FILE
+    reloaded = Baseline.load(path)
+    assert (reloaded.predict_proba(texts) == bundle.baseline.predict_proba(texts)).all()
+    assert set(json.loads(path.read_text())) == {"terms", "idf", "coefficients", "intercept", "max_features"}  # plain JSON
