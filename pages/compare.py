@@ -14,7 +14,7 @@ bundle = ui.bundle_or_stop()
 review = ui.text_input("compare")
 
 try:
-    predictions = bundle.predict(review)
+    predictions = bundle.classify(review)
 except EmptyTextError as error:
     st.warning(str(error).capitalize() + ".")
     st.stop()

@@ -45,7 +45,7 @@ st.write("The recurrent layer reads the vectors one by one, updating its state h
 st.page_link("pages/compare.py", label="Compare RNN and LSTM token by token →")
 st.page_link("pages/inside.py", label="Look inside: hidden states and gates →")
 try:
-    predictions = bundle.predict(review)
+    predictions = bundle.classify(review)
 except EmptyTextError as error:
     st.warning(str(error))
     st.stop()

@@ -28,7 +28,7 @@ def expected_deltas(texts: list[str]) -> list[dict[str, str]]:
     from rnndemo.serving import load_bundle
 
     bundle = load_bundle()
-    return [{DISPLAY_NAMES[name]: f"p(positive) = {prediction.probability_positive:.3f}" for name, prediction in bundle.predict(text).items()}
+    return [{DISPLAY_NAMES[name]: f"p(positive) = {prediction.probability_positive:.3f}" for name, prediction in bundle.classify(text).items()}
             for text in texts]
 
 

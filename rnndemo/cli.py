@@ -97,7 +97,7 @@ def command_predict(arguments) -> None:
     text = _read_text(arguments.text)
     bundle = _load_bundle(arguments.models_dir, arguments.model)
     try:
-        predictions = bundle.predict(text, arguments.model)
+        predictions = bundle.classify(text, arguments.model)
     except EmptyTextError as error:
         raise UsageError(str(error)) from error
     payload = {"models": {}}

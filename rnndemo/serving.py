@@ -170,7 +170,7 @@ class Bundle:
     def names(self) -> list[str]:
         return list(self.classifiers) + (["baseline"] if self.baseline is not None else [])
 
-    def predict(self, text: str, names: list[str] | None = None, options: CleaningOptions = CleaningOptions()) -> dict[str, Prediction]:
+    def classify(self, text: str, names: list[str] | None = None, options: CleaningOptions = CleaningOptions()) -> dict[str, Prediction]:
         """Every requested model's verdict on `text`; unknown names raise ValueError."""
         names = names or self.names()
         unknown = [name for name in names if name not in self.names()]

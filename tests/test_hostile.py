@@ -29,9 +29,9 @@ def test_library(bundle, name, text):
     assert not any(ch in token for token in tokens for ch in "<>\"\x00\u200b\u202e")
     if not tokens:
         with pytest.raises(EmptyTextError):
-            bundle.predict(text)
+            bundle.classify(text)
         return
-    for name_, prediction in bundle.predict(text).items():
+    for name_, prediction in bundle.classify(text).items():
         assert 0.0 <= prediction.probability_positive <= 1.0 and np.isfinite(prediction.probability_positive)
         if prediction.trajectory:
             assert len(prediction.trajectory) <= 400

@@ -40,9 +40,9 @@ def test_long_text_reads_the_last_tokens(bundle):
 
 def test_empty_text_is_refused(bundle):
     with pytest.raises(EmptyTextError):
-        bundle.predict("  ?!  ")
+        bundle.classify("  ?!  ")
     with pytest.raises(ValueError, match="unknown or unavailable model"):
-        bundle.predict(DEFAULT_TEXT, ["gru"])
+        bundle.classify(DEFAULT_TEXT, ["gru"])
 
 
 def test_batch_matches_single_calls_regardless_of_padding(bundle):
@@ -55,9 +55,9 @@ def test_batch_matches_single_calls_regardless_of_padding(bundle):
 
 def test_concurrent_predictions_equal_sequential(bundle):
     texts = data.sample_reviews("random", 16, seed=7)
-    sequential = [{name: p.probability_positive for name, p in bundle.predict(text).items()} for text in texts]
+    sequential = [{name: p.probability_positive for name, p in bundle.classify(text).items()} for text in texts]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        concurrent = list(pool.map(lambda text: {name: p.probability_positive for name, p in bundle.predict(text).items()}, texts * 2))
+        concurrent = list(pool.map(lambda text: {name: p.probability_positive for name, p in bundle.classify(text).items()}, texts * 2))
     assert concurrent == sequential * 2
 
 

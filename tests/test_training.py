@@ -44,7 +44,7 @@ def test_saved_files_have_no_optimizer_and_no_lambda(tiny_models):
         with zipfile.ZipFile(folder / entry["file"]) as archive:
             config = json.loads(archive.read("config.json"))
             assert "Lambda" not in json.dumps(config)
-            assert config.get("compile_config") is None
+            assert not config.get("compile_config")
             assert not any("optimizer" in name for name in archive.namelist())
 
 
@@ -98,4 +98,4 @@ def test_memory_experiment_runs_end_to_end_on_a_tiny_model(tiny_models):
         assert all(row["ci_low"] <= row["accuracy"] <= row["ci_high"] for row in rows)
         gradient = result["models"][name]["gradient"]
         assert len(gradient["mean_norm"]) == 50 and gradient["n"] == 4 and all(value >= 0 for value in gradient["mean_norm"])
-    assert "falls from" in result["accuracy_summary"]
+    assert result["accuracy_summary"].startswith("Accuracy by filler tokens appended")
