@@ -8,16 +8,16 @@ import streamlit as st  # noqa: E402
 
 from rnndemo import ui  # noqa: E402
 
-st.set_page_config(page_title="rnndemo: text to RNN", page_icon="🎬", layout="wide")
+st.set_page_config(page_title="rnndemo: text to RNN", page_icon=":material/movie:", layout="wide")
 ui.init_session()
 
 PAGES = [
-    st.Page("pages/home.py", title="Walkthrough", icon="🏠", default=True, url_path="home"),
-    st.Page("pages/tokens.py", title="Text → tokens → indices", icon="🔤", url_path="tokens"),
-    st.Page("pages/embeddings.py", title="Embeddings", icon="🧭", url_path="embeddings"),
-    st.Page("pages/compare.py", title="RNN vs LSTM", icon="⚖️", url_path="compare"),
-    st.Page("pages/inside.py", title="Inside the RNN", icon="🔬", url_path="inside"),
-    st.Page("pages/model_cards.py", title="Model cards", icon="📋", url_path="models"),
-    st.Page("pages/batch.py", title="Batch check", icon="📦", url_path="batch"),
+    st.Page("pages/home.py", title="Walkthrough", icon=":material/home:", default=True, url_path="home"),
+    st.Page("pages/tokens.py", title="Text → tokens → indices", icon=":material/text_fields:", url_path="tokens"),
+    st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:", url_path="embeddings"),
+    st.Page("pages/compare.py", title="RNN vs LSTM", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/inside.py", title="Inside the RNN", icon=":material/biotech:", url_path="inside"),
+    st.Page("pages/model_cards.py", title="Model cards", icon=":material/assignment:", url_path="models"),
+    st.Page("pages/batch.py", title="Batch check", icon=":material/upload_file:", url_path="batch"),
 ]
 st.navigation(PAGES).run()

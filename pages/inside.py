@@ -70,8 +70,14 @@ st.subheader("4. Which words mattered")
 st.write("Occlusion: how much p(positive) drops when one token is removed (green pushed towards positive, red towards negative). "
          "All removals run as one batch.")
 for name in names:
-    st.caption(f"{DISPLAY_NAMES[name]} (p(positive) = {inspections[name].trajectory[-1]:.3f})")
-    ui.show_html(ui.highlighted_tokens(inspections[name].tokens, importances[name]))
+    tokens, importance = inspections[name].tokens, importances[name]
+    strongest = np.argsort(-np.abs(importance))[:3]
+    st.caption(f"{DISPLAY_NAMES[name]} (p(positive) = {inspections[name].trajectory[-1]:.3f}); strongest: "
+               + ", ".join(f"{ui.md_escape(tokens[i], 30)} {importance[i]:+.3f}" for i in strongest))
+    ui.show_html(ui.highlighted_tokens(tokens, importance))
+with st.expander("Importance as bars (hover for the token)"):
+    for name in names:
+        st.plotly_chart(plots.importance_bars(inspections[name].tokens, importances[name], DISPLAY_NAMES[name]), key=f"inside_importance_{name}")
 
 st.subheader("5. Is the plain RNN's memory short? (measured)")
 result = load_memory_experiment(bundle.models_dir / MEMORY_FILE)

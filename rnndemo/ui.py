@@ -26,6 +26,14 @@ OPTIONS_KEY = "cleaning_options"
 
 def init_session() -> None:
     """Shared session defaults; the ?text= link pre-fills the text once per session."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        # A `pages/` folder puts Streamlit in its legacy multipage mode until app.py's
+        # st.navigation runs; a first visit straight to /inside would skip app.py (no wide
+        # layout, file-name navigation). Leave that mode once per process and rerun through app.py.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     if TEXT_KEY not in st.session_state:
         st.session_state[TEXT_KEY] = DEFAULT_TEXT
     if not st.session_state.get("query_text_applied", False):
