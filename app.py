@@ -1,6 +1,8 @@
 """rnndemo: the frame of the app. Sets the page config, shared session state and navigation."""
 
 import os
+import sys
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -20,4 +22,7 @@ PAGES = [
     st.Page("pages/model_cards.py", title="Model cards", icon=":material/assignment:", url_path="models"),
     st.Page("pages/batch.py", title="Batch check", icon=":material/upload_file:", url_path="batch"),
 ]
+started = time.perf_counter()
 st.navigation(PAGES).run()
+if os.environ.get("RNNDEMO_TIMING"):  # diagnostics for the benchmark: server time of each rerun
+    print(f"rnndemo: rerun {(time.perf_counter() - started) * 1000:.0f} ms", file=sys.stderr, flush=True)

@@ -41,8 +41,6 @@ elif labels:
     agreement = "agree" if "baseline" not in predictions or predictions["baseline"].label in labels.values() else "agree with each other but not with the baseline"
     st.success(f"The recurrent models {agreement}: {next(iter(labels.values()))}.")
 
-probabilities = {name: prediction.probability_positive for name, prediction in predictions.items()}
-st.plotly_chart(plots.probability_bars(probabilities, DISPLAY_NAMES), key="compare_bars")
 if recurrent:
     st.plotly_chart(plots.trajectory_chart({name: p.trajectory for name, p in recurrent.items()},
                                            {name: p.tokens for name, p in recurrent.items()}, DISPLAY_NAMES), key="compare_trajectory")

@@ -7,6 +7,7 @@ waits until the page shows exactly the probabilities the library computes for it
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -60,7 +61,7 @@ async def _paste_and_wait(page, result: SessionResult, timeout_ms: int = 60_000)
         result.errors.append("exception shown")
 
 
-async def run_sessions(url: str, texts: list[str], rounds: int = 1) -> list[SessionResult]:
+async def run_sessions(url: str, texts: list[str], rounds: int = 1, path: str = "compare") -> list[SessionResult]:
     """One browser page per text, all at once; each pastes its text `rounds` times."""
     from playwright.async_api import async_playwright
 
@@ -75,7 +76,7 @@ async def run_sessions(url: str, texts: list[str], rounds: int = 1) -> list[Sess
             options["executable_path"] = CHROMIUM
         browser = await playwright.chromium.launch(**options)
         try:
-            pages = await asyncio.gather(*(_open(browser, url) for _ in texts))
+            pages = await asyncio.gather(*(_open(browser, url, path) for _ in texts))
             for round_number in range(rounds):
                 if round_number:  # alternate with a neutral text so every round really changes the verdicts
                     for page in pages:
@@ -141,7 +142,7 @@ def browser_rows(quick: bool = False) -> list[dict]:
 
     rows = [row("browser_server_start_to_first_page_interactive", [first_page_interactive_seconds() * 1000])]
     log: list[str] = []
-    with streamlit_server() as (url, process, healthy_seconds):
+    with streamlit_server({"RNNDEMO_TIMING": "1"}) as (url, process, healthy_seconds):
         threading.Thread(target=lambda: [log.append(line) for line in process.stdout], daemon=True).start()
         started = time.perf_counter()
         # Cold stampede: 10 sessions arrive at once on a server that has loaded nothing yet.
@@ -159,4 +160,7 @@ def browser_rows(quick: bool = False) -> list[dict]:
         errors = sum(len(result.errors) for results, _ in waves for result in results) + sum(len(r.errors) for r in concurrent)
         rows.append(row("browser_paste_to_verdicts_10_concurrent_sessions", all_seconds, errors=errors,
                         rss_mb_after_waves=[round(rss, 1) for _, rss in waves], loads=count_loads(log)))
+        reruns = [float(match) for line in log for match in re.findall(r"rnndemo: rerun (\d+) ms", line)]
+        if reruns:
+            rows.append(row("server_time_per_rerun_during_browser_runs", reruns))
     return rows

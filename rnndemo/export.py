@@ -17,8 +17,8 @@ def export_saved_models(bundle, output: Path) -> dict[str, Path]:
     return written
 
 
-def load_saved_model_function(path: Path):
-    """The `serve` function of an exported SavedModel (as TF Serving would call it)."""
+def load_saved_model(path: Path):
+    """An exported SavedModel; call its `.serve(ids)` as TF Serving would. Keep the object alive while calling."""
     import tensorflow as tf
 
-    return tf.saved_model.load(str(path)).serve
+    return tf.saved_model.load(str(path))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnndemo.serving import tensorflow_call
 from rnndemo.text import CleaningOptions
 
 GATE_NAMES = ("input", "forget", "cell_candidate", "output")  # Keras LSTM kernel order: i, f, c, o
@@ -80,7 +81,7 @@ class Inspector:
         self.is_lstm = classifier.entry.get("layer", "") == "LSTM" or classifier.name == "lstm"
         self._lstm_trace = _lstm_tracer(classifier) if self.is_lstm else None
         if self._lstm_trace is not None:
-            self._lstm_trace(tf.constant([2, 3], dtype=tf.int32))
+            tensorflow_call(self._lstm_trace, tf.constant([2, 3], dtype=tf.int32))
 
     def inspect(self, text: str, options: CleaningOptions = CleaningOptions()) -> Inspection:
         started = time.perf_counter()
@@ -88,9 +89,7 @@ class Inspector:
         probabilities, states = self.classifier.run_steps(np.asarray([ids], dtype=np.int32))
         cell = gates = None
         if self._lstm_trace is not None:
-            _, cell_states, gate_values = self._lstm_trace(np.asarray(ids, dtype=np.int32))
-            cell = cell_states.numpy()
-            gate_values = gate_values.numpy()
+            _, cell, gate_values = tensorflow_call(self._lstm_trace, np.asarray(ids, dtype=np.int32))
             gates = {name: gate_values[:, position, :] for position, name in enumerate(GATE_NAMES)}
         return Inspection(self.classifier.name, tokens, ids, states[0], probabilities[0], cell, gates, cut, time.perf_counter() - started)
 

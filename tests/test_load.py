@@ -1,0 +1,51 @@
+"""Many users at once, in real Chromium sessions on loopback (bounded: 10 sessions, 3 waves)."""
+
+import asyncio
+import json
+import os
+import threading
+
+import pytest
+
+from rnndemo.browser import chromium_available, streamlit_server
+
+if not chromium_available():
+    if os.environ.get("RNNDEMO_REQUIRE_BROWSER"):
+        raise RuntimeError("Chromium is required for the load tests here (apt-get install -y chromium)")
+    pytest.skip("no Chromium on this machine", allow_module_level=True)
+
+from rnndemo.bench_browser import count_loads, run_sessions, sample_texts, server_rss_megabytes  # noqa: E402
+from rnndemo.cli import main  # noqa: E402
+from rnndemo.models import DISPLAY_NAMES  # noqa: E402
+
+from .conftest import MODELS_DIR  # noqa: E402
+
+
+def cli_deltas(capsys, text: str) -> dict[str, str]:
+    assert main(["--models-dir", str(MODELS_DIR), "predict", text, "--json"]) == 0
+    models = json.loads(capsys.readouterr().out)["models"]
+    return {DISPLAY_NAMES[name]: f"p(positive) = {values['probability_positive']:.3f}" for name, values in models.items()}
+
+
+def test_cold_stampede_then_waves_of_ten_sessions(capsys):
+    """10 sessions hit a cold server at once: models and GloVe load once; every session sees exactly its own
+    verdicts, equal to the CLI's; 3 more waves of 10 come and go without errors or memory growth."""
+    log: list[str] = []
+    with streamlit_server() as (url, process, _):
+        threading.Thread(target=lambda: [log.append(line) for line in process.stdout], daemon=True).start()
+        texts = sample_texts(10, seed=21)
+        results = asyncio.run(run_sessions(url, texts))
+        assert count_loads(log)["models"] == 1, log[-20:]
+        rss = []
+        for wave in range(3):
+            wave_results = asyncio.run(run_sessions(url, sample_texts(10, seed=30 + wave)))
+            results += wave_results
+            rss.append(server_rss_megabytes(process.pid))
+        loads = count_loads(log)
+    for result in results:
+        assert not result.errors, result.errors
+        expected = cli_deltas(capsys, result.text)
+        assert sorted(result.shown) == sorted(expected.values()), (result.text[:60], result.shown, expected)
+    assert loads["models"] == 1 and loads["glove"] <= 1
+    assert max(rss) <= 1536, rss
+    assert rss[-1] - rss[0] <= 100, f"server memory grew across waves: {rss}"
