@@ -108,7 +108,7 @@ def test_shared_link_prefills_the_text(server, browser):
 def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     """A labelled CSV gets per-model accuracy; a binary file gets a clear message and the page keeps working."""
     good = tmp_path / "reviews.csv"
-    good.write_text("text,label\nA wonderful, moving film.,1\nDull and far too long.,0\n=cmd|' /C calc'!A0 awful,0\n")
+    good.write_text('text,label\n"A wonderful, moving film.",1\nDull and far too long.,0\n"=cmd|\' /C calc\'!A0 awful",0\n')
     bad = tmp_path / "photo.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     page = new_page(browser, [])
@@ -119,7 +119,7 @@ def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     assert exceptions_on(page) == 0
     page.locator("input[type='file']").set_input_files(str(good))
     page.wait_for_selector("text=Against your labels", timeout=60_000)
-    wait_for_idle(page)
-    assert page.locator("[data-testid='stMetricValue']").count() >= 3
+    page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stMetricValue']\").length >= 3", timeout=60_000)
+    assert "100.0%" in page.locator("[data-testid='stMetricValue']").all_inner_texts()  # some model gets all three right
     assert exceptions_on(page) == 0
     page.close()
