@@ -134,6 +134,27 @@ def cold_rows(models_dir: Path) -> list[dict]:
             row("cold_load_glove", [glove_seconds * 1000])]
 
 
+def page_rows(bundle, repetitions: int) -> list[dict]:
+    """Whole page reruns through Streamlit's AppTest (an upper bound: it adds its own polling)."""
+    from streamlit.testing.v1 import AppTest
+
+    app_file = str(Path(__file__).resolve().parent.parent / "app.py")
+    long = review_of_length(bundle, 400)
+    rows = []
+    for page in ("pages/inside.py", "pages/compare.py"):
+        app = AppTest.from_file(app_file, default_timeout=120)
+        app.run()
+        app.switch_page(page)
+        samples = []
+        for repetition in range(repetitions + 1):
+            app.session_state["review_text"] = long + (" fine" * repetition)  # a new text each time: nothing cached
+            started = time.perf_counter()
+            app.run()
+            samples.append((time.perf_counter() - started) * 1000)
+        rows.append(row(f"page_rerun_400_tokens_{page.split('/')[1][:-3]}_apptest", samples[1:]))
+    return rows
+
+
 def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, browser: bool = False) -> list[dict]:
     from rnndemo.embeddings import load_glove
     from rnndemo.serving import load_bundle
@@ -144,6 +165,7 @@ def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, 
     glove = load_glove()
     rows = model_rows(bundle, repetitions) + embedding_rows(glove, repetitions)
     rows += batch_rows(bundle, 500 if quick else 2500)
+    rows += page_rows(bundle, 5 if quick else 20)
     rows += cold_rows(models_dir)
     if browser:
         from rnndemo.bench_browser import browser_rows

@@ -12,6 +12,7 @@ import html
 import io
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ def init_session() -> None:
         st.rerun()
     if TEXT_KEY not in st.session_state:
         st.session_state[TEXT_KEY] = DEFAULT_TEXT
+    keep_page_options()
     if not st.session_state.get("query_text_applied", False):
         st.session_state["query_text_applied"] = True
         shared = st.query_params.get("text")
@@ -45,20 +47,39 @@ def init_session() -> None:
                 st.session_state["query_text_notice"] = f"The shared link's text was cut to {LIMITS.max_url_text_characters:,} characters."
 
 
-@st.cache_resource(show_spinner="Loading the cached models (once per server)…")
 def load_models():
-    """The verified models bundle, or the error message of a missing/bad models folder."""
+    """The verified models bundle of the configured models folder, or the error message if it cannot load."""
+    return _load_models(str(default_models_dir()))
+
+
+@st.cache_resource(show_spinner="Loading the cached models (once per server)…")
+def _load_models(models_dir: str):
     from rnndemo.models import ModelFileError
     from rnndemo.serving import load_bundle
 
     # One line per real load: the stampede test counts these in the server's log.
     print("rnndemo: loading models", file=sys.stderr, flush=True)
     try:
-        bundle = load_bundle(default_models_dir())
+        bundle = load_bundle(Path(models_dir))
     except ModelFileError as error:
         return str(error)
     _freeze_long_lived_objects()
     return bundle
+
+
+_OPTION_PREFIXES = ("tokens_", "embeddings_", "cards_", "inside_", "compare_", "home_", "batch_")
+_NOT_SETTABLE = ("button", "upload", "download", "text_area", "_table", "_errors", "_results", "_summary")
+
+
+def keep_page_options() -> None:
+    """Keep every page's options (checkboxes, radios, sliders, inputs) across page switches.
+
+    Streamlit drops a widget's state on runs where the widget is not drawn; assigning a
+    key to itself marks it as the visitor's state, so it survives the visit to another page.
+    """
+    for key in list(st.session_state.keys()):
+        if key.startswith(_OPTION_PREFIXES) and not any(part in key for part in _NOT_SETTABLE):
+            st.session_state[key] = st.session_state[key]
 
 
 def _freeze_long_lived_objects() -> None:
@@ -83,12 +104,16 @@ def load_glove():
     return glove
 
 
-@st.cache_resource(show_spinner="Preparing the inspection functions…")
 def load_inspector(name: str):
+    """Compiled inspection functions for one loaded model (built once per server)."""
+    return _load_inspector(str(default_models_dir()), name)
+
+
+@st.cache_resource(show_spinner="Preparing the inspection functions…")
+def _load_inspector(models_dir: str, name: str):
     from rnndemo.inspect import Inspector
 
-    bundle = load_models()
-    return Inspector(bundle.classifiers[name])
+    return Inspector(_load_models(models_dir).classifiers[name])
 
 
 def bundle_or_stop():

@@ -5,7 +5,7 @@ import urllib.parse
 
 import pytest
 
-from rnndemo.browser import chromium_available, launch_browser, paste_review, streamlit_server, wait_for_idle
+from rnndemo.browser import PROJECT_ROOT, chromium_available, launch_browser, paste_review, streamlit_server, wait_for_idle
 
 if not chromium_available():
     if os.environ.get("RNNDEMO_REQUIRE_BROWSER"):
@@ -14,6 +14,7 @@ if not chromium_available():
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 PAGE_TITLES = ["Walkthrough", "Text → tokens → indices", "Embeddings", "RNN vs LSTM", "Inside the RNN", "Model cards", "Batch check"]
 XSS = [
     '<script>window.__xss = 1; alert(1)</script>',
@@ -53,11 +54,15 @@ def test_every_page_from_the_navigation(server, browser):
     page = new_page(browser, dialogs)
     page.goto(server)
     wait_for_idle(page, 120_000)
-    for title in PAGE_TITLES:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for number, title in enumerate(PAGE_TITLES):
         page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
         wait_for_idle(page, 120_000)
         assert exceptions_on(page) == 0, title
         assert page.locator("h1").count() >= 1, title
+        page.wait_for_timeout(500)
+        # For people to look at: is this what a teacher would put on a projector?
+        page.screenshot(path=str(SCREENSHOTS / f"{number}_{title.split()[0].lower()}.png"), full_page=True)
     assert not dialogs
     page.close()
 
@@ -73,6 +78,29 @@ def test_paste_shows_verdicts(server, browser):
     metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
     assert metrics.count("positive") >= 2, metrics
     assert page.locator(".js-plotly-plot").count() >= 1  # the running-prediction chart
+    assert exceptions_on(page) == 0
+    page.close()
+
+
+def test_paste_shows_tokens(server, browser):
+    """Pasting a review on the tokens page shows its tokens and their count."""
+    page = new_page(browser, [])
+    page.goto(f"{server}/tokens")
+    wait_for_idle(page, 120_000)
+    paste_review(page, "I'm glad, REALLY glad<br />I watched it")
+    page.wait_for_selector("text=Tokens (7)", timeout=60_000)
+    assert "i'm glad really glad i watched it" in page.locator("[data-testid='stCode']").all_inner_texts()[1]
+    assert exceptions_on(page) == 0
+    page.close()
+
+
+def test_embeddings_page_draws_a_plotly_chart(server, browser):
+    """The embeddings page draws its PCA map with Plotly."""
+    page = new_page(browser, [])
+    page.goto(f"{server}/embeddings")
+    wait_for_idle(page, 120_000)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    assert page.locator(".js-plotly-plot").count() >= 1
     assert exceptions_on(page) == 0
     page.close()
 

@@ -109,3 +109,57 @@ def test_embeddings_unknown_word_suggests_spellings():
     app.text_input(key="embeddings_query").input("moviee").run()
     assert not app.exception
     assert "Did you mean" in all_text(app)
+
+
+def test_options_survive_page_switches():
+    """Cleaning options and the neighbour settings are still set after visiting other pages."""
+    app = page("pages/tokens.py")
+    app.checkbox(key="tokens_lowercase").uncheck().run()
+    app.radio(key="tokens_order").set_value("frequency in this text").run()
+    app.switch_page("pages/embeddings.py").run()
+    app.slider(key="embeddings_k").set_value(17).run()
+    app.switch_page("pages/compare.py").run()
+    app.switch_page("pages/tokens.py").run()
+    assert app.checkbox(key="tokens_lowercase").value is False
+    assert app.radio(key="tokens_order").value == "frequency in this text"
+    app.switch_page("pages/embeddings.py").run()
+    assert app.slider(key="embeddings_k").value == 17
+    assert not app.exception
+
+
+def _app_with_models_dir(monkeypatch, folder, path="pages/compare.py"):
+    monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(folder))
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    app.run()
+    app.switch_page(path)
+    return app.run()
+
+
+def test_missing_models_folder_gives_a_first_run_message(monkeypatch, tmp_path):
+    """With no trained models the app explains how to build them instead of crashing."""
+    app = _app_with_models_dir(monkeypatch, tmp_path / "no-models")
+    assert not app.exception
+    assert "python -m rnndemo train" in " ".join(str(e.value) for e in app.error)
+
+
+def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_path):
+    """A corrupted rnn.keras is refused by name; the LSTM and the baseline still give verdicts; the text is kept."""
+    import shutil
+
+    from .conftest import MODELS_DIR
+
+    copy = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, copy)
+    with open(copy / "rnn.keras", "r+b") as handle:
+        handle.seek(200)
+        handle.write(b"corrupted!")
+    monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(copy))
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    app.session_state["review_text"] = "A tender, funny and moving film."
+    app.run()
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    warnings = " ".join(str(w.value) for w in app.warning)
+    assert "rnn.keras" in warnings and "python -m rnndemo train" in warnings
+    assert [m.label for m in app.metric].count("verdict") == 2  # LSTM and baseline; the SimpleRNN is refused
+    assert app.session_state["review_text"] == "A tender, funny and moving film."
