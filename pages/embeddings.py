@@ -47,78 +47,88 @@ else:
         st.dataframe(by_index, hide_index=True, height=280, key="embeddings_index_table")
         ui.csv_download(by_index, "index_vectors.csv", key="embeddings_download_index")
 
-st.subheader("Nearest neighbours, side by side")
-query_column, metric_column, k_column = st.columns([2, 1, 1])
-query = query_column.text_input("Word", "good", key="embeddings_query", max_chars=LIMITS.max_word_characters).strip().lower()
-metric = metric_column.radio("Metric", ["cosine", "euclidean"], horizontal=True, key="embeddings_metric")
-k = k_column.slider("k", 3, 30, 10, key="embeddings_k")
-results = {}
-columns = st.columns(len(spaces))
-for column, (label, space) in zip(columns, spaces.items()):
-    with column:
-        st.caption(label)
-        if not query:
-            st.info("Type a word.")
-            continue
+@st.fragment
+def neighbours_and_map() -> None:
+    """Neighbours and the PCA map; a change here reruns only this part of the page."""
+    st.subheader("Nearest neighbours, side by side")
+    query_column, metric_column, k_column = st.columns([2, 1, 1])
+    query = query_column.text_input("Word", "good", key="embeddings_query", max_chars=LIMITS.max_word_characters).strip().lower()
+    metric = metric_column.radio("Metric", ["cosine", "euclidean"], horizontal=True, key="embeddings_metric")
+    k = k_column.slider("k", 3, 30, 10, key="embeddings_k")
+    results = {}
+    columns = st.columns(len(spaces))
+    for column, (label, space) in zip(columns, spaces.items()):
+        with column:
+            st.caption(label)
+            if not query:
+                st.info("Type a word.")
+                continue
+            try:
+                neighbors = space.neighbors(query, k=k, metric=metric)
+            except UnknownWordError as error:
+                st.warning(ui.md_escape(str(error)))
+                continue
+            results[label] = neighbors
+            frame = pd.DataFrame({"word": [n.word for n in neighbors], "similarity" if metric == "cosine" else "distance":
+                                  [round(n.similarity if metric == "cosine" else n.distance, 4) for n in neighbors]})
+            st.dataframe(frame, hide_index=True, key=f"embeddings_neighbors_{label[:12]}")
+            ui.csv_download(frame, "neighbors.csv", key=f"embeddings_download_neighbors_{label[:12]}")
+    if len(results) >= 2:
+        word_sets = {label: {n.word for n in neighbors} for label, neighbors in results.items()}
+        labels = list(word_sets)
+        overlaps = [f"{a.split(' (')[0]} ∩ {b.split(' (')[0]}: {len(word_sets[a] & word_sets[b])} of {k}"
+                    for i, a in enumerate(labels) for b in labels[i + 1:]]
+        st.write("Overlap of the neighbour lists — " + "; ".join(overlaps))
+
+    st.subheader("PCA map")
+    map_column, options_column = st.columns([3, 1])
+    with options_column:
+        map_source = st.selectbox("Space", list(spaces), key="embeddings_map_source")
+        dimensions = st.radio("Dimensions", [2, 3], horizontal=True, key="embeddings_dimensions")
+        preset = st.toggle("Sentiment words preset", value=False, key="embeddings_preset",
+                           help="good/great vs bad/awful: GloVe puts good near bad (they share contexts); the trained embedding pulls them apart.")
+        extra = st.text_input("More words (space-separated)", SENTIMENT_PRESET if preset else "", key="embeddings_extra", max_chars=1000)
+    with map_column:
+        space = spaces[map_source]
+        words, groups = [], []
+        if query and query in space:
+            words.append(query)
+            groups.append("query")
+            for neighbor in space.neighbors(query, k=k, metric=metric):
+                words.append(neighbor.word)
+                groups.append("neighbour")
+        missing = []
+        for word in dict.fromkeys(extra.lower().split()[:100]):
+            if word in space and word not in words:
+                words.append(word)
+                groups.append("your words")
+            elif word not in space:
+                missing.append(word)
+        if missing:
+            st.caption("No vector here for: " + ui.md_escape(", ".join(missing[:20])))
+        if len(words) >= 3:
+            vectors = np.stack([space.vector(word) for word in words])
+            coordinates, ratios = pca_project(vectors, dimensions)
+            st.plotly_chart(plots.pca_scatter(words, coordinates, groups, ratios, f"PCA of {space.name}"), key="embeddings_pca")
+        else:
+            st.info("The map needs at least three known words: type a query word or add words.")
+
+
+@st.fragment
+def analogy() -> None:
+    st.subheader("Analogy: a − b + c")
+    a_column, b_column, c_column, analogy_source = st.columns(4)
+    a = a_column.text_input("a", "king", key="embeddings_a", max_chars=LIMITS.max_word_characters).strip().lower()
+    b = b_column.text_input("− b", "man", key="embeddings_b", max_chars=LIMITS.max_word_characters).strip().lower()
+    c = c_column.text_input("+ c", "woman", key="embeddings_c", max_chars=LIMITS.max_word_characters).strip().lower()
+    analogy_space = spaces[analogy_source.selectbox("Space", list(spaces), key="embeddings_analogy_source")]
+    if a and b and c:
         try:
-            neighbors = space.neighbors(query, k=k, metric=metric)
+            answers = analogy_space.analogy(a, b, c, k=5)
+            st.write(ui.md_escape(f"{a} − {b} + {c} ≈ ") + ", ".join(f"**{ui.md_escape(n.word)}** ({n.similarity:.3f})" for n in answers))
         except UnknownWordError as error:
             st.warning(ui.md_escape(str(error)))
-            continue
-        results[label] = neighbors
-        frame = pd.DataFrame({"word": [n.word for n in neighbors], "similarity" if metric == "cosine" else "distance":
-                              [round(n.similarity if metric == "cosine" else n.distance, 4) for n in neighbors]})
-        st.dataframe(frame, hide_index=True, key=f"embeddings_neighbors_{label[:12]}")
-        ui.csv_download(frame, "neighbors.csv", key=f"embeddings_download_neighbors_{label[:12]}")
-if len(results) >= 2:
-    word_sets = {label: {n.word for n in neighbors} for label, neighbors in results.items()}
-    labels = list(word_sets)
-    overlaps = [f"{a.split(' (')[0]} ∩ {b.split(' (')[0]}: {len(word_sets[a] & word_sets[b])} of {k}"
-                for i, a in enumerate(labels) for b in labels[i + 1:]]
-    st.write("Overlap of the neighbour lists — " + "; ".join(overlaps))
 
-st.subheader("PCA map")
-map_column, options_column = st.columns([3, 1])
-with options_column:
-    map_source = st.selectbox("Space", list(spaces), key="embeddings_map_source")
-    dimensions = st.radio("Dimensions", [2, 3], horizontal=True, key="embeddings_dimensions")
-    preset = st.toggle("Sentiment words preset", value=False, key="embeddings_preset",
-                       help="good/great vs bad/awful: GloVe puts good near bad (they share contexts); the trained embedding pulls them apart.")
-    extra = st.text_input("More words (space-separated)", SENTIMENT_PRESET if preset else "", key="embeddings_extra", max_chars=1000)
-with map_column:
-    space = spaces[map_source]
-    words, groups = [], []
-    if query and query in space:
-        words.append(query)
-        groups.append("query")
-        for neighbor in space.neighbors(query, k=k, metric=metric):
-            words.append(neighbor.word)
-            groups.append("neighbour")
-    missing = []
-    for word in dict.fromkeys(extra.lower().split()[:100]):
-        if word in space and word not in words:
-            words.append(word)
-            groups.append("your words")
-        elif word not in space:
-            missing.append(word)
-    if missing:
-        st.caption("No vector here for: " + ui.md_escape(", ".join(missing[:20])))
-    if len(words) >= 3:
-        vectors = np.stack([space.vector(word) for word in words])
-        coordinates, ratios = pca_project(vectors, dimensions)
-        st.plotly_chart(plots.pca_scatter(words, coordinates, groups, ratios, f"PCA of {space.name}"), key="embeddings_pca")
-    else:
-        st.info("The map needs at least three known words: type a query word or add words.")
 
-st.subheader("Analogy: a − b + c")
-a_column, b_column, c_column, analogy_source = st.columns(4)
-a = a_column.text_input("a", "king", key="embeddings_a", max_chars=LIMITS.max_word_characters).strip().lower()
-b = b_column.text_input("− b", "man", key="embeddings_b", max_chars=LIMITS.max_word_characters).strip().lower()
-c = c_column.text_input("+ c", "woman", key="embeddings_c", max_chars=LIMITS.max_word_characters).strip().lower()
-analogy_space = spaces[analogy_source.selectbox("Space", list(spaces), key="embeddings_analogy_source")]
-if a and b and c:
-    try:
-        answers = analogy_space.analogy(a, b, c, k=5)
-        st.write(ui.md_escape(f"{a} − {b} + {c} ≈ ") + ", ".join(f"**{ui.md_escape(n.word)}** ({n.similarity:.3f})" for n in answers))
-    except UnknownWordError as error:
-        st.warning(ui.md_escape(str(error)))
+neighbours_and_map()
+analogy()

@@ -23,9 +23,7 @@ inspections, importances = {}, {}
 try:
     with st.spinner("Running the models step by step…"):
         for name in names:
-            inspector = ui.load_inspector(name)
-            inspections[name] = inspector.inspect(review)
-            importances[name] = inspector.importance(inspections[name].ids)[1]
+            inspections[name], importances[name] = ui.inspect_text(str(bundle.models_dir), name, review)
 except EmptyTextError as error:
     st.warning(str(error).capitalize() + ".")
     st.stop()

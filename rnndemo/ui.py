@@ -116,6 +116,15 @@ def _load_inspector(models_dir: str, name: str):
     return Inspector(_load_models(models_dir).classifiers[name])
 
 
+@st.cache_data(max_entries=500, show_spinner=False)
+def inspect_text(models_dir: str, name: str, text: str):
+    """States, gates and occlusion importance of one text (pure: cached per text for every visitor,
+    so a class opening the same shared link computes it once)."""
+    inspector = _load_inspector(models_dir, name)
+    inspection = inspector.inspect(text)
+    return inspection, inspector.importance(inspection.ids)[1]
+
+
 def bundle_or_stop():
     """The bundle; if none could be loaded, a clear first-run message and the page stops."""
     bundle = load_models()
