@@ -3,7 +3,7 @@
 
 app:
 	bash scripts/setup.sh
-	.venv/bin/python -m streamlit run app.py
+	.venv/bin/python -m streamlit run app.py --server.headless false
 
 test:
 	bash scripts/setup.sh --dev

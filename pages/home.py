@@ -31,8 +31,9 @@ st.write(f"The cleaned text splits into **{len(tokens):,} tokens**. The model's 
 st.page_link("pages/tokens.py", label="See all three index orders →")
 sequence_length = int(bundle.manifest["sequence_length"])
 encoded = bundle.vocabulary.encode(tokens, sequence_length)
-preview = pd.DataFrame({"token": encoded.tokens[:20], "index": encoded.ids[:20]})
-st.dataframe(preview.T, width="stretch")
+preview = pd.DataFrame([encoded.tokens[:20], [str(index) for index in encoded.ids[:20]]],
+                       index=["token", "index"], columns=[f"#{position}" for position in range(1, min(20, len(tokens)) + 1)])
+st.dataframe(preview)
 if encoded.cut_tokens:
     st.info(f"The model reads the last {sequence_length} tokens; {encoded.cut_tokens:,} tokens were cut.")
 
