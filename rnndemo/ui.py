@@ -221,6 +221,6 @@ def status_strip(bundle) -> None:
     for column, name in zip(columns, ("rnn", "lstm", "baseline")):
         entry = bundle.manifest.get("models", {}).get(name) or (bundle.manifest.get("baseline") if name == "baseline" else None)
         if name in bundle.names() and entry:
-            column.metric(DISPLAY_NAMES[name], f"{entry['test_accuracy']:.1%}", help="held-out IMDB test accuracy (2,500 reviews never used for training or early stopping)")
+            column.metric(f"{DISPLAY_NAMES[name]} · test accuracy", f"{entry['test_accuracy']:.1%}", help="held-out IMDB test accuracy (2,500 reviews never used for training or early stopping)")
         else:
             column.metric(DISPLAY_NAMES[name], "unavailable")
