@@ -135,24 +135,18 @@ def cold_rows(models_dir: Path) -> list[dict]:
 
 
 def page_rows(bundle, repetitions: int) -> list[dict]:
-    """Whole page reruns through Streamlit's AppTest (an upper bound: it adds its own polling)."""
-    from streamlit.testing.v1 import AppTest
+    """Whole page reruns through Streamlit's AppTest, in a separate process (an upper bound: AppTest polls)."""
+    import tempfile
 
-    app_file = str(Path(__file__).resolve().parent.parent / "app.py")
-    long = review_of_length(bundle, 400)
-    rows = []
-    for page in ("pages/inside.py", "pages/compare.py"):
-        app = AppTest.from_file(app_file, default_timeout=120)
-        app.run()
-        app.switch_page(page)
-        samples = []
-        for repetition in range(repetitions + 1):
-            app.session_state["review_text"] = long + (" fine" * repetition)  # a new text each time: nothing cached
-            started = time.perf_counter()
-            app.run()
-            samples.append((time.perf_counter() - started) * 1000)
-        rows.append(row(f"page_rerun_400_tokens_{page.split('/')[1][:-3]}_apptest", samples[1:]))
-    return rows
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
+        handle.write(review_of_length(bundle, 400))
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    output = subprocess.run([sys.executable, str(root / "scripts" / "time_pages.py"), str(repetitions), handle.name],
+                            capture_output=True, text=True, env=environment, timeout=900, cwd=root)
+    os.unlink(handle.name)
+    timings = json.loads(output.stdout.strip().splitlines()[-1])
+    return [row(f"page_rerun_400_tokens_{page.split('/')[1][:-3]}_apptest", samples) for page, samples in timings.items()]
 
 
 def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, browser: bool = False) -> list[dict]:

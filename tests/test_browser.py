@@ -119,7 +119,28 @@ def test_pasted_scripts_never_run(server, browser, payload):
         wait_for_idle(page)
         assert page.evaluate("() => window.__xss === undefined"), path
         assert exceptions_on(page) == 0, path
+    # The embeddings page's other text inputs: query word, extra words and the analogy boxes.
+    page.goto(f"{server}/embeddings")
+    wait_for_idle(page, 120_000)
+    for position in range(page.locator("input[type='text']").count()):
+        box = page.locator("input[type='text']").nth(position)
+        box.fill(payload[:100])
+        box.press("Enter")
+        wait_for_idle(page)
+        assert page.evaluate("() => window.__xss === undefined"), position
+        assert exceptions_on(page) == 0, position
     assert not dialogs
+    page.close()
+
+
+def test_inside_page_draws_heatmaps_and_gates(server, browser):
+    """Inside the RNN shows the unfolded graph, hidden-state heatmaps, gates and the memory curves."""
+    page = new_page(browser, [])
+    page.goto(f"{server}/inside")
+    wait_for_idle(page, 120_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 8", timeout=60_000)
+    assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 6  # 2 hidden-state maps, 3 gates, cell state
+    assert exceptions_on(page) == 0
     page.close()
 
 

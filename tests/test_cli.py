@@ -99,3 +99,20 @@ def test_real_entry_point_in_a_subprocess():
     result = subprocess.run([sys.executable, "-m", "rnndemo", "encode", "I'm glad", "--order", "appearance", "--json"],
                             capture_output=True, text=True, cwd=PROJECT_ROOT, env=environment, timeout=120)
     assert result.returncode == 0 and json.loads(result.stdout)["tokens"] == ["i'm", "glad"]
+
+
+def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
+    import shutil
+
+    copy = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, copy)
+    with open(copy / "lstm.keras", "r+b") as handle:
+        handle.seek(300)
+        handle.write(b"tampered")
+    code = main(["--models-dir", str(copy), "predict", "a fine film", "--model", "lstm"])
+    err = capsys.readouterr().err
+    assert code == 2 and "lstm.keras" in err and "python -m rnndemo train" in err and err.count("\n") == 1
+    code = main(["--models-dir", str(copy), "predict", "a fine film", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0 and set(json.loads(captured.out)["models"]) == {"rnn", "baseline"}
+    assert "warning:" in captured.err and "lstm.keras" in captured.err

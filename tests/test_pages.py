@@ -163,3 +163,11 @@ def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_pa
     assert "rnn.keras" in warnings and "python -m rnndemo train" in warnings
     assert [m.label for m in app.metric].count("verdict") == 2  # LSTM and baseline; the SimpleRNN is refused
     assert app.session_state["review_text"] == "A tender, funny and moving film."
+
+
+def test_inside_page_draws_every_view():
+    """The inside page draws the unfolded graph, both hidden-state maps, three gates, the cell state and the memory curves."""
+    app = page("pages/inside.py")
+    assert not app.exception
+    assert len(app.get("plotly_chart")) >= 9
+    assert len(app.get("html")) == 2  # one escaped importance row per model

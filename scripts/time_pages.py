@@ -1,0 +1,36 @@
+"""Time whole-page reruns through Streamlit's AppTest; prints JSON {page: [ms, ...]}.
+
+Run by `python -m rnndemo bench` in its own process (the library itself never imports streamlit).
+Usage: python scripts/time_pages.py REPETITIONS TEXT_FILE
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+
+def main() -> None:
+    repetitions, text = int(sys.argv[1]), Path(sys.argv[2]).read_text(encoding="utf-8")
+    timings = {}
+    for page in ("pages/inside.py", "pages/compare.py"):
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        app.run()
+        app.switch_page(page)
+        samples = []
+        for repetition in range(repetitions + 1):
+            app.session_state["review_text"] = text + (" fine" * repetition)  # a new text each time: nothing cached
+            started = time.perf_counter()
+            app.run()
+            samples.append((time.perf_counter() - started) * 1000)
+        timings[page] = samples[1:]  # the first run loads the models
+    print(json.dumps(timings))
+
+
+if __name__ == "__main__":
+    main()
