@@ -65,6 +65,8 @@ def launch_browser(playwright):
 def wait_for_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait until the Streamlit script has finished running for this page."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    # Before the first run starts the app is also "not running": wait for some content first.
+    page.wait_for_selector("h1, [data-testid='stException'], [data-testid='stAlert']", timeout=timeout_ms)
     page.wait_for_function(
         "() => { const app = document.querySelector(\"[data-testid='stApp']\");"
         " return app && app.getAttribute('data-test-script-state') !== 'running'; }", timeout=timeout_ms)

@@ -32,6 +32,7 @@ class TrainingConfig:
     bucket_boundaries: tuple[int, ...] = (64, 128, 192, 256, 320)  # length buckets for batching
     train_limit: int | None = None  # use only this many training reviews (tests)
     model_names: tuple[str, ...] = ("rnn", "lstm")  # which recurrent models to train
+    memory_experiment: bool = True  # also recompute the short-memory experiment for the new models
 
 
 @dataclass(frozen=True)

@@ -238,13 +238,25 @@ def train_all(models_dir: Path | None = None, config: TrainingConfig = TRAINING,
             keras.backend.clear_session(free_memory=False)
         write_predictions(staging / models.PREDICTIONS_FILE, predictions, labels)
         manifest = build_manifest(config, vocabulary, hits, misses, splits, len(train), entries, predictions, labels, baseline_seconds, staging)
-        (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")  # last: marks completeness
-        swap_in(staging, models_dir)
+        (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")  # marks completeness
+        if config.memory_experiment and set(config.model_names) >= {"rnn", "lstm"}:
+            write_memory_experiment(staging, report)
+        swap_in(staging, models_dir)  # the folder becomes visible only now, complete
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     report(TrainingEvent("done", message=f"trained and evaluated everything in {time.perf_counter() - started:.0f} s; written to {models_dir}"))
     return manifest
+
+
+def write_memory_experiment(folder: Path, report: ProgressCallback) -> None:
+    """Recompute the short-memory experiment for the freshly trained models in `folder`."""
+    from rnndemo.memory import run_memory_experiment, save_memory_experiment
+    from rnndemo.serving import load_bundle
+
+    report(TrainingEvent("evaluate", message="running the short-memory experiment"))
+    result = run_memory_experiment(load_bundle(folder))
+    save_memory_experiment(result, folder / models.MEMORY_FILE)
 
 
 def write_predictions(path: Path, predictions: dict, labels: dict) -> None:

@@ -149,6 +149,9 @@ def test_shared_link_prefills_the_text(server, browser):
     page = new_page(browser, [])
     page.goto(f"{server}/compare?text={urllib.parse.quote('<b>Dreadful</b> and boring')}")
     wait_for_idle(page, 120_000)
+    # Wait for the value itself: right after load the text area can exist before its first value arrives.
+    page.wait_for_function("() => { const area = document.querySelector('textarea'); return area && area.value === '<b>Dreadful</b> and boring'; }",
+                           timeout=60_000)
     assert page.locator("textarea").first.input_value() == "<b>Dreadful</b> and boring"
     assert page.locator("b", has_text="Dreadful").count() == 0
     page.close()

@@ -9,7 +9,7 @@ from rnndemo import models, training
 from rnndemo.config import TRAINING
 from rnndemo.serving import load_bundle
 
-TINY = replace(TRAINING, train_limit=300, max_epochs=1, recurrent_units=8, vocabulary_size=2000)
+TINY = replace(TRAINING, train_limit=300, max_epochs=1, recurrent_units=8, vocabulary_size=2000, memory_experiment=False)
 
 
 @pytest.fixture(scope="module")
