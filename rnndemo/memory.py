@@ -2,7 +2,7 @@
 
 Design. For each model, take held-out IMDB test reviews the model classifies
 correctly (balanced by label), then append N tokens of neutral filler after the
-review, for N in DISTANCES, and measure accuracy. The whole sequence is fed (no
+review, for N in 0, 25, 50, 100, 200 and 400, and measure accuracy. The whole sequence is fed (no
 truncation), so the review is never cut: only its distance from the end grows.
 Filler is real text: validation-split reviews with every word the TF-IDF
 baseline weighs as sentiment-bearing (|coefficient| >= 0.3) removed, so an
