@@ -171,3 +171,16 @@ def test_inside_page_draws_every_view():
     assert not app.exception
     assert len(app.get("plotly_chart")) >= 9
     assert len(app.get("html")) == 2  # one escaped importance row per model
+
+
+def test_streamlit_does_not_clear_keras_between_reruns():
+    """Streamlit's per-rerun keras.backend.clear_session() is neutralised once the models load,
+    so TensorFlow keeps its compiled kernels between visitors' reruns."""
+    import keras
+
+    from rnndemo import ui
+
+    app = page("pages/compare.py")
+    app.text_area(key="compare_text_area").input("A second review, to force another rerun.").run()
+    assert not app.exception
+    assert keras.backend.clear_session is ui._ignore_clear_session
