@@ -26,3 +26,15 @@ def glove():
     from rnndemo.embeddings import load_glove
 
     return load_glove()
+
+
+def tampered_copy(destination: Path, file_name: str, source: Path = MODELS_DIR) -> Path:
+    """A copy of a models folder in which `file_name` has a few bytes overwritten (so its sha256 no longer matches)."""
+    import shutil
+
+    copy = destination / "models"
+    shutil.copytree(source, copy)
+    with open(copy / file_name, "r+b") as handle:
+        handle.seek(200)
+        handle.write(b"tampered!")
+    return copy

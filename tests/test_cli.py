@@ -10,7 +10,7 @@ import pytest
 from rnndemo.cli import main
 from rnndemo.text import DEFAULT_TEXT
 
-from .conftest import MODELS_DIR, PROJECT_ROOT
+from .conftest import MODELS_DIR, PROJECT_ROOT, tampered_copy
 
 
 def run(capsys, *arguments):
@@ -102,13 +102,7 @@ def test_real_entry_point_in_a_subprocess():
 
 
 def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
-    import shutil
-
-    copy = tmp_path / "models"
-    shutil.copytree(MODELS_DIR, copy)
-    with open(copy / "lstm.keras", "r+b") as handle:
-        handle.seek(300)
-        handle.write(b"tampered")
+    copy = tampered_copy(tmp_path, "lstm.keras")
     code = main(["--models-dir", str(copy), "predict", "a fine film", "--model", "lstm"])
     err = capsys.readouterr().err
     assert code == 2 and "lstm.keras" in err and "python -m rnndemo train" in err and err.count("\n") == 1

@@ -144,15 +144,9 @@ def test_missing_models_folder_gives_a_first_run_message(monkeypatch, tmp_path):
 
 def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_path):
     """A corrupted rnn.keras is refused by name; the LSTM and the baseline still give verdicts; the text is kept."""
-    import shutil
+    from .conftest import tampered_copy
 
-    from .conftest import MODELS_DIR
-
-    copy = tmp_path / "models"
-    shutil.copytree(MODELS_DIR, copy)
-    with open(copy / "rnn.keras", "r+b") as handle:
-        handle.seek(200)
-        handle.write(b"corrupted!")
+    copy = tampered_copy(tmp_path, "rnn.keras")
     monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(copy))
     app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
     app.session_state["review_text"] = "A tender, funny and moving film."

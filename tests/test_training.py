@@ -65,14 +65,10 @@ def test_interrupted_training_leaves_previous_models_intact(tiny_models):
 
 
 def test_tampered_model_is_refused_and_others_keep_working(tiny_models, tmp_path):
-    import shutil
+    from .conftest import tampered_copy
 
     folder, manifest, _ = tiny_models
-    copy = tmp_path / "models"
-    shutil.copytree(folder, copy)
-    with open(copy / "rnn.keras", "r+b") as handle:
-        handle.seek(100)
-        handle.write(b"tampered")
+    copy = tampered_copy(tmp_path, "rnn.keras", source=folder)
     bundle = load_bundle(copy)
     assert "rnn" not in bundle.classifiers and "lstm" in bundle.classifiers
     assert "rnn.keras" in bundle.errors["rnn"] and "python -m rnndemo train" in bundle.errors["rnn"]
