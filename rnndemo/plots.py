@@ -43,14 +43,6 @@ def trajectory_chart(trajectories: dict[str, list[float]], tokens: dict[str, lis
     return _layout(figure, "Running prediction after each token", height=380)
 
 
-def neighbors_bar(neighbors: list, title: str, color: str = "#636EFA") -> go.Figure:
-    words = [safe(neighbor.word) for neighbor in neighbors][::-1]
-    values = [neighbor.similarity for neighbor in neighbors][::-1]
-    figure = go.Figure(go.Bar(x=values, y=words, orientation="h", marker_color=color,
-                              hovertemplate="%{y}: %{x:.4f}<extra></extra>"))
-    return _layout(figure, title, height=120 + 22 * len(words))
-
-
 def pca_scatter(words: list[str], coordinates: np.ndarray, groups: list[str], ratios: np.ndarray, title: str) -> go.Figure:
     """2-D or 3-D scatter of PCA coordinates, coloured by group."""
     figure = go.Figure()

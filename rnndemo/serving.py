@@ -216,10 +216,6 @@ class Bundle:
         return results
 
 
-_load_lock = threading.Lock()
-LOAD_COUNT = {"bundles": 0}  # how many times a bundle was actually loaded in this process (for stampede tests)
-
-
 def configure_tensorflow_for_serving(threads: int = 1) -> None:
     """One intra-op thread per call: single reviews gain nothing from splitting a small
     matrix product, and on 2 cores shared with Streamlit (and a browser) TensorFlow's
@@ -241,8 +237,6 @@ def load_bundle(models_dir: Path | None = None) -> Bundle:
     configure_tensorflow_for_serving()
     started = time.perf_counter()
     models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
-    with _load_lock:
-        LOAD_COUNT["bundles"] += 1
     manifest = model_files.read_manifest(models_dir)
     vocabulary = Vocabulary.load(model_files.verified_path(models_dir, manifest, model_files.VOCABULARY_FILE))
     bundle = Bundle(models_dir, manifest, vocabulary)

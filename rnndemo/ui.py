@@ -124,11 +124,6 @@ def load_glove():
     return glove
 
 
-def load_inspector(name: str):
-    """Compiled inspection functions for one loaded model (built once per server)."""
-    return _load_inspector(str(default_models_dir()), name)
-
-
 @st.cache_resource(show_spinner="Preparing the inspection functions…")
 def _load_inspector(models_dir: str, name: str):
     from rnndemo.inspect import Inspector
