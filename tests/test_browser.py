@@ -44,6 +44,14 @@ def new_page(browser, dialogs: list):
     return page
 
 
+def open_page(browser, url: str, dialogs: list | None = None):
+    """A new tab on `url`, once its first script run has finished."""
+    page = new_page(browser, [] if dialogs is None else dialogs)
+    page.goto(url)
+    wait_for_idle(page, 120_000)
+    return page
+
+
 def exceptions_on(page) -> int:
     return page.locator("[data-testid='stException']").count()
 
@@ -69,10 +77,7 @@ def test_every_page_from_the_navigation(server, browser):
 
 def test_paste_shows_verdicts(server, browser):
     """Pasting a review on the RNN-vs-LSTM page shows both models' verdicts and the running-prediction chart."""
-    dialogs = []
-    page = new_page(browser, dialogs)
-    page.goto(f"{server}/compare")
-    wait_for_idle(page, 120_000)
+    page = open_page(browser, f"{server}/compare")
     paste_review(page, "An absolute masterpiece, moving and beautifully acted. I loved every minute.")
     wait_for_idle(page)
     metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
@@ -84,9 +89,7 @@ def test_paste_shows_verdicts(server, browser):
 
 def test_paste_shows_tokens(server, browser):
     """Pasting a review on the tokens page shows its tokens and their count."""
-    page = new_page(browser, [])
-    page.goto(f"{server}/tokens")
-    wait_for_idle(page, 120_000)
+    page = open_page(browser, f"{server}/tokens")
     paste_review(page, "I'm glad, REALLY glad<br />I watched it")
     page.wait_for_selector("text=Tokens (7)", timeout=60_000)
     assert "i'm glad really glad i watched it" in page.locator("[data-testid='stCode']").all_inner_texts()[1]
@@ -96,9 +99,7 @@ def test_paste_shows_tokens(server, browser):
 
 def test_embeddings_page_draws_a_plotly_chart(server, browser):
     """The embeddings page draws its PCA map with Plotly."""
-    page = new_page(browser, [])
-    page.goto(f"{server}/embeddings")
-    wait_for_idle(page, 120_000)
+    page = open_page(browser, f"{server}/embeddings")
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
     assert page.locator(".js-plotly-plot").count() >= 1
     assert exceptions_on(page) == 0
@@ -135,9 +136,7 @@ def test_pasted_scripts_never_run(server, browser, payload):
 
 def test_inside_page_draws_heatmaps_and_gates(server, browser):
     """Inside the RNN shows the unfolded graph, hidden-state heatmaps, gates and the memory curves."""
-    page = new_page(browser, [])
-    page.goto(f"{server}/inside")
-    wait_for_idle(page, 120_000)
+    page = open_page(browser, f"{server}/inside")
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 8", timeout=60_000)
     assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 6  # 2 hidden-state maps, 3 gates, cell state
     assert exceptions_on(page) == 0
@@ -163,9 +162,7 @@ def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     good.write_text('text,label\n"A wonderful, moving film.",1\nDull and far too long.,0\n"=cmd|\' /C calc\'!A0 awful",0\n')
     bad = tmp_path / "photo.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
-    page = new_page(browser, [])
-    page.goto(f"{server}/batch")
-    wait_for_idle(page, 120_000)
+    page = open_page(browser, f"{server}/batch")
     page.locator("input[type='file']").set_input_files(str(bad))
     page.wait_for_selector("text=looks binary", timeout=60_000)
     assert exceptions_on(page) == 0
