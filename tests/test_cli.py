@@ -110,3 +110,21 @@ def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
     captured = capsys.readouterr()
     assert code == 0 and set(json.loads(captured.out)["models"]) == {"rnn", "baseline"}
     assert "warning:" in captured.err and "lstm.keras" in captured.err
+
+
+def test_bench_quick_json_has_every_required_row(capsys):
+    """`bench --quick --json` measures every path the performance issue names, each row well formed,
+    and compares the serving path with model.predict on the same model and input."""
+    assert main(["--models-dir", str(MODELS_DIR), "bench", "--quick", "--json"]) == 0
+    rows = {item["name"]: item for item in json.loads(capsys.readouterr().out)}
+    for item in rows.values():
+        assert item["n"] >= 1 and 0 < item["p50_ms"] <= item["p95_ms"], item
+    for model in ("rnn", "lstm"):
+        for length in ("short_20", "long_400"):
+            predict = rows[f"predict_{length}_{model}"]
+            assert predict["naive_p50_ms"] > 0 and predict["speedup"] == pytest.approx(predict["naive_p50_ms"] / predict["p50_ms"], rel=0.01)
+        for name in (f"trajectory_400_{model}", f"importance_400_{model}", f"inspect_400_{model}"):
+            assert name in rows
+        assert rows[f"batch_500_reviews_{model}"]["reviews_per_second"] > 0  # --quick: 500 of the 2,500 held-out reviews
+    assert {"glove_neighbors_cosine_400k", "glove_neighbors_euclidean_400k", "pca_51_words", "cold_import_rnndemo",
+            "cold_load_models_incl_tensorflow", "cold_load_glove"} <= set(rows)

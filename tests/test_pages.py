@@ -178,3 +178,26 @@ def test_streamlit_does_not_clear_keras_between_reruns():
     app.text_area(key="compare_text_area").input("A second review, to force another rerun.").run()
     assert not app.exception
     assert keras.backend.clear_session is ui._ignore_clear_session
+
+
+def test_compare_tables_are_drawn_only_when_asked_and_match_the_models(bundle):
+    """The running-prediction and baseline tables appear when their toggles are on, hold the models' own
+    numbers, and the toggles stay on across a page switch."""
+    from rnndemo.models import DISPLAY_NAMES
+
+    text = "A tender, funny and moving film, though the ending drags."
+    app = page("pages/compare.py", text)
+    assert not app.dataframe
+    app.toggle(key="compare_show_running_predictions").set_value(True).run()
+    app.toggle(key="compare_show_baseline_terms").set_value(True).run()
+    assert not app.exception
+    running, terms = app.dataframe[0].value, app.dataframe[1].value
+    predictions = bundle.classify(text)
+    assert list(running["token"]) == predictions["lstm"].tokens
+    for name in ("rnn", "lstm"):
+        assert running[f"p(positive) {DISPLAY_NAMES[name]}"].tolist() == pytest.approx(predictions[name].trajectory, abs=1e-4)
+    assert list(terms.columns) == ["term", "contribution to the logit"] and len(terms) > 0
+    app.switch_page("pages/tokens.py").run()
+    app.switch_page("pages/compare.py").run()
+    assert app.toggle(key="compare_show_running_predictions").value is True
+    assert len(app.dataframe) == 2

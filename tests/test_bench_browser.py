@@ -1,0 +1,35 @@
+"""The browser benchmark's own instruments (no browser needed): CPU accounting and waiting for quiet."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rnndemo.bench_browser import cpu_seconds, wait_until_quiet
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+
+def test_cpu_seconds_counts_a_busy_process_and_nothing_for_no_match():
+    marker = "rnndemo-busy-marker-1"
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass", marker, "second-argument"])
+    try:
+        time.sleep(1.5)
+        assert cpu_seconds(f"{marker} second-argument") > 0.3  # matched across arguments, as on a command line
+    finally:
+        busy.kill()
+        busy.wait()
+    assert cpu_seconds("no-process-has-this-in-its-command-line") == 0.0
+
+
+def test_wait_until_quiet_waits_for_busy_processes_and_not_for_idle_ones():
+    marker = "rnndemo-busy-marker-2"
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass", marker])
+    try:
+        waited = wait_until_quiet(marker, window_seconds=0.5, timeout_seconds=2.0)
+        assert waited >= 2.0  # never quiet: gives up at the timeout
+    finally:
+        busy.kill()
+        busy.wait()
+    assert wait_until_quiet(marker, window_seconds=0.5, timeout_seconds=5.0) < 1.5  # gone: quiet after one window
