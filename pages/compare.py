@@ -47,7 +47,7 @@ if recurrent:
     st.caption("Each point is the model's answer if the review ended at that token: the sigmoid of the state h_t. "
                "The last point is the verdict.")
 # Toggles, not collapsed expanders: an expander's tables are still built and drawn on every
-# rerun (~70 ms of browser CPU per paste here, measured); a toggle builds them only when asked.
+# rerun, which costs every visitor's browser on every paste; a toggle builds them only when asked.
 if recurrent and st.toggle("Show the running predictions as a table", key="compare_show_running_predictions"):
     first = next(iter(recurrent.values()))
     table = pd.DataFrame({"position": range(1, len(first.tokens) + 1), "token": first.tokens, "index": first.ids})

@@ -22,6 +22,7 @@ class SessionResult:
     seconds: list[float] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    settle_seconds: float = 0.0  # how long the fresh pages kept Chromium busy before the paste
 
 
 def expected_deltas(texts: list[str]) -> list[dict[str, str]]:
@@ -155,7 +156,9 @@ async def run_sessions(url: str, texts: list[str], rounds: int = 1, path: str = 
         try:
             pages = await asyncio.gather(*(_open(browser, url, path) for _ in texts))
             if settle:
-                await asyncio.to_thread(wait_until_quiet, "chromium")
+                waited = await asyncio.to_thread(wait_until_quiet, "chromium")
+                for result in results:
+                    result.settle_seconds = round(waited, 1)
             for round_number in range(rounds):
                 if round_number:  # alternate with a neutral text so every round really changes the verdicts
                     for page in pages:
@@ -277,8 +280,9 @@ def browser_rows(quick: bool = False) -> list[dict]:
             errors = sum(len(result.errors) for results, _ in waves for result in results)
             if settle:  # the cold stampede's sessions count too
                 errors += sum(len(result.errors) for result in concurrent)
+            extra = {"settle_seconds_per_wave": [results[0].settle_seconds for results, _ in waves]} if settle else {}
             rows.append(row(name, all_seconds, errors=errors, rss_mb_after_waves=[round(rss, 1) for _, rss in waves],
-                            loads=count_loads(log)))
+                            loads=count_loads(log), **extra))
         reruns = [float(match) for line in log for match in re.findall(r"rnndemo: rerun (\d+) ms", line)]
         if reruns:
             rows.append(row("server_time_per_rerun_during_browser_runs", reruns))

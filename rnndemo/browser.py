@@ -27,15 +27,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(extra_env: dict | None = None, timeout: float = 90.0):
-    """Start the app on a free loopback port; yields (url, process, start seconds until healthy)."""
+def streamlit_server(extra_env: dict | None = None, timeout: float = 90.0, root: Path = PROJECT_ROOT):
+    """Start the app (of this checkout, or another at `root`) on a free loopback port;
+    yields (url, process, start seconds until healthy)."""
     port = free_port()
-    environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), **(extra_env or {}))
+    environment = dict(os.environ, PYTHONPATH=str(root), **(extra_env or {}))
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout

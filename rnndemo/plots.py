@@ -27,9 +27,10 @@ def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     return figure
 
 
-# One SVG marker per token is what the browser pays for on every rerun: on the compare page with
-# ~250-token reviews markers took ~65 of ~385 ms of Chromium CPU per paste (measured). Longer
-# trajectories are drawn as lines; hover still names every token.
+# The browser draws one SVG marker per token on every rerun; for long reviews that was a large
+# share of Chromium's CPU per paste on the compare page (with the compare page's toggles, -30 %
+# in all: scripts/paste_cost.py, docs/PERFORMANCE.md). Longer trajectories are drawn as lines;
+# hover still names every token.
 TRAJECTORY_MARKER_LIMIT = 80
 
 
