@@ -29,7 +29,7 @@ for column, (name, prediction) in zip(columns, predictions.items()):
     entry = bundle.manifest["models"].get(name) or bundle.manifest.get("baseline", {})
     with column:
         st.subheader(DISPLAY_NAMES.get(name, name))
-        column.metric("verdict", prediction.label, f"p(positive) = {prediction.probability_positive:.3f}", delta_color="off",
+        column.metric("verdict", prediction.label, f"p(positive) = {prediction.probability_positive:.3f}", delta_color="off", delta_arrow="off",
                       help="probability ≥ 0.5 means positive")
         st.progress(prediction.probability_positive, text=f"p(positive) {prediction.probability_positive:.1%}")
         st.caption(f"held-out accuracy {entry.get('test_accuracy', float('nan')):.1%} · latency {prediction.latency_ms:.1f} ms")

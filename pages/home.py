@@ -52,4 +52,4 @@ except EmptyTextError as error:
     st.stop()
 columns = st.columns(len(predictions))
 for column, (name, prediction) in zip(columns, predictions.items()):
-    column.metric(DISPLAY_NAMES.get(name, name), prediction.label, f"p(positive) = {prediction.probability_positive:.3f}", delta_color="off")
+    column.metric(DISPLAY_NAMES.get(name, name), prediction.label, f"p(positive) = {prediction.probability_positive:.3f}", delta_color="off", delta_arrow="off")
