@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import re
 import time
 from dataclasses import dataclass, field
 
-from rnndemo.browser import CHROMIUM_ARGS, POLL_MS, SCRIPT_IDLE, streamlit_server
+from rnndemo.browser import POLL_MS, SCRIPT_IDLE, launch_browser, launch_options, streamlit_server, wait_for_idle
 
 
 @dataclass
@@ -101,8 +102,6 @@ def _driver_bundle():
 
 def cpu_seconds(command_contains: str) -> float:
     """User + system CPU seconds of every live process whose command line contains a string (Linux /proc)."""
-    import os
-
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -121,11 +120,9 @@ def cpu_seconds(command_contains: str) -> float:
 def wait_until_quiet(command_contains: str, below_cores: float = 0.2, window_seconds: float = 1.0, timeout_seconds: float = 45.0) -> float:
     """Wait until processes matching a command line use under `below_cores` over a window; returns the seconds waited.
 
-    Ten fresh pages keep their renderers busy for seconds after Streamlit reports the script
-    idle (measured: ~14 s at ~1.7 cores on 2 cores); a class pastes after the pages are up.
+    Ten fresh pages keep Chromium busy for seconds after Streamlit reports their scripts idle
+    (the benchmark reports how long as `settle_seconds_per_wave`); a class pastes after the pages are up.
     """
-    import os
-
     started = time.perf_counter()
     if not os.path.isdir("/proc"):
         return 0.0
@@ -144,18 +141,11 @@ async def run_sessions(url: str, texts: list[str], rounds: int = 1, path: str = 
 
     settle: paste only once the freshly opened pages have finished their own start-up work.
     """
-    import os
-
     from playwright.async_api import async_playwright
-
-    from rnndemo.browser import CHROMIUM
 
     results = [SessionResult(text, expected) for text, expected in zip(texts, expected_deltas(texts))]
     async with async_playwright() as playwright:
-        options = {"args": CHROMIUM_ARGS}
-        if os.path.exists(CHROMIUM):
-            options["executable_path"] = CHROMIUM
-        browser = await playwright.chromium.launch(**options)
+        browser = await playwright.chromium.launch(**launch_options())
         try:
             pages = await asyncio.gather(*(_open(browser, url, path) for _ in texts))
             if settle:
@@ -207,8 +197,6 @@ def first_page_interactive_seconds() -> float:
     """Cold server start until the home page shows its verdicts in one browser session."""
     from playwright.sync_api import sync_playwright
 
-    from rnndemo.browser import launch_browser, wait_for_idle
-
     started = time.perf_counter()
     with streamlit_server() as (url, process, _), sync_playwright() as playwright:
         browser = launch_browser(playwright)
@@ -224,11 +212,9 @@ def first_page_interactive_seconds() -> float:
 def cpu_per_paste(url: str, texts: list[str], path: str = "compare") -> tuple[list[float], list[float]]:
     """CPU milliseconds that Chromium and the server spend on each paste in one session (Linux /proc).
 
-    Ten sessions on two cores can go no faster than ten times this; it is where the time goes.
+    Ten sessions pasting at once need ten times this CPU from the machine's cores; it shows where the time goes.
     """
     from playwright.sync_api import sync_playwright
-
-    from rnndemo.browser import launch_browser, wait_for_idle
 
     browser_ms, server_ms = [], []
     with sync_playwright() as playwright:

@@ -57,18 +57,25 @@ def streamlit_server(extra_env: dict | None = None, timeout: float = 90.0, root:
             process.kill()
 
 
-# Browser waits poll every POLL_MS instead of Playwright's default requestAnimationFrame polling:
-# with ten pages open, rAF polling makes every renderer draw 60 frames a second, and the
-# measuring harness itself took ~1.8 of the machine's 2 cores (measured), starving the server.
+# Browser waits poll every POLL_MS instead of Playwright's default requestAnimationFrame polling,
+# which runs the check in every page on every frame while ten pages share two cores with the
+# server (not measured on its own; see docs/PERFORMANCE.md).
 POLL_MS = 100
 SCRIPT_IDLE = ("() => { const app = document.querySelector(\"[data-testid='stApp']\");"
                " return app && app.getAttribute('data-test-script-state') !== 'running'; }")
 
 
-def launch_browser(playwright):
+def launch_options() -> dict:
+    """Keyword arguments for playwright's `chromium.launch` (sync or async): Debian's Chromium when present,
+    else playwright's own (machines with internet: `playwright install chromium`)."""
+    options = {"args": CHROMIUM_ARGS}
     if os.path.exists(CHROMIUM):
-        return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    return playwright.chromium.launch(args=CHROMIUM_ARGS)  # machines with internet: `playwright install chromium`
+        options["executable_path"] = CHROMIUM
+    return options
+
+
+def launch_browser(playwright):
+    return playwright.chromium.launch(**launch_options())
 
 
 def wait_for_idle(page, timeout_ms: int = 60_000) -> None:
@@ -95,7 +102,7 @@ def chromium_available() -> bool:
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
-            playwright.chromium.launch().close()
+            playwright.chromium.launch(**launch_options()).close()
         return True
     except Exception:
         return False
