@@ -1,4 +1,4 @@
-"""rnndemo: the frame of the app. Sets the page config, shared session state and navigation."""
+"""rnndemo: the frame of the app. Sets the page config, shared session state, the URL and navigation."""
 
 import os
 import sys
@@ -13,13 +13,17 @@ from rnndemo import ui  # noqa: E402
 st.set_page_config(page_title="rnndemo: text to RNN", page_icon=":material/movie:", layout="wide")
 ui.init_session()
 
+# Every url_path equals its file's stem, so Streamlit's legacy `pages/` router (which serves a
+# fresh server's first request) and st.navigation name each page alike (see ui.leave_legacy_router).
+# The Walkthrough is the default page, whose URL is "/"; a hidden twin keeps /home working too.
 PAGES = [
-    st.Page("pages/home.py", title="Walkthrough", icon=":material/home:", default=True, url_path="home"),
+    st.Page("pages/home.py", title="Walkthrough", icon=":material/home:", default=True, url_path="walkthrough"),
+    st.Page("pages/home.py", title="Walkthrough", icon=":material/home:", url_path="home", visibility="hidden"),
     st.Page("pages/tokens.py", title="Text → tokens → indices", icon=":material/text_fields:", url_path="tokens"),
     st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:", url_path="embeddings"),
     st.Page("pages/compare.py", title="RNN vs LSTM", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/inside.py", title="Inside the RNN", icon=":material/biotech:", url_path="inside"),
-    st.Page("pages/model_cards.py", title="Model cards", icon=":material/assignment:", url_path="models"),
+    st.Page("pages/model_cards.py", title="Model cards", icon=":material/assignment:", url_path="model_cards"),
     st.Page("pages/batch.py", title="Batch check", icon=":material/upload_file:", url_path="batch"),
 ]
 started = time.perf_counter()

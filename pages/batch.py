@@ -9,9 +9,10 @@ from rnndemo.batch import UploadError, guess_text_column, parse_labels, parse_up
 from rnndemo.config import LIMITS
 from rnndemo.evaluation import bundle_probabilities
 from rnndemo.models import DISPLAY_NAMES
+from rnndemo.text import tokenize
 from rnndemo.training import heldout_metrics
 
-ui.init_session()  # also here: a first visit straight to this page may skip app.py
+ui.leave_legacy_router()
 st.title("Batch check")
 st.caption(f"Upload a CSV (choose the text column and, optionally, a label column) or a .txt file with one review per line. "
            f"Limits: {LIMITS.max_upload_megabytes} MB and {LIMITS.max_batch_rows:,} rows; UTF-8 or UTF-16 text.")
@@ -50,9 +51,10 @@ if label_choice != "(none)":
         labels = parse_labels(frame[label_choice])
     except UploadError as error:
         st.error(ui.md_escape(str(error)) + ". Accuracy is skipped; predictions still run.")
-empty_rows = sum(1 for text in texts if not text.strip())
-if empty_rows:
-    st.warning(f"{empty_rows} rows have no text; they get p = 0.5.")
+has_words = np.array([bool(tokenize(text)) for text in texts])
+if not has_words.all():
+    st.warning(f"{int((~has_words).sum()):,} rows have no words once cleaned; no model predicts them "
+               "(their probability is empty and their label is \"no words\"), and accuracy leaves them out.")
 
 progress = st.progress(0.0, text="Predicting…")
 probabilities = bundle_probabilities(bundle, texts, progress=lambda fraction, name: progress.progress(fraction, text=f"{DISPLAY_NAMES.get(name, name)} done"))
@@ -63,7 +65,7 @@ if labels is not None:
     results["label"] = labels
 for name, values in probabilities.items():
     results[f"p_positive_{name}"] = np.round(values, 6)
-    results[f"label_{name}"] = np.where(values >= 0.5, "positive", "negative")
+    results[f"label_{name}"] = np.where(np.isnan(values), "no words", np.where(values >= 0.5, "positive", "negative"))
 st.dataframe(results, hide_index=True, key="batch_results", column_config={"text": st.column_config.TextColumn(width="large")})
 ui.csv_download(results, "batch_predictions.csv", key="batch_download")
 
@@ -72,8 +74,12 @@ if labels is not None and len(set(labels)) >= 1:
     metric_columns = st.columns(len(probabilities))
     for column, (name, values) in zip(metric_columns, probabilities.items()):
         with column:
-            accuracy = float(np.mean((values >= 0.5) == (labels == 1)))
-            st.metric(DISPLAY_NAMES.get(name, name), f"{accuracy:.1%}", help=f"accuracy on {len(labels):,} labelled rows")
-            if len(set(labels)) == 2:
-                metrics = heldout_metrics(values, labels)
+            scored = has_words
+            if not scored.any():
+                st.metric(DISPLAY_NAMES.get(name, name), "–", help="no labelled row has words")
+                continue
+            accuracy = float(np.mean((values[scored] >= 0.5) == (labels[scored] == 1)))
+            st.metric(DISPLAY_NAMES.get(name, name), f"{accuracy:.1%}", help=f"accuracy on {int(scored.sum()):,} labelled rows with words")
+            if len(set(labels[scored])) == 2:
+                metrics = heldout_metrics(values[scored], labels[scored])
                 st.plotly_chart(plots.confusion_figure(metrics["confusion_matrix"], f"AUC {metrics['auc']:.3f}"), key=f"batch_confusion_{name}")

@@ -6,12 +6,12 @@ import streamlit as st
 
 from rnndemo import plots, ui
 from rnndemo.config import LIMITS
-from rnndemo.embeddings import UnknownWordError, pca_project
+from rnndemo.embeddings import UnknownWordError, pca_project, vector_tables
 from rnndemo.text import tokenize
 
 SENTIMENT_PRESET = "good great excellent wonderful superb bad awful terrible horrible worst boring brilliant"
 
-ui.init_session()  # also here: a first visit straight to this page may skip app.py
+ui.leave_legacy_router()
 st.title("Words become vectors")
 bundle = ui.bundle_or_stop()
 glove = ui.load_glove()
@@ -21,19 +21,13 @@ for name, classifier in bundle.classifiers.items():
 review = ui.text_input("embeddings", height=100)
 
 st.subheader("The lesson's two tables")
-source_label = st.selectbox("Vectors from", list(spaces), key="embeddings_table_source")
+source_label = st.selectbox("Vectors from", list(spaces), **ui.option("embeddings_table_source"))
 space = spaces[source_label]
 unique_words = list(dict.fromkeys(tokenize(review)))[:200]
 if not unique_words:
     st.warning("This text has no words once cleaned. Paste a review with some words in it.")
 else:
-    rows = []
-    for word in unique_words:
-        known = word in space
-        vector = space.vector(word) if known else np.full(space.dimension, np.nan)
-        index = bundle.vocabulary.lookup(word)
-        rows.append({"word": word, "vocabulary index": index, "has vector": known, **{f"d{d}": float(vector[d]) for d in range(space.dimension)}})
-    table = pd.DataFrame(rows)
+    table, by_index = vector_tables(unique_words, bundle.vocabulary, space)
     hits = int(table["has vector"].sum())
     st.write(f"{hits} of {len(table)} unique words of this text have a vector here ({hits / len(table):.0%}); "
              f"the vocabulary covers {bundle.manifest['glove_coverage']['hits']:,} words with GloVe "
@@ -43,18 +37,25 @@ else:
         st.dataframe(table.drop(columns=["vocabulary index"]), hide_index=True, height=280, key="embeddings_word_table")
         ui.csv_download(table, "word_vectors.csv", key="embeddings_download_words")
     with index_tab:
-        by_index = table.drop(columns=["word", "has vector"]).drop_duplicates("vocabulary index").sort_values("vocabulary index")
+        if 1 in set(by_index["vocabulary index"]):
+            st.caption("Index 1 stands for every out-of-vocabulary word: the model reads that one row for each of them."
+                       if space is not glove else "Index 1 (out of vocabulary) has no GloVe vector; the model's row 1 started random.")
         st.dataframe(by_index, hide_index=True, height=280, key="embeddings_index_table")
         ui.csv_download(by_index, "index_vectors.csv", key="embeddings_download_index")
+
+def _apply_sentiment_preset() -> None:
+    """Button callback: the preset's words go into "More words", where the visitor can still edit them."""
+    st.session_state["embeddings_extra"] = SENTIMENT_PRESET
+
 
 @st.fragment
 def neighbours_and_map() -> None:
     """Neighbours and the PCA map; a change here reruns only this part of the page."""
     st.subheader("Nearest neighbours, side by side")
     query_column, metric_column, k_column = st.columns([2, 1, 1])
-    query = query_column.text_input("Word", "good", key="embeddings_query", max_chars=LIMITS.max_word_characters).strip().lower()
-    metric = metric_column.radio("Metric", ["cosine", "euclidean"], horizontal=True, key="embeddings_metric")
-    k = k_column.slider("k", 3, 30, 10, key="embeddings_k")
+    query = query_column.text_input("Word", "good", **ui.option("embeddings_query"), max_chars=LIMITS.max_word_characters).strip().lower()
+    metric = metric_column.radio("Metric", ["cosine", "euclidean"], horizontal=True, **ui.option("embeddings_metric"))
+    k = k_column.slider("k", 3, 30, 10, **ui.option("embeddings_k"))
     results = {}
     columns = st.columns(len(spaces))
     for column, (label, space) in zip(columns, spaces.items()):
@@ -83,11 +84,11 @@ def neighbours_and_map() -> None:
     st.subheader("PCA map")
     map_column, options_column = st.columns([3, 1])
     with options_column:
-        map_source = st.selectbox("Space", list(spaces), key="embeddings_map_source")
-        dimensions = st.radio("Dimensions", [2, 3], horizontal=True, key="embeddings_dimensions")
-        preset = st.toggle("Sentiment words preset", value=False, key="embeddings_preset",
-                           help="good/great vs bad/awful: GloVe puts good near bad (they share contexts); the trained embedding pulls them apart.")
-        extra = st.text_input("More words (space-separated)", SENTIMENT_PRESET if preset else "", key="embeddings_extra", max_chars=1000)
+        map_source = st.selectbox("Space", list(spaces), **ui.option("embeddings_map_source"))
+        dimensions = st.radio("Dimensions", [2, 3], horizontal=True, **ui.option("embeddings_dimensions"))
+        extra = st.text_input("More words (space-separated)", "", max_chars=1000, **ui.option("embeddings_extra"))
+        st.button("Sentiment words preset", key="embeddings_preset", on_click=_apply_sentiment_preset,
+                  help="good/great vs bad/awful: GloVe puts good near bad (they share contexts); the trained embedding pulls them apart.")
     with map_column:
         space = spaces[map_source]
         words, groups = [], []
@@ -118,10 +119,10 @@ def neighbours_and_map() -> None:
 def analogy() -> None:
     st.subheader("Analogy: a − b + c")
     a_column, b_column, c_column, analogy_source = st.columns(4)
-    a = a_column.text_input("a", "king", key="embeddings_a", max_chars=LIMITS.max_word_characters).strip().lower()
-    b = b_column.text_input("− b", "man", key="embeddings_b", max_chars=LIMITS.max_word_characters).strip().lower()
-    c = c_column.text_input("+ c", "woman", key="embeddings_c", max_chars=LIMITS.max_word_characters).strip().lower()
-    analogy_space = spaces[analogy_source.selectbox("Space", list(spaces), key="embeddings_analogy_source")]
+    a = a_column.text_input("a", "king", **ui.option("embeddings_a"), max_chars=LIMITS.max_word_characters).strip().lower()
+    b = b_column.text_input("− b", "man", **ui.option("embeddings_b"), max_chars=LIMITS.max_word_characters).strip().lower()
+    c = c_column.text_input("+ c", "woman", **ui.option("embeddings_c"), max_chars=LIMITS.max_word_characters).strip().lower()
+    analogy_space = spaces[analogy_source.selectbox("Space", list(spaces), **ui.option("embeddings_analogy_source"))]
     if a and b and c:
         try:
             answers = analogy_space.analogy(a, b, c, k=5)

@@ -8,7 +8,7 @@ from rnndemo import ui
 from rnndemo.models import DISPLAY_NAMES
 from rnndemo.serving import EmptyTextError
 
-ui.init_session()  # also here: a first visit straight to this page may skip app.py
+ui.leave_legacy_router()
 st.title("From a movie review to an RNN's verdict")
 st.caption("Paste a review and follow it through the Keras text-to-RNN pipeline, on real IMDB data and real trained models.")
 bundle = ui.bundle_or_stop()

@@ -8,16 +8,19 @@ from rnndemo.memory import load_memory_experiment
 from rnndemo.models import DISPLAY_NAMES, MEMORY_FILE
 from rnndemo.serving import EmptyTextError
 
-ui.init_session()  # also here: a first visit straight to this page may skip app.py
+ui.leave_legacy_router()
 st.title("Inside the RNN")
 st.caption("Three claims of the lesson, checked on the real cached models: the state h summarises what was read; "
            "a plain RNN has a short memory; an LSTM learns what to forget and what to keep.")
 bundle = ui.bundle_or_stop()
 review = ui.text_input("inside", height=120)
-names = [name for name in ("rnn", "lstm") if name in bundle.classifiers]
-if not names:
+available = [name for name in ("rnn", "lstm") if name in bundle.classifiers]
+if not available:
     st.error("No recurrent model is loaded.")
     st.stop()
+shown = st.radio("Models", ["both", *available], horizontal=True, **ui.option("inside_model"),
+                 format_func=lambda name: "both, side by side" if name == "both" else DISPLAY_NAMES[name])
+names = available if shown == "both" else [shown]
 
 inspections, importances = {}, {}
 try:

@@ -8,7 +8,7 @@ from rnndemo import plots, ui
 from rnndemo.evaluation import calibration_table, load_heldout_predictions
 from rnndemo.models import DISPLAY_NAMES, ModelFileError, architecture_summary
 
-ui.init_session()  # also here: a first visit straight to this page may skip app.py
+ui.leave_legacy_router()
 st.title("Model cards")
 st.caption("Every number here was measured on reviews the models never saw in training or early stopping: "
            f"the fixed IMDB test split and, out of domain, Rotten Tomatoes sentences.")
@@ -74,8 +74,8 @@ for name in [n for n in ("rnn", "lstm") if n in manifest["models"]]:
     confusion_column.plotly_chart(plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"), key=f"cards_confusion_{name}")
 
 st.subheader("Held-out reviews worth reading")
-choice = st.radio("Show", ["the recurrent models disagree", "confidently wrong (p > 0.9 for the wrong class)"], horizontal=True, key="cards_browse")
-model_for_errors = st.selectbox("Model", [n for n in available if n != "baseline"], key="cards_error_model",
+choice = st.radio("Show", ["the recurrent models disagree", "confidently wrong (p > 0.9 for the wrong class)"], horizontal=True, **ui.option("cards_browse"))
+model_for_errors = st.selectbox("Model", [n for n in available if n != "baseline"], **ui.option("cards_error_model"),
                                 format_func=lambda name: DISPLAY_NAMES[name])
 frame = test.copy()
 if choice.startswith("the recurrent") and {"rnn", "lstm"} <= set(frame.columns):
@@ -89,7 +89,10 @@ st.write(f"{len(selected):,} of {len(frame):,} test reviews.")
 st.dataframe(selected[columns], hide_index=True, key="cards_errors", column_config={"text": st.column_config.TextColumn(width="large")})
 ui.csv_download(selected[columns], "heldout_reviews.csv", key="cards_download_errors")
 if len(selected):
-    pick = st.number_input("Send review number … to the other pages", 1, len(selected), 1, key="cards_pick")
-    if st.button("Use this review", key="cards_use"):
-        st.session_state[ui.TEXT_KEY] = selected["text"].iloc[int(pick) - 1]
-        st.success("Loaded: open any page to follow it through the pipeline.")
+    if st.session_state.get("cards_pick", 1) > len(selected):  # the list just got shorter (another view or model)
+        st.session_state["cards_pick"] = 1
+    pick = st.number_input("Send review number … to the other pages", 1, len(selected), 1, **ui.option("cards_pick"))
+    chosen = selected["text"].iloc[min(int(pick), len(selected)) - 1]
+    st.button("Use this review", key="cards_use", on_click=ui.set_text, args=(chosen,))
+    if ui.current_text() == chosen:
+        st.success("This review is the shared text now: open any page to follow it through the pipeline.")

@@ -7,7 +7,7 @@ from rnndemo import text as text_stage
 from rnndemo import ui
 from rnndemo.vocab import OOV_INDEX
 
-ui.init_session()  # also here: a first visit straight to this page may skip app.py
+ui.leave_legacy_router()
 st.title("Text → tokens → indices")
 bundle = ui.bundle_or_stop()
 review = ui.text_input("tokens")
@@ -15,10 +15,10 @@ review = ui.text_input("tokens")
 st.subheader("Cleaning")
 columns = st.columns(4)
 options = text_stage.CleaningOptions(
-    lowercase=columns[0].checkbox("lowercase", True, key="tokens_lowercase"),
-    remove_line_breaks=columns[1].checkbox("replace <br /> with spaces", True, key="tokens_line_breaks"),
-    remove_punctuation=columns[2].checkbox("remove punctuation (keep it's, don't)", True, key="tokens_punctuation"),
-    collapse_whitespace=columns[3].checkbox("collapse whitespace", True, key="tokens_whitespace"),
+    lowercase=columns[0].checkbox("lowercase", True, **ui.option("tokens_lowercase")),
+    remove_line_breaks=columns[1].checkbox("replace <br /> with spaces", True, **ui.option("tokens_line_breaks")),
+    remove_punctuation=columns[2].checkbox("remove punctuation (keep it's, don't)", True, **ui.option("tokens_punctuation")),
+    collapse_whitespace=columns[3].checkbox("collapse whitespace", True, **ui.option("tokens_whitespace")),
 )
 if options != text_stage.CleaningOptions():
     st.warning("The models were trained with every cleaning step on. The indices below follow your options, "
@@ -49,10 +49,10 @@ with unique_column:
 
 st.subheader("Indices")
 order = st.radio("Number the words by", ["first appearance (as on the slides)", "frequency in this text", "the model's vocabulary"],
-                 horizontal=True, key="tokens_order")
+                 horizontal=True, **ui.option("tokens_order"))
 sequence_length = int(bundle.manifest["sequence_length"])
 encoded = bundle.vocabulary.encode(tokens, sequence_length, truncating="pre",
-                                   padding=st.radio("Padding", ["pre", "post"], horizontal=True, key="tokens_padding"))
+                                   padding=st.radio("Padding", ["pre", "post"], horizontal=True, **ui.option("tokens_padding")))
 if order.startswith("first"):
     _, ids = text_stage.index_by_appearance(tokens)
     st.write("Each new word gets the next number; a repeated word reuses its number.")

@@ -180,3 +180,33 @@ def pca_project(vectors: np.ndarray, components: int = 2) -> tuple[np.ndarray, n
     pca = PCA(n_components=components, random_state=0)
     coordinates = pca.fit_transform(vectors)
     return coordinates, pca.explained_variance_ratio_
+
+
+def vector_tables(words: list[str], vocabulary, space: EmbeddingSpace):
+    """The lesson's two tables for the unique `words` of a text: word → vector and index → vector.
+
+    In a space aligned with the vocabulary (a model's trained embedding) the index table
+    shows the very row the model reads, so index 1 carries the vector every out-of-vocabulary
+    word gets. In GloVe an index has a vector only through its word; index 1 has none.
+    """
+    import pandas as pd
+
+    dimension_columns = [f"d{d}" for d in range(space.dimension)]
+    word_rows = []
+    for word in words:
+        known = word in space
+        vector = space.vector(word) if known else np.full(space.dimension, np.nan)
+        word_rows.append({"word": word, "vocabulary index": vocabulary.lookup(word), "has vector": known,
+                          **dict(zip(dimension_columns, vector.astype(float)))})
+    word_table = pd.DataFrame(word_rows, columns=["word", "vocabulary index", "has vector", *dimension_columns])
+    aligned = space.words is vocabulary.words or (len(space) == len(vocabulary) and space.words == vocabulary.words)
+    index_rows = []
+    for index, group in word_table.groupby("vocabulary index", sort=True):
+        if aligned:
+            vector = np.asarray(space.matrix[int(index)], dtype=np.float32)
+        else:
+            vector = group.iloc[0][dimension_columns].to_numpy(dtype=float) if index != 1 else np.full(space.dimension, np.nan)
+        index_rows.append({"vocabulary index": int(index), "words of this text": ", ".join(group["word"]),
+                           **dict(zip(dimension_columns, np.asarray(vector, dtype=float)))})
+    index_table = pd.DataFrame(index_rows, columns=["vocabulary index", "words of this text", *dimension_columns])
+    return word_table, index_table

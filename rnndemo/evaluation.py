@@ -11,12 +11,14 @@ from rnndemo.training import _accuracy, heldout_metrics
 
 
 def bundle_probabilities(bundle, texts: list[str], progress=None) -> dict[str, np.ndarray]:
-    """Probability of 'positive' from every loaded model for many texts."""
+    """Probability of 'positive' from every loaded model for many texts (NaN for a text with no words)."""
     results = {}
     names = bundle.names()
     for position, name in enumerate(names):
         if name == "baseline":
-            results[name] = bundle.baseline.predict_proba([" ".join(tokenize(text)) for text in texts])
+            joined = [" ".join(tokenize(text)) for text in texts]
+            results[name] = np.asarray(bundle.baseline.predict_proba(joined), dtype=np.float64)
+            results[name][[not text for text in joined]] = np.nan  # no words: no prediction (as for the recurrent models)
         else:
             results[name] = bundle.classifiers[name].predict_texts(texts)
         if progress is not None:

@@ -173,10 +173,10 @@ class Classifier:
         return tensorflow_call(self._final, np.asarray(id_rows, dtype=np.int32))[:, 0].astype(np.float64)
 
     def predict_texts(self, texts: list[str], options: CleaningOptions = CleaningOptions()) -> np.ndarray:
-        """Probability of 'positive' for many texts (an empty text gets 0.5: no evidence)."""
+        """Probability of 'positive' for many texts; a text with no words gets NaN (no prediction, not a guess)."""
         id_lists = [self.vocabulary.encode_tokens(tokenize(text, options)[-self.sequence_length:]) for text in texts]
         probabilities = self.predict_ids(id_lists)
-        probabilities[[len(ids) == 0 for ids in id_lists]] = 0.5
+        probabilities[[len(ids) == 0 for ids in id_lists]] = np.nan
         return probabilities
 
 

@@ -1,9 +1,28 @@
-"""The thin Streamlit layer: cached loaders and widgets shared by every page.
+"""The thin Streamlit layer: cached loaders, session state and widgets shared by every page.
 
 This is the only module of the library that imports streamlit. Loaders use
 `st.cache_resource`, whose values every visitor shares: they are built once
 (Streamlit holds a lock per cached function, so a cold-start stampede loads once)
 and never mutated afterwards. Per-text results use `st.cache_data`.
+
+Session state, one design:
+
+- The text. `review_text` holds the one shared review, as plain session state. Each page's
+  review box is a widget of that page (`<page>_text_area`): it is filled from the shared text
+  before it is drawn, and its on_change callback writes a submitted text back. (Streamlit
+  forgets a widget's value on a page that does not draw it, so the widget cannot be the store.)
+- Page options. `PAGE_OPTIONS` is the registry, per page, of the widget keys whose values
+  survive page switches. A page draws such a widget with `**ui.option(key)`, which refuses
+  keys that are not registered. Options in `URL_OPTIONS` are also bound to the URL
+  (`bind="query-params"`, the key is the parameter's name) because they matter for a shared view.
+- Actions are never state. Buttons, download buttons, uploaders and forms are not in the
+  registry and nothing writes their keys. What an action changes elsewhere (load a sample,
+  send a review to the other pages, apply a preset) happens in its on_click callback,
+  which runs before the rerun that draws the widgets.
+- The URL follows the text. `sync_text_with_url` runs in app.py before every page: a
+  `?text=` that differs from what this session last wrote (a shared link, a reload, Back or
+  Forward) becomes the text; otherwise the text, cut to its first 5,000 characters, is
+  written to `?text=`. The default text has no parameter, so a bare URL means the lesson's review.
 """
 
 from __future__ import annotations
@@ -13,6 +32,7 @@ import io
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -22,29 +42,105 @@ from rnndemo.config import LIMITS, default_models_dir
 from rnndemo.text import DEFAULT_TEXT
 
 TEXT_KEY = "review_text"  # the one text that follows the visitor across pages
-OPTIONS_KEY = "cleaning_options"
+URL_TEXT_KEY = "text"  # its query parameter
+_URL_TEXT_WRITTEN = "url_text_written"  # what this session last put into ?text= (None: no parameter)
+
+PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "home": ("home_sample_kind",),
+    "tokens": ("tokens_sample_kind", "tokens_lowercase", "tokens_line_breaks", "tokens_punctuation", "tokens_whitespace",
+               "tokens_order", "tokens_padding"),
+    "embeddings": ("embeddings_sample_kind", "embeddings_table_source", "embeddings_query", "embeddings_metric", "embeddings_k",
+                   "embeddings_map_source", "embeddings_dimensions", "embeddings_extra", "embeddings_a", "embeddings_b",
+                   "embeddings_c", "embeddings_analogy_source"),
+    "compare": ("compare_sample_kind", "compare_show_running_predictions", "compare_show_baseline_terms"),
+    "inside": ("inside_sample_kind", "inside_model"),
+    "model_cards": ("cards_browse", "cards_error_model", "cards_pick"),
+    "batch": (),
+}
+# The options a shared link carries (each is its own query parameter, named by its key).
+URL_OPTIONS = frozenset({"tokens_order", "embeddings_query", "embeddings_metric", "embeddings_k", "embeddings_map_source",
+                         "embeddings_dimensions", "inside_model", "cards_browse", "cards_error_model"})
+_REGISTERED = frozenset(key for keys in PAGE_OPTIONS.values() for key in keys)
+# Choices that belong to one uploaded file, which itself does not survive a page switch.
+TRANSIENT_OPTIONS = frozenset({"batch_text_column", "batch_label_column"})
 
 
-def init_session() -> None:
-    """Shared session defaults; the ?text= link pre-fills the text once per session."""
+def option(key: str) -> dict:
+    """Widget keyword arguments for a registered page option: its key, kept for the session, bound to the URL if shared."""
+    if key not in _REGISTERED:
+        raise KeyError(f"{key!r} is not a registered page option; add it to ui.PAGE_OPTIONS")
+    return {"key": key, "persist_state": "session", "bind": "query-params" if key in URL_OPTIONS else None}
+
+
+def leave_legacy_router() -> None:
+    """Hand a fresh server's first run over to app.py's navigation (call first on every page).
+
+    Until st.navigation has run once in a process, a `pages/` folder beside app.py makes
+    Streamlit serve a deep link such as /inside by running pages/inside.py alone: no page
+    config, no frame, file-name navigation. Page hashes come from url_path, and every url_path
+    equals its file stem, so after leaving that mode a rerun resolves to the same page through
+    app.py. Covered by tests/test_browser.py::test_first_request_deep_link_gets_the_frame.
+    """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
-        # A `pages/` folder puts Streamlit in its legacy multipage mode until app.py's
-        # st.navigation runs; a first visit straight to /inside would skip app.py (no wide
-        # layout, file-name navigation). Leave that mode once per process and rerun through app.py.
         PagesManager.uses_pages_directory = False
         st.rerun()
-    if TEXT_KEY not in st.session_state:
-        st.session_state[TEXT_KEY] = DEFAULT_TEXT
-    keep_page_options()
-    if not st.session_state.get("query_text_applied", False):
-        st.session_state["query_text_applied"] = True
-        shared = st.query_params.get("text")
-        if shared:
-            st.session_state[TEXT_KEY] = shared[: LIMITS.max_url_text_characters]
-            if len(shared) > LIMITS.max_url_text_characters:
-                st.session_state["query_text_notice"] = f"The shared link's text was cut to {LIMITS.max_url_text_characters:,} characters."
+
+
+def init_session() -> None:
+    """Shared session defaults and the text's place in the URL (called by app.py before every page)."""
+    st.session_state.setdefault(TEXT_KEY, DEFAULT_TEXT)
+    st.session_state.setdefault(_URL_TEXT_WRITTEN, None)
+    sync_text_with_url()
+
+
+def _url_value(text: str) -> str | None:
+    """What ?text= holds for a text: nothing for the lesson's default, else its first 5,000 characters."""
+    return None if text == DEFAULT_TEXT else text[: LIMITS.max_url_text_characters]
+
+
+def _is_history_navigation() -> bool:
+    """True when this run answers the browser's Back or Forward button."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    return bool(getattr(context, "is_history_navigation", False))
+
+
+def _adopt_url_text(in_url: str | None) -> None:
+    set_text(DEFAULT_TEXT if in_url is None else in_url[: LIMITS.max_url_text_characters])
+    st.session_state["url_text_notice"] = (
+        f"The link's text was cut to its first {LIMITS.max_url_text_characters:,} characters."
+        if in_url is not None and len(in_url) > LIMITS.max_url_text_characters else "")
+
+
+def sync_text_with_url() -> None:
+    """Adopt a ?text= this session did not write (shared link, reload, Back/Forward); else write the text into it.
+
+    A missing parameter means the lesson's text only on Back/Forward: a page switch drops every
+    parameter that no widget is bound to, so there it means nothing and the text is written again.
+    """
+    in_url = st.query_params.get(URL_TEXT_KEY)
+    written = st.session_state[_URL_TEXT_WRITTEN]
+    if in_url is not None and in_url != written:
+        _adopt_url_text(in_url)
+    elif in_url is None and written is not None and _is_history_navigation():
+        _adopt_url_text(None)
+    wanted = _url_value(current_text())
+    if wanted != in_url:
+        if wanted is None:
+            del st.query_params[URL_TEXT_KEY]
+        else:
+            st.query_params[URL_TEXT_KEY] = wanted
+    st.session_state[_URL_TEXT_WRITTEN] = wanted
+
+
+def share_link() -> str:
+    """The URL of what is on screen: this page, its text and its shared options."""
+    base = st.context.url or ""
+    parameters = {key: value for key, value in st.query_params.to_dict().items()}
+    return base + ("?" + urlencode(parameters) if parameters else "")
 
 
 def load_models():
@@ -85,21 +181,6 @@ def _stop_streamlit_clearing_keras() -> None:
     import keras
 
     keras.backend.clear_session = _ignore_clear_session
-
-
-_OPTION_PREFIXES = ("tokens_", "embeddings_", "cards_", "inside_", "compare_", "home_", "batch_")
-_NOT_SETTABLE = ("button", "upload", "download", "text_area", "_table", "_errors", "_results", "_summary")
-
-
-def keep_page_options() -> None:
-    """Keep every page's options (checkboxes, radios, sliders, inputs) across page switches.
-
-    Streamlit drops a widget's state on runs where the widget is not drawn; assigning a
-    key to itself marks it as the visitor's state, so it survives the visit to another page.
-    """
-    for key in list(st.session_state.keys()):
-        if key.startswith(_OPTION_PREFIXES) and not any(part in key for part in _NOT_SETTABLE):
-            st.session_state[key] = st.session_state[key]
 
 
 def _freeze_long_lived_objects() -> None:
@@ -155,39 +236,60 @@ SAMPLE_KINDS = {"positive IMDB review": "positive", "negative IMDB review": "neg
                 "Rotten Tomatoes sentence": "rotten_tomatoes", "the Bait review (lesson default)": None}
 
 
+def set_text(text: str) -> None:
+    """Make `text` the shared review (call from callbacks, which run before the widgets are drawn)."""
+    st.session_state[TEXT_KEY] = text
+
+
 def _load_sample(key_prefix: str) -> None:
-    """Button callback (runs before the rerun): put a held-out sample into the shared text."""
+    """Button callback: put a held-out sample into the shared text."""
     from rnndemo.data import sample_reviews
 
     source = SAMPLE_KINDS[st.session_state[f"{key_prefix}_sample_kind"]]
     st.session_state["sample_counter"] = st.session_state.get("sample_counter", 0) + 1
-    text = DEFAULT_TEXT if source is None else sample_reviews(source, 1, seed=st.session_state["sample_counter"])[0]
-    st.session_state[TEXT_KEY] = text
-    st.session_state[f"{key_prefix}_text_area"] = text
+    set_text(DEFAULT_TEXT if source is None else sample_reviews(source, 1, seed=st.session_state["sample_counter"])[0])
+
+
+def _submit_text(box: str) -> None:
+    """The review box's on_change: what the visitor submitted becomes the shared text."""
+    set_text(st.session_state[box] or "")
+
+
+def current_text() -> str:
+    """The shared review as typed (None from an emptied box counts as empty)."""
+    return st.session_state.get(TEXT_KEY) or ""
 
 
 def text_input(key_prefix: str, label: str = "Your movie review", height: int = 160) -> str:
-    """A text area bound to the shared session text, with a sample picker; returns the bounded text."""
+    """The shared review box, with a sample picker and a share link; returns the bounded text."""
     from rnndemo.serving import prepare_text
 
-    widget_key = f"{key_prefix}_text_area"
-    # Streamlit forgets a widget's state on pages where it is not drawn, so the shared text is copied back in.
-    if st.session_state.get(widget_key) != st.session_state[TEXT_KEY]:
-        st.session_state[widget_key] = st.session_state[TEXT_KEY]
-
-    def on_change() -> None:
-        st.session_state[TEXT_KEY] = st.session_state[widget_key]
-
     picker, button = st.columns([3, 1])
-    picker.selectbox("Or pick a real held-out review", list(SAMPLE_KINDS), key=f"{key_prefix}_sample_kind")
+    picker.selectbox("Or pick a real held-out review", list(SAMPLE_KINDS), **option(f"{key_prefix}_sample_kind"))
     button.button("Load sample", key=f"{key_prefix}_sample_button", width="stretch", on_click=_load_sample, args=(key_prefix,))
-    st.text_area(label, key=widget_key, height=height, on_change=on_change, max_chars=LIMITS.max_text_characters)
-    if st.session_state.get("query_text_notice"):
-        st.info(st.session_state["query_text_notice"])
-    text, notice = prepare_text(st.session_state[TEXT_KEY])
+    box = f"{key_prefix}_text_area"
+    if st.session_state.get(box) != current_text():  # fill this page's box from the shared text (see the module docstring)
+        st.session_state[box] = current_text()
+    # No max_chars: the browser would silently refuse a longer paste; prepare_text cuts it and says so.
+    st.text_area(label, value=None, key=box, height=height, on_change=_submit_text, args=(box,))
+    share_control(key_prefix)
+    if st.session_state.get("url_text_notice"):
+        st.info(st.session_state["url_text_notice"])
+    text, notice = prepare_text(current_text())
     if notice:
         st.info(notice.capitalize() + ".")
     return text
+
+
+def share_control(key_prefix: str) -> None:
+    """A "Copy link" popover holding the URL of what is on screen (its code block has a copy button)."""
+    with st.popover("Copy link", icon=":material/link:", key=f"{key_prefix}_share"):
+        st.code(share_link(), language=None, wrap_lines=True)
+        if len(current_text()) > LIMITS.max_url_text_characters:
+            st.caption(f"The text has {len(current_text()):,} characters; the link holds only its first "
+                       f"{LIMITS.max_url_text_characters:,}.")
+        else:
+            st.caption("The link opens this page with this text and these options.")
 
 
 def highlighted_tokens(tokens: list[str], scores: np.ndarray | None = None, scale: float | None = None) -> str:
@@ -239,3 +341,11 @@ def status_strip(bundle) -> None:
             column.metric(f"{DISPLAY_NAMES[name]} · test accuracy", f"{entry['test_accuracy']:.1%}", help="held-out IMDB test accuracy (2,500 reviews never used for training or early stopping)")
         else:
             column.metric(DISPLAY_NAMES[name], "unavailable")
+
+
+def latency_caption(name: str, latency_ms: float, window: int = 25) -> str:
+    """This call's latency and the median of this session's recent calls of the model (one call is noisy)."""
+    history = st.session_state.setdefault("latency_history", {}).setdefault(name, [])
+    history.append(latency_ms)
+    del history[:-window]
+    return f"latency {latency_ms:.1f} ms (median {float(np.median(history)):.1f} ms over your last {len(history)} calls)"
