@@ -5,7 +5,7 @@ import streamlit as st
 
 from rnndemo import plots, ui
 from rnndemo.memory import load_memory_experiment
-from rnndemo.models import DISPLAY_NAMES, MEMORY_FILE
+from rnndemo.models import DISPLAY_NAMES, ModelFileError
 from rnndemo.serving import EmptyTextError
 
 ui.leave_legacy_router()
@@ -81,7 +81,11 @@ with st.expander("Importance as bars (hover for the token)"):
         st.plotly_chart(plots.importance_bars(inspections[name].tokens, importances[name], DISPLAY_NAMES[name]), key=f"inside_importance_{name}")
 
 st.subheader("5. Is the plain RNN's memory short? (measured)")
-result = load_memory_experiment(bundle.models_dir / MEMORY_FILE)
+try:
+    result = load_memory_experiment(bundle.models_dir, bundle.manifest)
+except ModelFileError as error:
+    st.warning(ui.md_escape(str(error)))
+    st.stop()
 if result is None:
     st.info("The memory experiment has not been computed for these models; run `python -m rnndemo memory`.")
 else:

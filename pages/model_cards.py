@@ -33,7 +33,7 @@ available = [name for name in ("rnn", "lstm", "baseline") if name in predictions
 summary = []
 for name in available:
     entry = manifest["models"].get(name) or manifest["baseline"]
-    summary.append({"model": DISPLAY_NAMES[name], "parameters": entry.get("parameters", ""), "epochs": entry.get("epochs", ""),
+    summary.append({"model": DISPLAY_NAMES[name], "parameters": entry.get("parameters"), "epochs": entry.get("epochs"),
                     "training seconds": entry.get("training_seconds"), "validation accuracy": entry.get("validation_accuracy"),
                     "test accuracy": entry["test_accuracy"], "test AUC": entry["test_auc"],
                     "Rotten Tomatoes accuracy": entry["rotten_tomatoes_accuracy"]})

@@ -7,7 +7,9 @@ line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -25,23 +27,69 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
-def _read_text(value: str) -> str:
-    text = sys.stdin.read() if value == "-" else value
+def positive_int(value: str) -> int:
+    """argparse type: a whole number of at least 1 (a usage error otherwise, before any work)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return number
+
+
+def writable_file(value: str) -> Path:
+    """argparse type: a file path whose folder exists and is writable (checked before minutes of work)."""
+    path = Path(value)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a folder; give a file path")
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into {path.parent}: no such writable folder")
+    return path
+
+
+def new_folder(value: str) -> Path:
+    """argparse type: a folder to create or fill; never an existing file or a device."""
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot create the folder {value} ({error.strerror})") from None
+    return path
+
+
+def _read_text(value: str, notes: list[str]) -> str:
+    """The TEXT argument (or standard input for '-'), bounded; a cut is added to `notes`."""
+    try:
+        text = sys.stdin.buffer.read().decode("utf-8") if value == "-" else value
+    except UnicodeDecodeError:
+        raise UsageError("standard input is not UTF-8 text") from None
     if not text.strip():
         raise UsageError("the text is empty; pass a review, or '-' to read it from standard input")
     from rnndemo.serving import prepare_text
 
     text, notice = prepare_text(text)
     if notice:
-        print(f"note: {notice}", file=sys.stderr)
+        notes.append(notice)
     return text
 
 
-def _emit(payload, as_json: bool, lines: list[str]) -> None:
+def _emit(payload, as_json: bool, lines: list[str], notes: list[str] | None = None) -> None:
+    """The result on stdout, with its notes (what was cut): a "notes" field in JSON, "note:" lines in text.
+    Standard error stays empty on success."""
     if as_json:
+        if notes and isinstance(payload, dict):
+            payload = {**payload, "notes": notes}
         print(json.dumps(payload, ensure_ascii=False))
     else:
-        print("\n".join(lines))
+        print("\n".join([*lines, *(f"note: {note}" for note in notes or [])]))
+
+
+def _progress_wanted() -> bool:
+    """Progress lines go to a terminal only; a script or a pipe gets a quiet stderr."""
+    return sys.stderr.isatty()
 
 
 def _load_bundle(models_dir: Path, names: list[str] | None = None):
@@ -66,7 +114,8 @@ def command_encode(arguments) -> None:
     from rnndemo import text as text_module
     from rnndemo.vocab import OOV_INDEX
 
-    text = _read_text(arguments.text)
+    notes: list[str] = []
+    text = _read_text(arguments.text, notes)
     tokens = text_module.tokenize(text)
     if not tokens:
         raise UsageError("the text has no words once cleaned (only punctuation or symbols?)")
@@ -88,13 +137,14 @@ def command_encode(arguments) -> None:
         payload.update(ids=encoded.ids, oov=encoded.oov, padded=encoded.padded, seen_tokens=encoded.seen_tokens,
                        cut_tokens=encoded.cut_tokens, sequence_length=len(encoded.padded))
         payload["oov_count"] = sum(1 for index in encoded.ids if index == OOV_INDEX)
-    _emit(payload, arguments.json, [f"{token}\t{index}" for token, index in zip(tokens, payload["ids"])])
+    _emit(payload, arguments.json, [f"{token}\t{index}" for token, index in zip(tokens, payload["ids"])], notes)
 
 
 def command_predict(arguments) -> None:
     from rnndemo.serving import EmptyTextError
 
-    text = _read_text(arguments.text)
+    notes: list[str] = []
+    text = _read_text(arguments.text, notes)
     bundle = _load_bundle(arguments.models_dir, arguments.model)
     try:
         predictions = bundle.classify(text, arguments.model)
@@ -113,8 +163,8 @@ def command_predict(arguments) -> None:
         lines.append(f"{name:9s} {prediction.label:9s} p(positive)={prediction.probability_positive:.4f}")
     cut = max((prediction.cut_tokens for prediction in predictions.values()), default=0)
     if cut:
-        print(f"note: the models read the last {bundle.manifest['sequence_length']} tokens; {cut:,} tokens were cut", file=sys.stderr)
-    _emit(payload, arguments.json, lines)
+        notes.append(f"the models read the last {bundle.manifest['sequence_length']} tokens; {cut:,} tokens were cut")
+    _emit(payload, arguments.json, lines, notes)
 
 
 def command_neighbors(arguments) -> None:
@@ -160,6 +210,8 @@ def command_train(arguments) -> None:
                      model_names=tuple(arguments.model or TRAINING.model_names))
 
     def report(event) -> None:
+        if not _progress_wanted():
+            return
         if event.stage == "batch":
             eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
             loss = (event.metrics or {}).get("loss", float("nan"))
@@ -208,11 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     neighbors.add_argument("--metric", choices=("cosine", "euclidean"), default="cosine")
 
     evaluate = add("evaluate", command_evaluate, "Recompute held-out metrics of every cached model from the model files.")
-    evaluate.add_argument("--limit", type=int, default=None, help="evaluate on the first N test reviews only")
+    evaluate.add_argument("--limit", type=positive_int, default=None, help="evaluate on the first N test reviews only")
 
     train = add("train", command_train, "Train every cached model (seeded, early stopping on validation) and write the models folder.")
-    train.add_argument("--limit", type=int, default=None, help="train on N reviews only (smoke tests)")
-    train.add_argument("--epochs", type=int, default=None, help="maximum epochs")
+    train.add_argument("--limit", type=positive_int, default=None, help="train on N reviews only (smoke tests)")
+    train.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs")
     train.add_argument("--model", action="append", choices=("rnn", "lstm"), help="train only these recurrent models")
 
     from rnndemo import cli_extra
@@ -234,3 +286,28 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     return 0
+
+
+def quiet_native_stderr() -> None:
+    """Send native writes to file descriptor 2 (TensorFlow's absl and oneDNN start-up lines) to /dev/null.
+
+    TF_CPP_MIN_LOG_LEVEL does not cover the lines absl prints before it is initialised, nor
+    oneDNN's; they are not the user's business. Python's own stderr (our one-line errors,
+    progress, warnings, tracebacks) keeps the real stream. RNNDEMO_NATIVE_STDERR=1 keeps them.
+    """
+    if os.environ.get("RNNDEMO_NATIVE_STDERR"):
+        return
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = io.TextIOWrapper(os.fdopen(terminal, "wb", buffering=0), encoding="utf-8", errors="backslashreplace",
+                                  line_buffering=True, write_through=True)
+
+
+def run() -> None:
+    """The process entry point (`python -m rnndemo`, the `rnndemo` command): quiet, then `main`."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_native_stderr()
+    sys.exit(main())

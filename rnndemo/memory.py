@@ -136,11 +136,20 @@ def save_memory_experiment(result: dict, path: Path) -> None:
     Path(path).write_text(json.dumps(result), encoding="utf-8")
 
 
-def load_memory_experiment(path: Path) -> dict | None:
-    path = Path(path)
-    if not path.is_file():
+def load_memory_experiment(models_dir: Path, manifest: dict) -> dict | None:
+    """The verified experiment of a models folder; None if it was never computed.
+
+    Raises ModelFileError if the file does not match the manifest's sha256 or is not shaped like an experiment.
+    """
+    from rnndemo import models
+
+    if not (Path(models_dir) / models.MEMORY_FILE).is_file():
         return None
+    path = models.verified_path(models_dir, manifest, models.MEMORY_FILE)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise models.ModelFileError(f"{models.MEMORY_FILE} is not valid JSON; {models.REBUILD_HINT}") from error
+    if not (isinstance(result, dict) and isinstance(result.get("design"), str) and isinstance(result.get("models"), dict)):
+        raise models.ModelFileError(f"{models.MEMORY_FILE} is not shaped like a memory experiment; {models.REBUILD_HINT}")
+    return result

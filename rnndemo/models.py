@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,16 @@ def verified_path(models_dir: Path, manifest: dict, file_name: str) -> Path:
     if sha256_file(path) != expected:
         raise ModelFileError(f"{path} does not match its sha256 in {MANIFEST_FILE} (corrupted or tampered); refused to load it; {REBUILD_HINT}")
     return path
+
+
+def record_in_manifest(models_dir: Path, file_name: str) -> None:
+    """Add (or refresh) `file_name`'s sha256 in the folder's manifest, for an artifact written after it."""
+    models_dir = Path(models_dir)
+    manifest = read_manifest(models_dir)
+    manifest.setdefault("files", {})[file_name] = sha256_file(models_dir / file_name)
+    temporary = models_dir / f".{MANIFEST_FILE}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    os.replace(temporary, models_dir / MANIFEST_FILE)  # never a half-written manifest
 
 
 def load_keras_model(models_dir: Path, manifest: dict, name: str) -> Any:

@@ -257,6 +257,7 @@ def write_memory_experiment(folder: Path, report: ProgressCallback) -> None:
     report(TrainingEvent("evaluate", message="running the short-memory experiment"))
     result = run_memory_experiment(load_bundle(folder))
     save_memory_experiment(result, folder / models.MEMORY_FILE)
+    models.record_in_manifest(folder, models.MEMORY_FILE)  # verified on load like every other artifact
 
 
 def write_predictions(path: Path, predictions: dict, labels: dict) -> None:

@@ -32,7 +32,6 @@ import io
 import re
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -134,13 +133,6 @@ def sync_text_with_url() -> None:
         else:
             st.query_params[URL_TEXT_KEY] = wanted
     st.session_state[_URL_TEXT_WRITTEN] = wanted
-
-
-def share_link() -> str:
-    """The URL of what is on screen: this page, its text and its shared options."""
-    base = st.context.url or ""
-    parameters = {key: value for key, value in st.query_params.to_dict().items()}
-    return base + ("?" + urlencode(parameters) if parameters else "")
 
 
 def load_models():
@@ -272,7 +264,7 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
         st.session_state[box] = current_text()
     # No max_chars: the browser would silently refuse a longer paste; prepare_text cuts it and says so.
     st.text_area(label, value=None, key=box, height=height, on_change=_submit_text, args=(box,))
-    share_control(key_prefix)
+    share_control()
     if st.session_state.get("url_text_notice"):
         st.info(st.session_state["url_text_notice"])
     text, notice = prepare_text(current_text())
@@ -281,15 +273,42 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     return text
 
 
-def share_control(key_prefix: str) -> None:
-    """A "Copy link" popover holding the URL of what is on screen (its code block has a copy button)."""
-    with st.popover("Copy link", icon=":material/link:", key=f"{key_prefix}_share"):
-        st.code(share_link(), language=None, wrap_lines=True)
-        if len(current_text()) > LIMITS.max_url_text_characters:
-            st.caption(f"The text has {len(current_text()):,} characters; the link holds only its first "
-                       f"{LIMITS.max_url_text_characters:,}.")
-        else:
-            st.caption("The link opens this page with this text and these options.")
+# The browser's own address is the link: app.py keeps ?text= in step with the text, and the
+# browser writes every bound option into it as it changes (also from fragments, which the
+# server-side page would not redraw). So the control copies location.href. It is a constant
+# script of this app with no visitor data in it; the input is the fallback where the
+# clipboard API is missing (plain http on another host) and for copying by hand.
+_COPY_LINK_HTML = """
+<div style="display:flex;gap:.5rem;align-items:center">
+<button type="button" data-rnndemo="copy-link" style="padding:.25rem .75rem;border-radius:.5rem;border:1px solid
+rgba(128,128,128,.4);background:transparent;cursor:pointer;color:inherit;font:inherit">Copy link</button>
+<input data-rnndemo="link" readonly aria-label="Link to this view" placeholder="(the link appears here)"
+style="flex:1;min-width:0;font-size:.8rem;border:none;background:transparent;color:inherit">
+</div>
+<script>
+if (!window.rnndemoCopyLink) {
+  window.rnndemoCopyLink = true;  // one listener for every page and rerun
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-rnndemo='copy-link']");
+    if (!button) return;
+    const box = button.parentElement.querySelector("input[data-rnndemo='link']");
+    box.value = window.location.href;
+    box.select();
+    const done = () => { button.textContent = "Link copied"; };
+    const fallback = () => { document.execCommand("copy"); done(); };
+    if (navigator.clipboard) { navigator.clipboard.writeText(box.value).then(done, fallback); } else { fallback(); }
+  });
+}
+</script>
+"""
+
+
+def share_control() -> None:
+    """A "Copy link" button for what is on screen, and a note when the link cannot hold the whole text."""
+    st.html(_COPY_LINK_HTML, unsafe_allow_javascript=True)
+    if len(current_text()) > LIMITS.max_url_text_characters:
+        st.caption(f"The text has {len(current_text()):,} characters; the link holds only its first "
+                   f"{LIMITS.max_url_text_characters:,}.")
 
 
 def highlighted_tokens(tokens: list[str], scores: np.ndarray | None = None, scale: float | None = None) -> str:

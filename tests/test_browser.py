@@ -16,6 +16,11 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 PAGE_TITLES = ["Walkthrough", "Text → tokens → indices", "Embeddings", "RNN vs LSTM", "Inside the RNN", "Model cards", "Batch check"]
+# Each page's URL (its file stem) and the heading it shows.
+PAGE_URLS = {"/home": "From a movie review to an RNN's verdict", "/tokens": "Text → tokens → indices",
+             "/embeddings": "Words become vectors", "/compare": "SimpleRNN vs LSTM", "/inside": "Inside the RNN",
+             "/model_cards": "Model cards", "/batch": "Batch check"}
+CENTERED_LAYOUT_WIDTH = 736  # Streamlit's main column without layout="wide"
 XSS = [
     '<script>window.__xss = 1; alert(1)</script>',
     '<img src=x onerror="window.__xss=1;alert(1)">',
@@ -172,3 +177,111 @@ def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     assert "100.0%" in page.locator("[data-testid='stMetricValue']").all_inner_texts()  # some model gets all three right
     assert exceptions_on(page) == 0
     page.close()
+
+
+def heading(page) -> str:
+    return page.locator("h1").first.inner_text()
+
+
+def text_in_box(page) -> str:
+    """The review box's value, once the box has received one."""
+    page.wait_for_function("() => { const area = document.querySelector('textarea'); return area && area.value.length > 0; }",
+                           timeout=60_000)
+    return page.locator("textarea").first.input_value()
+
+
+@pytest.mark.parametrize("path", list(PAGE_URLS))
+def test_first_request_deep_link_gets_the_frame(browser, path):
+    """A fresh server's very first request, to any page's URL, shows that page inside the app's frame:
+    wide layout and the app's navigation (not Streamlit's file-name router)."""
+    with streamlit_server() as (url, process, seconds):
+        page = open_page(browser, url + path)
+        page.wait_for_timeout(500)
+        wait_for_idle(page)
+        assert heading(page) == PAGE_URLS[path]
+        assert page.url.rstrip("/").endswith(path)
+        width = page.evaluate("() => document.querySelector(\"[data-testid='stMainBlockContainer']\").getBoundingClientRect().width")
+        assert width > CENTERED_LAYOUT_WIDTH, width
+        assert page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()[-1].endswith("Batch check")
+        assert not page.get_by_text("Page not found").count()
+        assert exceptions_on(page) == 0
+        page.close()
+
+
+def test_sweep_every_control_from_a_deep_link(browser, tmp_path):
+    """On a fresh server whose first request is a deep link, every control of every page is used once
+    (discovered from each page's DOM), with no error anywhere."""
+    from .browser_sweep import sweep_page
+
+    upload = tmp_path / "reviews.csv"
+    upload.write_text('text,label\n"A wonderful, moving film.",1\nDull and far too long.,0\n,1\n')
+    counts = {}
+    with streamlit_server() as (url, process, seconds):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        page.goto(url + "/model_cards")
+        wait_for_idle(page, 120_000)
+        for title in PAGE_TITLES:
+            page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+            wait_for_idle(page, 120_000)
+            counts[title] = sweep_page(page, upload)
+        context.close()
+    print("controls used per page:", {title: dict(used) for title, used in counts.items()})
+    assert counts["Model cards"]["number"] == 2 and counts["Model cards"]["button"] >= 1
+    assert counts["RNN vs LSTM"]["toggle"] + counts["RNN vs LSTM"]["checkbox"] >= 2
+    assert counts["Embeddings"]["slider"] == 2 and counts["Embeddings"]["tab"] == 2
+    assert counts["Batch check"]["upload"] == 1 and counts["Batch check"]["selectbox"] >= 2
+    assert counts["Text → tokens → indices"]["checkbox"] == 4 and counts["Text → tokens → indices"]["radio"] == 5
+
+
+def test_reload_back_forward_follow_the_url(server, browser):
+    """The URL follows the text: reload keeps it, Back and Forward show the text of their URL, a page switch keeps it."""
+    page = open_page(browser, f"{server}/tokens")
+    paste_review(page, "A dull film")
+    wait_for_idle(page)
+    page.wait_for_url("**/tokens?text=A+dull+film", timeout=30_000)
+    paste_review(page, "A moving film")
+    wait_for_idle(page)
+    page.wait_for_url("**/tokens?text=A+moving+film", timeout=30_000)
+    page.locator("[data-testid='stSidebarNav'] a", has_text="RNN vs LSTM").first.click()
+    wait_for_idle(page)
+    assert page.url.endswith("/compare?text=A+moving+film") and text_in_box(page) == "A moving film"
+    page.go_back()
+    wait_for_idle(page)
+    assert heading(page) == "Text → tokens → indices" and text_in_box(page) == "A moving film"
+    page.go_back()
+    wait_for_idle(page)
+    page.wait_for_function("() => document.querySelector('textarea').value === 'A dull film'", timeout=30_000)
+    assert page.url.endswith("/tokens?text=A+dull+film")
+    page.go_forward()
+    wait_for_idle(page)
+    page.wait_for_function("() => document.querySelector('textarea').value === 'A moving film'", timeout=30_000)
+    page.reload()
+    wait_for_idle(page, 120_000)
+    assert text_in_box(page) == "A moving film" and page.url.endswith("/tokens?text=A+moving+film")
+    assert exceptions_on(page) == 0
+    page.close()
+
+
+def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
+    """Copy link puts the page's URL with its text and options on the clipboard; opening it shows the same view."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(f"{server}/embeddings")
+    wait_for_idle(page, 120_000)
+    paste_review(page, "Sharp, funny & sad")
+    wait_for_idle(page)
+    query = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").first
+    query.fill("terrible")
+    query.press("Enter")
+    wait_for_idle(page)
+    page.locator("button[data-rnndemo='copy-link']").click()
+    page.wait_for_selector("button[data-rnndemo='copy-link']:has-text('Link copied')", timeout=10_000)
+    link = page.evaluate("() => navigator.clipboard.readText()")
+    assert link.startswith(f"{server}/embeddings?") and "text=Sharp%2C+funny+%26+sad" in link and "embeddings_query=terrible" in link
+    fresh = context.new_page()
+    fresh.goto(link)
+    wait_for_idle(fresh, 120_000)
+    assert text_in_box(fresh) == "Sharp, funny & sad"
+    assert fresh.locator("[data-testid='stTextInput'] input").first.input_value() == "terrible"
+    context.close()

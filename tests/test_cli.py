@@ -52,7 +52,7 @@ def test_neighbors_json(capsys):
 def test_stdin_dash(capsys, monkeypatch):
     import io
 
-    monkeypatch.setattr(sys, "stdin", io.StringIO("I loved it"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("I loved it".encode("utf-8")), encoding="utf-8"))
     code, out, _ = run(capsys, "encode", "-", "--order", "appearance", "--json")
     assert code == 0 and json.loads(out)["tokens"] == ["i", "loved", "it"]
 
@@ -79,9 +79,13 @@ def test_error_paths_exit_2_with_one_line(capsys, arguments, fragment):
 
 
 def test_long_text_says_what_was_cut(capsys):
+    """The cut is reported in the result (JSON notes, or a note line), not on stderr."""
     code, out, err = run(capsys, "predict", "dull " * 1000 + DEFAULT_TEXT, "--model", "lstm", "--json")
-    assert code == 0 and "705 tokens were cut" in err
-    assert json.loads(out)["models"]["lstm"]["cut_tokens"] == 1105 - 400
+    payload = json.loads(out)
+    assert code == 0 and err == "" and any("705 tokens were cut" in note for note in payload["notes"])
+    assert payload["models"]["lstm"]["cut_tokens"] == 1105 - 400
+    code, out, err = run(capsys, "predict", "dull " * 1000 + DEFAULT_TEXT, "--model", "lstm")
+    assert out.splitlines()[-1] == "note: the models read the last 400 tokens; 705 tokens were cut"
 
 
 def test_missing_models_folder_is_one_clear_line(capsys, tmp_path):

@@ -1,33 +1,13 @@
 """Every page under AppTest: default, empty, long and hostile texts; shared state across pages."""
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from rnndemo.text import DEFAULT_TEXT
 
-from .conftest import PROJECT_ROOT
+from .apptest_support import PAGES, all_text, go, new_app, open_page
 
-PAGES = ["pages/home.py", "pages/tokens.py", "pages/embeddings.py", "pages/compare.py", "pages/inside.py",
-         "pages/model_cards.py", "pages/batch.py"]
 HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> **bold** $x^2$ [link](javascript:alert(1)) great film'
 TEXTS = {"default": DEFAULT_TEXT, "empty": "", "long": "a wonderful, moving film. " * 3000, "hostile": HOSTILE}
-
-
-def page(path: str, text: str | None = None) -> AppTest:
-    """Open `path` through the app's navigation (as a visitor would), with the shared text seeded."""
-    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    if text is not None:
-        app.session_state["review_text"] = text
-    app.run()  # the frame first, as in a browser; then the page through the navigation
-    app.switch_page(path)
-    return app.run()
-
-
-def all_text(app: AppTest) -> str:
-    parts = []
-    for kind in ("markdown", "caption", "info", "warning", "error", "success", "code", "title", "subheader"):
-        parts.extend(str(element.value) for element in getattr(app, kind))
-    return "\n".join(parts)
+page = open_page
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -78,16 +58,15 @@ def test_text_follows_the_visitor_across_pages():
     app = page("pages/tokens.py")
     app.text_area(key="tokens_text_area").input("An utterly dreadful waste of time").run()
     assert app.session_state["review_text"] == "An utterly dreadful waste of time"
-    app.switch_page("pages/compare.py").run()
+    go(app, "pages/compare.py")
     assert app.text_area(key="compare_text_area").value == "An utterly dreadful waste of time"
-    app.switch_page("pages/tokens.py").run()
+    go(app, "pages/tokens.py")
     assert app.text_area(key="tokens_text_area").value == "An utterly dreadful waste of time"
 
 
 def test_query_parameter_prefills_and_is_bounded():
     """A teacher's ?text= link pre-fills the text, cut to the documented length."""
-    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    app.query_params["text"] = "x" * 6000
+    app = new_app(query={"text": "x" * 6000})
     app.run()
     assert not app.exception
     assert len(app.session_state["review_text"]) == 5000
@@ -116,23 +95,20 @@ def test_options_survive_page_switches():
     app = page("pages/tokens.py")
     app.checkbox(key="tokens_lowercase").uncheck().run()
     app.radio(key="tokens_order").set_value("frequency in this text").run()
-    app.switch_page("pages/embeddings.py").run()
+    go(app, "pages/embeddings.py")
     app.slider(key="embeddings_k").set_value(17).run()
-    app.switch_page("pages/compare.py").run()
-    app.switch_page("pages/tokens.py").run()
+    go(app, "pages/compare.py")
+    go(app, "pages/tokens.py")
     assert app.checkbox(key="tokens_lowercase").value is False
     assert app.radio(key="tokens_order").value == "frequency in this text"
-    app.switch_page("pages/embeddings.py").run()
+    go(app, "pages/embeddings.py")
     assert app.slider(key="embeddings_k").value == 17
     assert not app.exception
 
 
 def _app_with_models_dir(monkeypatch, folder, path="pages/compare.py"):
     monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(folder))
-    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    app.run()
-    app.switch_page(path)
-    return app.run()
+    return open_page(path)
 
 
 def test_missing_models_folder_gives_a_first_run_message(monkeypatch, tmp_path):
@@ -148,10 +124,7 @@ def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_pa
 
     copy = tampered_copy(tmp_path, "rnn.keras")
     monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(copy))
-    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    app.session_state["review_text"] = "A tender, funny and moving film."
-    app.run()
-    app.switch_page("pages/compare.py").run()
+    app = open_page("pages/compare.py", "A tender, funny and moving film.")
     assert not app.exception
     warnings = " ".join(str(w.value) for w in app.warning)
     assert "rnn.keras" in warnings and "python -m rnndemo train" in warnings
@@ -164,7 +137,8 @@ def test_inside_page_draws_every_view():
     app = page("pages/inside.py")
     assert not app.exception
     assert len(app.get("plotly_chart")) >= 9
-    assert len(app.get("html")) == 2  # one escaped importance row per model
+    highlights = [block for block in app.get("html") if "copy-link" not in str(block.proto.body)]
+    assert len(highlights) == 2  # one escaped importance row per model
 
 
 def test_streamlit_does_not_clear_keras_between_reruns():
@@ -197,7 +171,7 @@ def test_compare_tables_are_drawn_only_when_asked_and_match_the_models(bundle):
     for name in ("rnn", "lstm"):
         assert running[f"p(positive) {DISPLAY_NAMES[name]}"].tolist() == pytest.approx(predictions[name].trajectory, abs=1e-4)
     assert list(terms.columns) == ["term", "contribution to the logit"] and len(terms) > 0
-    app.switch_page("pages/tokens.py").run()
-    app.switch_page("pages/compare.py").run()
+    go(app, "pages/tokens.py")
+    go(app, "pages/compare.py")
     assert app.toggle(key="compare_show_running_predictions").value is True
     assert len(app.dataframe) == 2

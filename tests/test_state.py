@@ -1,0 +1,216 @@
+"""Session state, URL and every control of every page, under AppTest.
+
+The sweep is driven from each page's own widget tree: a widget added tomorrow is exercised
+(and must be registered or be an action) without anyone adding it here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rnndemo import ui
+from rnndemo.config import LIMITS
+from rnndemo.text import DEFAULT_TEXT
+
+from .apptest_support import PAGE_TITLES, PAGES, all_text, go, open_page, titles
+
+WIDGET_KINDS = ("checkbox", "toggle", "radio", "selectbox", "multiselect", "number_input", "slider", "select_slider",
+                "text_input", "text_area", "button", "date_input", "color_picker", "time_input", "chat_input")
+SAMPLE_TEXT = "A dull, lifeless film. The acting is wooden and the plot makes no sense."
+# What the sweep counted per page; printed by the summary test for the issue note.
+SWEEP_COUNTS: dict[str, int] = {}
+
+
+def widgets(app) -> list:
+    return [widget for kind in WIDGET_KINDS for widget in app.get(kind)]
+
+
+def actions_for(widget) -> list[tuple]:
+    """Every distinct thing a visitor can do with this widget."""
+    kind = widget.type
+    if kind in ("checkbox", "toggle"):
+        return [("set", True), ("set", False)]
+    if kind in ("radio", "selectbox", "select_slider"):
+        return [("set", option) for option in widget.options]
+    if kind == "multiselect":
+        return [("set", [option]) for option in widget.options[:3]]
+    if kind == "number_input":
+        return [("increment",), ("decrement",)]
+    if kind == "slider":
+        return [("set", widget.min), ("set", widget.max)]
+    if kind == "text_input":
+        return [("input", "bad"), ("input", "")]
+    if kind == "text_area":
+        return [("input", SAMPLE_TEXT)]
+    if kind == "button":
+        return [("click",)]
+    return [("unknown",)]
+
+
+def perform(widget, action: tuple) -> None:
+    verb = action[0]
+    if verb == "set":
+        value = action[1]
+        if widget.type in ("radio", "selectbox") and not isinstance(value, str):
+            value = widget.options[list(widget.options).index(value)] if value in widget.options else value
+        widget.set_value(value)
+    elif verb == "increment":
+        widget.increment()
+    elif verb == "decrement":
+        widget.decrement()
+    elif verb == "input":
+        widget.input(action[1])
+    elif verb == "click":
+        widget.click()
+    else:
+        raise AssertionError(f"the sweep does not know how to use a {widget.type}")
+
+
+def sweep(path: str, limit: int = 250) -> int:
+    """Use every option of every widget on `path` at least once; returns how many interactions ran."""
+    app = open_page(path)
+    done: set[tuple] = set()
+    count = 0
+    while count < limit:
+        pending = [(widget, action) for widget in widgets(app) for action in actions_for(widget)
+                   if (widget.key, repr(action)) not in done]
+        if not pending:
+            break
+        widget, action = pending[0]
+        assert widget.key, f"{path}: a {widget.type} without a key cannot be registered or swept"
+        done.add((widget.key, repr(action)))
+        perform(widget, action)
+        app.run()
+        count += 1
+        assert not app.exception, (path, widget.key, action, [e.value for e in app.exception])
+        assert ui.TEXT_KEY in app.session_state
+        # Still on the page it means (an action must never navigate away by accident).
+        assert PAGE_TITLES[path] in titles(app), (path, widget.key, action)
+    assert count < limit, f"{path}: the sweep did not converge"
+    return count
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_control_on_every_page_works(path):
+    """A visitor who uses every option of every control on a page never sees an error."""
+    SWEEP_COUNTS[path] = sweep(path)
+    assert SWEEP_COUNTS[path] >= 1 or path == "pages/batch.py"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_widget_is_registered_or_an_action(path):
+    """What persists is explicit: each widget is the review box, an action, or a registered option of its page."""
+    app = open_page(path)
+    page = path.split("/")[-1].removesuffix(".py")
+    for widget in widgets(app):
+        if widget.type == "button" or widget.key.endswith("_text_area"):
+            continue
+        assert widget.key in ui.PAGE_OPTIONS[page] or widget.key in ui.TRANSIENT_OPTIONS, (page, widget.key)
+
+
+def test_option_refuses_unregistered_keys():
+    """A page cannot persist a widget by accident: only registered keys get persist_state."""
+    with pytest.raises(KeyError, match="not a registered page option"):
+        ui.option("cards_use")
+    assert ui.option("tokens_order") == {"key": "tokens_order", "persist_state": "session", "bind": "query-params"}
+    assert ui.option("tokens_lowercase")["bind"] is None
+    assert ui.URL_OPTIONS <= {key for keys in ui.PAGE_OPTIONS.values() for key in keys}
+
+
+def test_model_cards_views_and_use_this_review_reach_the_other_pages():
+    """A visitor on Model cards picks 'confidently wrong', another model, a review, and sends it to the other pages."""
+    app = open_page("pages/model_cards.py")
+    app.radio(key="cards_browse").set_value("confidently wrong (p > 0.9 for the wrong class)").run()
+    app.selectbox(key="cards_error_model").set_value("lstm").run()
+    assert not app.exception
+    app.number_input(key="cards_pick").set_value(2).run()
+    shown = app.dataframe[-1].value
+    app.button(key="cards_use").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.session_state["review_text"] == shown["text"].iloc[1]
+    assert "shared text now" in all_text(app)
+    go(app, "pages/compare.py")
+    assert app.text_area(key="compare_text_area").value == shown["text"].iloc[1]
+    assert app.query_params["text"] == shown["text"].iloc[1][: LIMITS.max_url_text_characters]
+
+
+def test_sentiment_preset_fills_the_words_and_the_map():
+    """The preset button puts the sentiment words into 'More words', and the PCA map shows them."""
+    app = open_page("pages/embeddings.py")
+    app.button(key="embeddings_preset").click().run()
+    assert not app.exception
+    assert app.text_input(key="embeddings_extra").value.split()[:3] == ["good", "great", "excellent"]
+    figure = json.loads(app.get("plotly_chart")[-1].proto.spec)
+    plotted = {text for trace in figure["data"] for text in (trace.get("text") or [])}
+    assert {"awful", "terrible", "superb"} <= plotted
+
+
+def test_trained_index_table_shows_row_one_for_unknown_words(bundle):
+    """In a trained embedding, index 1 (OOV) has the model's own row 1, not an empty vector."""
+    app = open_page("pages/embeddings.py", "a zzzqqxv film")
+    lstm_source = next(option for option in app.selectbox(key="embeddings_table_source").options if "LSTM" in option)
+    app.selectbox(key="embeddings_table_source").set_value(lstm_source).run()
+    index_table = app.dataframe[1].value
+    row = index_table[index_table["vocabulary index"] == 1].iloc[0]
+    expected = bundle.classifiers["lstm"].model.get_layer("embedding").get_weights()[0][1]
+    assert row["words of this text"] == "zzzqqxv"
+    np.testing.assert_allclose(row[[f"d{d}" for d in range(50)]].to_numpy(dtype=float), expected, rtol=1e-6)
+
+
+def test_a_shared_link_sets_text_and_options():
+    """A link with ?text= and the neighbour word opens with both."""
+    app = open_page("pages/embeddings.py", query={"text": "A tender film", "embeddings_query": "bad"})
+    assert app.session_state["review_text"] == "A tender film"
+    assert app.text_input(key="embeddings_query").value == "bad"
+
+
+def test_the_url_follows_the_text_and_stays_short():
+    """Submitting a text writes it to ?text= (its first 5,000 characters); the lesson's text has no parameter."""
+    app = open_page("pages/tokens.py")
+    assert "text" not in app.query_params
+    app.text_area(key="tokens_text_area").input("An utterly dreadful waste of time").run()
+    assert app.query_params["text"] == "An utterly dreadful waste of time"
+    long_text = "word " * 2000
+    app.text_area(key="tokens_text_area").input(long_text).run()
+    assert app.query_params["text"] == long_text[:5000]
+    assert "the link holds only its first 5,000" in all_text(app)
+    go(app, "pages/home.py")  # a page switch keeps the text and its parameter
+    assert app.session_state["review_text"] == long_text
+    app.selectbox(key="home_sample_kind").set_value("the Bait review (lesson default)").run()
+    app.button(key="home_sample_button").click().run()
+    assert app.session_state["review_text"] == DEFAULT_TEXT and "text" not in app.query_params
+
+
+def test_every_review_box_has_a_copy_link_control():
+    """Each page with the review box offers Copy link (the browser test checks what it copies)."""
+    for path in ("pages/home.py", "pages/tokens.py", "pages/embeddings.py", "pages/compare.py", "pages/inside.py"):
+        app = open_page(path)
+        assert any('data-rnndemo="copy-link"' in str(block.proto.body) for block in app.get("html")), path
+
+
+def test_a_link_longer_than_the_limit_says_it_was_cut():
+    """A ?text= over 5,000 characters is cut, and the page says so."""
+    app = open_page("pages/compare.py", query={"text": "good " * 1500})
+    assert len(app.session_state["review_text"]) == LIMITS.max_url_text_characters
+    assert "cut to its first 5,000 characters" in all_text(app)
+
+
+def test_batch_rows_without_words_get_no_prediction(bundle):
+    """Empty rows are not scored (no invented p = 0.5, which the baseline did not even give)."""
+    from rnndemo.evaluation import bundle_probabilities
+
+    probabilities = bundle_probabilities(bundle, ["A wonderful film", "", "  !!! "])
+    for name, values in probabilities.items():
+        assert np.isfinite(values[0]) and np.isnan(values[1]) and np.isnan(values[2]), name
+
+
+def test_compare_caption_names_the_dense_layer_and_latency_is_a_median():
+    """The running-prediction caption says what is computed; the latency caption is a median over calls."""
+    app = open_page("pages/compare.py", SAMPLE_TEXT)
+    app.run()
+    text = all_text(app)
+    assert "Dense layer applied to the state h_t" in text and "sigmoid of the state h_t" not in text
+    assert "median" in text and "over your last 2 calls" in text
