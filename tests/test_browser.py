@@ -164,7 +164,7 @@ def test_shared_link_prefills_the_text(server, browser):
 def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     """A labelled CSV gets per-model accuracy; a binary file gets a clear message and the page keeps working."""
     good = tmp_path / "reviews.csv"
-    good.write_text('text,label\n"A wonderful, moving film.",1\nDull and far too long.,0\n"=cmd|\' /C calc\'!A0 awful",0\n')
+    good.write_text('text,label\n"A wonderful, moving film.",1\nDull and far too long.,0\n"=cmd|\' /C calc\'!A0 awful",0\n"  ",1\n')
     bad = tmp_path / "photo.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     page = open_page(browser, f"{server}/batch")
@@ -175,6 +175,8 @@ def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     page.wait_for_selector("text=Against your labels", timeout=60_000)
     page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stMetricValue']\").length >= 3", timeout=60_000)
     assert "100.0%" in page.locator("[data-testid='stMetricValue']").all_inner_texts()  # some model gets all three right
+    # The row without words is not scored, and the page says so (no invented p = 0.5).
+    assert page.get_by_text("1 rows have no words once cleaned; no model predicts them").count() == 1
     assert exceptions_on(page) == 0
     page.close()
 

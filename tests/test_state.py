@@ -214,3 +214,41 @@ def test_compare_caption_names_the_dense_layer_and_latency_is_a_median():
     text = all_text(app)
     assert "Dense layer applied to the state h_t" in text and "sigmoid of the state h_t" not in text
     assert "median" in text and "over your last 2 calls" in text
+
+
+def test_memory_experiment_is_verified_like_every_artifact(tmp_path, monkeypatch):
+    """memory_experiment.json has its sha256 in the manifest; a rewritten file is refused by name on the page."""
+    import shutil
+
+    from rnndemo import models
+
+    from .conftest import MODELS_DIR
+
+    manifest = json.loads((MODELS_DIR / models.MANIFEST_FILE).read_text())
+    assert manifest["files"][models.MEMORY_FILE] == models.sha256_file(MODELS_DIR / models.MEMORY_FILE)
+    copy = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, copy)
+    planted = json.loads((copy / models.MEMORY_FILE).read_text()) | {"design": "![x](http://127.0.0.1:9/x.png)"}
+    (copy / models.MEMORY_FILE).write_text(json.dumps(planted))
+    monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(copy))
+    app = open_page("pages/inside.py")
+    assert not app.exception
+    assert "memory_experiment.json" in all_text(app) and "does not match its sha256" in all_text(app)
+    assert "127.0.0.1:9" not in all_text(app)
+
+
+def test_train_staging_and_backup_folders_are_ignored_by_git():
+    """The dot-prefixed folders that `train` writes beside models/ never show up as untracked files."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from .conftest import PROJECT_ROOT
+
+    staging = Path(tempfile.mkdtemp(prefix=".models.tmp-", dir=PROJECT_ROOT))  # as training.train_all names it
+    try:
+        for name in (staging.name, ".models.old-4242"):  # as training.swap_in names its backup
+            result = subprocess.run(["git", "check-ignore", "-q", f"{name}/model.keras"], cwd=PROJECT_ROOT)
+            assert result.returncode == 0, name
+    finally:
+        staging.rmdir()
