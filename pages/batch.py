@@ -25,7 +25,8 @@ if upload is None:
 try:
     parsed = parse_upload(upload.getvalue(), upload.name)
 except UploadError as error:
-    st.error(f"This file cannot be used: {ui.md_escape(str(error))}.")
+    st.error("This file cannot be used.")
+    st.text(str(error).capitalize() + ".")
     st.stop()
 frame = parsed.frame
 if parsed.truncated_rows:
@@ -50,7 +51,8 @@ if label_choice != "(none)":
     try:
         labels = parse_labels(frame[label_choice])
     except UploadError as error:
-        st.error(ui.md_escape(str(error)) + ". Accuracy is skipped; predictions still run.")
+        st.error("The label column cannot be used, so accuracy is skipped; predictions still run.")
+        st.text(str(error).capitalize() + ".")
 has_words = np.array([bool(tokenize(text)) for text in texts])
 if not has_words.all():
     st.warning(f"{int((~has_words).sum()):,} rows have no words once cleaned; no model predicts them "

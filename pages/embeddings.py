@@ -67,7 +67,7 @@ def neighbours_and_map() -> None:
             try:
                 neighbors = space.neighbors(query, k=k, metric=metric)
             except UnknownWordError as error:
-                st.warning(ui.md_escape(str(error)))
+                ui.unknown_word_warning(error)
                 continue
             results[label] = neighbors
             frame = pd.DataFrame({"word": [n.word for n in neighbors], "similarity" if metric == "cosine" else "distance":
@@ -106,7 +106,7 @@ def neighbours_and_map() -> None:
             elif word not in space:
                 missing.append(word)
         if missing:
-            st.caption("No vector here for: " + ui.md_escape(", ".join(missing[:20])))
+            st.caption("No vector here for: " + ", ".join(ui.literal(word, 40) for word in missing[:20]))
         if len(words) >= 3:
             vectors = np.stack([space.vector(word) for word in words])
             coordinates, ratios = pca_project(vectors, dimensions)
@@ -126,9 +126,10 @@ def analogy() -> None:
     if a and b and c:
         try:
             answers = analogy_space.analogy(a, b, c, k=5)
-            st.write(ui.md_escape(f"{a} − {b} + {c} ≈ ") + ", ".join(f"**{ui.md_escape(n.word)}** ({n.similarity:.3f})" for n in answers))
+            st.write(f"{ui.literal(a)} − {ui.literal(b)} + {ui.literal(c)} ≈ "
+                     + ", ".join(f"{ui.literal(n.word)} ({n.similarity:.3f})" for n in answers))
         except UnknownWordError as error:
-            st.warning(ui.md_escape(str(error)))
+            ui.unknown_word_warning(error)
 
 
 neighbours_and_map()

@@ -74,7 +74,7 @@ for name in names:
     tokens, importance = inspections[name].tokens, importances[name]
     strongest = np.argsort(-np.abs(importance))[:3]
     st.caption(f"{DISPLAY_NAMES[name]} (p(positive) = {inspections[name].trajectory[-1]:.3f}); strongest: "
-               + ", ".join(f"{ui.md_escape(tokens[i], 30)} {importance[i]:+.3f}" for i in strongest))
+               + ", ".join(f"{ui.literal(tokens[i], 30)} {importance[i]:+.3f}" for i in strongest))
     ui.show_html(ui.highlighted_tokens(tokens, importance))
 with st.expander("Importance as bars (hover for the token)"):
     for name in names:
@@ -84,16 +84,18 @@ st.subheader("5. Is the plain RNN's memory short? (measured)")
 try:
     result = load_memory_experiment(bundle.models_dir, bundle.manifest)
 except ModelFileError as error:
-    st.warning(ui.md_escape(str(error)))
+    st.warning("The memory experiment's file was refused.")
+    st.text(str(error))
     st.stop()
 if result is None:
     st.info("The memory experiment has not been computed for these models; run `python -m rnndemo memory`.")
 else:
-    st.caption(result["design"].split("\n\n")[1] if "\n\n" in result["design"] else result["design"])
+    # Text from a file is treated like visitor text: shown, never parsed as Markdown.
+    st.text(result["design"].split("\n\n")[1] if "\n\n" in result["design"] else result["design"])
     left, right = st.columns(2)
     with left:
         st.plotly_chart(plots.memory_accuracy_figure(result, DISPLAY_NAMES), key="inside_memory_accuracy")
-        st.write(result.get("accuracy_summary", ""))
+        st.text(str(result.get("accuracy_summary", "")))
     with right:
         st.plotly_chart(plots.memory_gradient_figure(result, DISPLAY_NAMES), key="inside_memory_gradient")
-        st.write(result.get("gradient_summary", ""))
+        st.text(str(result.get("gradient_summary", "")))

@@ -69,7 +69,7 @@ for name in [n for n in ("rnn", "lstm") if n in manifest["models"]]:
         if name in bundle.classifiers:
             st.dataframe(pd.DataFrame(architecture_summary(bundle.classifiers[name].model)), hide_index=True, key=f"cards_arch_{name}")
         else:
-            st.warning(ui.md_escape(bundle.errors.get(name, "not loaded")))
+            st.text(bundle.errors.get(name, "not loaded"))
     curves_column.plotly_chart(plots.training_curves(entry["history"]), key=f"cards_history_{name}")
     confusion_column.plotly_chart(plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"), key=f"cards_confusion_{name}")
 

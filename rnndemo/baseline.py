@@ -60,6 +60,12 @@ class Baseline:
         from sklearn.linear_model import LogisticRegression
 
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(payload, dict):
+            raise ValueError("a baseline file is a JSON object")
+        terms, idf, coefficients = payload["terms"], payload["idf"], payload["coefficients"]
+        if not (isinstance(terms, list) and all(isinstance(term, str) for term in terms) and len(terms) == len(idf) == len(coefficients) > 0):
+            raise ValueError("terms, idf and coefficients must be lists of one length")
+        float(payload["intercept"])
         vectorizer = _vectorizer(vocabulary=payload["terms"])
         vectorizer.idf_ = np.asarray(payload["idf"], dtype=np.float64)
         classifier = LogisticRegression()

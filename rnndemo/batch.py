@@ -6,7 +6,9 @@ a visitor uploads is ever unpickled or executed.
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +16,9 @@ import pandas as pd
 
 from rnndemo.config import LIMITS
 
+# Formula characters a spreadsheet acts on at the start of a cell, or of a line inside a quoted cell.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_AFTER_BREAK = re.compile(r"([\r\n])(?=[=+\-@\t\r])")
 
 
 class UploadError(ValueError):
@@ -89,10 +93,28 @@ def parse_labels(values: pd.Series) -> np.ndarray:
     return cleaned.map(mapping).to_numpy(dtype=int)
 
 
+def neutralise_cell(value):
+    """A text cell a spreadsheet cannot run: a quote before a leading formula character and before any
+    formula character that follows a line break inside the cell (OWASP CSV injection)."""
+    if not isinstance(value, str):
+        return value
+    value = _FORMULA_AFTER_BREAK.sub(r"\1'", value)
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas (OWASP CSV injection)."""
+    """A copy whose text cells cannot run as spreadsheet formulas."""
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(lambda value: "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value)
+            safe[column] = safe[column].map(neutralise_cell)
+    safe.columns = [neutralise_cell(str(column)) for column in safe.columns]
     return safe
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """The frame as a download-safe CSV: neutralised cells, every field quoted (a bare CR inside a
+    cell can never start a new row), UTF-8."""
+    buffer = io.StringIO()
+    csv_safe(frame).to_csv(buffer, index=False, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    return buffer.getvalue().encode("utf-8")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,10 @@ BASELINE_FILE = "baseline.json"
 PREDICTIONS_FILE = "heldout_predictions.csv"
 MEMORY_FILE = "memory_experiment.json"
 REBUILD_HINT = "rebuild it with: python -m rnndemo train"
+PIN_ENVIRONMENT = "RNNDEMO_MANIFEST_SHA256"  # a deployment's pin of the manifest's own sha256 (docs/SECURITY.md)
+LOGGER = logging.getLogger("rnndemo.models")  # full paths and raw errors go here, never to visitors
+_FILE_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\.(keras|json|csv)")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 RECURRENT_KINDS = {"rnn": "SimpleRNN", "lstm": "LSTM"}
 DISPLAY_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "baseline": "TF-IDF + logistic regression"}
 
@@ -72,26 +78,70 @@ def sha256_file(path: Path) -> str:
 
 
 def read_manifest(models_dir: Path) -> dict:
-    """The models folder's manifest; a clear first-run message if there is none."""
+    """The models folder's manifest, checked against the deployment's pin and validated; ModelFileError otherwise."""
     path = Path(models_dir) / MANIFEST_FILE
     if not path.is_file():
-        raise ModelFileError(f"No trained models in {Path(models_dir)} ({MANIFEST_FILE} is missing); {REBUILD_HINT}")
+        LOGGER.warning("no manifest at %s", path)
+        raise ModelFileError(f"No trained models ({MANIFEST_FILE} is missing); {REBUILD_HINT}")
+    pinned = os.environ.get(PIN_ENVIRONMENT, "").strip().lower()
+    if pinned and sha256_file(path) != pinned:
+        LOGGER.error("%s does not match %s=%s", path, PIN_ENVIRONMENT, pinned)
+        raise ModelFileError(f"{MANIFEST_FILE} does not match the sha256 pinned in {PIN_ENVIRONMENT}; refused every model")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ModelFileError(f"{path} is unreadable ({error}); {REBUILD_HINT}") from error
+        LOGGER.warning("unreadable manifest %s: %s", path, error)
+        raise ModelFileError(f"{MANIFEST_FILE} is unreadable (not JSON); {REBUILD_HINT}") from error
+    problem = manifest_problem(manifest)
+    if problem:
+        raise ModelFileError(f"{MANIFEST_FILE} is not a valid manifest ({problem}); {REBUILD_HINT}")
+    return manifest
+
+
+def manifest_problem(manifest: Any) -> str | None:
+    """What is wrong with a manifest's shape, or None (the schema every loader relies on)."""
+    if not isinstance(manifest, dict):
+        return "not a JSON object"
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(name, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
+                                               for name, digest in files.items()):
+        return "'files' must map file names to sha256 digests"
+    if not isinstance(manifest.get("models", {}), dict) or not all(isinstance(entry, dict) and isinstance(entry.get("file"), str)
+                                                                  for entry in manifest.get("models", {}).values()):
+        return "'models' must map model names to entries with a 'file'"
+    length = manifest.get("sequence_length")
+    if not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= 100_000:
+        return "'sequence_length' must be a whole number from 1 to 100,000"
+    if not isinstance(manifest.get("baseline", {}), dict):
+        return "'baseline' must be an object"
+    return None
+
+
+def confined_path(models_dir: Path, file_name: Any) -> Path:
+    """The path of `file_name` inside the models folder; refuses separators, '..', odd names and links out."""
+    if not isinstance(file_name, str) or not _FILE_NAME.fullmatch(file_name):
+        shown = repr(file_name)[:60]
+        raise ModelFileError(f"the manifest names {shown}, which is not a plain file name of the models folder; refused")
+    folder = Path(models_dir)
+    path = folder / file_name
+    if path.is_symlink() or (path.exists() and path.resolve().parent != folder.resolve()):
+        raise ModelFileError(f"{file_name} is a link out of the models folder; refused")
+    return path
 
 
 def verified_path(models_dir: Path, manifest: dict, file_name: str) -> Path:
-    """Path of an artifact whose sha256 matches the manifest, else ModelFileError naming the file."""
-    path = Path(models_dir) / file_name
+    """Path of an artifact whose sha256 matches the manifest, else ModelFileError naming the file (never a server path)."""
+    path = confined_path(models_dir, file_name)
     expected = manifest.get("files", {}).get(file_name)
     if expected is None:
         raise ModelFileError(f"{file_name} is not listed in {MANIFEST_FILE}; {REBUILD_HINT}")
     if not path.is_file():
-        raise ModelFileError(f"{path} is missing; {REBUILD_HINT}")
+        LOGGER.warning("missing artifact %s", path)
+        raise ModelFileError(f"{file_name} is missing; {REBUILD_HINT}")
     if sha256_file(path) != expected:
-        raise ModelFileError(f"{path} does not match its sha256 in {MANIFEST_FILE} (corrupted or tampered); refused to load it; {REBUILD_HINT}")
+        LOGGER.warning("sha256 mismatch for %s", path)
+        raise ModelFileError(f"{file_name} does not match its sha256 in {MANIFEST_FILE} (corrupted or tampered); "
+                             f"refused to load it; {REBUILD_HINT}")
     return path
 
 
@@ -106,20 +156,36 @@ def record_in_manifest(models_dir: Path, file_name: str) -> None:
 
 
 def load_keras_model(models_dir: Path, manifest: dict, name: str) -> Any:
-    """Load one verified `.keras` model with safe_mode=True."""
+    """Load one verified `.keras` model with safe_mode=True, and check that it is the kind its name says."""
     import keras
 
     entry = manifest.get("models", {}).get(name)
+    if name not in RECURRENT_KINDS:
+        raise ModelFileError(f"the manifest lists an unknown model; only {', '.join(RECURRENT_KINDS)} are served")
     if entry is None:
-        raise ModelFileError(f"model {name!r} is not in {MANIFEST_FILE}; {REBUILD_HINT}")
+        raise ModelFileError(f"model {name} is not in {MANIFEST_FILE}; {REBUILD_HINT}")
     file_name = entry["file"]
     if not file_name.endswith(".keras"):
         raise ModelFileError(f"{file_name}: only Keras v3 .keras files are loaded; {REBUILD_HINT}")
     path = verified_path(models_dir, manifest, file_name)
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # a verified file that still fails is reported, not raised raw
-        raise ModelFileError(f"{path} could not be loaded ({type(error).__name__}: {error}); {REBUILD_HINT}") from error
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:  # a verified file that still fails is reported by name; the detail goes to the log
+        LOGGER.error("could not load %s: %s: %s", path, type(error).__name__, error)
+        raise ModelFileError(f"{file_name} could not be loaded (see the server log); {REBUILD_HINT}") from error
+    actual = recurrent_kind(model)
+    if actual != RECURRENT_KINDS[name]:
+        raise ModelFileError(f"{file_name} holds a {actual or 'non-recurrent'} model, not the {RECURRENT_KINDS[name]} "
+                             f"that '{name}' must be (swapped or relabelled); refused")
+    return model
+
+
+def recurrent_kind(model: Any) -> str | None:
+    """The class name of the model's recurrent layer (from the loaded architecture, not from the manifest)."""
+    try:
+        return type(model.get_layer("recurrent")).__name__
+    except ValueError:
+        return None
 
 
 def parameter_count(model: Any) -> int:

@@ -230,6 +230,20 @@ def configure_tensorflow_for_serving(threads: int = 1) -> None:
         pass  # the runtime already started (e.g. training in this process); keep its setting
 
 
+def _load_vocabulary(models_dir: Path, manifest: dict) -> Vocabulary:
+    """The verified vocabulary, shaped as the manifest says; the recurrent models need it, so a bad one refuses the folder."""
+    path = model_files.verified_path(models_dir, manifest, model_files.VOCABULARY_FILE)
+    try:
+        vocabulary = Vocabulary.load(path)
+    except (ValueError, TypeError, AttributeError) as error:
+        model_files.LOGGER.warning("unreadable vocabulary %s: %s", path, error)
+        raise model_files.ModelFileError(f"{model_files.VOCABULARY_FILE} is not a valid vocabulary; {model_files.REBUILD_HINT}") from error
+    if len(vocabulary) != manifest.get("vocabulary_size"):
+        raise model_files.ModelFileError(f"{model_files.VOCABULARY_FILE} has {len(vocabulary):,} entries, not the "
+                                         f"manifest's vocabulary_size; refused; {model_files.REBUILD_HINT}")
+    return vocabulary
+
+
 def load_bundle(models_dir: Path | None = None) -> Bundle:
     """Load and verify every artifact; one bad model never stops the others."""
     from rnndemo.baseline import Baseline
@@ -238,12 +252,16 @@ def load_bundle(models_dir: Path | None = None) -> Bundle:
     started = time.perf_counter()
     models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
     manifest = model_files.read_manifest(models_dir)
-    vocabulary = Vocabulary.load(model_files.verified_path(models_dir, manifest, model_files.VOCABULARY_FILE))
+    vocabulary = _load_vocabulary(models_dir, manifest)
     bundle = Bundle(models_dir, manifest, vocabulary)
-    sequence_length = int(manifest.get("sequence_length", TRAINING.sequence_length))
+    sequence_length = int(manifest["sequence_length"])
     for name, entry in manifest.get("models", {}).items():
         try:
             model = model_files.load_keras_model(models_dir, manifest, name)
+            rows = model.get_layer("embedding").input_dim
+            if rows != len(vocabulary):
+                raise model_files.ModelFileError(f"{entry['file']} reads {rows:,} words but {model_files.VOCABULARY_FILE} "
+                                                 f"has {len(vocabulary):,}; refused; {model_files.REBUILD_HINT}")
             bundle.classifiers[name] = Classifier(name, model, vocabulary, sequence_length, entry)
         except model_files.ModelFileError as error:
             bundle.errors[name] = str(error)
@@ -251,7 +269,8 @@ def load_bundle(models_dir: Path | None = None) -> Bundle:
         bundle.baseline = Baseline.load(model_files.verified_path(models_dir, manifest, model_files.BASELINE_FILE))
     except model_files.ModelFileError as error:
         bundle.errors["baseline"] = str(error)
-    except (ValueError, KeyError) as error:
-        bundle.errors["baseline"] = f"{models_dir / model_files.BASELINE_FILE} is unreadable ({error}); {model_files.REBUILD_HINT}"
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        model_files.LOGGER.warning("unreadable baseline in %s: %s", models_dir, error)
+        bundle.errors["baseline"] = f"{model_files.BASELINE_FILE} is not a valid baseline; {model_files.REBUILD_HINT}"
     bundle.load_seconds = time.perf_counter() - started
     return bundle

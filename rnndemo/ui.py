@@ -28,7 +28,6 @@ Session state, one design:
 from __future__ import annotations
 
 import html
-import io
 import re
 import sys
 from pathlib import Path
@@ -214,13 +213,18 @@ def inspect_text(models_dir: str, name: str, text: str):
 
 
 def bundle_or_stop():
-    """The bundle; if none could be loaded, a clear first-run message and the page stops."""
+    """The bundle; if none could be loaded, a clear first-run message and the page stops.
+
+    Messages about files are shown with st.text (never parsed as Markdown) and name files, not server paths.
+    """
     bundle = load_models()
     if isinstance(bundle, str):
-        st.error(f"The cached models could not be loaded. {bundle}")
+        st.error("The cached models could not be loaded.")
+        st.text(bundle)
         st.stop()
     for name, message in bundle.errors.items():
-        st.warning(f"Model '{name}' is unavailable: {message}. The other models keep working.")
+        st.warning(f"Model {literal(name, 40)} is unavailable; the other models keep working.")
+        st.text(message)
     return bundle
 
 
@@ -325,14 +329,25 @@ def highlighted_tokens(tokens: list[str], scores: np.ndarray | None = None, scal
     return '<div style="line-height:1.9">' + "".join(spans) + "</div>"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~&=:\"'^])")
+def literal(text: str, limit: int = 300) -> str:
+    """Visitor- or file-derived text for a Markdown string, as a code span: shown as typed and never
+    parsed (no emphasis, links, autolinks, images, HTML, LaTeX, emoji or icon shortcodes).
 
-
-def md_escape(text: str, limit: int = 300) -> str:
-    """A visitor's string made inert for Streamlit Markdown: no emphasis, links, HTML or LaTeX."""
-    text = str(text)
+    A code span is the one Markdown construct whose content is not parsed; its fence is one
+    backtick longer than any run of backticks inside. Whole messages go through st.text instead.
+    """
+    text = " ".join(str(text).split())
+    if not text:
+        return ""
     text = text if len(text) <= limit else text[:limit] + "…"
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    fence = "`" * (1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    return f"{fence} {text} {fence}"
+
+
+def unknown_word_warning(error) -> None:
+    """An UnknownWordError as a warning in which the word and the suggestions are literal."""
+    hint = f" Did you mean: {', '.join(literal(word, 60) for word in error.suggestions)}?" if error.suggestions else ""
+    st.warning(f"{literal(error.word, 60)} has no vector in {error.source}.{hint}")
 
 
 def show_html(markup: str) -> None:
@@ -341,12 +356,10 @@ def show_html(markup: str) -> None:
 
 
 def csv_download(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:
-    """A download button for a table; cells that a spreadsheet would run as formulas are neutralised."""
-    from rnndemo.batch import csv_safe
+    """A download button for a table, safe to open in a spreadsheet (see batch.csv_bytes)."""
+    from rnndemo.batch import csv_bytes
 
-    buffer = io.StringIO()
-    csv_safe(frame).to_csv(buffer, index=False)
-    st.download_button(label, buffer.getvalue().encode("utf-8"), file_name=file_name, mime="text/csv", key=key)
+    st.download_button(label, csv_bytes(frame), file_name=file_name, mime="text/csv", key=key)
 
 
 def status_strip(bundle) -> None:

@@ -32,8 +32,12 @@ class Vocabulary:
     """Corpus-frequency-ranked vocabulary, capped at `size` entries (including 0 and 1)."""
 
     def __init__(self, words: list[str]):
+        if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
+            raise ValueError("a vocabulary is a list of words")
         if words[:2] != [PADDING_TOKEN, OOV_TOKEN]:
             raise ValueError("a vocabulary must start with the padding and out-of-vocabulary tokens")
+        if len(set(words)) != len(words):
+            raise ValueError("a vocabulary lists each word once")
         self.words = list(words)
         self.index = {word: position for position, word in enumerate(self.words)}
 

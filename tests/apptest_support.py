@@ -50,6 +50,6 @@ def open_page(path: str, text: str | None = None, query: dict | None = None) -> 
 
 def all_text(app: AppTest) -> str:
     parts = []
-    for kind in ("markdown", "caption", "info", "warning", "error", "success", "code", "title", "subheader"):
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "code", "title", "subheader", "text"):
         parts.extend(str(element.value) for element in getattr(app, kind))
     return "\n".join(parts)
