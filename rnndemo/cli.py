@@ -310,4 +310,8 @@ def run() -> None:
     """The process entry point (`python -m rnndemo`, the `rnndemo` command): quiet, then `main`."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     quiet_native_stderr()
+    # The library logs server paths and raw errors for operators; a CLI user gets the one-line message instead.
+    import logging
+
+    logging.getLogger("rnndemo").addHandler(logging.NullHandler())
     sys.exit(main())

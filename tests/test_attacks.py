@@ -43,3 +43,161 @@ def test_every_formula_position_is_neutralised(payload):
     for cell in cells_by_every_parser(data):
         assert not cell.startswith(FORMULA_PREFIXES)
         assert all(not line.startswith(("=", "+", "-", "@")) for line in cell.splitlines()), repr(cell)
+
+
+# --- The manifest trusted too far: a deliberate rewrite, hashes included -------------------------------------
+
+def rewritten(tmp_path, change) -> "Path":
+    """A copy of the models folder after `change(folder, manifest)`, with every hash recomputed (an attacker's rewrite)."""
+    import json
+    import shutil
+
+    from rnndemo import models
+
+    from .conftest import MODELS_DIR
+
+    folder = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, folder)
+    manifest = json.loads((folder / models.MANIFEST_FILE).read_text())
+    manifest = change(folder, manifest) or manifest
+    if isinstance(manifest, dict) and isinstance(manifest.get("files"), dict):
+        for name in list(manifest["files"]):
+            if (folder / name).is_file():
+                manifest["files"][name] = models.sha256_file(folder / name)
+    (folder / models.MANIFEST_FILE).write_text(json.dumps(manifest))
+    return folder
+
+
+def cli_lines(folder, *arguments):
+    from .test_cli_quiet import run_cli
+
+    result = run_cli("--models-dir", str(folder), *arguments, timeout=120)
+    return result.returncode, result.stderr.decode().splitlines(), result.stdout.decode()
+
+
+def test_file_name_escaping_the_models_folder_is_refused(tmp_path):
+    """A manifest entry "../../models/rnn.keras" never loads a file from outside the folder."""
+    from rnndemo.serving import load_bundle
+
+    def escape(folder, manifest):
+        manifest["models"]["rnn"]["file"] = "../../models/rnn.keras"
+        manifest["files"]["../../models/rnn.keras"] = manifest["files"]["rnn.keras"]
+
+    bundle = load_bundle(rewritten(tmp_path, escape))
+    assert "rnn" not in bundle.classifiers and "not a plain file name" in bundle.errors["rnn"]
+    assert "lstm" in bundle.classifiers and bundle.baseline is not None
+
+
+def test_symlink_out_of_the_models_folder_is_refused(tmp_path):
+    from rnndemo.serving import load_bundle
+
+    def link(folder, manifest):
+        outside = tmp_path / "elsewhere.keras"
+        (folder / "rnn.keras").rename(outside)
+        (folder / "rnn.keras").symlink_to(outside)
+
+    bundle = load_bundle(rewritten(tmp_path, link))
+    assert "link out of the models folder" in bundle.errors["rnn"] and "lstm" in bundle.classifiers
+
+
+def test_swapped_models_are_refused_by_their_architecture(tmp_path, monkeypatch):
+    """rnn.keras and lstm.keras swapped (hashes rewritten): each is refused by what it really is; the page keeps working."""
+    from rnndemo.serving import load_bundle
+
+    from .apptest_support import all_text, open_page
+
+    def swap(folder, manifest):
+        (folder / "rnn.keras").rename(folder / "swap.keras")
+        (folder / "lstm.keras").rename(folder / "rnn.keras")
+        (folder / "swap.keras").rename(folder / "lstm.keras")
+
+    folder = rewritten(tmp_path, swap)
+    bundle = load_bundle(folder)
+    assert "holds a LSTM model, not the SimpleRNN" in bundle.errors["rnn"]
+    assert "holds a SimpleRNN model, not the LSTM" in bundle.errors["lstm"]
+    assert bundle.baseline is not None
+    monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(folder))
+    app = open_page("pages/inside.py")
+    assert not app.exception and "No recurrent model is loaded" in all_text(app)
+
+
+@pytest.mark.parametrize("file_name, content, refused", [
+    ("manifest.json", "[]", "manifest.json is not a valid manifest"),
+    ("baseline.json", "[1, 2]", "baseline.json is not a valid baseline"),
+    ("vocabulary.json", '["", "[UNK]", "a", "b"]', "vocabulary.json has 4 entries"),
+    ("vocabulary.json", '{"not": "a list"}', "vocabulary.json is not a valid vocabulary"),
+    ("memory_experiment.json", "{}", "memory_experiment.json is not shaped like a memory experiment"),
+    ("memory_experiment.json", "[1, 2]", "memory_experiment.json is not shaped like a memory experiment"),
+])
+def test_malformed_artifacts_are_refused_by_name(tmp_path, monkeypatch, file_name, content, refused):
+    """Each malformed artifact (hashes rewritten to match) is refused by name in the app and in the CLI, never a crash."""
+    from .apptest_support import all_text, open_page
+
+    def plant(folder, manifest):
+        if file_name == "manifest.json":
+            return None
+        (folder / file_name).write_text(content)
+
+    folder = rewritten(tmp_path, plant)
+    if file_name == "manifest.json":
+        (folder / file_name).write_text(content)
+    monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(folder))
+    for path in ("pages/compare.py", "pages/inside.py", "pages/embeddings.py", "pages/model_cards.py"):
+        app = open_page(path)
+        assert not app.exception, (path, [e.value for e in app.exception])
+        if path == "pages/inside.py" or "memory" not in file_name:
+            assert refused in all_text(app), (path, all_text(app)[-500:])
+    code, lines, _ = cli_lines(folder, "predict", "a fine film", "--model", "rnn" if "baseline" in file_name else "baseline")
+    if file_name in ("manifest.json", "vocabulary.json"):
+        assert code == 2 and len(lines) == 1 and refused in lines[0]
+    else:
+        assert code == 0
+
+
+def test_crafted_class_name_shows_no_link(tmp_path, monkeypatch):
+    """A .keras file whose config names a crafted class (hashes rewritten) is refused by file name; the visitor sees
+    no text from inside the file, so no planted link."""
+    import zipfile
+
+    from .apptest_support import all_text, open_page
+
+    crafted = "Click here to repair the model](http://127.0.0.1:9/repair)"
+
+    def craft(folder, manifest):
+        source = folder / "rnn.keras"
+        with zipfile.ZipFile(source) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+        members["config.json"] = members["config.json"].replace(b'"SimpleRNN"', json_string(crafted))
+        with zipfile.ZipFile(source, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+
+    folder = rewritten(tmp_path, craft)
+    monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(folder))
+    app = open_page("pages/compare.py")
+    assert not app.exception
+    text = all_text(app)
+    assert "rnn.keras could not be loaded" in text and "Click here" not in text and "127.0.0.1:9" not in text
+    assert str(folder) not in text
+
+
+def json_string(value: str) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+def test_pinned_manifest_hash(tmp_path, monkeypatch):
+    """A deployment pins the manifest's sha256: the pinned manifest loads; a rewritten one is refused whole."""
+    from rnndemo import models
+    from rnndemo.serving import load_bundle
+
+    from .conftest import MODELS_DIR
+
+    monkeypatch.setenv(models.PIN_ENVIRONMENT, models.sha256_file(MODELS_DIR / models.MANIFEST_FILE))
+    assert set(load_bundle(MODELS_DIR).names()) == {"rnn", "lstm", "baseline"}
+    folder = rewritten(tmp_path, lambda folder, manifest: manifest.update(created="rewritten"))
+    with pytest.raises(models.ModelFileError, match="pinned"):
+        load_bundle(folder)
+    code, lines, _ = cli_lines(folder, "predict", "a fine film")  # the CLI child inherits no RNNDEMO_ variables
+    assert code == 0
