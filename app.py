@@ -3,6 +3,7 @@
 import os
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -10,7 +11,9 @@ import streamlit as st  # noqa: E402
 
 from rnndemo import ui  # noqa: E402
 
-st.set_page_config(page_title="rnndemo: text to RNN", page_icon=":material/movie:", layout="wide")
+# The icon ships with the app: a :material/ icon would make the browser fetch it from a font CDN.
+ICON = Path(__file__).parent / ".streamlit" / "favicon.png"
+st.set_page_config(page_title="rnndemo: text to RNN", page_icon=str(ICON), layout="wide")
 ui.init_session()
 
 # Every url_path equals its file's stem, so Streamlit's legacy `pages/` router (which serves a

@@ -1,15 +1,15 @@
 """Batch check: upload reviews, every model predicts, download the results."""
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from rnndemo import plots, ui
-from rnndemo.batch import UploadError, guess_text_column, parse_labels, parse_upload
+from rnndemo.batch import UploadError, guess_text_column, parse_labels
 from rnndemo.config import LIMITS
-from rnndemo.evaluation import bundle_probabilities
 from rnndemo.models import DISPLAY_NAMES
-from rnndemo.text import tokenize
 from rnndemo.training import heldout_metrics
 
 ui.leave_legacy_router()
@@ -22,13 +22,18 @@ if upload is None:
     st.info("No file yet. A CSV with columns text,label (label 0/1 or negative/positive) gives accuracy and a confusion matrix.")
     st.stop()
 
+raw = upload.getvalue()
+digest = hashlib.sha256(raw).hexdigest()
 try:
-    parsed = parse_upload(upload.getvalue(), upload.name)
+    parsed = ui.parsed_upload(raw, digest, upload.name)
 except UploadError as error:
     st.error("This file cannot be used.")
     st.text(str(error).capitalize() + ".")
     st.stop()
 frame = parsed.frame
+if parsed.cut_cells:
+    st.warning(f"{parsed.cut_cells:,} cells were longer than {LIMITS.max_text_characters:,} characters; "
+               "each keeps its last characters (the part the models read).")
 if parsed.truncated_rows:
     st.warning(f"Only the first {LIMITS.max_batch_rows:,} rows are checked; {parsed.truncated_rows:,} rows were left out.")
 
@@ -53,14 +58,11 @@ if label_choice != "(none)":
     except UploadError as error:
         st.error("The label column cannot be used, so accuracy is skipped; predictions still run.")
         st.text(str(error).capitalize() + ".")
-has_words = np.array([bool(tokenize(text)) for text in texts])
+probabilities = ui.upload_probabilities(raw, digest, upload.name, text_column, str(bundle.models_dir))
+has_words = ~np.isnan(next(iter(probabilities.values()))) if probabilities else np.ones(len(texts), dtype=bool)
 if not has_words.all():
     st.warning(f"{int((~has_words).sum()):,} rows have no words once cleaned; no model predicts them "
                "(their probability is empty and their label is \"no words\"), and accuracy leaves them out.")
-
-progress = st.progress(0.0, text="Predicting…")
-probabilities = bundle_probabilities(bundle, texts, progress=lambda fraction, name: progress.progress(fraction, text=f"{DISPLAY_NAMES.get(name, name)} done"))
-progress.empty()
 
 results = pd.DataFrame({"text": texts})
 if labels is not None:

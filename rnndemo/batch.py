@@ -31,6 +31,7 @@ class ParsedUpload:
     encoding: str  # the encoding that decoded the bytes
     truncated_rows: int  # rows beyond the row limit that were dropped
     kind: str  # "csv" or "lines"
+    cut_cells: int = 0  # cells longer than the text limit, cut to their last characters
 
 
 def decode_bytes(raw: bytes) -> tuple[str, str]:
@@ -56,6 +57,9 @@ def parse_upload(raw: bytes, file_name: str, max_rows: int = LIMITS.max_batch_ro
         raise UploadError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {max_megabytes} MB")
     text, encoding = decode_bytes(raw)
     if file_name.lower().endswith(".csv"):
+        header = next(csv.reader(io.StringIO(text)), [])  # the header alone, checked before pandas reads a wide file
+        if len(header) > LIMITS.max_batch_columns:
+            raise UploadError(f"the CSV has {len(header):,} columns; the limit is {LIMITS.max_batch_columns}")
         try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, on_bad_lines="error")
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
@@ -70,7 +74,12 @@ def parse_upload(raw: bytes, file_name: str, max_rows: int = LIMITS.max_batch_ro
         frame = pd.DataFrame({"text": lines})
         kind = "lines"
     truncated = max(0, len(frame) - max_rows)
-    return ParsedUpload(frame.iloc[:max_rows].reset_index(drop=True), encoding, truncated, kind)
+    frame = frame.iloc[:max_rows].reset_index(drop=True)
+    long_cells = frame.map(lambda value: len(value) > LIMITS.max_text_characters)
+    cut_cells = int(long_cells.to_numpy().sum())
+    if cut_cells:  # as for a pasted text: the end is kept, because the models read the end
+        frame = frame.map(lambda value: value[-LIMITS.max_text_characters:])
+    return ParsedUpload(frame, encoding, truncated, kind, cut_cells)
 
 
 def guess_text_column(frame: pd.DataFrame) -> str | None:

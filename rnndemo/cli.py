@@ -221,11 +221,19 @@ def command_train(arguments) -> None:
             prefix = "\n" if event.stage == "epoch" else ""
             print(f"{prefix}[{event.stage}] {event.message}", file=sys.stderr, flush=True)
 
+    import signal
+
+    def stop(signal_number, frame) -> None:
+        raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl+C: the staging folder goes, the models stay
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         manifest = train_all(arguments.models_dir, config, report)
     except KeyboardInterrupt:
         print("\ninterrupted: the previous models were left in place", file=sys.stderr)
         raise SystemExit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     summary = {name: {"test_accuracy": entry["test_accuracy"], "test_auc": entry["test_auc"], "epochs": entry["epochs"],
                       "training_seconds": entry["training_seconds"]} for name, entry in manifest["models"].items()}
     summary["baseline"] = {"test_accuracy": manifest["baseline"]["test_accuracy"], "test_auc": manifest["baseline"]["test_auc"]}

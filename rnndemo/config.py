@@ -51,6 +51,7 @@ class Limits:
     max_text_characters: int = 100_000  # longer pasted text is cut to this many characters
     max_url_text_characters: int = 5_000  # the ?text= query parameter
     max_batch_rows: int = 5_000  # rows in the batch-check page
+    max_batch_columns: int = 50  # columns of an uploaded CSV (a 200,000-column file cost 24 s of CPU per rerun)
     max_upload_megabytes: int = 10  # also server.maxUploadSize in .streamlit/config.toml
     max_word_characters: int = 100  # a neighbour query word longer than this is refused
 

@@ -203,7 +203,8 @@ def train_all(models_dir: Path | None = None, config: TrainingConfig = TRAINING,
               "test": splits.test["label"].to_numpy(), "rotten": splits.rotten_tomatoes["label"].to_numpy()}
 
     models_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{models_dir.name}.tmp-", dir=models_dir.parent))
+    sweep_stale_staging(models_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{models_dir.name}.tmp-{os.getpid()}-", dir=models_dir.parent))
     staging.chmod(0o755)
     try:
         vocabulary.save(staging / models.VOCABULARY_FILE)
@@ -307,6 +308,31 @@ def build_manifest(config, vocabulary, hits, misses, splits, train_count, entrie
         "baseline": baseline_entry,
         "files": files,
     }
+
+
+def sweep_stale_staging(models_dir: Path) -> list[Path]:
+    """Remove staging and backup folders left by a training process that no longer runs (killed with SIGKILL,
+    or a power cut); a folder of a live process is left alone. Returns what was removed."""
+    removed = []
+    for folder in models_dir.parent.glob(f".{models_dir.name}.*"):
+        parts = folder.name[len(models_dir.name) + 2:].split("-")  # "tmp-<pid>-<random>" or "old-<pid>"
+        if len(parts) < 2 or parts[0] not in ("tmp", "old") or not parts[1].isdigit() or not folder.is_dir():
+            continue
+        if _process_alive(int(parts[1])):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def swap_in(staging: Path, models_dir: Path) -> None:

@@ -203,7 +203,7 @@ def _load_inspector(models_dir: str, name: str):
     return Inspector(_load_models(models_dir).classifiers[name])
 
 
-@st.cache_data(max_entries=500, show_spinner=False)
+@st.cache_data(max_entries=24, ttl=3600, show_spinner=False)
 def inspect_text(models_dir: str, name: str, text: str):
     """States, gates and occlusion importance of one text (pure: cached per text for every visitor,
     so a class opening the same shared link computes it once)."""
@@ -381,3 +381,21 @@ def latency_caption(name: str, latency_ms: float, window: int = 25) -> str:
     history.append(latency_ms)
     del history[:-window]
     return f"latency {latency_ms:.1f} ms (median {float(np.median(history)):.1f} ms over your last {len(history)} calls)"
+
+
+# One uploaded file is parsed and scored once: the page reruns on every widget change, and a
+# 10 MB file cost ~6 s of CPU per rerun before. Keyed by the file's sha256 (the bytes themselves,
+# underscored, are not hashed again); a few entries, because each holds the file's table.
+@st.cache_data(max_entries=4, ttl=900, show_spinner="Reading the file…")
+def parsed_upload(_raw: bytes, digest: str, file_name: str):
+    from rnndemo.batch import parse_upload
+
+    return parse_upload(_raw, file_name)
+
+
+@st.cache_data(max_entries=4, ttl=900, show_spinner="Every model is reading the reviews (once per file and column)…")
+def upload_probabilities(_raw: bytes, digest: str, file_name: str, text_column: str, models_dir: str) -> dict:
+    from rnndemo.evaluation import bundle_probabilities
+
+    texts = parsed_upload(_raw, digest, file_name).frame[text_column].astype(str).tolist()
+    return bundle_probabilities(_load_models(models_dir), texts)

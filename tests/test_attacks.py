@@ -201,3 +201,65 @@ def test_pinned_manifest_hash(tmp_path, monkeypatch):
         load_bundle(folder)
     code, lines, _ = cli_lines(folder, "predict", "a fine film")  # the CLI child inherits no RNNDEMO_ variables
     assert code == 0
+
+
+# --- Batch page CPU amplification ---------------------------------------------------------------------------
+
+def test_a_csv_with_200000_columns_is_refused_before_parsing():
+    """A 3 MB, 200,000-column file is refused by its header, in milliseconds, not parsed for 24 s."""
+    import time
+
+    from rnndemo.batch import UploadError
+
+    wide = (",".join(f"c{i}" for i in range(200_000)) + "\n" + ",".join("x" for _ in range(200_000)) + "\n").encode()
+    started = time.perf_counter()
+    with pytest.raises(UploadError, match="200,000 columns; the limit is 50"):
+        parse_upload(wide, "wide.csv")
+    assert time.perf_counter() - started < 2.0  # a bound on the work, not a benchmark: parsing it took 24 s
+
+
+def test_cells_longer_than_the_text_limit_keep_their_end():
+    parsed = parse_upload(("text\n" + "a" * 100_000 + "END\n").encode(), "long.csv")
+    assert parsed.cut_cells == 1 and parsed.frame["text"][0].endswith("END") and len(parsed.frame["text"][0]) == 100_000
+
+
+# --- SIGTERM during train ---------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_sigterm_during_train_leaves_no_staging_folder(tmp_path):
+    """`kill` (SIGTERM) while training cleans up like Ctrl+C: no .models.tmp-* folder, no half-written models."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import PROJECT_ROOT
+
+    models_dir = tmp_path / "models"
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("RNNDEMO_")}
+    process = subprocess.Popen([sys.executable, "-m", "rnndemo", "--models-dir", str(models_dir), "train", "--limit", "300",
+                                "--epochs", "5", "--model", "rnn"], cwd=PROJECT_ROOT, env=environment,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 180
+    while time.time() < deadline and not list(tmp_path.glob(".models.tmp-*")):
+        time.sleep(0.2)
+    assert list(tmp_path.glob(".models.tmp-*")), "training never started its staging folder"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 130
+    assert not list(tmp_path.glob(".models.*")) and not models_dir.exists()
+
+
+def test_stale_staging_of_a_dead_process_is_swept(tmp_path):
+    """A staging folder left by a killed (SIGKILL) process is removed at the next start; a live one is kept."""
+    import os
+
+    from rnndemo.training import sweep_stale_staging
+
+    dead = tmp_path / ".models.tmp-999999999-abc"
+    live = tmp_path / f".models.tmp-{os.getpid()}-xyz"
+    old = tmp_path / ".models.old-999999999"
+    for folder in (dead, live, old):
+        folder.mkdir()
+    assert set(sweep_stale_staging(tmp_path / "models")) == {dead, old}
+    assert live.is_dir() and not dead.exists() and not old.exists()

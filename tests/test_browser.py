@@ -287,3 +287,28 @@ def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
     assert text_in_box(fresh) == "Sharp, funny & sad"
     assert fresh.locator("[data-testid='stTextInput'] input").first.input_value() == "terrible"
     context.close()
+
+
+def test_nothing_is_fetched_from_outside_the_server(server, browser):
+    """Nothing is downloaded at run time: every request of every page (favicon included) goes to the app's server."""
+    page = new_page(browser, [])
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    for path in PAGE_URLS:
+        page.goto(server + path)
+        wait_for_idle(page, 120_000)
+        page.wait_for_timeout(300)
+    outside = [url for url in requests if not url.startswith((server, "data:", "blob:"))]
+    assert not outside, outside[:5]
+    page.close()
+
+
+def test_a_paste_over_100000_characters_keeps_its_end_and_says_so(server, browser):
+    """A huge paste is not silently ignored: the last 100,000 characters are used, and the page says what was cut."""
+    page = open_page(browser, f"{server}/compare")
+    paste_review(page, "dreadful " * 15_000 + "but in the end a wonderful, moving film")
+    wait_for_idle(page)
+    page.wait_for_selector("text=only the last 100,000 were kept", timeout=60_000)
+    assert page.locator("textarea").first.input_value().endswith("a wonderful, moving film")
+    assert exceptions_on(page) == 0
+    page.close()
