@@ -312,3 +312,38 @@ def test_a_paste_over_100000_characters_keeps_its_end_and_says_so(server, browse
     assert page.locator("textarea").first.input_value().endswith("a wonderful, moving film")
     assert exceptions_on(page) == 0
     page.close()
+
+
+def test_the_app_works_under_the_documented_content_security_policy(server, browser):
+    """The CSP in docs/DEPLOY.md does not break the app: pages draw, charts render, the copy link works."""
+    import re
+
+    from rnndemo.browser import launch_options
+
+    block = (PROJECT_ROOT / "docs" / "DEPLOY.md").read_text(encoding="utf-8")
+    policy = re.search(r'add_header Content-Security-Policy "([^"]+)" always;', block).group(1)
+    options = launch_options()
+    # Responses fulfilled by the test (to add the header) lose their address space, and Chromium's
+    # local-network checks would then block the websocket to 127.0.0.1; a real proxy has no such issue.
+    options["args"] = [*options["args"], "--disable-features=LocalNetworkAccessChecks"]
+    browser = browser.browser_type.launch(**options)  # a second Chromium with that one flag
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"])
+    violations = []
+    page = context.new_page()
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+
+    def with_policy(route):
+        response = route.fetch()
+        headers = {**response.headers, "content-security-policy": policy, "x-frame-options": "DENY"}
+        route.fulfill(response=response, headers=headers)
+
+    page.route(f"{server}/**", with_policy)
+    for path in ("/compare", "/inside", "/embeddings"):
+        page.goto(server + path)
+        wait_for_idle(page, 120_000)
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        assert exceptions_on(page) == 0, path
+    page.locator("button[data-rnndemo='copy-link']").click()
+    page.wait_for_selector("button[data-rnndemo='copy-link']:has-text('Link copied')", timeout=10_000)
+    assert not violations, violations[:3]
+    browser.close()
