@@ -149,6 +149,26 @@ def page_rows(bundle, repetitions: int) -> list[dict]:
     return [row(f"page_rerun_400_tokens_{page.split('/')[1][:-3]}_apptest", samples) for page, samples in timings.items()]
 
 
+SOAK_RSS_LIMIT_MB = 1500  # issue 15: the server stays under 1.5 GB after 500 distinct long texts
+
+
+def soak_rows(texts: int) -> list[dict]:
+    """Server memory after `texts` distinct long reviews through the heavy pages, and the CPU of the worst
+    upload the limits allow (first run and rerun), from scripts/soak_pages.py in its own process."""
+    root = Path(__file__).resolve().parent.parent
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    output = subprocess.run([sys.executable, str(root / "scripts" / "soak_pages.py"), str(texts)],
+                            capture_output=True, text=True, env=environment, timeout=3600, cwd=root)
+    result = json.loads(output.stdout.strip().splitlines()[-1])
+    soak, batch = result["soak"], result["batch"]
+    rows = [row(f"soak_{texts}_distinct_long_texts_inside_and_compare", soak["ms"], rss_mb_before=soak["rss_mb_before"],
+                rss_mb_after=soak["rss_mb_after"], rss_limit_mb=SOAK_RSS_LIMIT_MB)]
+    for run in ("first_run", "rerun"):
+        rows.append(row(f"batch_worst_file_{batch['rows']}_rows_{batch['megabytes']}MB_{run}", [batch[run]["wall_s"] * 1000],
+                        server_cpu_ms=round(batch[run]["cpu_s"] * 1000, 1)))
+    return rows
+
+
 def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, browser: bool = False) -> list[dict]:
     from rnndemo.embeddings import load_glove
     from rnndemo.serving import load_bundle
@@ -161,6 +181,7 @@ def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, 
     rows += batch_rows(bundle, 500 if quick else 2500)
     rows += page_rows(bundle, 5 if quick else 20)
     rows += cold_rows(models_dir)
+    rows += soak_rows(50 if quick else 500)
     if browser:
         from rnndemo.bench_browser import browser_rows
 

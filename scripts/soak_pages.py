@@ -41,11 +41,14 @@ def soak(count: int) -> dict:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     app.run()
     started_rss = rss_megabytes()
+    milliseconds = []
     for number, text in enumerate(long_reviews(count)):
         app.switch_page("pages/inside.py" if number % 2 == 0 else "pages/compare.py")
         app.session_state["review_text"] = text
+        started = time.perf_counter()
         app.run()
-    return {"texts": count, "rss_mb_before": round(started_rss), "rss_mb_after": round(rss_megabytes())}
+        milliseconds.append((time.perf_counter() - started) * 1000)
+    return {"texts": count, "rss_mb_before": round(started_rss), "rss_mb_after": round(rss_megabytes()), "ms": milliseconds}
 
 
 def batch_worst_file() -> dict:

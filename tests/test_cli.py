@@ -132,3 +132,8 @@ def test_bench_quick_json_has_every_required_row(capsys):
         assert rows[f"batch_500_reviews_{model}"]["reviews_per_second"] > 0  # --quick: 500 of the 2,500 held-out reviews
     assert {"glove_neighbors_cosine_400k", "glove_neighbors_euclidean_400k", "pca_51_words", "cold_import_rnndemo",
             "cold_load_models_incl_tensorflow", "cold_load_glove"} <= set(rows)
+    soak = rows["soak_50_distinct_long_texts_inside_and_compare"]
+    assert soak["n"] == 50 and 0 < soak["rss_mb_before"] <= soak["rss_mb_after"] < soak["rss_limit_mb"]
+    first, rerun = (next(item for name, item in rows.items() if name.startswith("batch_worst_file") and name.endswith(run))
+                    for run in ("first_run", "rerun"))
+    assert first["server_cpu_ms"] > 10 * rerun["server_cpu_ms"]  # a rerun reuses the file's cached scores
