@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make app` and `make test`.
-.PHONY: app test train bench memory
+.PHONY: app test test-fast train bench memory
 
 app:
 	bash scripts/setup.sh
@@ -10,6 +10,11 @@ app:
 test:
 	bash scripts/setup.sh --dev
 	.venv/bin/python -m pytest -q
+
+# The quick loop while working: unit, golden and AppTest tests; no browser, no benchmark, no training subprocesses.
+test-fast:
+	bash scripts/setup.sh --dev
+	.venv/bin/python -m pytest -q -m "not slow and not browser"
 
 train:
 	bash scripts/setup.sh

@@ -17,7 +17,7 @@ manifest = bundle.manifest
 ui.status_strip(bundle)
 
 
-@st.cache_data(show_spinner="Reading held-out predictions…")
+@st.cache_data(max_entries=2, show_spinner="Reading held-out predictions…")
 def heldout(models_dir: str, created: str) -> pd.DataFrame:
     return load_heldout_predictions(bundle)
 

@@ -340,6 +340,9 @@ def literal(text: str, limit: int = 300) -> str:
     if not text:
         return ""
     text = text if len(text) <= limit else text[:limit] + "…"
+    # Streamlit rewrites ":material/name:" even inside code (to ":material_name:"); an invisible word
+    # joiner after the colon keeps the text exactly as typed on screen.
+    text = text.replace(":material/", ":\u2060material/")
     fence = "`" * (1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
     return f"{fence} {text} {fence}"
 

@@ -263,3 +263,48 @@ def test_stale_staging_of_a_dead_process_is_swept(tmp_path):
         folder.mkdir()
     assert set(sweep_stale_staging(tmp_path / "models")) == {dead, old}
     assert live.is_dir() and not dead.exists() and not old.exists()
+
+
+# --- Visitor text in Markdown -----------------------------------------------------------------------------------
+
+NASTY_MARKDOWN = [":material/home:", "www.example.com", "user@example.com", "![img](http://127.0.0.1:9/x.png)",
+                  "[x](javascript:alert(1))", "<b>bold</b><img src=x>", "$x^2$", "$$\\alert{1}$$", ":smile:", "**b** _i_",
+                  "`tick` ``two``", "a\\`b", "<https://example.com>", "# heading", "> quote", "| a | b |", "~~s~~", "&amp; &lt;"]
+
+
+def rendered(markdown: str) -> str:
+    """HTML of a CommonMark parser with GitHub's tables and strikethrough (Streamlit renders GFM)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown)
+
+
+def escaped(text: str) -> str:
+    """The text as a CommonMark renderer escapes code: & < > and the double quote."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+@pytest.mark.parametrize("text", NASTY_MARKDOWN)
+def test_literal_is_one_inert_code_span(text):
+    """ui.literal(text) renders (CommonMark) as exactly one <code> holding the text as typed, nothing else."""
+    from rnndemo.ui import literal
+
+    output = rendered(f"before {literal(text)} after").replace("\u2060", "")
+    assert output == f"<p>before <code>{escaped(' '.join(text.split()))}</code> after</p>\n", output
+
+
+def test_literal_is_inert_for_random_strings():
+    """A seeded fuzz over Markdown's special characters: always one code span with the exact text."""
+    import random
+
+    from rnndemo.ui import literal
+
+    alphabet = list("`*_[]()!<>#$:@/\\&|~+-=.\"' abcXYZ\n\t")
+    generator = random.Random(15)
+    for _ in range(2_000):
+        text = "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 40)))
+        expected = " ".join(text.split())
+        if not expected:
+            assert literal(text) == ""
+            continue
+        assert rendered(literal(text)).replace("\u2060", "") == f"<p><code>{escaped(expected)}</code></p>\n", repr(text)

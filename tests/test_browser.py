@@ -7,6 +7,8 @@ import pytest
 
 from rnndemo.browser import PROJECT_ROOT, chromium_available, launch_browser, paste_review, streamlit_server, wait_for_idle
 
+pytestmark = pytest.mark.browser  # drives Chromium against a real server: left out of `make test-fast`
+
 if not chromium_available():
     if os.environ.get("RNNDEMO_REQUIRE_BROWSER"):
         raise RuntimeError("Chromium is required for the browser tests here (apt-get install -y chromium)")
@@ -347,3 +349,30 @@ def test_the_app_works_under_the_documented_content_security_policy(server, brow
     page.wait_for_selector("button[data-rnndemo='copy-link']:has-text('Link copied')", timeout=10_000)
     assert not violations, violations[:3]
     browser.close()
+
+
+def test_visitor_words_in_messages_render_as_typed(server, browser):
+    """Icon and emoji shortcodes, autolinks, images, HTML and LaTeX typed as words come back literally:
+    no icon, link, image, bold or formula is drawn from them (Streamlit's own Markdown, in Chromium)."""
+    words = [":material/home:", "www.example.com", "user@example.com", "![img](http://127.0.0.1:9/x.png)", "<b>bold</b>",
+             "$x^2$", ":smile:", "[x](javascript:window.__xss=1)"]
+    page = open_page(browser, f"{server}/embeddings")
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    extra = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").nth(1)
+    extra.fill(" ".join(words))
+    extra.press("Enter")
+    wait_for_idle(page)
+    query = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").first
+    query.fill("user@example.com")
+    query.press("Enter")
+    wait_for_idle(page)
+    messages = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer'], [data-testid='stMain'] [data-testid='stAlert']")
+    text = " ".join(messages.all_inner_texts()).replace("\u2060", "")  # the invisible joiner of ui.literal
+    for word in words:
+        assert word in text, (word, text[-1200:])
+    for selector in ("a", "img", "b", ".katex", "[data-testid='stIconMaterial']"):
+        assert messages.locator(selector).count() == 0, selector
+    assert not [url for url in requests if "127.0.0.1:9" in url]
+    assert page.evaluate("() => window.__xss === undefined")
+    page.close()

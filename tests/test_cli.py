@@ -116,6 +116,7 @@ def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
     assert "warning:" in captured.err and "lstm.keras" in captured.err
 
 
+@pytest.mark.slow
 def test_bench_quick_json_has_every_required_row(capsys):
     """`bench --quick --json` measures every path the performance issue names, each row well formed,
     and compares the serving path with model.predict on the same model and input."""

@@ -68,6 +68,7 @@ BAD_INPUTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arguments, stdin", BAD_INPUTS, ids=[" ".join(a) or "empty" for a, _ in BAD_INPUTS])
 def test_bad_input_exits_2_with_one_line(arguments, stdin):
     """Bad input: exit code 2 and exactly one line on stderr, before any long work."""

@@ -9,6 +9,8 @@ import pytest
 
 from rnndemo.browser import chromium_available, streamlit_server
 
+pytestmark = pytest.mark.browser  # drives Chromium against a real server: left out of `make test-fast`
+
 if not chromium_available():
     if os.environ.get("RNNDEMO_REQUIRE_BROWSER"):
         raise RuntimeError("Chromium is required for the load tests here (apt-get install -y chromium)")
