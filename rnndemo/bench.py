@@ -127,7 +127,7 @@ def cold_rows(models_dir: Path) -> list[dict]:
     code = ("import time, sys; t=time.perf_counter(); import rnndemo.cli; i=time.perf_counter()-t; "
             "from rnndemo.serving import load_bundle; t=time.perf_counter(); load_bundle(sys.argv[1]); m=time.perf_counter()-t; "
             "from rnndemo.embeddings import load_glove; t=time.perf_counter(); load_glove(); g=time.perf_counter()-t; print(i, m, g)")
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     output = subprocess.run([sys.executable, "-c", code, str(models_dir)], capture_output=True, text=True, env=environment, timeout=300)
     import_seconds, models_seconds, glove_seconds = (float(value) for value in output.stdout.split())
     return [row("cold_import_rnndemo", [import_seconds * 1000]), row("cold_load_models_incl_tensorflow", [models_seconds * 1000]),

@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from rnndemo.bench_browser import cpu_per_paste, sample_texts  # noqa: E402
 from rnndemo.browser import streamlit_server  # noqa: E402

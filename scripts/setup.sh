@@ -5,13 +5,15 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 "$PYTHON" -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is required, found {sys.version.split()[0]}"'
-requirements=requirements.txt
-[ "${1:-}" = "--dev" ] && requirements=requirements-dev.txt
-stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)-$(basename $requirements .txt)"
+# The project installs in editable mode (its `rnndemo` command included); --dev adds the test tools.
+target="."
+[ "${1:-}" = "--dev" ] && target=".[dev]"
+stamp=".venv/.installed-$(cat pyproject.toml requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)-${1:-runtime}"
 if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r "$requirements"
+  .venv/bin/python -m pip install --quiet -r requirements.txt
+  .venv/bin/python -m pip install --quiet -e "$target"
   touch "$stamp"
 fi
 if [ "${1:-}" = "--dev" ] && [ ! -x /usr/bin/chromium ]; then
