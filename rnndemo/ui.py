@@ -286,7 +286,7 @@ _COPY_LINK_HTML = """
 <div style="display:flex;gap:.5rem;align-items:center">
 <button type="button" data-rnndemo="copy-link" style="padding:.25rem .75rem;border-radius:.5rem;border:1px solid
 rgba(128,128,128,.4);background:transparent;cursor:pointer;color:inherit;font:inherit">Copy link</button>
-<input data-rnndemo="link" readonly aria-label="Link to this view" placeholder="(the link appears here)"
+<input data-rnndemo="link" readonly aria-label="Link to this view" placeholder="copies the address of this view: its page, text and options"
 style="flex:1;min-width:0;font-size:.8rem;border:none;background:transparent;color:inherit">
 </div>
 <script>
