@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import plots, ui
+from rnndemo import evaluation, plots, ui
 from rnndemo.batch import UploadError, guess_text_column, parse_labels
 from rnndemo.config import LIMITS
 from rnndemo.models import DISPLAY_NAMES
-from rnndemo.training import heldout_metrics
+from rnndemo.evaluation import decide, heldout_metrics
 
 ui.leave_legacy_router()
 st.title("Batch check")
@@ -69,7 +69,7 @@ if labels is not None:
     results["label"] = labels
 for name, values in probabilities.items():
     results[f"p_positive_{name}"] = np.round(values, 6)
-    results[f"label_{name}"] = np.where(np.isnan(values), "no words", np.where(values >= 0.5, "positive", "negative"))
+    results[f"label_{name}"] = np.where(np.isnan(values), "no words", np.where(decide(values) == 1, "positive", "negative"))
 st.dataframe(results, hide_index=True, key="batch_results", column_config={"text": st.column_config.TextColumn(width="large")})
 ui.csv_download(results, "batch_predictions.csv", key="batch_download")
 
@@ -82,7 +82,7 @@ if labels is not None and len(set(labels)) >= 1:
             if not scored.any():
                 st.metric(DISPLAY_NAMES.get(name, name), "–", help="no labelled row has words")
                 continue
-            accuracy = float(np.mean((values[scored] >= 0.5) == (labels[scored] == 1)))
+            accuracy = evaluation.accuracy(values[scored], labels[scored])
             st.metric(DISPLAY_NAMES.get(name, name), f"{accuracy:.1%}", help=f"accuracy on {int(scored.sum()):,} labelled rows with words")
             if len(set(labels[scored])) == 2:
                 metrics = heldout_metrics(values[scored], labels[scored])

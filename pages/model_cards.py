@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from rnndemo import plots, ui
-from rnndemo.evaluation import calibration_table, load_heldout_predictions
+from rnndemo.evaluation import calibration_table, decide, load_heldout_predictions
 from rnndemo.models import DISPLAY_NAMES, ModelFileError, architecture_summary
 
 ui.leave_legacy_router()
@@ -79,7 +79,7 @@ model_for_errors = st.selectbox("Model", [n for n in available if n != "baseline
                                 format_func=lambda name: DISPLAY_NAMES[name])
 frame = test.copy()
 if choice.startswith("the recurrent") and {"rnn", "lstm"} <= set(frame.columns):
-    selected = frame[(frame["rnn"] >= 0.5) != (frame["lstm"] >= 0.5)]
+    selected = frame[decide(frame["rnn"]) != decide(frame["lstm"])]
 else:
     probability = frame[model_for_errors]
     selected = frame[np.where(frame["label"] == 1, probability < 0.1, probability > 0.9)]

@@ -239,7 +239,7 @@ def browser_rows(quick: bool = False) -> list[dict]:
     """Rows for the benchmark table, from one cold server."""
     import threading
 
-    from rnndemo.bench import row
+    from rnndemo.timing import row
 
     rows = [row("browser_server_start_to_first_page_interactive", [first_page_interactive_seconds() * 1000])]
     log: list[str] = []

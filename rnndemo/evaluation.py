@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from rnndemo import data
 from rnndemo.text import tokenize
-from rnndemo.training import _accuracy, heldout_metrics
+
+DECISION_THRESHOLD = 0.5  # p(positive) at or above it is "positive" (every page, command and metric)
+
+
+def decide(probabilities: np.ndarray) -> np.ndarray:
+    """1 (positive) where p(positive) >= DECISION_THRESHOLD, else 0; NaN (no prediction) counts as 0."""
+    return (np.asarray(probabilities, dtype=np.float64) >= DECISION_THRESHOLD).astype(int)
+
+
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(decide(probabilities) == (np.asarray(labels) == 1)))
+
+
+def heldout_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy, AUC, log-loss and the confusion matrix of held-out probabilities."""
+    from sklearn.metrics import confusion_matrix, log_loss, roc_auc_score
+
+    return {
+        "accuracy": round(accuracy(probabilities, labels), 4),
+        "auc": round(float(roc_auc_score(labels, probabilities)), 4),
+        "log_loss": round(float(log_loss(labels, np.clip(probabilities, 1e-7, 1 - 1e-7))), 4),
+        "confusion_matrix": confusion_matrix(labels, decide(probabilities), labels=[0, 1]).tolist(),
+        "n": int(len(labels)),
+    }
 
 
 def bundle_probabilities(bundle, texts: list[str], progress=None) -> dict[str, np.ndarray]:
@@ -28,6 +49,8 @@ def bundle_probabilities(bundle, texts: list[str], progress=None) -> dict[str, n
 
 def evaluate_bundle(bundle, limit: int | None = None) -> dict[str, dict]:
     """Accuracy, AUC, log-loss and confusion matrix on the IMDB test split, and Rotten Tomatoes accuracy."""
+    from rnndemo import data  # imported here: serving imports this module for `decide`, and needs no pandas
+
     splits = data.load_splits()
     test = splits.test if limit is None else splits.test.iloc[:limit]
     rotten = splits.rotten_tomatoes if limit is None else splits.rotten_tomatoes.iloc[:limit]
@@ -36,15 +59,17 @@ def evaluate_bundle(bundle, limit: int | None = None) -> dict[str, dict]:
     results = {}
     for name, probabilities in test_probabilities.items():
         metrics = heldout_metrics(probabilities, test["label"].to_numpy())
-        metrics["rotten_tomatoes_accuracy"] = round(_accuracy(rotten_probabilities[name], rotten["label"].to_numpy()), 4)
+        metrics["rotten_tomatoes_accuracy"] = round(accuracy(rotten_probabilities[name], rotten["label"].to_numpy()), 4)
         metrics["rotten_tomatoes_n"] = int(len(rotten))
         results[name] = metrics
     return results
 
 
-def load_heldout_predictions(bundle) -> pd.DataFrame:
-    """The held-out probabilities saved at training time (verified), joined with the review texts."""
-    from rnndemo import models
+def load_heldout_predictions(bundle):
+    """The held-out probabilities saved at training time (verified), joined with the review texts (a DataFrame)."""
+    import pandas as pd
+
+    from rnndemo import data, models
 
     path = models.verified_path(bundle.models_dir, bundle.manifest, models.PREDICTIONS_FILE)
     frame = pd.read_csv(path)
@@ -54,8 +79,10 @@ def load_heldout_predictions(bundle) -> pd.DataFrame:
     return frame
 
 
-def calibration_table(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10) -> pd.DataFrame:
+def calibration_table(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10):
     """Mean predicted probability vs observed positive rate, per probability bin."""
+    import pandas as pd
+
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(probabilities, edges[1:-1]), 0, bins - 1)
     rows = []

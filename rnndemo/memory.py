@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rnndemo import data
-from rnndemo.evaluation import wilson_interval
+from rnndemo.evaluation import decide, wilson_interval
 from rnndemo.text import tokenize
 
 DISTANCES = (0, 25, 50, 100, 200, 400)
@@ -75,7 +75,7 @@ def run_memory_experiment(bundle, reviews_per_label: int = 100, gradient_reviews
     for model_position, name in enumerate(names):
         classifier = bundle.classifiers[name]
         seen = [ids[-sequence_length:] for ids in id_lists]
-        correct = (classifier.predict_ids(seen) >= 0.5) == (labels == 1)
+        correct = decide(classifier.predict_ids(seen)) == (labels == 1)
         chosen = []
         for label in (0, 1):
             candidates = np.flatnonzero(correct & (labels == label))
@@ -84,11 +84,11 @@ def run_memory_experiment(bundle, reviews_per_label: int = 100, gradient_reviews
         for step, distance in enumerate(distances):
             sequences = [seen[row] + filler[:distance] for row in chosen]
             probabilities = classifier.predict_ids_unbounded(sequences)
-            hits = int(np.sum((probabilities >= 0.5) == (labels[chosen] == 1)))
+            hits = int(np.sum(decide(probabilities) == (labels[chosen] == 1)))
             low, high = wilson_interval(hits, len(chosen))
             accuracy_rows.append({"distance": distance, "accuracy": hits / len(chosen), "ci_low": low, "ci_high": high, "n": len(chosen),
                                   "mean_confidence": float(np.mean(np.where(labels[chosen] == 1, probabilities, 1 - probabilities))),
-                                  "share_predicted_positive": float(np.mean(probabilities >= 0.5))})
+                                  "share_predicted_positive": float(np.mean(decide(probabilities)))})
             progress(f"{name}: {distance} filler tokens", (model_position + (step + 1) / (len(distances) + 1)) / len(names))
         long_rows = [row for row, ids in enumerate(id_lists) if len(ids) >= gradient_length][:gradient_reviews]
         gradient_batch = np.asarray([id_lists[row][-gradient_length:] for row in long_rows], dtype=np.int32)

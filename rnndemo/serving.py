@@ -20,6 +20,7 @@ import numpy as np
 
 from rnndemo import models as model_files
 from rnndemo.config import LIMITS, TRAINING, default_models_dir
+from rnndemo.evaluation import decide
 from rnndemo.text import CleaningOptions, tokenize
 from rnndemo.vocab import Vocabulary, pad_batch
 
@@ -77,7 +78,7 @@ class Prediction:
 
     @property
     def label(self) -> str:
-        return "positive" if self.probability_positive >= 0.5 else "negative"
+        return "positive" if decide(self.probability_positive) else "negative"
 
 
 def _sequence_model(model: Any) -> Any:

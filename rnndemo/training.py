@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from rnndemo import data, embeddings, models
+from rnndemo.evaluation import accuracy, heldout_metrics
 from rnndemo.config import TRAINING, TrainingConfig, default_models_dir
 from rnndemo.text import tokenize
 from rnndemo.vocab import Vocabulary, pad_batch
@@ -161,24 +162,6 @@ def train_recurrent(name: str, train_ids, train_labels, validation_ids, validati
     return clean, {key: [float(value) for value in values] for key, values in history.history.items()}, len(history.history["loss"]), best_epoch, seconds
 
 
-def _accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    return float(np.mean((probabilities >= 0.5) == (labels == 1)))
-
-
-def heldout_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
-    """Accuracy, AUC, log-loss and the confusion matrix of held-out probabilities."""
-    from sklearn.metrics import confusion_matrix, log_loss, roc_auc_score
-
-    predicted = (probabilities >= 0.5).astype(int)
-    return {
-        "accuracy": round(_accuracy(probabilities, labels), 4),
-        "auc": round(float(roc_auc_score(labels, probabilities)), 4),
-        "log_loss": round(float(log_loss(labels, np.clip(probabilities, 1e-7, 1 - 1e-7))), 4),
-        "confusion_matrix": confusion_matrix(labels, predicted, labels=[0, 1]).tolist(),
-        "n": int(len(labels)),
-    }
-
-
 def train_all(models_dir: Path | None = None, config: TrainingConfig = TRAINING, report: ProgressCallback | None = None) -> dict:
     """Train the baseline and every recurrent model, evaluate them held out, and swap them into `models_dir`."""
     import keras
@@ -276,18 +259,18 @@ def write_predictions(path: Path, predictions: dict, labels: dict) -> None:
 
 def build_manifest(config, vocabulary, hits, misses, splits, train_count, entries, predictions, labels, baseline_seconds, staging: Path) -> dict:
     for name, entry in entries.items():
-        entry["validation_accuracy"] = round(_accuracy(predictions[name]["validation"], labels["validation"]), 4)
+        entry["validation_accuracy"] = round(accuracy(predictions[name]["validation"], labels["validation"]), 4)
         entry["test"] = heldout_metrics(predictions[name]["test"], labels["test"])
         entry["test_accuracy"] = entry["test"]["accuracy"]
         entry["test_auc"] = entry["test"]["auc"]
-        entry["rotten_tomatoes_accuracy"] = round(_accuracy(predictions[name]["rotten"], labels["rotten"]), 4)
+        entry["rotten_tomatoes_accuracy"] = round(accuracy(predictions[name]["rotten"], labels["rotten"]), 4)
     baseline_entry = {
         "file": models.BASELINE_FILE, "display_name": models.DISPLAY_NAMES["baseline"],
         "hyperparameters": {"ngram_range": [1, 2], "max_features": 30000, "min_df": 2, "sublinear_tf": True, "C": 4.0},
         "training_seconds": round(baseline_seconds, 1),
-        "validation_accuracy": round(_accuracy(predictions["baseline"]["validation"], labels["validation"]), 4),
+        "validation_accuracy": round(accuracy(predictions["baseline"]["validation"], labels["validation"]), 4),
         "test": heldout_metrics(predictions["baseline"]["test"], labels["test"]),
-        "rotten_tomatoes_accuracy": round(_accuracy(predictions["baseline"]["rotten"], labels["rotten"]), 4),
+        "rotten_tomatoes_accuracy": round(accuracy(predictions["baseline"]["rotten"], labels["rotten"]), 4),
     }
     baseline_entry["test_accuracy"] = baseline_entry["test"]["accuracy"]
     baseline_entry["test_auc"] = baseline_entry["test"]["auc"]

@@ -30,3 +30,41 @@ def test_no_model_predict_in_request_paths():
     for path in list((PROJECT_ROOT / "pages").glob("*.py")) + [PROJECT_ROOT / "app.py"] + [
             p for p in (PROJECT_ROOT / "rnndemo").glob("*.py") if p.name != "bench.py"]:
         assert ".predict(" not in path.read_text(), path
+
+
+def library_imports() -> dict[str, set[str]]:
+    """Module -> the rnndemo modules it imports anywhere (function-local imports included: they hide cycles)."""
+    import ast
+
+    graph = {}
+    for path in (PROJECT_ROOT / "rnndemo").glob("*.py"):
+        name = path.stem
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("rnndemo"):
+                if node.module == "rnndemo":
+                    targets.update(alias.name for alias in node.names)
+                else:
+                    targets.add(node.module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                targets.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("rnndemo."))
+        graph[name] = targets - {name}
+    return graph
+
+
+def test_no_module_of_the_library_imports_another_in_a_cycle():
+    """The import graph of rnndemo (function-local imports too) has no cycle."""
+    graph = library_imports()
+    state: dict[str, str] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph.get(module, ())):
+            assert state.get(target) != "open", " -> ".join([*trail, module, target])
+            if target not in state:
+                visit(target, [*trail, module])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [])
