@@ -9,7 +9,7 @@ from rnndemo.serving import EmptyTextError
 
 ui.leave_legacy_router()
 st.title("SimpleRNN vs LSTM")
-st.caption("Both models read the same tokens; the TF-IDF + logistic regression baseline is the sanity reference.")
+st.caption("The SimpleRNN and the LSTM read the same tokens; the TF-IDF + logistic regression baseline is the sanity reference.")
 bundle = ui.bundle_or_stop()
 review = ui.text_input("compare")
 
@@ -36,7 +36,7 @@ for column, (name, prediction) in zip(columns, predictions.items()):
 
 labels = {name: prediction.label for name, prediction in recurrent.items()}
 if len(set(labels.values())) > 1:
-    st.error("The models disagree: " + ", ".join(f"{DISPLAY_NAMES[name]} says {label}" for name, label in labels.items()) + ".")
+    st.warning("The models disagree: " + ", ".join(f"{DISPLAY_NAMES[name]} says {label}" for name, label in labels.items()) + ".")
 elif labels:
     agreement = "agree" if "baseline" not in predictions or predictions["baseline"].label in labels.values() else "agree with each other but not with the baseline"
     st.success(f"The recurrent models {agreement}: {next(iter(labels.values()))}.")

@@ -75,12 +75,12 @@ for name in [n for n in ("rnn", "lstm") if n in manifest["models"]]:
 
 st.subheader("Held-out reviews worth reading")
 choice = st.radio("Show", ["the recurrent models disagree", "confidently wrong (p > 0.9 for the wrong class)"], horizontal=True, **ui.option("cards_browse"))
-model_for_errors = st.selectbox("Model", [n for n in available if n != "baseline"], **ui.option("cards_error_model"),
-                                format_func=lambda name: DISPLAY_NAMES[name])
 frame = test.copy()
 if choice.startswith("the recurrent") and {"rnn", "lstm"} <= set(frame.columns):
     selected = frame[decide(frame["rnn"]) != decide(frame["lstm"])]
-else:
+else:  # the model matters only here, so its select is drawn only here
+    model_for_errors = st.selectbox("Model", [n for n in available if n != "baseline"], **ui.option("cards_error_model"),
+                                    format_func=lambda name: DISPLAY_NAMES[name])
     probability = frame[model_for_errors]
     selected = frame[np.where(frame["label"] == 1, probability < 0.1, probability > 0.9)]
 selected = selected.assign(label=selected["label"].map({0: "negative", 1: "positive"}))
@@ -93,6 +93,7 @@ if len(selected):
         st.session_state["cards_pick"] = 1
     pick = st.number_input("Send review number … to the other pages", 1, len(selected), 1, **ui.option("cards_pick"))
     chosen = selected["text"].iloc[min(int(pick), len(selected)) - 1]
+    st.caption(f"Review {int(pick)} of {len(selected):,}: " + ui.literal(chosen, 160))
     st.button("Use this review", key="cards_use", on_click=ui.set_text, args=(chosen,))
     if ui.current_text() == chosen:
         st.success("This review is the shared text now: open any page to follow it through the pipeline.")

@@ -41,6 +41,7 @@ from rnndemo.text import DEFAULT_TEXT
 
 TEXT_KEY = "review_text"  # the one text that follows the visitor across pages
 URL_TEXT_KEY = "text"  # its query parameter
+URL_CUT_KEY = "text_cut"  # present when ?text= holds only the start of a longer text
 _URL_TEXT_WRITTEN = "url_text_written"  # what this session last put into ?text= (None: no parameter)
 
 PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -56,7 +57,8 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
     "batch": (),
 }
 # The options a shared link carries (each is its own query parameter, named by its key).
-URL_OPTIONS = frozenset({"tokens_order", "embeddings_query", "embeddings_metric", "embeddings_k", "embeddings_map_source",
+URL_OPTIONS = frozenset({"tokens_lowercase", "tokens_line_breaks", "tokens_punctuation", "tokens_whitespace", "tokens_order",
+                         "tokens_padding", "embeddings_query", "embeddings_metric", "embeddings_k", "embeddings_map_source",
                          "embeddings_dimensions", "inside_model", "cards_browse", "cards_error_model"})
 _REGISTERED = frozenset(key for keys in PAGE_OPTIONS.values() for key in keys)
 # Choices that belong to one uploaded file, which itself does not survive a page switch.
@@ -108,9 +110,10 @@ def _is_history_navigation() -> bool:
 
 def _adopt_url_text(in_url: str | None) -> None:
     set_text(DEFAULT_TEXT if in_url is None else in_url[: LIMITS.max_url_text_characters])
+    cut = in_url is not None and (len(in_url) > LIMITS.max_url_text_characters or st.query_params.get(URL_CUT_KEY) == "1")
     st.session_state["url_text_notice"] = (
-        f"The link's text was cut to its first {LIMITS.max_url_text_characters:,} characters."
-        if in_url is not None and len(in_url) > LIMITS.max_url_text_characters else "")
+        f"This link holds only the first {LIMITS.max_url_text_characters:,} characters of a longer review, "
+        "so the verdicts here are for that start, not for the whole review." if cut else "")
 
 
 def sync_text_with_url() -> None:
@@ -131,6 +134,13 @@ def sync_text_with_url() -> None:
             del st.query_params[URL_TEXT_KEY]
         else:
             st.query_params[URL_TEXT_KEY] = wanted
+    # A link that holds only the start of a longer text says so to whoever opens it.
+    cut = len(current_text()) > LIMITS.max_url_text_characters
+    if cut != (URL_CUT_KEY in st.query_params):
+        if cut:
+            st.query_params[URL_CUT_KEY] = "1"
+        else:
+            del st.query_params[URL_CUT_KEY]
     st.session_state[_URL_TEXT_WRITTEN] = wanted
 
 
@@ -235,6 +245,7 @@ SAMPLE_KINDS = {"positive IMDB review": "positive", "negative IMDB review": "neg
 def set_text(text: str) -> None:
     """Make `text` the shared review (call from callbacks, which run before the widgets are drawn)."""
     st.session_state[TEXT_KEY] = text
+    st.session_state["url_text_notice"] = ""  # a notice about a cut link is about the text it came with
 
 
 def _load_sample(key_prefix: str) -> None:

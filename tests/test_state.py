@@ -116,7 +116,7 @@ def test_option_refuses_unregistered_keys():
     with pytest.raises(KeyError, match="not a registered page option"):
         ui.option("cards_use")
     assert ui.option("tokens_order") == {"key": "tokens_order", "persist_state": "session", "bind": "query-params"}
-    assert ui.option("tokens_lowercase")["bind"] is None
+    assert ui.option("compare_show_running_predictions")["bind"] is None
     assert ui.URL_OPTIONS <= {key for keys in ui.PAGE_OPTIONS.values() for key in keys}
 
 
@@ -175,8 +175,10 @@ def test_the_url_follows_the_text_and_stays_short():
     assert app.query_params["text"] == "An utterly dreadful waste of time"
     long_text = "word " * 2000
     app.text_area(key="tokens_text_area").input(long_text).run()
-    assert app.query_params["text"] == long_text[:5000]
+    assert app.query_params["text"] == long_text[:5000] and app.query_params["text_cut"] == "1"
     assert "the link holds only its first 5,000" in all_text(app)
+    recipient = open_page("pages/compare.py", query={"text": long_text[:5000], "text_cut": "1"})
+    assert "only the first 5,000 characters of a longer review" in all_text(recipient)
     go(app, "pages/home.py")  # a page switch keeps the text and its parameter
     assert app.session_state["review_text"] == long_text
     app.selectbox(key="home_sample_kind").set_value("the Bait review (lesson default)").run()
@@ -195,7 +197,9 @@ def test_a_link_longer_than_the_limit_says_it_was_cut():
     """A ?text= over 5,000 characters is cut, and the page says so."""
     app = open_page("pages/compare.py", query={"text": "good " * 1500})
     assert len(app.session_state["review_text"]) == LIMITS.max_url_text_characters
-    assert "cut to its first 5,000 characters" in all_text(app)
+    assert "only the first 5,000 characters of a longer review" in all_text(app)
+    app.text_area(key="compare_text_area").input("A new review of my own").run()
+    assert "only the first 5,000 characters" not in all_text(app)  # the notice went with that text
 
 
 def test_batch_rows_without_words_get_no_prediction(bundle):
