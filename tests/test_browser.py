@@ -145,6 +145,8 @@ def test_inside_page_draws_heatmaps_and_gates(server, browser):
     """Inside the RNN shows the unfolded graph, hidden-state heatmaps, gates and the memory curves."""
     page = open_page(browser, f"{server}/inside")
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 8", timeout=60_000)
+    # Plotly draws each chart's frame before its heatmap layer: wait for the layers (a loaded machine takes longer).
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .heatmaplayer').length >= 6", timeout=60_000)
     assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 6  # 2 hidden-state maps, 3 gates, cell state
     assert exceptions_on(page) == 0
     page.close()
