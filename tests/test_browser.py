@@ -273,14 +273,18 @@ def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
     """Copy link puts the page's URL with its text and options on the clipboard; opening it shows the same view."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
+    from .browser_sweep import settle
+
     page.goto(f"{server}/embeddings")
     wait_for_idle(page, 120_000)
+    settle(page)
     paste_review(page, "Sharp, funny & sad")
-    wait_for_idle(page)
+    settle(page)
     query = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").first
     query.fill("terrible")
     query.press("Enter")
-    wait_for_idle(page)
+    page.wait_for_function("() => window.location.search.includes('embeddings_query=terrible')", timeout=60_000)
+    settle(page)
     page.locator("button[data-rnndemo='copy-link']").click()
     page.wait_for_selector("button[data-rnndemo='copy-link']:has-text('Link copied')", timeout=10_000)
     link = page.evaluate("() => navigator.clipboard.readText()")
@@ -358,17 +362,22 @@ def test_visitor_words_in_messages_render_as_typed(server, browser):
     no icon, link, image, bold or formula is drawn from them (Streamlit's own Markdown, in Chromium)."""
     words = [":material/home:", "www.example.com", "user@example.com", "![img](http://127.0.0.1:9/x.png)", "<b>bold</b>",
              "$x^2$", ":smile:", "[x](javascript:window.__xss=1)"]
+    from .browser_sweep import settle
+
     page = open_page(browser, f"{server}/embeddings")
+    settle(page)  # the fragments too: typing into a box that is still being drawn loses the text
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     extra = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").nth(1)
     extra.fill(" ".join(words))
     extra.press("Enter")
-    wait_for_idle(page)
+    page.wait_for_selector("text=No vector here for", timeout=60_000)
+    settle(page)
     query = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").first
     query.fill("user@example.com")
     query.press("Enter")
-    wait_for_idle(page)
+    page.wait_for_selector("[data-testid='stAlert'] >> text=has no vector in", timeout=60_000)
+    settle(page)
     messages = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer'], [data-testid='stMain'] [data-testid='stAlert']")
     text = " ".join(messages.all_inner_texts()).replace("\u2060", "")  # the invisible joiner of ui.literal
     for word in words:
