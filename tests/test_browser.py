@@ -292,8 +292,10 @@ def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
     fresh = context.new_page()
     fresh.goto(link)
     wait_for_idle(fresh, 120_000)
+    settle(fresh)  # the neighbour box is drawn by a fragment, after the main run
     assert text_in_box(fresh) == "Sharp, funny & sad"
-    assert fresh.locator("[data-testid='stTextInput'] input").first.input_value() == "terrible"
+    fresh.wait_for_function("() => { const box = document.querySelector(\"[data-testid='stMain'] [data-testid='stTextInput'] input\");"
+                            " return box && box.value === 'terrible'; }", timeout=30_000)
     context.close()
 
 
