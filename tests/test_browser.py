@@ -185,6 +185,18 @@ def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     page.close()
 
 
+def enter_word(page, index: int, words: str, done: str) -> None:
+    """Type into the index-th text box of the page, press Enter, and wait until the JS condition `done` holds
+    and the fragments have redrawn."""
+    from .browser_sweep import settle
+
+    box = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").nth(index)
+    box.fill(words)
+    box.press("Enter")
+    page.wait_for_function(done, polling=100, timeout=60_000)
+    settle(page)
+
+
 def heading(page) -> str:
     return page.locator("h1").first.inner_text()
 
@@ -280,11 +292,7 @@ def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
     settle(page)
     paste_review(page, "Sharp, funny & sad")
     settle(page)
-    query = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").first
-    query.fill("terrible")
-    query.press("Enter")
-    page.wait_for_function("() => window.location.search.includes('embeddings_query=terrible')", timeout=60_000)
-    settle(page)
+    enter_word(page, 0, "terrible", "() => window.location.search.includes('embeddings_query=terrible')")
     page.locator("button[data-rnndemo='copy-link']").click()
     page.wait_for_selector("button[data-rnndemo='copy-link']:has-text('Link copied')", timeout=10_000)
     link = page.evaluate("() => navigator.clipboard.readText()")
@@ -370,16 +378,8 @@ def test_visitor_words_in_messages_render_as_typed(server, browser):
     settle(page)  # the fragments too: typing into a box that is still being drawn loses the text
     requests = []
     page.on("request", lambda request: requests.append(request.url))
-    extra = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").nth(1)
-    extra.fill(" ".join(words))
-    extra.press("Enter")
-    page.wait_for_selector("text=No vector here for", timeout=60_000)
-    settle(page)
-    query = page.locator("[data-testid='stMain'] [data-testid='stTextInput'] input").first
-    query.fill("user@example.com")
-    query.press("Enter")
-    page.wait_for_selector("[data-testid='stAlert'] >> text=has no vector in", timeout=60_000)
-    settle(page)
+    enter_word(page, 1, " ".join(words), "() => document.body.innerText.includes('No vector here for')")
+    enter_word(page, 0, "user@example.com", "() => document.body.innerText.includes('has no vector in')")
     messages = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer'], [data-testid='stMain'] [data-testid='stAlert']")
     text = " ".join(messages.all_inner_texts()).replace("\u2060", "")  # the invisible joiner of ui.literal
     for word in words:
