@@ -26,4 +26,4 @@ memory:
 
 bench:
 	bash scripts/setup.sh --dev
-	.venv/bin/python -m rnndemo bench
+	.venv/bin/python -m benchmarks

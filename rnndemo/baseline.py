@@ -7,11 +7,29 @@ real scikit-learn objects on load, so loading runs no stored code.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rnndemo.text import tokenize
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    """The baseline's hyper-parameters; the manifest records exactly these."""
+
+    ngram_range: tuple[int, int] = (1, 2)  # words and word pairs
+    max_features: int = 30_000  # most frequent terms kept
+    min_df: int = 2  # a term must appear in two training reviews
+    sublinear_tf: bool = True  # 1 + log(tf): repeated words count less
+    C: float = 4.0  # inverse L2 strength of the logistic regression (sklearn's name)
+
+    def to_json(self) -> dict:
+        return {key: (list(value) if isinstance(value, tuple) else value) for key, value in asdict(self).items()}
+
+
+BASELINE = BaselineConfig()
 
 
 class Baseline:
@@ -22,13 +40,12 @@ class Baseline:
         self.classifier = classifier
 
     @classmethod
-    def fit(cls, texts: list[str], labels: np.ndarray, max_features: int = 30_000, seed: int = 0) -> "Baseline":
-        from sklearn.feature_extraction.text import TfidfVectorizer
+    def fit(cls, texts: list[str], labels: np.ndarray, config: BaselineConfig = BASELINE, seed: int = 0) -> Baseline:
         from sklearn.linear_model import LogisticRegression
 
-        vectorizer = _vectorizer(max_features=max_features)
+        vectorizer = _vectorizer(config, max_features=config.max_features)
         features = vectorizer.fit_transform(texts)
-        classifier = LogisticRegression(C=4.0, max_iter=1000, random_state=seed)
+        classifier = LogisticRegression(C=config.C, max_iter=1000, random_state=seed)
         classifier.fit(features, np.asarray(labels))
         return cls(vectorizer, classifier)
 
@@ -41,7 +58,9 @@ class Baseline:
         row = self.vectorizer.transform([text])
         coefficients = self.classifier.coef_[0]
         terms = self.vectorizer.get_feature_names_out()
-        pairs = [(str(terms[column]), float(value * coefficients[column])) for column, value in zip(row.indices, row.data)]
+        pairs = [
+            (str(terms[column]), float(value * coefficients[column])) for column, value in zip(row.indices, row.data)
+        ]
         return sorted(pairs, key=lambda pair: -abs(pair[1]))[:top]
 
     def save(self, path: Path) -> None:
@@ -56,17 +75,21 @@ class Baseline:
         Path(path).write_text(json.dumps(payload), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "Baseline":
+    def load(cls, path: Path) -> Baseline:
         from sklearn.linear_model import LogisticRegression
 
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
         if not isinstance(payload, dict):
             raise ValueError("a baseline file is a JSON object")
         terms, idf, coefficients = payload["terms"], payload["idf"], payload["coefficients"]
-        if not (isinstance(terms, list) and all(isinstance(term, str) for term in terms) and len(terms) == len(idf) == len(coefficients) > 0):
+        if not (
+            isinstance(terms, list)
+            and all(isinstance(term, str) for term in terms)
+            and len(terms) == len(idf) == len(coefficients) > 0
+        ):
             raise ValueError("terms, idf and coefficients must be lists of one length")
         float(payload["intercept"])
-        vectorizer = _vectorizer(vocabulary=payload["terms"])
+        vectorizer = _vectorizer(BASELINE, vocabulary=payload["terms"])
         vectorizer.idf_ = np.asarray(payload["idf"], dtype=np.float64)
         classifier = LogisticRegression()
         classifier.coef_ = np.asarray([payload["coefficients"]], dtype=np.float64)
@@ -75,11 +98,18 @@ class Baseline:
         return cls(vectorizer, classifier)
 
 
-def _vectorizer(max_features: int | None = None, vocabulary: list[str] | None = None):
+def _vectorizer(config: BaselineConfig, max_features: int | None = None, vocabulary: list[str] | None = None):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     # The same cleaning and tokens as the recurrent models see.
     return TfidfVectorizer(
-        tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=(1, 2),
-        min_df=2, sublinear_tf=True, max_features=max_features, vocabulary=vocabulary, dtype=np.float64,
+        tokenizer=tokenize,
+        lowercase=False,
+        token_pattern=None,
+        ngram_range=config.ngram_range,
+        min_df=config.min_df,
+        sublinear_tf=config.sublinear_tf,
+        max_features=max_features,
+        vocabulary=vocabulary,
+        dtype=np.float64,
     )

@@ -44,14 +44,20 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
         except UnicodeDecodeError as error:
             raise UploadError("the file says it is UTF-16 but does not decode as UTF-16") from error
     if b"\x00" in raw[:4096]:
-        raise UploadError("the file looks binary (it contains NUL bytes), not a CSV or text file; save it as UTF-8 CSV or plain text")
+        raise UploadError(
+            "the file looks binary (it contains NUL bytes), not a CSV or text file; save it as UTF-8 CSV or plain text"
+        )
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as error:
-        raise UploadError(f"the file is not UTF-8 (byte {error.start} is invalid); in your editor choose 'Save as… UTF-8' and upload it again") from error
+        raise UploadError(
+            f"the file is not UTF-8 (byte {error.start} is invalid); in your editor choose 'Save as… UTF-8' and upload it again"
+        ) from error
 
 
-def parse_upload(raw: bytes, file_name: str, max_rows: int = LIMITS.max_batch_rows, max_megabytes: int = LIMITS.max_upload_megabytes) -> ParsedUpload:
+def parse_upload(
+    raw: bytes, file_name: str, max_rows: int = LIMITS.max_batch_rows, max_megabytes: int = LIMITS.max_upload_megabytes
+) -> ParsedUpload:
     """A CSV (by name) or plain text with one review per line, as a DataFrame of strings."""
     if len(raw) > max_megabytes * 1024 * 1024:
         raise UploadError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {max_megabytes} MB")
@@ -78,7 +84,7 @@ def parse_upload(raw: bytes, file_name: str, max_rows: int = LIMITS.max_batch_ro
     long_cells = frame.map(lambda value: len(value) > LIMITS.max_text_characters)
     cut_cells = int(long_cells.to_numpy().sum())
     if cut_cells:  # as for a pasted text: the end is kept, because the models read the end
-        frame = frame.map(lambda value: value[-LIMITS.max_text_characters:])
+        frame = frame.map(lambda value: value[-LIMITS.max_text_characters :])
     return ParsedUpload(frame, encoding, truncated, kind, cut_cells)
 
 
@@ -98,7 +104,9 @@ def parse_labels(values: pd.Series) -> np.ndarray:
     cleaned = values.astype(str).str.strip().str.lower()
     unknown = sorted(set(cleaned) - set(mapping))
     if unknown:
-        raise UploadError(f"the label column has values other than 0/1 or negative/positive: {', '.join(map(repr, unknown[:5]))}")
+        raise UploadError(
+            f"the label column has values other than 0/1 or negative/positive: {', '.join(map(repr, unknown[:5]))}"
+        )
     return cleaned.map(mapping).to_numpy(dtype=int)
 
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from rnndemo.config import LIMITS, default_models_dir
+from rnndemo.registry import CLASSIFIER_NAMES, RECURRENT_NAMES
 
 
 class UsageError(Exception):
@@ -133,9 +134,17 @@ def command_encode(arguments) -> None:
             vocabulary = Vocabulary.load(models.verified_path(arguments.models_dir, manifest, models.VOCABULARY_FILE))
         except models.ModelFileError as error:
             raise UsageError(str(error)) from error
-        encoded = vocabulary.encode(tokens, int(manifest["sequence_length"]), truncating="pre", padding=arguments.padding)
-        payload.update(ids=encoded.ids, oov=encoded.oov, padded=encoded.padded, seen_tokens=encoded.seen_tokens,
-                       cut_tokens=encoded.cut_tokens, sequence_length=len(encoded.padded))
+        encoded = vocabulary.encode(
+            tokens, int(manifest["sequence_length"]), truncating="pre", padding=arguments.padding
+        )
+        payload.update(
+            ids=encoded.ids,
+            oov=encoded.oov,
+            padded=encoded.padded,
+            seen_tokens=encoded.seen_tokens,
+            cut_tokens=encoded.cut_tokens,
+            sequence_length=len(encoded.padded),
+        )
         payload["oov_count"] = sum(1 for index in encoded.ids if index == OOV_INDEX)
     _emit(payload, arguments.json, [f"{token}\t{index}" for token, index in zip(tokens, payload["ids"])], notes)
 
@@ -195,8 +204,10 @@ def command_evaluate(arguments) -> None:
 
     bundle = _load_bundle(arguments.models_dir)
     results = evaluate_bundle(bundle, limit=arguments.limit)
-    lines = [f"{name:9s} accuracy={values['accuracy']:.4f} auc={values['auc']:.4f} n={values['n']} rotten_tomatoes={values['rotten_tomatoes_accuracy']:.4f}"
-             for name, values in results.items()]
+    lines = [
+        f"{name:9s} accuracy={values['accuracy']:.4f} auc={values['auc']:.4f} n={values['n']} rotten_tomatoes={values['rotten_tomatoes_accuracy']:.4f}"
+        for name, values in results.items()
+    ]
     _emit(results, arguments.json, lines)
 
 
@@ -206,8 +217,12 @@ def command_train(arguments) -> None:
     from rnndemo.config import TRAINING
     from rnndemo.training import train_all
 
-    config = replace(TRAINING, train_limit=arguments.limit, max_epochs=arguments.epochs or TRAINING.max_epochs,
-                     model_names=tuple(arguments.model or TRAINING.model_names))
+    config = replace(
+        TRAINING,
+        train_limit=arguments.limit,
+        max_epochs=arguments.epochs or TRAINING.max_epochs,
+        model_names=tuple(arguments.model or TRAINING.model_names),
+    )
 
     def report(event) -> None:
         if not _progress_wanted():
@@ -215,8 +230,12 @@ def command_train(arguments) -> None:
         if event.stage == "batch":
             eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
             loss = (event.metrics or {}).get("loss", float("nan"))
-            print(f"\r  {event.model} epoch {event.epoch}/{event.epochs} batch {event.batch}/{event.batches} loss {loss:.4f}{eta}   ",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\r  {event.model} epoch {event.epoch}/{event.epochs} batch {event.batch}/{event.batches} loss {loss:.4f}{eta}   ",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
         else:
             prefix = "\n" if event.stage == "epoch" else ""
             print(f"{prefix}[{event.stage}] {event.message}", file=sys.stderr, flush=True)
@@ -231,13 +250,27 @@ def command_train(arguments) -> None:
         manifest = train_all(arguments.models_dir, config, report)
     except KeyboardInterrupt:
         print("\ninterrupted: the previous models were left in place", file=sys.stderr)
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
-    summary = {name: {"test_accuracy": entry["test_accuracy"], "test_auc": entry["test_auc"], "epochs": entry["epochs"],
-                      "training_seconds": entry["training_seconds"]} for name, entry in manifest["models"].items()}
-    summary["baseline"] = {"test_accuracy": manifest["baseline"]["test_accuracy"], "test_auc": manifest["baseline"]["test_auc"]}
-    _emit(summary, arguments.json, [f"{name:9s} test accuracy {values['test_accuracy']:.4f}" for name, values in summary.items()])
+    summary = {
+        name: {
+            "test_accuracy": entry["test_accuracy"],
+            "test_auc": entry["test_auc"],
+            "epochs": entry["epochs"],
+            "training_seconds": entry["training_seconds"],
+        }
+        for name, entry in manifest["models"].items()
+    }
+    summary["baseline"] = {
+        "test_accuracy": manifest["baseline"]["test_accuracy"],
+        "test_auc": manifest["baseline"]["test_auc"],
+    }
+    _emit(
+        summary,
+        arguments.json,
+        [f"{name:9s} test accuracy {values['test_accuracy']:.4f}" for name, values in summary.items()],
+    )
 
 
 def command_inspect(arguments) -> None:
@@ -252,9 +285,13 @@ def command_inspect(arguments) -> None:
     except EmptyTextError as error:
         raise UsageError(str(error)) from error
     if inspection.cut_tokens:
-        notes.append(f"the model reads the last {len(inspection.tokens)} tokens; {inspection.cut_tokens:,} tokens were cut")
-    lines = [f"{token:15s} p={probability:.4f} |h|={abs(row).mean():.3f}"
-             for token, probability, row in zip(inspection.tokens, inspection.trajectory, inspection.hidden)]
+        notes.append(
+            f"the model reads the last {len(inspection.tokens)} tokens; {inspection.cut_tokens:,} tokens were cut"
+        )
+    lines = [
+        f"{token:15s} p={probability:.4f} |h|={abs(row).mean():.3f}"
+        for token, probability, row in zip(inspection.tokens, inspection.trajectory, inspection.hidden)
+    ]
     _emit(inspection.to_json(), arguments.json, lines, notes)
 
 
@@ -264,7 +301,9 @@ def command_memory(arguments) -> None:
 
     bundle = _load_bundle(arguments.models_dir)
     if bundle.baseline is None or not bundle.classifiers:
-        raise UsageError("the memory experiment needs the baseline and at least one recurrent model; " + models.REBUILD_HINT)
+        raise UsageError(
+            "the memory experiment needs the baseline and at least one recurrent model; " + models.REBUILD_HINT
+        )
 
     def progress(message: str, fraction: float) -> None:
         if _progress_wanted():
@@ -279,14 +318,10 @@ def command_memory(arguments) -> None:
         models.record_in_manifest(arguments.models_dir, models.MEMORY_FILE)
     lines = [f"written to {output}"]
     for name, values in result["models"].items():
-        lines.append(f"{name}: " + ", ".join(f"N={row['distance']}: {row['accuracy']:.3f}" for row in values["accuracy"]))
+        lines.append(
+            f"{name}: " + ", ".join(f"N={row['distance']}: {row['accuracy']:.3f}" for row in values["accuracy"])
+        )
     _emit({name: values["accuracy"] for name, values in result["models"].items()}, arguments.json, lines)
-
-
-def command_bench(arguments) -> None:
-    from rnndemo.bench import run_benchmark
-
-    run_benchmark(arguments.models_dir, quick=arguments.quick, as_json=arguments.json, browser=arguments.browser)
 
 
 def command_export(arguments) -> None:
@@ -294,12 +329,18 @@ def command_export(arguments) -> None:
 
     bundle = _load_bundle(arguments.models_dir)
     written = export_saved_models(bundle, Path(arguments.output))
-    _emit({name: str(path) for name, path in written.items()}, arguments.json, [f"{name}: {path}" for name, path in written.items()])
+    _emit(
+        {name: str(path) for name, path in written.items()},
+        arguments.json,
+        [f"{name}: {path}" for name, path in written.items()],
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m rnndemo", description="The Keras text-to-RNN pipeline on real IMDB data.")
-    parser.add_argument("--models-dir", type=Path, default=default_models_dir(), help="folder of the trained models (default: models/)")
+    parser.add_argument(
+        "--models-dir", type=Path, default=default_models_dir(), help="folder of the trained models (default: models/)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, function, help_text: str) -> argparse.ArgumentParser:
@@ -311,41 +352,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     encode = add("encode", command_encode, "Clean, tokenise and index a text.")
     encode.add_argument("text", help="the text, or - to read standard input")
-    encode.add_argument("--order", choices=("appearance", "frequency", "model"), default="model", help="how words are numbered")
+    encode.add_argument(
+        "--order", choices=("appearance", "frequency", "model"), default="model", help="how words are numbered"
+    )
     encode.add_argument("--padding", choices=("pre", "post"), default="pre", help="where padding goes (model order)")
 
-    predict = add("predict", command_predict, "Each model's probability that a review is positive, with the running prediction.")
+    predict = add(
+        "predict", command_predict, "Each model's probability that a review is positive, with the running prediction."
+    )
     predict.add_argument("text", help="the review, or - to read standard input")
-    predict.add_argument("--model", action="append", choices=("rnn", "lstm", "baseline"), help="which model (repeatable; default all)")
+    predict.add_argument(
+        "--model", action="append", choices=CLASSIFIER_NAMES, help="which model (repeatable; default all)"
+    )
 
     neighbors = add("neighbors", command_neighbors, "Nearest words in GloVe or in a model's trained embedding.")
     neighbors.add_argument("word")
-    neighbors.add_argument("--source", choices=("glove", "rnn", "lstm"), default="glove")
+    neighbors.add_argument("--source", choices=("glove", *RECURRENT_NAMES), default="glove")
     neighbors.add_argument("-k", type=int, default=10, help="how many neighbours (1-1000)")
     neighbors.add_argument("--metric", choices=("cosine", "euclidean"), default="cosine")
 
-    evaluate = add("evaluate", command_evaluate, "Recompute held-out metrics of every cached model from the model files.")
+    evaluate = add(
+        "evaluate", command_evaluate, "Recompute held-out metrics of every cached model from the model files."
+    )
     evaluate.add_argument("--limit", type=positive_int, default=None, help="evaluate on the first N test reviews only")
 
-    train = add("train", command_train, "Train every cached model (seeded, early stopping on validation) and write the models folder.")
+    train = add(
+        "train",
+        command_train,
+        "Train every cached model (seeded, early stopping on validation) and write the models folder.",
+    )
     train.add_argument("--limit", type=positive_int, default=None, help="train on N reviews only (smoke tests)")
     train.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs")
-    train.add_argument("--model", action="append", choices=("rnn", "lstm"), help="train only these recurrent models")
+    train.add_argument("--model", action="append", choices=RECURRENT_NAMES, help="train only these recurrent models")
 
     inspect = add("inspect", command_inspect, "Hidden states (and LSTM gates and cell states) at every token.")
     inspect.add_argument("text", help="the review, or - to read standard input")
-    inspect.add_argument("--model", choices=("rnn", "lstm"), default="lstm")
+    inspect.add_argument("--model", choices=RECURRENT_NAMES, default="lstm")
 
     memory = add("memory", command_memory, "Recompute the short-memory experiment (accuracy and gradient vs distance).")
     memory.add_argument("--reviews", type=positive_int, default=100, help="correctly classified reviews per label")
-    memory.add_argument("--output", type=writable_file, default=None, help="where to write the JSON (default: models folder)")
-
-    bench = add("bench", command_bench, "Measure serving paths side by side (writes nothing).")
-    bench.add_argument("--quick", action="store_true", help="fewer repetitions; under 2 minutes")
-    bench.add_argument("--browser", action="store_true", help="also measure the app in Chromium")
+    memory.add_argument(
+        "--output", type=writable_file, default=None, help="where to write the JSON (default: models folder)"
+    )
 
     export = add("export", command_export, "Export the recurrent models as TensorFlow SavedModels for TF Serving.")
-    export.add_argument("--output", type=new_folder, default="export", help="output folder (created; not an existing file)")
+    export.add_argument(
+        "--output", type=new_folder, default="export", help="output folder (created; not an existing file)"
+    )
     return parser
 
 
@@ -378,8 +431,13 @@ def quiet_native_stderr() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
-    sys.stderr = io.TextIOWrapper(os.fdopen(terminal, "wb", buffering=0), encoding="utf-8", errors="backslashreplace",
-                                  line_buffering=True, write_through=True)
+    sys.stderr = io.TextIOWrapper(
+        os.fdopen(terminal, "wb", buffering=0),
+        encoding="utf-8",
+        errors="backslashreplace",
+        line_buffering=True,
+        write_through=True,
+    )
 
 
 def run() -> None:

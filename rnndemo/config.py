@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnndemo.registry import RECURRENT_NAMES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,7 +33,7 @@ class TrainingConfig:
     seed: int = 1337  # seeds numpy, TensorFlow and Python's random
     bucket_boundaries: tuple[int, ...] = (64, 128, 192, 256, 320)  # length buckets for batching
     train_limit: int | None = None  # use only this many training reviews (tests)
-    model_names: tuple[str, ...] = ("rnn", "lstm")  # which recurrent models to train
+    model_names: tuple[str, ...] = RECURRENT_NAMES  # which recurrent models to train
     memory_experiment: bool = True  # also recompute the short-memory experiment for the new models
 
 

@@ -49,15 +49,17 @@ def checksum(frame: pd.DataFrame) -> str:
     """A stable fingerprint of a split's texts and labels."""
     digest = hashlib.sha256()
     for text, label in zip(frame["text"], frame["label"]):
-        digest.update(f"{label}\t{text}\n".encode("utf-8"))
+        digest.update(f"{label}\t{text}\n".encode())
     return digest.hexdigest()
 
 
 def _split_key(text: str, salt: str) -> str:
-    return hashlib.sha256(f"{salt}:{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{salt}:{text}".encode()).hexdigest()
 
 
-def split_reviews(frame: pd.DataFrame, config: SplitConfig = SPLIT) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
+def split_reviews(
+    frame: pd.DataFrame, config: SplitConfig = SPLIT
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
     """Stratified, deterministic split of labelled texts into train, validation and test."""
     unique = frame.drop_duplicates(subset="text", keep="first")
     duplicates = len(frame) - len(unique)
@@ -68,10 +70,12 @@ def split_reviews(frame: pd.DataFrame, config: SplitConfig = SPLIT) -> tuple[pd.
         test_count = min(config.test_per_label, len(ordered) // 3)
         validation_count = min(config.validation_per_label, len(ordered) // 3)
         parts["test"].append(ordered.iloc[:test_count])
-        parts["validation"].append(ordered.iloc[test_count:test_count + validation_count])
-        parts["train"].append(ordered.iloc[test_count + validation_count:])
+        parts["validation"].append(ordered.iloc[test_count : test_count + validation_count])
+        parts["train"].append(ordered.iloc[test_count + validation_count :])
     combined = {
-        name: pd.concat(frames).sort_values("text", key=lambda texts: texts.map(lambda text: _split_key(text, config.seed))).reset_index(drop=True)
+        name: pd.concat(frames)
+        .sort_values("text", key=lambda texts: texts.map(lambda text: _split_key(text, config.seed)))
+        .reset_index(drop=True)
         for name, frames in parts.items()
     }
     return combined["train"], combined["validation"], combined["test"], duplicates

@@ -82,7 +82,7 @@ class EmbeddingSpace:
             if self._by_initial is None:
                 by_initial: dict[str, list[str]] = {}
                 # The most frequent 100k words are enough to suggest from and keep this fast.
-                for candidate in self.words[self.skip_rows:self.skip_rows + 100_000]:
+                for candidate in self.words[self.skip_rows : self.skip_rows + 100_000]:
                     if candidate:
                         by_initial.setdefault(candidate[0], []).append(candidate)
                 self._by_initial = by_initial
@@ -100,7 +100,9 @@ class EmbeddingSpace:
             return -np.sqrt(np.maximum(squared, 0.0))
         raise ValueError(f"unknown metric {metric!r}; use cosine or euclidean")
 
-    def nearest(self, query: np.ndarray, k: int = 10, metric: str = "cosine", exclude: tuple[str, ...] = ()) -> list[Neighbor]:
+    def nearest(
+        self, query: np.ndarray, k: int = 10, metric: str = "cosine", exclude: tuple[str, ...] = ()
+    ) -> list[Neighbor]:
         """The k rows nearest to a vector, nearest first, skipping `exclude` words and non-word rows."""
         if k < 1:
             raise ValueError("k must be at least 1")
@@ -113,7 +115,9 @@ class EmbeddingSpace:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((top, -scores[top]))]  # by score, ties by row: deterministic
         return [
-            Neighbor(self.words[row], float(scores[row]), float(1.0 - scores[row] if metric == "cosine" else -scores[row]))
+            Neighbor(
+                self.words[row], float(scores[row]), float(1.0 - scores[row] if metric == "cosine" else -scores[row])
+            )
             for row in top
         ]
 
@@ -196,8 +200,14 @@ def vector_tables(words: list[str], vocabulary, space: EmbeddingSpace):
     for word in words:
         known = word in space
         vector = space.vector(word) if known else np.full(space.dimension, np.nan)
-        word_rows.append({"word": word, "vocabulary index": vocabulary.lookup(word), "has vector": known,
-                          **dict(zip(dimension_columns, vector.astype(float)))})
+        word_rows.append(
+            {
+                "word": word,
+                "vocabulary index": vocabulary.lookup(word),
+                "has vector": known,
+                **dict(zip(dimension_columns, vector.astype(float))),
+            }
+        )
     word_table = pd.DataFrame(word_rows, columns=["word", "vocabulary index", "has vector", *dimension_columns])
     aligned = space.words is vocabulary.words or (len(space) == len(vocabulary) and space.words == vocabulary.words)
     index_rows = []
@@ -205,8 +215,17 @@ def vector_tables(words: list[str], vocabulary, space: EmbeddingSpace):
         if aligned:
             vector = np.asarray(space.matrix[int(index)], dtype=np.float32)
         else:
-            vector = group.iloc[0][dimension_columns].to_numpy(dtype=float) if index != 1 else np.full(space.dimension, np.nan)
-        index_rows.append({"vocabulary index": int(index), "words of this text": ", ".join(group["word"]),
-                           **dict(zip(dimension_columns, np.asarray(vector, dtype=float)))})
+            vector = (
+                group.iloc[0][dimension_columns].to_numpy(dtype=float)
+                if index != 1
+                else np.full(space.dimension, np.nan)
+            )
+        index_rows.append(
+            {
+                "vocabulary index": int(index),
+                "words of this text": ", ".join(group["word"]),
+                **dict(zip(dimension_columns, np.asarray(vector, dtype=float))),
+            }
+        )
     index_table = pd.DataFrame(index_rows, columns=["vocabulary index", "words of this text", *dimension_columns])
     return word_table, index_table

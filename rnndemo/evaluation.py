@@ -39,7 +39,9 @@ def bundle_probabilities(bundle, texts: list[str], progress=None) -> dict[str, n
         if name == "baseline":
             joined = [" ".join(tokenize(text)) for text in texts]
             results[name] = np.asarray(bundle.baseline.predict_proba(joined), dtype=np.float64)
-            results[name][[not text for text in joined]] = np.nan  # no words: no prediction (as for the recurrent models)
+            results[name][[not text for text in joined]] = (
+                np.nan
+            )  # no words: no prediction (as for the recurrent models)
         else:
             results[name] = bundle.classifiers[name].predict_texts(texts)
         if progress is not None:
@@ -74,7 +76,11 @@ def load_heldout_predictions(bundle):
     path = models.verified_path(bundle.models_dir, bundle.manifest, models.PREDICTIONS_FILE)
     frame = pd.read_csv(path)
     splits = data.load_splits()
-    texts = {"imdb_test": splits.test["text"], "rotten_tomatoes": splits.rotten_tomatoes["text"], "imdb_validation": splits.validation["text"]}
+    texts = {
+        "imdb_test": splits.test["text"],
+        "rotten_tomatoes": splits.rotten_tomatoes["text"],
+        "imdb_validation": splits.validation["text"],
+    }
     frame["text"] = [texts[split].iloc[row] for split, row in zip(frame["split"], frame["row"])]
     return frame
 
@@ -89,8 +95,14 @@ def calibration_table(probabilities: np.ndarray, labels: np.ndarray, bins: int =
     for bin_index in range(bins):
         selected = which == bin_index
         if selected.any():
-            rows.append({"bin": f"{edges[bin_index]:.1f}-{edges[bin_index + 1]:.1f}", "mean_predicted": float(probabilities[selected].mean()),
-                         "observed_positive_rate": float(labels[selected].mean()), "count": int(selected.sum())})
+            rows.append(
+                {
+                    "bin": f"{edges[bin_index]:.1f}-{edges[bin_index + 1]:.1f}",
+                    "mean_predicted": float(probabilities[selected].mean()),
+                    "observed_positive_rate": float(labels[selected].mean()),
+                    "count": int(selected.sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 

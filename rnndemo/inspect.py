@@ -35,8 +35,12 @@ class Inspection:
 
     def to_json(self) -> dict:
         payload = {
-            "model": self.model, "tokens": self.tokens, "ids": self.ids, "cut_tokens": self.cut_tokens,
-            "hidden": np.round(self.hidden, 6).tolist(), "trajectory": np.round(self.trajectory, 6).tolist(),
+            "model": self.model,
+            "tokens": self.tokens,
+            "ids": self.ids,
+            "cut_tokens": self.cut_tokens,
+            "hidden": np.round(self.hidden, 6).tolist(),
+            "trajectory": np.round(self.trajectory, 6).tolist(),
         }
         if self.cell is not None:
             payload["cell"] = np.round(self.cell, 6).tolist()
@@ -91,7 +95,17 @@ class Inspector:
         if self._lstm_trace is not None:
             _, cell, gate_values = tensorflow_call(self._lstm_trace, np.asarray(ids, dtype=np.int32))
             gates = {name: gate_values[:, position, :] for position, name in enumerate(GATE_NAMES)}
-        return Inspection(self.classifier.name, tokens, ids, states[0], probabilities[0], cell, gates, cut, time.perf_counter() - started)
+        return Inspection(
+            self.classifier.name,
+            tokens,
+            ids,
+            states[0],
+            probabilities[0],
+            cell,
+            gates,
+            cut,
+            time.perf_counter() - started,
+        )
 
     def importance(self, ids: list[int]) -> tuple[float, np.ndarray]:
         """Occlusion: p(text) - p(text without token t), for every t, in one batched call.
@@ -105,36 +119,3 @@ class Inspector:
         batch[np.arange(1, length + 1), np.arange(length)] = 0
         probabilities = self.classifier.predict_ids_exact(batch)
         return float(probabilities[0]), probabilities[0] - probabilities[1:]
-
-
-def numpy_simple_rnn(embedded: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Reference h_t = tanh(x_t W + h_{t-1} U + b) for one sequence (time, embedding_dim)."""
-    hidden = np.zeros(kernel.shape[1], dtype=np.float64)
-    rows = []
-    for x_t in embedded.astype(np.float64):
-        hidden = np.tanh(x_t @ kernel + hidden @ recurrent_kernel + bias)
-        rows.append(hidden)
-    return np.array(rows)
-
-
-def numpy_lstm(embedded: np.ndarray, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Reference LSTM: returns h (time, units), c (time, units) and the gates i, f, g, o."""
-    def sigmoid(values):
-        return 1.0 / (1.0 + np.exp(-values))
-
-    units = kernel.shape[1] // 4
-    hidden = np.zeros(units)
-    cell = np.zeros(units)
-    collected = {name: [] for name in GATE_NAMES}
-    hidden_rows, cell_rows = [], []
-    for x_t in embedded.astype(np.float64):
-        z = x_t @ kernel + hidden @ recurrent_kernel + bias
-        input_gate, forget_gate = sigmoid(z[:units]), sigmoid(z[units:2 * units])
-        candidate, output_gate = np.tanh(z[2 * units:3 * units]), sigmoid(z[3 * units:])
-        cell = forget_gate * cell + input_gate * candidate
-        hidden = output_gate * np.tanh(cell)
-        for name, value in zip(GATE_NAMES, (input_gate, forget_gate, candidate, output_gate)):
-            collected[name].append(value)
-        hidden_rows.append(hidden)
-        cell_rows.append(cell)
-    return np.array(hidden_rows), np.array(cell_rows), {name: np.array(values) for name, values in collected.items()}

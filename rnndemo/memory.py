@@ -59,8 +59,14 @@ def embedding_gradients(classifier, id_rows: np.ndarray) -> np.ndarray:
     return tf.norm(gradient, axis=-1).numpy()
 
 
-def run_memory_experiment(bundle, reviews_per_label: int = 100, gradient_reviews: int = 64, gradient_length: int = 400,
-                          distances: tuple[int, ...] = DISTANCES, progress: Callable[[str, float], None] | None = None) -> dict:
+def run_memory_experiment(
+    bundle,
+    reviews_per_label: int = 100,
+    gradient_reviews: int = 64,
+    gradient_length: int = 400,
+    distances: tuple[int, ...] = DISTANCES,
+    progress: Callable[[str, float], None] | None = None,
+) -> dict:
     """Accuracy vs filler distance, and gradient norm vs distance from the end, for every recurrent model."""
     progress = progress or (lambda message, fraction: None)
     started = time.perf_counter()
@@ -86,17 +92,31 @@ def run_memory_experiment(bundle, reviews_per_label: int = 100, gradient_reviews
             probabilities = classifier.predict_ids_unbounded(sequences)
             hits = int(np.sum(decide(probabilities) == (labels[chosen] == 1)))
             low, high = wilson_interval(hits, len(chosen))
-            accuracy_rows.append({"distance": distance, "accuracy": hits / len(chosen), "ci_low": low, "ci_high": high, "n": len(chosen),
-                                  "mean_confidence": float(np.mean(np.where(labels[chosen] == 1, probabilities, 1 - probabilities))),
-                                  "share_predicted_positive": float(np.mean(decide(probabilities)))})
-            progress(f"{name}: {distance} filler tokens", (model_position + (step + 1) / (len(distances) + 1)) / len(names))
+            accuracy_rows.append(
+                {
+                    "distance": distance,
+                    "accuracy": hits / len(chosen),
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n": len(chosen),
+                    "mean_confidence": float(np.mean(np.where(labels[chosen] == 1, probabilities, 1 - probabilities))),
+                    "share_predicted_positive": float(np.mean(decide(probabilities))),
+                }
+            )
+            progress(
+                f"{name}: {distance} filler tokens", (model_position + (step + 1) / (len(distances) + 1)) / len(names)
+            )
         long_rows = [row for row, ids in enumerate(id_lists) if len(ids) >= gradient_length][:gradient_reviews]
         gradient_batch = np.asarray([id_lists[row][-gradient_length:] for row in long_rows], dtype=np.int32)
         norms = embedding_gradients(classifier, gradient_batch)[:, ::-1]  # column d = distance d from the end
         result["models"][name] = {
             "accuracy": accuracy_rows,
-            "gradient": {"distance": list(range(gradient_length)), "mean_norm": norms.mean(axis=0).tolist(),
-                         "median_norm": np.median(norms, axis=0).tolist(), "n": len(long_rows)},
+            "gradient": {
+                "distance": list(range(gradient_length)),
+                "mean_norm": norms.mean(axis=0).tolist(),
+                "median_norm": np.median(norms, axis=0).tolist(),
+                "n": len(long_rows),
+            },
         }
         progress(f"{name}: gradients", (model_position + 1) / len(names))
     result["seconds"] = round(time.perf_counter() - started, 1)
@@ -115,7 +135,9 @@ def summarize(result: dict) -> dict[str, str]:
         norms = np.asarray(values["gradient"]["mean_norm"])
         far = min(len(norms) - 1, 100)
         ratio = norms[far] / norms[0] if norms[0] > 0 else float("nan")
-        gradient_parts.append(f"{names.get(name, name)}'s gradient {far} tokens from the end is {ratio:.1e} times its size at the last token")
+        gradient_parts.append(
+            f"{names.get(name, name)}'s gradient {far} tokens from the end is {ratio:.1e} times its size at the last token"
+        )
     accuracy = "Accuracy by filler tokens appended — " + "; ".join(accuracy_parts) + "."
     models = list(result["models"].values())
     if len(models) == 2:
@@ -124,12 +146,17 @@ def summarize(result: dict) -> dict[str, str]:
         if gaps[widest] >= 0.05:
             pair = {name: values["accuracy"][widest]["accuracy"] for name, values in result["models"].items()}
             better = max(pair, key=pair.get)
-            accuracy += (f" The widest gap is at {result['distances'][widest]} filler tokens, where the {names.get(better, better)} keeps "
-                         f"{pair[better]:.0%} and the other model has {min(pair.values()):.0%}.")
+            accuracy += (
+                f" The widest gap is at {result['distances'][widest]} filler tokens, where the {names.get(better, better)} keeps "
+                f"{pair[better]:.0%} and the other model has {min(pair.values()):.0%}."
+            )
         else:
             accuracy += " The two models keep the sentiment about equally well at every distance measured."
     gradient = "; ".join(gradient_parts) + "."
-    return {"accuracy_summary": accuracy[0].upper() + accuracy[1:], "gradient_summary": gradient[0].upper() + gradient[1:]}
+    return {
+        "accuracy_summary": accuracy[0].upper() + accuracy[1:],
+        "gradient_summary": gradient[0].upper() + gradient[1:],
+    }
 
 
 def save_memory_experiment(result: dict, path: Path) -> None:
@@ -150,6 +177,10 @@ def load_memory_experiment(models_dir: Path, manifest: dict) -> dict | None:
         result = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
         raise models.ModelFileError(f"{models.MEMORY_FILE} is not valid JSON; {models.REBUILD_HINT}") from error
-    if not (isinstance(result, dict) and isinstance(result.get("design"), str) and isinstance(result.get("models"), dict)):
-        raise models.ModelFileError(f"{models.MEMORY_FILE} is not shaped like a memory experiment; {models.REBUILD_HINT}")
+    if not (
+        isinstance(result, dict) and isinstance(result.get("design"), str) and isinstance(result.get("models"), dict)
+    ):
+        raise models.ModelFileError(
+            f"{models.MEMORY_FILE} is not shaped like a memory experiment; {models.REBUILD_HINT}"
+        )
     return result

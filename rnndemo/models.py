@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from rnndemo.registry import DISPLAY_NAMES, RECURRENT_KINDS  # noqa: F401  (re-exported for callers of models)
+
 MANIFEST_FILE = "manifest.json"
 VOCABULARY_FILE = "vocabulary.json"
 BASELINE_FILE = "baseline.json"
@@ -29,8 +31,6 @@ PIN_ENVIRONMENT = "RNNDEMO_MANIFEST_SHA256"  # a deployment's pin of the manifes
 LOGGER = logging.getLogger("rnndemo.models")  # full paths and raw errors go here, never to visitors
 _FILE_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\.(keras|json|csv)")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-RECURRENT_KINDS = {"rnn": "SimpleRNN", "lstm": "LSTM"}
-DISPLAY_NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM", "baseline": "TF-IDF + logistic regression"}
 
 
 class ModelFileError(RuntimeError):
@@ -60,7 +60,9 @@ def build_model(architecture: ModelArchitecture, embedding_matrix: np.ndarray | 
         architecture.vocabulary_size, architecture.embedding_dim, mask_zero=True, name="embedding"
     )(token_ids)  # (batch, time, embedding_dim)
     recurrent_layer = getattr(layers, RECURRENT_KINDS[architecture.kind])
-    state = recurrent_layer(architecture.units, dropout=architecture.dropout, name="recurrent")(embedded)  # (batch, units)
+    state = recurrent_layer(architecture.units, dropout=architecture.dropout, name="recurrent")(
+        embedded
+    )  # (batch, units)
     probability = layers.Dense(1, activation="sigmoid", name="classifier")(state)  # (batch, 1)
     model = keras.Model(token_ids, probability, name=f"{architecture.kind}_classifier")
     if embedding_matrix is not None:
@@ -86,7 +88,9 @@ def read_manifest(models_dir: Path) -> dict:
     pinned = os.environ.get(PIN_ENVIRONMENT, "").strip().lower()
     if pinned and sha256_file(path) != pinned:
         LOGGER.error("%s does not match %s=%s", path, PIN_ENVIRONMENT, pinned)
-        raise ModelFileError(f"{MANIFEST_FILE} does not match the sha256 pinned in {PIN_ENVIRONMENT}; refused every model")
+        raise ModelFileError(
+            f"{MANIFEST_FILE} does not match the sha256 pinned in {PIN_ENVIRONMENT}; refused every model"
+        )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -103,11 +107,14 @@ def manifest_problem(manifest: Any) -> str | None:
     if not isinstance(manifest, dict):
         return "not a JSON object"
     files = manifest.get("files")
-    if not isinstance(files, dict) or not all(isinstance(name, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
-                                               for name, digest in files.items()):
+    if not isinstance(files, dict) or not all(
+        isinstance(name, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
+        for name, digest in files.items()
+    ):
         return "'files' must map file names to sha256 digests"
-    if not isinstance(manifest.get("models", {}), dict) or not all(isinstance(entry, dict) and isinstance(entry.get("file"), str)
-                                                                  for entry in manifest.get("models", {}).values()):
+    if not isinstance(manifest.get("models", {}), dict) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("file"), str) for entry in manifest.get("models", {}).values()
+    ):
         return "'models' must map model names to entries with a 'file'"
     length = manifest.get("sequence_length")
     if not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= 100_000:
@@ -121,7 +128,9 @@ def confined_path(models_dir: Path, file_name: Any) -> Path:
     """The path of `file_name` inside the models folder; refuses separators, '..', odd names and links out."""
     if not isinstance(file_name, str) or not _FILE_NAME.fullmatch(file_name):
         shown = repr(file_name)[:60]
-        raise ModelFileError(f"the manifest names {shown}, which is not a plain file name of the models folder; refused")
+        raise ModelFileError(
+            f"the manifest names {shown}, which is not a plain file name of the models folder; refused"
+        )
     folder = Path(models_dir)
     path = folder / file_name
     if path.is_symlink() or (path.exists() and path.resolve().parent != folder.resolve()):
@@ -140,8 +149,10 @@ def verified_path(models_dir: Path, manifest: dict, file_name: str) -> Path:
         raise ModelFileError(f"{file_name} is missing; {REBUILD_HINT}")
     if sha256_file(path) != expected:
         LOGGER.warning("sha256 mismatch for %s", path)
-        raise ModelFileError(f"{file_name} does not match its sha256 in {MANIFEST_FILE} (corrupted or tampered); "
-                             f"refused to load it; {REBUILD_HINT}")
+        raise ModelFileError(
+            f"{file_name} does not match its sha256 in {MANIFEST_FILE} (corrupted or tampered); "
+            f"refused to load it; {REBUILD_HINT}"
+        )
     return path
 
 
@@ -175,8 +186,10 @@ def load_keras_model(models_dir: Path, manifest: dict, name: str) -> Any:
         raise ModelFileError(f"{file_name} could not be loaded (see the server log); {REBUILD_HINT}") from error
     actual = recurrent_kind(model)
     if actual != RECURRENT_KINDS[name]:
-        raise ModelFileError(f"{file_name} holds a {actual or 'non-recurrent'} model, not the {RECURRENT_KINDS[name]} "
-                             f"that '{name}' must be (swapped or relabelled); refused")
+        raise ModelFileError(
+            f"{file_name} holds a {actual or 'non-recurrent'} model, not the {RECURRENT_KINDS[name]} "
+            f"that '{name}' must be (swapped or relabelled); refused"
+        )
     return model
 
 
@@ -197,10 +210,12 @@ def architecture_summary(model: Any) -> list[dict]:
     rows = []
     for layer in model.layers:
         shape = getattr(layer, "output", None)
-        rows.append({
-            "layer": layer.name,
-            "type": type(layer).__name__,
-            "output shape": str(tuple(shape.shape)) if shape is not None else "",
-            "parameters": int(layer.count_params()),
-        })
+        rows.append(
+            {
+                "layer": layer.name,
+                "type": type(layer).__name__,
+                "output shape": str(tuple(shape.shape)) if shape is not None else "",
+                "parameters": int(layer.count_params()),
+            }
+        )
     return rows

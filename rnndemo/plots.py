@@ -29,56 +29,97 @@ def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
 
 # The browser draws one SVG marker per token on every rerun; for long reviews that was a large
 # share of Chromium's CPU per paste on the compare page (with the compare page's toggles, -30 %
-# in all: scripts/paste_cost.py, docs/PERFORMANCE.md). Longer trajectories are drawn as lines;
+# in all: benchmarks/paste_cost.py, docs/PERFORMANCE.md). Longer trajectories are drawn as lines;
 # hover still names every token.
 TRAJECTORY_MARKER_LIMIT = 80
 
 
-def trajectory_chart(trajectories: dict[str, list[float]], tokens: dict[str, list[str]], display_names: dict[str, str]) -> go.Figure:
+def trajectory_chart(
+    trajectories: dict[str, list[float]], tokens: dict[str, list[str]], display_names: dict[str, str]
+) -> go.Figure:
     """The running prediction after each token, one line per model."""
     figure = go.Figure()
     longest = max((len(values) for values in trajectories.values()), default=0)
     mode = "lines+markers" if longest <= TRAJECTORY_MARKER_LIMIT else "lines"
     for name, values in trajectories.items():
         words = [safe(token) for token in tokens[name]]
-        figure.add_trace(go.Scatter(
-            x=list(range(1, len(values) + 1)), y=values, mode=mode, name=display_names.get(name, name),
-            line=dict(color=MODEL_COLORS.get(name)), marker=dict(size=4), customdata=words,
-            hovertemplate="token %{x}: <b>%{customdata}</b><br>p(positive) = %{y:.3f}<extra>" + display_names.get(name, name) + "</extra>",
-        ))
+        figure.add_trace(
+            go.Scatter(
+                x=list(range(1, len(values) + 1)),
+                y=values,
+                mode=mode,
+                name=display_names.get(name, name),
+                line=dict(color=MODEL_COLORS.get(name)),
+                marker=dict(size=4),
+                customdata=words,
+                hovertemplate="token %{x}: <b>%{customdata}</b><br>p(positive) = %{y:.3f}<extra>"
+                + display_names.get(name, name)
+                + "</extra>",
+            )
+        )
     figure.add_hline(y=0.5, line_dash="dash", line_color="gray")
     figure.update_yaxes(range=[0, 1], title="p(positive) so far")
     figure.update_xaxes(title="tokens read")
     return _layout(figure, "Running prediction after each token", height=380)
 
 
-def pca_scatter(words: list[str], coordinates: np.ndarray, groups: list[str], ratios: np.ndarray, title: str) -> go.Figure:
+def pca_scatter(
+    words: list[str], coordinates: np.ndarray, groups: list[str], ratios: np.ndarray, title: str
+) -> go.Figure:
     """2-D or 3-D scatter of PCA coordinates, coloured by group."""
     figure = go.Figure()
     labels = [safe(word) for word in words]
     for group in dict.fromkeys(groups):
         rows = [row for row, value in enumerate(groups) if value == group]
-        common = dict(mode="markers+text", name=group, text=[labels[row] for row in rows], textposition="top center",
-                      hovertemplate="%{text}<extra>" + html.escape(group) + "</extra>")
+        common = dict(
+            mode="markers+text",
+            name=group,
+            text=[labels[row] for row in rows],
+            textposition="top center",
+            hovertemplate="%{text}<extra>" + html.escape(group) + "</extra>",
+        )
         if coordinates.shape[1] >= 3:
-            figure.add_trace(go.Scatter3d(x=coordinates[rows, 0], y=coordinates[rows, 1], z=coordinates[rows, 2], marker=dict(size=4), **common))
+            figure.add_trace(
+                go.Scatter3d(
+                    x=coordinates[rows, 0],
+                    y=coordinates[rows, 1],
+                    z=coordinates[rows, 2],
+                    marker=dict(size=4),
+                    **common,
+                )
+            )
         else:
-            figure.add_trace(go.Scatter(x=coordinates[rows, 0], y=coordinates[rows, 1] if coordinates.shape[1] > 1 else np.zeros(len(rows)),
-                                        marker=dict(size=9), **common))
+            figure.add_trace(
+                go.Scatter(
+                    x=coordinates[rows, 0],
+                    y=coordinates[rows, 1] if coordinates.shape[1] > 1 else np.zeros(len(rows)),
+                    marker=dict(size=9),
+                    **common,
+                )
+            )
     explained = ", ".join(f"PC{index + 1} {ratio:.0%}" for index, ratio in enumerate(ratios))
     return _layout(figure, f"{title} (explained variance: {explained})", height=520)
 
 
-def heatmap(values: np.ndarray, tokens: list[str], title: str, colorscale: str = "RdBu", zrange: tuple[float, float] = (-1, 1)) -> go.Figure:
+def heatmap(
+    values: np.ndarray, tokens: list[str], title: str, colorscale: str = "RdBu", zrange: tuple[float, float] = (-1, 1)
+) -> go.Figure:
     """Units x tokens heatmap; hover shows token, unit and value."""
     words = [safe(token, 20) for token in tokens]
     matrix = np.asarray(values).T  # (units, time)
     customdata = np.array([words] * matrix.shape[0])
-    figure = go.Figure(go.Heatmap(
-        z=matrix, x=list(range(1, len(tokens) + 1)), y=list(range(matrix.shape[0])), customdata=customdata,
-        colorscale=colorscale, zmin=zrange[0], zmax=zrange[1],
-        hovertemplate="token %{x}: <b>%{customdata}</b><br>unit %{y}<br>value %{z:.3f}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=list(range(1, len(tokens) + 1)),
+            y=list(range(matrix.shape[0])),
+            customdata=customdata,
+            colorscale=colorscale,
+            zmin=zrange[0],
+            zmax=zrange[1],
+            hovertemplate="token %{x}: <b>%{customdata}</b><br>unit %{y}<br>value %{z:.3f}<extra></extra>",
+        )
+    )
     figure.update_xaxes(title="token position")
     figure.update_yaxes(title="unit")
     return _layout(figure, title, height=380)
@@ -86,20 +127,46 @@ def heatmap(values: np.ndarray, tokens: list[str], title: str, colorscale: str =
 
 def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 12) -> go.Figure:
     """Token boxes in a row with arrows h_{t-1} -> h_t: the RNN unfolded over time."""
-    shown = list(range(len(tokens))) if len(tokens) <= max_steps else list(range(max_steps // 2)) + list(range(len(tokens) - max_steps // 2, len(tokens)))
+    shown = (
+        list(range(len(tokens)))
+        if len(tokens) <= max_steps
+        else list(range(max_steps // 2)) + list(range(len(tokens) - max_steps // 2, len(tokens)))
+    )
     figure = go.Figure()
     for column, position in enumerate(shown):
         x = column * 1.6
-        figure.add_shape(type="rect", x0=x - 0.6, x1=x + 0.6, y0=-0.3, y1=0.3, line_color="#888", fillcolor="rgba(99,110,250,0.15)")
-        figure.add_shape(type="rect", x0=x - 0.6, x1=x + 0.6, y0=0.9, y1=1.5, line_color="#888",
-                         fillcolor=f"rgba({int(255 * (1 - trajectory[position]))},{int(200 * trajectory[position])},80,0.35)")
+        figure.add_shape(
+            type="rect", x0=x - 0.6, x1=x + 0.6, y0=-0.3, y1=0.3, line_color="#888", fillcolor="rgba(99,110,250,0.15)"
+        )
+        figure.add_shape(
+            type="rect",
+            x0=x - 0.6,
+            x1=x + 0.6,
+            y0=0.9,
+            y1=1.5,
+            line_color="#888",
+            fillcolor=f"rgba({int(255 * (1 - trajectory[position]))},{int(200 * trajectory[position])},80,0.35)",
+        )
         figure.add_annotation(x=x, y=0, text=f"x{position + 1}<br><b>{safe(tokens[position], 12)}</b>", showarrow=False)
         figure.add_annotation(x=x, y=1.2, text=f"h{position + 1}<br>p={trajectory[position]:.2f}", showarrow=False)
-        figure.add_annotation(x=x, y=0.9, ax=x, ay=0.3, xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, text="")
+        figure.add_annotation(
+            x=x, y=0.9, ax=x, ay=0.3, xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, text=""
+        )
         if column > 0:
             gap = shown[column - 1] != position - 1
-            figure.add_annotation(x=x - 0.6, y=1.2, ax=x - 1.0, ay=1.2, xref="x", yref="y", axref="x", ayref="y",
-                                  showarrow=True, arrowhead=2, text="…" if gap else "")
+            figure.add_annotation(
+                x=x - 0.6,
+                y=1.2,
+                ax=x - 1.0,
+                ay=1.2,
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                showarrow=True,
+                arrowhead=2,
+                text="…" if gap else "",
+            )
     figure.update_xaxes(visible=False, range=[-0.8, (len(shown) - 1) * 1.6 + 0.8])
     figure.update_yaxes(visible=False, range=[-0.5, 1.7])
     return _layout(figure, "The RNN unfolded: h_t = f(x_t, h_{t-1}), the same f at every step", height=260)
@@ -116,8 +183,17 @@ def training_curves(history: dict) -> go.Figure:
 
 
 def confusion_figure(matrix: list[list[int]], title: str) -> go.Figure:
-    figure = go.Figure(go.Heatmap(z=matrix, x=["predicted negative", "predicted positive"], y=["actual negative", "actual positive"],
-                                  colorscale="Blues", text=matrix, texttemplate="%{text}", hovertemplate="%{y}, %{x}: %{z}<extra></extra>"))
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=["predicted negative", "predicted positive"],
+            y=["actual negative", "actual positive"],
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            hovertemplate="%{y}, %{x}: %{z}<extra></extra>",
+        )
+    )
     figure.update_yaxes(autorange="reversed")
     return _layout(figure, title, height=320)
 
@@ -125,8 +201,14 @@ def confusion_figure(matrix: list[list[int]], title: str) -> go.Figure:
 def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], display_names: dict[str, str]) -> go.Figure:
     figure = go.Figure()
     for name, (false_positive, true_positive, auc) in curves.items():
-        figure.add_trace(go.Scatter(x=false_positive, y=true_positive, name=f"{display_names.get(name, name)} (AUC {auc:.3f})",
-                                    line=dict(color=MODEL_COLORS.get(name))))
+        figure.add_trace(
+            go.Scatter(
+                x=false_positive,
+                y=true_positive,
+                name=f"{display_names.get(name, name)} (AUC {auc:.3f})",
+                line=dict(color=MODEL_COLORS.get(name)),
+            )
+        )
     figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name="chance", line=dict(dash="dot", color="gray")))
     figure.update_xaxes(title="false positive rate")
     figure.update_yaxes(title="true positive rate")
@@ -136,9 +218,17 @@ def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], display_
 def calibration_figure(tables: dict, display_names: dict[str, str]) -> go.Figure:
     figure = go.Figure()
     for name, table in tables.items():
-        figure.add_trace(go.Scatter(x=table["mean_predicted"], y=table["observed_positive_rate"], mode="lines+markers",
-                                    name=display_names.get(name, name), line=dict(color=MODEL_COLORS.get(name)),
-                                    customdata=table["count"], hovertemplate="predicted %{x:.2f}, observed %{y:.2f} (n=%{customdata})"))
+        figure.add_trace(
+            go.Scatter(
+                x=table["mean_predicted"],
+                y=table["observed_positive_rate"],
+                mode="lines+markers",
+                name=display_names.get(name, name),
+                line=dict(color=MODEL_COLORS.get(name)),
+                customdata=table["count"],
+                hovertemplate="predicted %{x:.2f}, observed %{y:.2f} (n=%{customdata})",
+            )
+        )
     figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], name="perfectly calibrated", line=dict(dash="dot", color="gray")))
     figure.update_xaxes(title="mean predicted p(positive)", range=[0, 1])
     figure.update_yaxes(title="observed share positive", range=[0, 1])
@@ -149,13 +239,24 @@ def memory_accuracy_figure(result: dict, display_names: dict[str, str]) -> go.Fi
     figure = go.Figure()
     for name, values in result["models"].items():
         rows = values["accuracy"]
-        figure.add_trace(go.Scatter(
-            x=[row["distance"] for row in rows], y=[row["accuracy"] for row in rows], name=display_names.get(name, name), mode="lines+markers",
-            line=dict(color=MODEL_COLORS.get(name)),
-            error_y=dict(type="data", symmetric=False, array=[row["ci_high"] - row["accuracy"] for row in rows],
-                         arrayminus=[row["accuracy"] - row["ci_low"] for row in rows]),
-            hovertemplate="%{x} filler tokens: accuracy %{y:.3f}<extra>" + display_names.get(name, name) + "</extra>",
-        ))
+        figure.add_trace(
+            go.Scatter(
+                x=[row["distance"] for row in rows],
+                y=[row["accuracy"] for row in rows],
+                name=display_names.get(name, name),
+                mode="lines+markers",
+                line=dict(color=MODEL_COLORS.get(name)),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=[row["ci_high"] - row["accuracy"] for row in rows],
+                    arrayminus=[row["accuracy"] - row["ci_low"] for row in rows],
+                ),
+                hovertemplate="%{x} filler tokens: accuracy %{y:.3f}<extra>"
+                + display_names.get(name, name)
+                + "</extra>",
+            )
+        )
     figure.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="chance")
     figure.update_xaxes(title="neutral tokens appended after the review")
     figure.update_yaxes(title="accuracy (95% Wilson CI)", range=[0.3, 1.02])
@@ -166,17 +267,31 @@ def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Fi
     figure = go.Figure()
     for name, values in result["models"].items():
         gradient = values["gradient"]
-        figure.add_trace(go.Scatter(x=gradient["distance"], y=np.maximum(gradient["mean_norm"], 1e-12), name=display_names.get(name, name),
-                                    line=dict(color=MODEL_COLORS.get(name)),
-                                    hovertemplate="distance %{x}: mean |dp/de| %{y:.2e}<extra>" + display_names.get(name, name) + "</extra>"))
+        figure.add_trace(
+            go.Scatter(
+                x=gradient["distance"],
+                y=np.maximum(gradient["mean_norm"], 1e-12),
+                name=display_names.get(name, name),
+                line=dict(color=MODEL_COLORS.get(name)),
+                hovertemplate="distance %{x}: mean |dp/de| %{y:.2e}<extra>"
+                + display_names.get(name, name)
+                + "</extra>",
+            )
+        )
     figure.update_xaxes(title="distance from the last token")
     figure.update_yaxes(title="mean gradient norm |dp/de_t| (log)", type="log")
     return _layout(figure, "How much each position can still move the output (vanishing gradient)", height=380)
 
 
 def importance_bars(tokens: list[str], importance: np.ndarray, title: str) -> go.Figure:
-    figure = go.Figure(go.Bar(x=list(range(1, len(tokens) + 1)), y=importance, customdata=[safe(token) for token in tokens],
-                              marker_color=["#2ca02c" if value > 0 else "#d62728" for value in importance],
-                              hovertemplate="token %{x}: <b>%{customdata}</b><br>Δp = %{y:+.4f}<extra></extra>"))
+    figure = go.Figure(
+        go.Bar(
+            x=list(range(1, len(tokens) + 1)),
+            y=importance,
+            customdata=[safe(token) for token in tokens],
+            marker_color=["#2ca02c" if value > 0 else "#d62728" for value in importance],
+            hovertemplate="token %{x}: <b>%{customdata}</b><br>Δp = %{y:+.4f}<extra></extra>",
+        )
+    )
     figure.update_yaxes(title="p(text) − p(text without the token)")
     return _layout(figure, title, height=300)

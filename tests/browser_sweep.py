@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from rnndemo.browser import wait_for_idle
+from benchmarks.browser import wait_for_idle
 
 # (kind, CSS selector of one control): every Streamlit control the app draws.
 CONTROLS = {

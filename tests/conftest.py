@@ -19,6 +19,17 @@ def bundle():
     return load_bundle(MODELS_DIR)
 
 
+@pytest.fixture
+def shared_cli_bundle(bundle, monkeypatch):
+    """The CLI reuses the session's loaded models for the committed folder (one load instead of one per call);
+    any other folder still goes through the real loader. Loading itself is tested in test_models and test_attacks."""
+    from rnndemo import serving
+
+    real_load = serving.load_bundle
+    monkeypatch.setattr(serving, "load_bundle", lambda folder=None: bundle if Path(folder) == MODELS_DIR else real_load(folder))
+    return bundle
+
+
 @pytest.fixture(scope="session")
 def glove():
     from rnndemo.embeddings import load_glove

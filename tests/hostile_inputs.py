@@ -19,7 +19,7 @@ HOSTILE_INPUTS = {
     "html_tags": "<b>bold</b> <i>great</i> <div style='color:red'>film</div>",
     "script_tag": "<script>window.__xss=1;alert('x')</script> good movie",
     "img_onerror": '<img src=x onerror="window.__xss=1;alert(1)"> awful movie',
-    "svg_onload": '<svg/onload=alert(1)> boring',
+    "svg_onload": "<svg/onload=alert(1)> boring",
     "markdown": "# Title\n**bold** _it_ [link](http://example.com) ![img](x.png) > quote\n- item",
     "latex": "$x^2$ $$\\int_0^1 f(x) dx$$ \\(a\\) great",
     "javascript_link": "[click me](javascript:alert(1)) javascript:alert(document.cookie)",

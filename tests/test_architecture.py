@@ -7,17 +7,29 @@ import sys
 from .conftest import PROJECT_ROOT
 
 
+def imported_top_level_names(path) -> set[str]:
+    """Top-level package names a file imports anywhere (function-local imports included)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
 def test_library_never_imports_streamlit_outside_ui():
-    offenders = []
-    for path in (PROJECT_ROOT / "rnndemo").glob("*.py"):
-        if path.name == "ui.py":
-            continue
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            if any(name.split(".")[0] == "streamlit" for name in names):
-                offenders.append(path.name)
+    offenders = [path.name for path in (PROJECT_ROOT / "rnndemo").glob("*.py")
+                 if path.name != "ui.py" and "streamlit" in imported_top_level_names(path)]
     assert not offenders
+
+
+def test_the_library_imports_no_harness():
+    """Browser drivers, benchmarks and test tools live outside rnndemo/ (benchmarks/, tests/)."""
+    harness = {"playwright", "benchmarks", "tests", "scripts", "pytest"}
+    offenders = {path.name: sorted(imported_top_level_names(path) & harness) for path in (PROJECT_ROOT / "rnndemo").glob("*.py")}
+    assert not {name: found for name, found in offenders.items() if found}
+    assert "numpy_lstm" not in (PROJECT_ROOT / "rnndemo" / "inspect.py").read_text()  # reference code lives in tests/
 
 
 def test_importing_the_library_does_not_import_tensorflow_or_streamlit():
@@ -27,8 +39,11 @@ def test_importing_the_library_does_not_import_tensorflow_or_streamlit():
 
 
 def test_no_model_predict_in_request_paths():
-    for path in list((PROJECT_ROOT / "pages").glob("*.py")) + [PROJECT_ROOT / "app.py"] + [
-            p for p in (PROJECT_ROOT / "rnndemo").glob("*.py") if p.name != "bench.py"]:
+    for path in (
+        list((PROJECT_ROOT / "pages").glob("*.py"))
+        + [PROJECT_ROOT / "app.py"]
+        + list((PROJECT_ROOT / "rnndemo").glob("*.py"))
+    ):
         assert ".predict(" not in path.read_text(), path
 
 

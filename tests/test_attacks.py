@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -47,7 +48,8 @@ def test_every_formula_position_is_neutralised(payload):
 
 # --- The manifest trusted too far: a deliberate rewrite, hashes included -------------------------------------
 
-def rewritten(tmp_path, change) -> "Path":
+
+def rewritten(tmp_path, change) -> Path:
     """A copy of the models folder after `change(folder, manifest)`, with every hash recomputed (an attacker's rewrite)."""
     import json
     import shutil
@@ -75,6 +77,7 @@ def cli_lines(folder, *arguments):
     return result.returncode, result.stderr.decode().splitlines(), result.stdout.decode()
 
 
+@pytest.mark.slow  # a rewritten models folder loaded in fresh app sessions and processes
 def test_file_name_escaping_the_models_folder_is_refused(tmp_path):
     """A manifest entry "../../models/rnn.keras" never loads a file from outside the folder."""
     from rnndemo.serving import load_bundle
@@ -100,6 +103,7 @@ def test_symlink_out_of_the_models_folder_is_refused(tmp_path):
     assert "link out of the models folder" in bundle.errors["rnn"] and "lstm" in bundle.classifiers
 
 
+@pytest.mark.slow  # a rewritten models folder loaded in fresh app sessions and processes
 def test_swapped_models_are_refused_by_their_architecture(tmp_path, monkeypatch):
     """rnn.keras and lstm.keras swapped (hashes rewritten): each is refused by what it really is; the page keeps working."""
     from rnndemo.serving import load_bundle
@@ -121,14 +125,18 @@ def test_swapped_models_are_refused_by_their_architecture(tmp_path, monkeypatch)
     assert not app.exception and "No recurrent model is loaded" in all_text(app)
 
 
-@pytest.mark.parametrize("file_name, content, refused", [
-    ("manifest.json", "[]", "manifest.json is not a valid manifest"),
-    ("baseline.json", "[1, 2]", "baseline.json is not a valid baseline"),
-    ("vocabulary.json", '["", "[UNK]", "a", "b"]', "vocabulary.json has 4 entries"),
-    ("vocabulary.json", '{"not": "a list"}', "vocabulary.json is not a valid vocabulary"),
-    ("memory_experiment.json", "{}", "memory_experiment.json is not shaped like a memory experiment"),
-    ("memory_experiment.json", "[1, 2]", "memory_experiment.json is not shaped like a memory experiment"),
-])
+@pytest.mark.slow  # a rewritten models folder loaded in fresh app sessions and processes
+@pytest.mark.parametrize(
+    "file_name, content, refused",
+    [
+        ("manifest.json", "[]", "manifest.json is not a valid manifest"),
+        ("baseline.json", "[1, 2]", "baseline.json is not a valid baseline"),
+        ("vocabulary.json", '["", "[UNK]", "a", "b"]', "vocabulary.json has 4 entries"),
+        ("vocabulary.json", '{"not": "a list"}', "vocabulary.json is not a valid vocabulary"),
+        ("memory_experiment.json", "{}", "memory_experiment.json is not shaped like a memory experiment"),
+        ("memory_experiment.json", "[1, 2]", "memory_experiment.json is not shaped like a memory experiment"),
+    ],
+)
 def test_malformed_artifacts_are_refused_by_name(tmp_path, monkeypatch, file_name, content, refused):
     """Each malformed artifact (hashes rewritten to match) is refused by name in the app and in the CLI, never a crash."""
     from .apptest_support import all_text, open_page
@@ -147,13 +155,16 @@ def test_malformed_artifacts_are_refused_by_name(tmp_path, monkeypatch, file_nam
         assert not app.exception, (path, [e.value for e in app.exception])
         if path == "pages/inside.py" or "memory" not in file_name:
             assert refused in all_text(app), (path, all_text(app)[-500:])
-    code, lines, _ = cli_lines(folder, "predict", "a fine film", "--model", "rnn" if "baseline" in file_name else "baseline")
+    code, lines, _ = cli_lines(
+        folder, "predict", "a fine film", "--model", "rnn" if "baseline" in file_name else "baseline"
+    )
     if file_name in ("manifest.json", "vocabulary.json"):
         assert code == 2 and len(lines) == 1 and refused in lines[0]
     else:
         assert code == 0
 
 
+@pytest.mark.slow  # a rewritten models folder loaded in fresh app sessions and processes
 def test_crafted_class_name_shows_no_link(tmp_path, monkeypatch):
     """A .keras file whose config names a crafted class (hashes rewritten) is refused by file name; the visitor sees
     no text from inside the file, so no planted link."""
@@ -187,6 +198,7 @@ def json_string(value: str) -> bytes:
     return json.dumps(value).encode()
 
 
+@pytest.mark.slow  # a rewritten models folder loaded in fresh app sessions and processes
 def test_pinned_manifest_hash(tmp_path, monkeypatch):
     """A deployment pins the manifest's sha256: the pinned manifest loads; a rewritten one is refused whole."""
     from rnndemo import models
@@ -204,6 +216,7 @@ def test_pinned_manifest_hash(tmp_path, monkeypatch):
 
 
 # --- Batch page CPU amplification ---------------------------------------------------------------------------
+
 
 def test_a_csv_with_200000_columns_is_refused_before_parsing():
     """A 3 MB, 200,000-column file is refused by its header, in milliseconds, not parsed for 24 s."""
@@ -225,6 +238,7 @@ def test_cells_longer_than_the_text_limit_keep_their_end():
 
 # --- SIGTERM during train ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_sigterm_during_train_leaves_no_staging_folder(tmp_path):
     """`kill` (SIGTERM) while training cleans up like Ctrl+C: no .models.tmp-* folder, no half-written models."""
@@ -238,9 +252,26 @@ def test_sigterm_during_train_leaves_no_staging_folder(tmp_path):
 
     models_dir = tmp_path / "models"
     environment = {key: value for key, value in os.environ.items() if not key.startswith("RNNDEMO_")}
-    process = subprocess.Popen([sys.executable, "-m", "rnndemo", "--models-dir", str(models_dir), "train", "--limit", "300",
-                                "--epochs", "5", "--model", "rnn"], cwd=PROJECT_ROOT, env=environment,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rnndemo",
+            "--models-dir",
+            str(models_dir),
+            "train",
+            "--limit",
+            "300",
+            "--epochs",
+            "5",
+            "--model",
+            "rnn",
+        ],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 180
     while time.time() < deadline and not list(tmp_path.glob(".models.tmp-*")):
         time.sleep(0.2)
@@ -267,9 +298,26 @@ def test_stale_staging_of_a_dead_process_is_swept(tmp_path):
 
 # --- Visitor text in Markdown -----------------------------------------------------------------------------------
 
-NASTY_MARKDOWN = [":material/home:", "www.example.com", "user@example.com", "![img](http://127.0.0.1:9/x.png)",
-                  "[x](javascript:alert(1))", "<b>bold</b><img src=x>", "$x^2$", "$$\\alert{1}$$", ":smile:", "**b** _i_",
-                  "`tick` ``two``", "a\\`b", "<https://example.com>", "# heading", "> quote", "| a | b |", "~~s~~", "&amp; &lt;"]
+NASTY_MARKDOWN = [
+    ":material/home:",
+    "www.example.com",
+    "user@example.com",
+    "![img](http://127.0.0.1:9/x.png)",
+    "[x](javascript:alert(1))",
+    "<b>bold</b><img src=x>",
+    "$x^2$",
+    "$$\\alert{1}$$",
+    ":smile:",
+    "**b** _i_",
+    "`tick` ``two``",
+    "a\\`b",
+    "<https://example.com>",
+    "# heading",
+    "> quote",
+    "| a | b |",
+    "~~s~~",
+    "&amp; &lt;",
+]
 
 
 def rendered(markdown: str) -> str:

@@ -7,7 +7,7 @@ from rnndemo.batch import UploadError, csv_safe, guess_text_column, parse_labels
 
 
 def test_utf8_csv_with_text_and_label():
-    parsed = parse_upload("text,label\nGreat film,1\nAwful,0\n".encode(), "reviews.csv")
+    parsed = parse_upload(b"text,label\nGreat film,1\nAwful,0\n", "reviews.csv")
     assert parsed.kind == "csv" and parsed.frame["text"].tolist() == ["Great film", "Awful"]
     assert guess_text_column(parsed.frame) == "text"
     assert parse_labels(parsed.frame["label"]).tolist() == [1, 0]
@@ -23,14 +23,17 @@ def test_latin1_is_refused_with_advice():
         parse_upload("text\ncaf\xe9\n".encode("latin-1"), "a.csv")
 
 
-@pytest.mark.parametrize("raw, name, message", [
-    (b"", "a.csv", "empty"),
-    (b"   \n\n", "a.txt", "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image.csv", "binary"),
-    (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "archive.csv", "binary"),
-    (b"\xff\xd8\xff\xe1 Exif data", "photo.csv", "not UTF-8"),
-    (b'a,b\n1,2,3,4\n"unclosed', "broken.csv", "could not be read"),
-])
+@pytest.mark.parametrize(
+    "raw, name, message",
+    [
+        (b"", "a.csv", "empty"),
+        (b"   \n\n", "a.txt", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image.csv", "binary"),
+        (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "archive.csv", "binary"),
+        (b"\xff\xd8\xff\xe1 Exif data", "photo.csv", "not UTF-8"),
+        (b'a,b\n1,2,3,4\n"unclosed', "broken.csv", "could not be read"),
+    ],
+)
 def test_bad_files_get_a_clear_message(raw, name, message):
     with pytest.raises(UploadError, match=message):
         parse_upload(raw, name)

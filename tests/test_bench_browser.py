@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from rnndemo.bench_browser import cpu_seconds, wait_until_quiet
+from benchmarks.browser_sessions import cpu_seconds, wait_until_quiet
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 

@@ -5,7 +5,14 @@ import urllib.parse
 
 import pytest
 
-from rnndemo.browser import PROJECT_ROOT, chromium_available, launch_browser, paste_review, streamlit_server, wait_for_idle
+from benchmarks.browser import (
+    PROJECT_ROOT,
+    chromium_available,
+    launch_browser,
+    paste_review,
+    streamlit_server,
+    wait_for_idle,
+)
 
 pytestmark = pytest.mark.browser  # drives Chromium against a real server: left out of `make test-fast`
 
@@ -17,14 +24,28 @@ if not chromium_available():
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
-PAGE_TITLES = ["Walkthrough", "Text → tokens → indices", "Embeddings", "RNN vs LSTM", "Inside the RNN", "Model cards", "Batch check"]
+PAGE_TITLES = [
+    "Walkthrough",
+    "Text → tokens → indices",
+    "Embeddings",
+    "RNN vs LSTM",
+    "Inside the RNN",
+    "Model cards",
+    "Batch check",
+]
 # Each page's URL (its file stem) and the heading it shows.
-PAGE_URLS = {"/home": "From a movie review to an RNN's verdict", "/tokens": "Text → tokens → indices",
-             "/embeddings": "Words become vectors", "/compare": "SimpleRNN vs LSTM", "/inside": "Inside the RNN",
-             "/model_cards": "Model cards", "/batch": "Batch check"}
+PAGE_URLS = {
+    "/home": "From a movie review to an RNN's verdict",
+    "/tokens": "Text → tokens → indices",
+    "/embeddings": "Words become vectors",
+    "/compare": "SimpleRNN vs LSTM",
+    "/inside": "Inside the RNN",
+    "/model_cards": "Model cards",
+    "/batch": "Batch check",
+}
 CENTERED_LAYOUT_WIDTH = 736  # Streamlit's main column without layout="wide"
 XSS = [
-    '<script>window.__xss = 1; alert(1)</script>',
+    "<script>window.__xss = 1; alert(1)</script>",
     '<img src=x onerror="window.__xss=1;alert(1)">',
     '[click](javascript:window.__xss=1) <svg onload="window.__xss=1">',
     '"><iframe srcdoc="<script>parent.__xss=1</script>"></iframe> $\\alert{1}$ **bold**',
@@ -146,7 +167,9 @@ def test_inside_page_draws_heatmaps_and_gates(server, browser):
     page = open_page(browser, f"{server}/inside")
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 8", timeout=60_000)
     # Plotly draws each chart's frame before its heatmap layer: wait for the layers (a loaded machine takes longer).
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .heatmaplayer').length >= 6", timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .heatmaplayer').length >= 6", timeout=60_000
+    )
     assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 6  # 2 hidden-state maps, 3 gates, cell state
     assert exceptions_on(page) == 0
     page.close()
@@ -158,8 +181,10 @@ def test_shared_link_prefills_the_text(server, browser):
     page.goto(f"{server}/compare?text={urllib.parse.quote('<b>Dreadful</b> and boring')}")
     wait_for_idle(page, 120_000)
     # Wait for the value itself: right after load the text area can exist before its first value arrives.
-    page.wait_for_function("() => { const area = document.querySelector('textarea'); return area && area.value === '<b>Dreadful</b> and boring'; }",
-                           timeout=60_000)
+    page.wait_for_function(
+        "() => { const area = document.querySelector('textarea'); return area && area.value === '<b>Dreadful</b> and boring'; }",
+        timeout=60_000,
+    )
     assert page.locator("textarea").first.input_value() == "<b>Dreadful</b> and boring"
     assert page.locator("b", has_text="Dreadful").count() == 0
     page.close()
@@ -168,7 +193,9 @@ def test_shared_link_prefills_the_text(server, browser):
 def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     """A labelled CSV gets per-model accuracy; a binary file gets a clear message and the page keeps working."""
     good = tmp_path / "reviews.csv"
-    good.write_text('text,label\n"A wonderful, moving film.",1\nDull and far too long.,0\n"=cmd|\' /C calc\'!A0 awful",0\n"  ",1\n')
+    good.write_text(
+        'text,label\n"A wonderful, moving film.",1\nDull and far too long.,0\n"=cmd|\' /C calc\'!A0 awful",0\n"  ",1\n'
+    )
     bad = tmp_path / "photo.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     page = open_page(browser, f"{server}/batch")
@@ -177,8 +204,12 @@ def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     assert exceptions_on(page) == 0
     page.locator("input[type='file']").set_input_files(str(good))
     page.wait_for_selector("text=Against your labels", timeout=60_000)
-    page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stMetricValue']\").length >= 3", timeout=60_000)
-    assert "100.0%" in page.locator("[data-testid='stMetricValue']").all_inner_texts()  # some model gets all three right
+    page.wait_for_function(
+        "() => document.querySelectorAll(\"[data-testid='stMetricValue']\").length >= 3", timeout=60_000
+    )
+    assert (
+        "100.0%" in page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    )  # some model gets all three right
     # The row without words is not scored, and the page says so (no invented p = 0.5).
     assert page.get_by_text("1 rows have no words once cleaned; no model predicts them").count() == 1
     assert exceptions_on(page) == 0
@@ -203,8 +234,10 @@ def heading(page) -> str:
 
 def text_in_box(page) -> str:
     """The review box's value, once the box has received one."""
-    page.wait_for_function("() => { const area = document.querySelector('textarea'); return area && area.value.length > 0; }",
-                           timeout=60_000)
+    page.wait_for_function(
+        "() => { const area = document.querySelector('textarea'); return area && area.value.length > 0; }",
+        timeout=60_000,
+    )
     return page.locator("textarea").first.input_value()
 
 
@@ -218,7 +251,9 @@ def test_first_request_deep_link_gets_the_frame(browser, path):
         wait_for_idle(page)
         assert heading(page) == PAGE_URLS[path]
         assert page.url.rstrip("/").endswith(path)
-        width = page.evaluate("() => document.querySelector(\"[data-testid='stMainBlockContainer']\").getBoundingClientRect().width")
+        width = page.evaluate(
+            "() => document.querySelector(\"[data-testid='stMainBlockContainer']\").getBoundingClientRect().width"
+        )
         assert width > CENTERED_LAYOUT_WIDTH, width
         assert page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()[-1].endswith("Batch check")
         assert not page.get_by_text("Page not found").count()
@@ -283,7 +318,9 @@ def test_reload_back_forward_follow_the_url(server, browser):
 
 def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
     """Copy link puts the page's URL with its text and options on the clipboard; opening it shows the same view."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"])
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
+    )
     page = context.new_page()
     from .browser_sweep import settle
 
@@ -296,14 +333,21 @@ def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
     page.locator("button[data-rnndemo='copy-link']").click()
     page.wait_for_selector("button[data-rnndemo='copy-link']:has-text('Link copied')", timeout=10_000)
     link = page.evaluate("() => navigator.clipboard.readText()")
-    assert link.startswith(f"{server}/embeddings?") and "text=Sharp%2C+funny+%26+sad" in link and "embeddings_query=terrible" in link
+    assert (
+        link.startswith(f"{server}/embeddings?")
+        and "text=Sharp%2C+funny+%26+sad" in link
+        and "embeddings_query=terrible" in link
+    )
     fresh = context.new_page()
     fresh.goto(link)
     wait_for_idle(fresh, 120_000)
     settle(fresh)  # the neighbour box is drawn by a fragment, after the main run
     assert text_in_box(fresh) == "Sharp, funny & sad"
-    fresh.wait_for_function("() => { const box = document.querySelector(\"[data-testid='stMain'] [data-testid='stTextInput'] input\");"
-                            " return box && box.value === 'terrible'; }", timeout=30_000)
+    fresh.wait_for_function(
+        "() => { const box = document.querySelector(\"[data-testid='stMain'] [data-testid='stTextInput'] input\");"
+        " return box && box.value === 'terrible'; }",
+        timeout=30_000,
+    )
     context.close()
 
 
@@ -336,7 +380,7 @@ def test_the_app_works_under_the_documented_content_security_policy(server, brow
     """The CSP in docs/DEPLOY.md does not break the app: pages draw, charts render, the copy link works."""
     import re
 
-    from rnndemo.browser import launch_options
+    from benchmarks.browser import launch_options
 
     block = (PROJECT_ROOT / "docs" / "DEPLOY.md").read_text(encoding="utf-8")
     policy = re.search(r'add_header Content-Security-Policy "([^"]+)" always;', block).group(1)
@@ -345,10 +389,15 @@ def test_the_app_works_under_the_documented_content_security_policy(server, brow
     # local-network checks would then block the websocket to 127.0.0.1; a real proxy has no such issue.
     options["args"] = [*options["args"], "--disable-features=LocalNetworkAccessChecks"]
     browser = browser.browser_type.launch(**options)  # a second Chromium with that one flag
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"])
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
+    )
     violations = []
     page = context.new_page()
-    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
 
     def with_policy(route):
         response = route.fetch()
@@ -370,8 +419,16 @@ def test_the_app_works_under_the_documented_content_security_policy(server, brow
 def test_visitor_words_in_messages_render_as_typed(server, browser):
     """Icon and emoji shortcodes, autolinks, images, HTML and LaTeX typed as words come back literally:
     no icon, link, image, bold or formula is drawn from them (Streamlit's own Markdown, in Chromium)."""
-    words = [":material/home:", "www.example.com", "user@example.com", "![img](http://127.0.0.1:9/x.png)", "<b>bold</b>",
-             "$x^2$", ":smile:", "[x](javascript:window.__xss=1)"]
+    words = [
+        ":material/home:",
+        "www.example.com",
+        "user@example.com",
+        "![img](http://127.0.0.1:9/x.png)",
+        "<b>bold</b>",
+        "$x^2$",
+        ":smile:",
+        "[x](javascript:window.__xss=1)",
+    ]
     from .browser_sweep import settle
 
     page = open_page(browser, f"{server}/embeddings")
@@ -380,7 +437,9 @@ def test_visitor_words_in_messages_render_as_typed(server, browser):
     page.on("request", lambda request: requests.append(request.url))
     enter_word(page, 1, " ".join(words), "() => document.body.innerText.includes('No vector here for')")
     enter_word(page, 0, "user@example.com", "() => document.body.innerText.includes('has no vector in')")
-    messages = page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer'], [data-testid='stMain'] [data-testid='stAlert']")
+    messages = page.locator(
+        "[data-testid='stMain'] [data-testid='stCaptionContainer'], [data-testid='stMain'] [data-testid='stAlert']"
+    )
     text = " ".join(messages.all_inner_texts()).replace("\u2060", "")  # the invisible joiner of ui.literal
     for word in words:
         assert word in text, (word, text[-1200:])

@@ -12,6 +12,9 @@ from rnndemo.text import DEFAULT_TEXT
 
 from .conftest import MODELS_DIR, PROJECT_ROOT, tampered_copy
 
+# One model load for the committed folder; tests of other folders still load them for real.
+pytestmark = pytest.mark.usefixtures("shared_cli_bundle")
+
 
 def run(capsys, *arguments):
     code = main(["--models-dir", str(MODELS_DIR), *arguments])
@@ -44,7 +47,12 @@ def test_predict_json_has_every_model(capsys):
 def test_neighbors_json(capsys):
     code, out, _ = run(capsys, "neighbors", "good", "--source", "glove", "-k", "5", "--json")
     payload = json.loads(out)
-    assert code == 0 and len(payload) == 5 and payload[0]["word"] == "better" and "good" not in [p["word"] for p in payload]
+    assert (
+        code == 0
+        and len(payload) == 5
+        and payload[0]["word"] == "better"
+        and "good" not in [p["word"] for p in payload]
+    )
     code, out, _ = run(capsys, "neighbors", "great", "--source", "lstm", "-k", "3", "--metric", "euclidean", "--json")
     assert code == 0 and len(json.loads(out)) == 3
 
@@ -52,23 +60,26 @@ def test_neighbors_json(capsys):
 def test_stdin_dash(capsys, monkeypatch):
     import io
 
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("I loved it".encode("utf-8")), encoding="utf-8"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"I loved it"), encoding="utf-8"))
     code, out, _ = run(capsys, "encode", "-", "--order", "appearance", "--json")
     assert code == 0 and json.loads(out)["tokens"] == ["i", "loved", "it"]
 
 
-@pytest.mark.parametrize("arguments, fragment", [
-    (["predict", ""], "empty"),
-    (["predict", "   \n "], "empty"),
-    (["predict", "?!?"], "no words"),
-    (["encode", "..."], "no words"),
-    (["predict", "good", "--model", "gru"], "invalid choice"),
-    (["neighbors", "moviee"], "Did you mean"),
-    (["neighbors", "x" * 200], "longer than"),
-    (["neighbors", "good", "-k", "0"], "-k must be"),
-    (["inspect", "good", "--model", "transformer"], "invalid choice"),
-    (["nonsense"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "arguments, fragment",
+    [
+        (["predict", ""], "empty"),
+        (["predict", "   \n "], "empty"),
+        (["predict", "?!?"], "no words"),
+        (["encode", "..."], "no words"),
+        (["predict", "good", "--model", "gru"], "invalid choice"),
+        (["neighbors", "moviee"], "Did you mean"),
+        (["neighbors", "x" * 200], "longer than"),
+        (["neighbors", "good", "-k", "0"], "-k must be"),
+        (["inspect", "good", "--model", "transformer"], "invalid choice"),
+        (["nonsense"], "invalid choice"),
+    ],
+)
 def test_error_paths_exit_2_with_one_line(capsys, arguments, fragment):
     try:
         code, out, err = run(capsys, *arguments)
@@ -97,11 +108,23 @@ def test_missing_models_folder_is_one_clear_line(capsys, tmp_path):
 def test_real_entry_point_in_a_subprocess():
     """The module runs as `python -m rnndemo` and errors without a traceback."""
     environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
-    result = subprocess.run([sys.executable, "-m", "rnndemo", "encode", "", "--order", "appearance"], capture_output=True, text=True,
-                            cwd=PROJECT_ROOT, env=environment, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "rnndemo", "encode", "", "--order", "appearance"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        timeout=120,
+    )
     assert result.returncode == 2 and result.stderr.startswith("error:") and "Traceback" not in result.stderr
-    result = subprocess.run([sys.executable, "-m", "rnndemo", "encode", "I'm glad", "--order", "appearance", "--json"],
-                            capture_output=True, text=True, cwd=PROJECT_ROOT, env=environment, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "rnndemo", "encode", "I'm glad", "--order", "appearance", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        timeout=120,
+    )
     assert result.returncode == 0 and json.loads(result.stdout)["tokens"] == ["i'm", "glad"]
 
 
@@ -115,26 +138,3 @@ def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
     assert code == 0 and set(json.loads(captured.out)["models"]) == {"rnn", "baseline"}
     assert "warning:" in captured.err and "lstm.keras" in captured.err
 
-
-@pytest.mark.slow
-def test_bench_quick_json_has_every_required_row(capsys):
-    """`bench --quick --json` measures every path the performance issue names, each row well formed,
-    and compares the serving path with model.predict on the same model and input."""
-    assert main(["--models-dir", str(MODELS_DIR), "bench", "--quick", "--json"]) == 0
-    rows = {item["name"]: item for item in json.loads(capsys.readouterr().out)}
-    for item in rows.values():
-        assert item["n"] >= 1 and 0 < item["p50_ms"] <= item["p95_ms"], item
-    for model in ("rnn", "lstm"):
-        for length in ("short_20", "long_400"):
-            predict = rows[f"predict_{length}_{model}"]
-            assert predict["naive_p50_ms"] > 0 and predict["speedup"] == pytest.approx(predict["naive_p50_ms"] / predict["p50_ms"], rel=0.01)
-        for name in (f"trajectory_400_{model}", f"importance_400_{model}", f"inspect_400_{model}"):
-            assert name in rows
-        assert rows[f"batch_500_reviews_{model}"]["reviews_per_second"] > 0  # --quick: 500 of the 2,500 held-out reviews
-    assert {"glove_neighbors_cosine_400k", "glove_neighbors_euclidean_400k", "pca_51_words", "cold_import_rnndemo",
-            "cold_load_models_incl_tensorflow", "cold_load_glove"} <= set(rows)
-    soak = rows["soak_50_distinct_long_texts_inside_and_compare"]
-    assert soak["n"] == 50 and 0 < soak["rss_mb_before"] <= soak["rss_mb_after"] < soak["rss_limit_mb"]
-    first, rerun = (next(item for name, item in rows.items() if name.startswith("batch_worst_file") and name.endswith(run))
-                    for run in ("first_run", "rerun"))
-    assert first["server_cpu_ms"] > 10 * rerun["server_cpu_ms"]  # a rerun reuses the file's cached scores

@@ -13,9 +13,17 @@ from .conftest import MODELS_DIR, PROJECT_ROOT
 
 def run_cli(*arguments: str, stdin: bytes | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """`python -m rnndemo ...` in a new process with the user's plain environment (no TF_CPP_MIN_LOG_LEVEL)."""
-    environment = {key: value for key, value in __import__("os").environ.items() if not key.startswith(("TF_", "RNNDEMO_"))}
-    return subprocess.run([sys.executable, "-m", "rnndemo", *arguments], input=stdin, capture_output=True,
-                          cwd=PROJECT_ROOT, env=environment, timeout=timeout)
+    environment = {
+        key: value for key, value in __import__("os").environ.items() if not key.startswith(("TF_", "RNNDEMO_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "rnndemo", *arguments],
+        input=stdin,
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        timeout=timeout,
+    )
 
 
 def successes(tmp_path) -> list[tuple[str, ...]]:
@@ -31,7 +39,18 @@ def successes(tmp_path) -> list[tuple[str, ...]]:
         ("--models-dir", models, "evaluate", "--limit", "20", "--json"),
         ("--models-dir", models, "memory", "--reviews", "2", "--output", str(tmp_path / "memory.json"), "--json"),
         ("--models-dir", models, "export", "--output", str(tmp_path / "export"), "--json"),
-        ("--models-dir", str(tmp_path / "trained"), "train", "--limit", "200", "--epochs", "1", "--model", "rnn", "--json"),
+        (
+            "--models-dir",
+            str(tmp_path / "trained"),
+            "train",
+            "--limit",
+            "200",
+            "--epochs",
+            "1",
+            "--model",
+            "rnn",
+            "--json",
+        ),
     ]
 
 

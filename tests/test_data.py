@@ -6,7 +6,12 @@ from rnndemo import data
 def test_reviews_are_read_offline_from_the_package():
     reviews = data.load_reviews()
     counts = reviews.groupby(["source", "label"]).size().to_dict()
-    assert counts == {("imdb", 0): 12500, ("imdb", 1): 12500, ("rotten_tomatoes", 0): 4265, ("rotten_tomatoes", 1): 4265}
+    assert counts == {
+        ("imdb", 0): 12500,
+        ("imdb", 1): 12500,
+        ("rotten_tomatoes", 0): 4265,
+        ("rotten_tomatoes", 1): 4265,
+    }
 
 
 def test_split_is_stratified_disjoint_and_fixed():

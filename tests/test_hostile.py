@@ -17,8 +17,18 @@ CASES = list(HOSTILE_INPUTS.items())
 TEXT_PAGES = ["pages/home.py", "pages/tokens.py", "pages/embeddings.py", "pages/compare.py", "pages/inside.py"]
 
 
-def test_the_matrix_has_at_least_30_inputs():
-    assert len(HOSTILE_INPUTS) >= 30
+def test_the_matrix_reaches_every_refusal_and_cleaning_branch(bundle):
+    """The matrix must keep inputs that take each path: no words, cut for length, controls removed,
+    markup stripped, every word out of vocabulary, and a normal verdict."""
+    vocabulary = bundle.vocabulary
+    prepared = {name: prepare_text(text) for name, text in CASES}
+    tokens = {name: tokenize(text) for name, (text, _) in prepared.items()}
+    assert any(not found for found in tokens.values())  # refused: no words once cleaned
+    assert any(notice for _, notice in prepared.values())  # cut to the length limit, with a notice
+    assert any(any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text) for _, text in CASES)  # control characters
+    assert any("<" in text and ">" in text for _, text in CASES)  # markup
+    assert any(found and all(vocabulary.lookup(token) == 1 for token in found) for found in tokens.values())
+    assert any(found and any(vocabulary.lookup(token) > 1 for token in found) for found in tokens.values())
 
 
 @pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
@@ -26,19 +36,19 @@ def test_library(bundle, name, text):
     text, _ = prepare_text(text)
     tokens = tokenize(text)
     assert all(token and not any(ch.isspace() for ch in token) for token in tokens)
-    assert not any(ch in token for token in tokens for ch in "<>\"\x00\u200b\u202e")
+    assert not any(ch in token for token in tokens for ch in '<>"\x00\u200b\u202e')
     if not tokens:
         with pytest.raises(EmptyTextError):
             bundle.classify(text)
         return
-    for name_, prediction in bundle.classify(text).items():
+    for prediction in bundle.classify(text).values():
         assert 0.0 <= prediction.probability_positive <= 1.0 and np.isfinite(prediction.probability_positive)
         if prediction.trajectory:
             assert len(prediction.trajectory) <= 400
 
 
 @pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
-def test_cli(capsys, name, text):
+def test_cli(capsys, shared_cli_bundle, name, text):
     code = main(["--models-dir", str(MODELS_DIR), "predict", text, "--json"])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
@@ -49,6 +59,7 @@ def test_cli(capsys, name, text):
         assert captured.err.startswith("error:") and captured.err.count("\n") == 1
 
 
+@pytest.mark.slow  # every hostile input through every page: the fast tier keeps one markup check per page
 @pytest.mark.parametrize("path", TEXT_PAGES)
 def test_pages(path):
     """Each page survives every hostile input, and says so when it refuses one."""

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from rnndemo import data
-from rnndemo.inspect import Inspector, numpy_lstm, numpy_simple_rnn
+from rnndemo.inspect import Inspector
+
+from .reference import numpy_lstm, numpy_simple_rnn
 
 
 @pytest.fixture(scope="module")

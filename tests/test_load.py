@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from rnndemo.browser import chromium_available, streamlit_server
+from benchmarks.browser import chromium_available, streamlit_server
 
 pytestmark = pytest.mark.browser  # drives Chromium against a real server: left out of `make test-fast`
 
@@ -16,7 +16,7 @@ if not chromium_available():
         raise RuntimeError("Chromium is required for the load tests here (apt-get install -y chromium)")
     pytest.skip("no Chromium on this machine", allow_module_level=True)
 
-from rnndemo.bench_browser import count_loads, run_sessions, sample_texts, server_rss_megabytes  # noqa: E402
+from benchmarks.browser_sessions import count_loads, run_sessions, sample_texts, server_rss_megabytes  # noqa: E402
 from rnndemo.cli import main  # noqa: E402
 from rnndemo.models import DISPLAY_NAMES  # noqa: E402
 
@@ -26,7 +26,9 @@ from .conftest import MODELS_DIR  # noqa: E402
 def cli_deltas(capsys, text: str) -> dict[str, str]:
     assert main(["--models-dir", str(MODELS_DIR), "predict", text, "--json"]) == 0
     models = json.loads(capsys.readouterr().out)["models"]
-    return {DISPLAY_NAMES[name]: f"p(positive) = {values['probability_positive']:.3f}" for name, values in models.items()}
+    return {
+        DISPLAY_NAMES[name]: f"p(positive) = {values['probability_positive']:.3f}" for name, values in models.items()
+    }
 
 
 def test_cold_stampede_then_waves_of_ten_sessions(capsys):

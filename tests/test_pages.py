@@ -1,6 +1,7 @@
 """Every page under AppTest: default, empty, long and hostile texts; shared state across pages."""
 
 import pytest
+
 from rnndemo.text import DEFAULT_TEXT
 
 from .apptest_support import PAGES, all_text, go, new_app, open_page
@@ -171,7 +172,9 @@ def test_compare_tables_are_drawn_only_when_asked_and_match_the_models(bundle):
     predictions = bundle.classify(text)
     assert list(running["token"]) == predictions["lstm"].tokens
     for name in ("rnn", "lstm"):
-        assert running[f"p(positive) {DISPLAY_NAMES[name]}"].tolist() == pytest.approx(predictions[name].trajectory, abs=1e-4)
+        assert running[f"p(positive) {DISPLAY_NAMES[name]}"].tolist() == pytest.approx(
+            predictions[name].trajectory, abs=1e-4
+        )
     assert list(terms.columns) == ["term", "contribution to the logit"] and len(terms) > 0
     go(app, "pages/tokens.py")
     go(app, "pages/compare.py")

@@ -8,8 +8,15 @@ from rnndemo import plots
 NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM"}
 
 
-@pytest.mark.parametrize(("length", "mode"), [(5, "lines+markers"), (plots.TRAJECTORY_MARKER_LIMIT, "lines+markers"),
-                                              (plots.TRAJECTORY_MARKER_LIMIT + 1, "lines"), (400, "lines")])
+@pytest.mark.parametrize(
+    ("length", "mode"),
+    [
+        (5, "lines+markers"),
+        (plots.TRAJECTORY_MARKER_LIMIT, "lines+markers"),
+        (plots.TRAJECTORY_MARKER_LIMIT + 1, "lines"),
+        (400, "lines"),
+    ],
+)
 def test_trajectory_chart_draws_every_step_and_markers_only_for_short_reviews(length, mode):
     """One point per token per model, in order; markers only while they stay cheap for the browser."""
     rng = np.random.default_rng(0)

@@ -12,7 +12,7 @@ from rnndemo.text import DEFAULT_TEXT
 
 def test_all_models_load_and_agree_with_keras_call(bundle):
     assert {"rnn", "lstm", "baseline"} <= set(bundle.names()), bundle.errors
-    for name, classifier in bundle.classifiers.items():
+    for classifier in bundle.classifiers.values():
         prediction = classifier.predict_text(DEFAULT_TEXT)
         reference = float(classifier.model(np.asarray([prediction.ids], dtype=np.int32), training=False).numpy()[0, 0])
         assert prediction.probability_positive == pytest.approx(reference, abs=1e-5)
@@ -57,7 +57,11 @@ def test_concurrent_predictions_equal_sequential(bundle):
     texts = data.sample_reviews("random", 16, seed=7)
     sequential = [{name: p.probability_positive for name, p in bundle.classify(text).items()} for text in texts]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        concurrent = list(pool.map(lambda text: {name: p.probability_positive for name, p in bundle.classify(text).items()}, texts * 2))
+        concurrent = list(
+            pool.map(
+                lambda text: {name: p.probability_positive for name, p in bundle.classify(text).items()}, texts * 2
+            )
+        )
     assert concurrent == sequential * 2
 
 

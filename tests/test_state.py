@@ -17,8 +17,23 @@ from rnndemo.text import DEFAULT_TEXT
 
 from .apptest_support import PAGE_TITLES, PAGES, all_text, go, open_page, titles
 
-WIDGET_KINDS = ("checkbox", "toggle", "radio", "selectbox", "multiselect", "number_input", "slider", "select_slider",
-                "text_input", "text_area", "button", "date_input", "color_picker", "time_input", "chat_input")
+WIDGET_KINDS = (
+    "checkbox",
+    "toggle",
+    "radio",
+    "selectbox",
+    "multiselect",
+    "number_input",
+    "slider",
+    "select_slider",
+    "text_input",
+    "text_area",
+    "button",
+    "date_input",
+    "color_picker",
+    "time_input",
+    "chat_input",
+)
 SAMPLE_TEXT = "A dull, lifeless film. The acting is wooden and the plot makes no sense."
 # What the sweep counted per page; printed by the summary test for the issue note.
 SWEEP_COUNTS: dict[str, int] = {}
@@ -75,8 +90,12 @@ def sweep(path: str, limit: int = 250) -> int:
     done: set[tuple] = set()
     count = 0
     while count < limit:
-        pending = [(widget, action) for widget in widgets(app) for action in actions_for(widget)
-                   if (widget.key, repr(action)) not in done]
+        pending = [
+            (widget, action)
+            for widget in widgets(app)
+            for action in actions_for(widget)
+            if (widget.key, repr(action)) not in done
+        ]
         if not pending:
             break
         widget, action = pending[0]

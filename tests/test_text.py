@@ -1,6 +1,14 @@
 """Cleaning, tokenising and the two in-text index orders."""
 
-from rnndemo.text import DEFAULT_TEXT, CleaningOptions, clean_text, index_by_appearance, index_by_frequency, tokenize, word_counts
+from rnndemo.text import (
+    DEFAULT_TEXT,
+    CleaningOptions,
+    clean_text,
+    index_by_appearance,
+    index_by_frequency,
+    tokenize,
+    word_counts,
+)
 
 
 def test_worked_example_first_appearance_indices():

@@ -9,7 +9,11 @@ from rnndemo import models, training
 from rnndemo.config import TRAINING
 from rnndemo.serving import load_bundle
 
-TINY = replace(TRAINING, train_limit=300, max_epochs=1, recurrent_units=8, vocabulary_size=2000, memory_experiment=False)
+TINY = replace(
+    TRAINING, train_limit=300, max_epochs=1, recurrent_units=8, vocabulary_size=2000, memory_experiment=False
+)
+
+pytestmark = pytest.mark.slow  # trains real (tiny) models: left out of make test-fast
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +27,16 @@ def tiny_models(tmp_path_factory):
 def test_tiny_train_writes_a_complete_verified_folder(tiny_models):
     folder, manifest, events = tiny_models
     assert {"rnn", "lstm"} == set(manifest["models"])
-    for name, entry in manifest["models"].items():
+    for entry in manifest["models"].values():
         assert (folder / entry["file"]).stat().st_size < 6_000_000
         assert entry["epochs"] == 1 and entry["parameters"] > 0 and 0 <= entry["test_accuracy"] <= 1
-        assert {"test_auc", "rotten_tomatoes_accuracy", "validation_accuracy", "training_seconds", "hyperparameters"} <= set(entry)
+        assert {
+            "test_auc",
+            "rotten_tomatoes_accuracy",
+            "validation_accuracy",
+            "training_seconds",
+            "hyperparameters",
+        } <= set(entry)
     assert manifest["split"]["test"] == 2500 and len(manifest["split"]["test_sha256"]) == 64
     for file_name, digest in manifest["files"].items():
         assert models.sha256_file(folder / file_name) == digest
@@ -86,12 +96,18 @@ def test_memory_experiment_runs_end_to_end_on_a_tiny_model(tiny_models):
     from rnndemo.memory import run_memory_experiment
 
     folder, _, _ = tiny_models
-    result = run_memory_experiment(load_bundle(folder), reviews_per_label=5, gradient_reviews=4, gradient_length=50, distances=(0, 10, 40))
+    result = run_memory_experiment(
+        load_bundle(folder), reviews_per_label=5, gradient_reviews=4, gradient_length=50, distances=(0, 10, 40)
+    )
     for name in ("rnn", "lstm"):
         rows = result["models"][name]["accuracy"]
         assert [row["distance"] for row in rows] == [0, 10, 40]
         assert rows[0]["accuracy"] == 1.0  # only reviews the model gets right are chosen
         assert all(row["ci_low"] <= row["accuracy"] <= row["ci_high"] for row in rows)
         gradient = result["models"][name]["gradient"]
-        assert len(gradient["mean_norm"]) == 50 and gradient["n"] == 4 and all(value >= 0 for value in gradient["mean_norm"])
+        assert (
+            len(gradient["mean_norm"]) == 50
+            and gradient["n"] == 4
+            and all(value >= 0 for value in gradient["mean_norm"])
+        )
     assert result["accuracy_summary"].startswith("Accuracy by filler tokens appended")

@@ -13,7 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from rnndemo.browser import POLL_MS, SCRIPT_IDLE, launch_browser, launch_options, streamlit_server, wait_for_idle
+from benchmarks.browser import POLL_MS, SCRIPT_IDLE, launch_browser, launch_options, streamlit_server, wait_for_idle
 
 
 @dataclass
@@ -28,11 +28,16 @@ class SessionResult:
 
 def expected_deltas(texts: list[str]) -> list[dict[str, str]]:
     """What the compare page must show for each text, computed by the library itself."""
-    from rnndemo.models import DISPLAY_NAMES
+    from rnndemo.registry import DISPLAY_NAMES
 
     bundle = _driver_bundle()
-    return [{DISPLAY_NAMES[name]: f"p(positive) = {prediction.probability_positive:.3f}" for name, prediction in bundle.classify(text).items()}
-            for text in texts]
+    return [
+        {
+            DISPLAY_NAMES[name]: f"p(positive) = {prediction.probability_positive:.3f}"
+            for name, prediction in bundle.classify(text).items()
+        }
+        for text in texts
+    ]
 
 
 # Installed before the key press: a MutationObserver notes the first frame (requestAnimationFrame
@@ -117,7 +122,9 @@ def cpu_seconds(command_contains: str) -> float:
     return total
 
 
-def wait_until_quiet(command_contains: str, below_cores: float = 0.2, window_seconds: float = 1.0, timeout_seconds: float = 45.0) -> float:
+def wait_until_quiet(
+    command_contains: str, below_cores: float = 0.2, window_seconds: float = 1.0, timeout_seconds: float = 45.0
+) -> float:
     """Wait until processes matching a command line use under `below_cores` over a window; returns the seconds waited.
 
     Ten fresh pages keep Chromium busy for seconds after Streamlit reports their scripts idle
@@ -136,7 +143,9 @@ def wait_until_quiet(command_contains: str, below_cores: float = 0.2, window_sec
     return time.perf_counter() - started
 
 
-async def run_sessions(url: str, texts: list[str], rounds: int = 1, path: str = "compare", settle: bool = False) -> list[SessionResult]:
+async def run_sessions(
+    url: str, texts: list[str], rounds: int = 1, path: str = "compare", settle: bool = False
+) -> list[SessionResult]:
     """One browser page per text, all at once; each pastes its text `rounds` times.
 
     settle: paste only once the freshly opened pages have finished their own start-up work.
@@ -183,8 +192,10 @@ def server_rss_megabytes(pid: int) -> float:
 
 
 def count_loads(log_lines: list[str]) -> dict[str, int]:
-    return {"models": sum("rnndemo: loading models" in line for line in log_lines),
-            "glove": sum("rnndemo: loading GloVe" in line for line in log_lines)}
+    return {
+        "models": sum("rnndemo: loading models" in line for line in log_lines),
+        "glove": sum("rnndemo: loading GloVe" in line for line in log_lines),
+    }
 
 
 def sample_texts(count: int, seed: int = 0) -> list[str]:
@@ -239,7 +250,7 @@ def browser_rows(quick: bool = False) -> list[dict]:
     """Rows for the benchmark table, from one cold server."""
     import threading
 
-    from rnndemo.timing import row
+    from benchmarks.timing import row
 
     rows = [row("browser_server_start_to_first_page_interactive", [first_page_interactive_seconds() * 1000])]
     log: list[str] = []
@@ -252,15 +263,23 @@ def browser_rows(quick: bool = False) -> list[dict]:
         first_interactive = healthy_seconds + (time.perf_counter() - started)
         rows.append(row("browser_server_start_to_verdicts_cold_10_sessions", [first_interactive * 1000]))
         single = asyncio.run(run_sessions(url, sample_texts(1, seed=2), rounds=5 if quick else 20))
-        rows.append(row("browser_paste_to_verdicts_1_session", [s * 1000 for s in single[0].seconds], errors=len(single[0].errors)))
+        rows.append(
+            row(
+                "browser_paste_to_verdicts_1_session",
+                [s * 1000 for s in single[0].seconds],
+                errors=len(single[0].errors),
+            )
+        )
         browser_ms, server_ms = cpu_per_paste(url, sample_texts(5 if quick else 10, seed=3))
         rows.append(row("browser_chromium_cpu_ms_per_paste_1_session", browser_ms))
         rows.append(row("server_cpu_ms_per_paste_1_session", server_ms))
         # Side by side: the class pastes once the ten pages are up (the target's scenario), and the
         # harsher case of pasting the moment each page reports its script idle, while the ten fresh
         # pages are still finishing their own start-up work on the same two cores.
-        for settle, name in ((True, "browser_paste_to_verdicts_10_concurrent_sessions"),
-                             (False, "browser_paste_to_verdicts_10_concurrent_sessions_while_pages_still_starting")):
+        for settle, name in (
+            (True, "browser_paste_to_verdicts_10_concurrent_sessions"),
+            (False, "browser_paste_to_verdicts_10_concurrent_sessions_while_pages_still_starting"),
+        ):
             waves = []
             for wave in range(3):
                 results = asyncio.run(run_sessions(url, sample_texts(10, seed=10 + wave), settle=settle))
@@ -270,8 +289,16 @@ def browser_rows(quick: bool = False) -> list[dict]:
             if settle:  # the cold stampede's sessions count too
                 errors += sum(len(result.errors) for result in concurrent)
             extra = {"settle_seconds_per_wave": [results[0].settle_seconds for results, _ in waves]} if settle else {}
-            rows.append(row(name, all_seconds, errors=errors, rss_mb_after_waves=[round(rss, 1) for _, rss in waves],
-                            loads=count_loads(log), **extra))
+            rows.append(
+                row(
+                    name,
+                    all_seconds,
+                    errors=errors,
+                    rss_mb_after_waves=[round(rss, 1) for _, rss in waves],
+                    loads=count_loads(log),
+                    **extra,
+                )
+            )
         reruns = [float(match) for line in log for match in re.findall(r"rnndemo: rerun (\d+) ms", line)]
         if reruns:
             rows.append(row("server_time_per_rerun_during_browser_runs", reruns))

@@ -5,8 +5,8 @@
 - batch: the worst upload the limits allow (5,000 rows of 400-token reviews, ~10 MB), parsed and
   scored through the batch page's cached functions: CPU seconds of the first run and of a rerun.
 
-Run by `python -m rnndemo bench` in its own process (the library itself never imports streamlit).
-Usage: python scripts/soak_pages.py N [APP_ROOT]
+Run by `python -m benchmarks` in its own process (the library itself never imports streamlit).
+Usage: python -m benchmarks.soak_pages N [APP_ROOT]
 """
 
 import hashlib
@@ -48,7 +48,12 @@ def soak(count: int) -> dict:
         started = time.perf_counter()
         app.run()
         milliseconds.append((time.perf_counter() - started) * 1000)
-    return {"texts": count, "rss_mb_before": round(started_rss), "rss_mb_after": round(rss_megabytes()), "ms": milliseconds}
+    return {
+        "texts": count,
+        "rss_mb_before": round(started_rss),
+        "rss_mb_after": round(rss_megabytes()),
+        "ms": milliseconds,
+    }
 
 
 def batch_worst_file() -> dict:

@@ -1,6 +1,6 @@
 """Run the real app (`streamlit run app.py`) and drive it in Debian's Chromium with playwright.
 
-Used by the browser tests and by `python -m rnndemo bench --browser`; playwright is imported lazily.
+Used by the browser tests and by `python -m benchmarks --browser`; playwright is imported lazily.
 """
 
 from __future__ import annotations
@@ -16,8 +16,14 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -34,9 +40,27 @@ def streamlit_server(extra_env: dict | None = None, timeout: float = 90.0, root:
     environment = dict(os.environ, PYTHONPATH=str(root), **(extra_env or {}))
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=root, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=root,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
@@ -61,8 +85,10 @@ def streamlit_server(extra_env: dict | None = None, timeout: float = 90.0, root:
 # which runs the check in every page on every frame while ten pages share two cores with the
 # server (not measured on its own; see docs/PERFORMANCE.md).
 POLL_MS = 100
-SCRIPT_IDLE = ("() => { const app = document.querySelector(\"[data-testid='stApp']\");"
-               " return app && app.getAttribute('data-test-script-state') !== 'running'; }")
+SCRIPT_IDLE = (
+    "() => { const app = document.querySelector(\"[data-testid='stApp']\");"
+    " return app && app.getAttribute('data-test-script-state') !== 'running'; }"
+)
 
 
 def launch_options() -> dict:

@@ -1,4 +1,4 @@
-"""`python -m rnndemo bench`: serving paths measured side by side, in one run, on this machine.
+"""`python -m benchmarks`: serving paths measured side by side, in one run, on this machine.
 
 Every row is {"name", "n", "p50_ms", "p95_ms"}; rows that compare against a naive path
 add "naive_p50_ms" (measured in the same run, on the same model and input).
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnndemo.timing import measure, row
+from benchmarks.timing import measure, row
 
 
 def review_of_length(bundle, length: int) -> str:
@@ -46,10 +46,14 @@ def model_rows(bundle, repetitions: int) -> list[dict]:
         inspector = Inspector(classifier)
         ids_long = classifier.encode(long)[1]
         batched = measure(lambda: inspector.importance(ids_long), max(5, repetitions // 4))
+
         # The naive occlusion: one compiled call per removed token.
         def one_call_per_token():
             for position in range(len(ids_long)):
-                classifier.predict_ids_exact(np.asarray([ids_long[:position] + ids_long[position + 1:]], dtype=np.int32))
+                classifier.predict_ids_exact(
+                    np.asarray([ids_long[:position] + ids_long[position + 1 :]], dtype=np.int32)
+                )
+
         naive = measure(one_call_per_token, 3, warmup=1)
         rows.append(row(f"importance_400_{name}", batched, naive))
         rows.append(row(f"inspect_400_{name}", measure(lambda: inspector.inspect(long), max(5, repetitions // 2))))
@@ -64,13 +68,16 @@ def embedding_rows(glove, repetitions: int) -> list[dict]:
     for metric in ("cosine", "euclidean"):
         fast = measure(lambda: glove.neighbors("movie", 10, metric), repetitions)
         if metric == "cosine":
+
             def naive_neighbors():  # normalise all 400k rows on every query
                 matrix = np.asarray(glove.matrix, dtype=np.float32)
                 scores = (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)) @ (query / np.linalg.norm(query))
                 return np.argsort(-scores)[:11]
         else:
+
             def naive_neighbors():  # materialise every difference vector
                 return np.argsort(np.linalg.norm(np.asarray(glove.matrix) - query, axis=1))[:11]
+
         rows.append(row(f"glove_neighbors_{metric}_400k", fast, measure(naive_neighbors, max(5, repetitions // 5))))
     words = ["movie"] + [neighbor.word for neighbor in glove.neighbors("movie", 50)]
     vectors = np.stack([glove.vector(word) for word in words])
@@ -87,23 +94,39 @@ def batch_rows(bundle, count: int) -> list[dict]:
     rows = []
     for name, classifier in bundle.classifiers.items():
         serving = measure(lambda: classifier.predict_texts(texts), 1, warmup=1)
-        padded = pad_batch([classifier.vocabulary.encode_tokens(tokenize(text)) for text in texts], classifier.sequence_length)
+        padded = pad_batch(
+            [classifier.vocabulary.encode_tokens(tokenize(text)) for text in texts], classifier.sequence_length
+        )
         naive = measure(lambda: classifier.model.predict(padded, batch_size=64, verbose=0), 1, warmup=1)
-        rows.append(row(f"batch_{count}_reviews_{name}", serving, naive, reviews_per_second=round(count / (serving[0] / 1000), 1),
-                        naive_reviews_per_second=round(count / (naive[0] / 1000), 1)))
+        rows.append(
+            row(
+                f"batch_{count}_reviews_{name}",
+                serving,
+                naive,
+                reviews_per_second=round(count / (serving[0] / 1000), 1),
+                naive_reviews_per_second=round(count / (naive[0] / 1000), 1),
+            )
+        )
     return rows
 
 
 def cold_rows(models_dir: Path) -> list[dict]:
     """Fresh processes: `import rnndemo`, loading the models bundle, and loading GloVe."""
-    code = ("import time, sys; t=time.perf_counter(); import rnndemo.cli; i=time.perf_counter()-t; "
-            "from rnndemo.serving import load_bundle; t=time.perf_counter(); load_bundle(sys.argv[1]); m=time.perf_counter()-t; "
-            "from rnndemo.embeddings import load_glove; t=time.perf_counter(); load_glove(); g=time.perf_counter()-t; print(i, m, g)")
+    code = (
+        "import time, sys; t=time.perf_counter(); import rnndemo.cli; i=time.perf_counter()-t; "
+        "from rnndemo.serving import load_bundle; t=time.perf_counter(); load_bundle(sys.argv[1]); m=time.perf_counter()-t; "
+        "from rnndemo.embeddings import load_glove; t=time.perf_counter(); load_glove(); g=time.perf_counter()-t; print(i, m, g)"
+    )
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    output = subprocess.run([sys.executable, "-c", code, str(models_dir)], capture_output=True, text=True, env=environment, timeout=300)
+    output = subprocess.run(
+        [sys.executable, "-c", code, str(models_dir)], capture_output=True, text=True, env=environment, timeout=300
+    )
     import_seconds, models_seconds, glove_seconds = (float(value) for value in output.stdout.split())
-    return [row("cold_import_rnndemo", [import_seconds * 1000]), row("cold_load_models_incl_tensorflow", [models_seconds * 1000]),
-            row("cold_load_glove", [glove_seconds * 1000])]
+    return [
+        row("cold_import_rnndemo", [import_seconds * 1000]),
+        row("cold_load_models_incl_tensorflow", [models_seconds * 1000]),
+        row("cold_load_glove", [glove_seconds * 1000]),
+    ]
 
 
 def page_rows(bundle, repetitions: int) -> list[dict]:
@@ -114,11 +137,19 @@ def page_rows(bundle, repetitions: int) -> list[dict]:
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
         handle.write(review_of_length(bundle, 400))
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    output = subprocess.run([sys.executable, str(root / "scripts" / "time_pages.py"), str(repetitions), handle.name],
-                            capture_output=True, text=True, env=environment, timeout=900, cwd=root)
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.time_pages", str(repetitions), handle.name],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=900,
+        cwd=root,
+    )
     os.unlink(handle.name)
     timings = json.loads(output.stdout.strip().splitlines()[-1])
-    return [row(f"page_rerun_400_tokens_{page.split('/')[1][:-3]}_apptest", samples) for page, samples in timings.items()]
+    return [
+        row(f"page_rerun_400_tokens_{page.split('/')[1][:-3]}_apptest", samples) for page, samples in timings.items()
+    ]
 
 
 SOAK_RSS_LIMIT_MB = 1500  # issue 15: the server stays under 1.5 GB after 500 distinct long texts
@@ -126,18 +157,36 @@ SOAK_RSS_LIMIT_MB = 1500  # issue 15: the server stays under 1.5 GB after 500 di
 
 def soak_rows(texts: int) -> list[dict]:
     """Server memory after `texts` distinct long reviews through the heavy pages, and the CPU of the worst
-    upload the limits allow (first run and rerun), from scripts/soak_pages.py in its own process."""
+    upload the limits allow (first run and rerun), from benchmarks.soak_pages in its own process."""
     root = Path(__file__).resolve().parent.parent
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    output = subprocess.run([sys.executable, str(root / "scripts" / "soak_pages.py"), str(texts)],
-                            capture_output=True, text=True, env=environment, timeout=3600, cwd=root)
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.soak_pages", str(texts)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=3600,
+        cwd=root,
+    )
     result = json.loads(output.stdout.strip().splitlines()[-1])
     soak, batch = result["soak"], result["batch"]
-    rows = [row(f"soak_{texts}_distinct_long_texts_inside_and_compare", soak["ms"], rss_mb_before=soak["rss_mb_before"],
-                rss_mb_after=soak["rss_mb_after"], rss_limit_mb=SOAK_RSS_LIMIT_MB)]
+    rows = [
+        row(
+            f"soak_{texts}_distinct_long_texts_inside_and_compare",
+            soak["ms"],
+            rss_mb_before=soak["rss_mb_before"],
+            rss_mb_after=soak["rss_mb_after"],
+            rss_limit_mb=SOAK_RSS_LIMIT_MB,
+        )
+    ]
     for run in ("first_run", "rerun"):
-        rows.append(row(f"batch_worst_file_{batch['rows']}_rows_{batch['megabytes']}MB_{run}", [batch[run]["wall_s"] * 1000],
-                        server_cpu_ms=round(batch[run]["cpu_s"] * 1000, 1)))
+        rows.append(
+            row(
+                f"batch_worst_file_{batch['rows']}_rows_{batch['megabytes']}MB_{run}",
+                [batch[run]["wall_s"] * 1000],
+                server_cpu_ms=round(batch[run]["cpu_s"] * 1000, 1),
+            )
+        )
     return rows
 
 
@@ -155,11 +204,15 @@ def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, 
     rows += cold_rows(models_dir)
     rows += soak_rows(50 if quick else 500)
     if browser:
-        from rnndemo.bench_browser import browser_rows
+        from benchmarks.browser_sessions import browser_rows
 
         rows += browser_rows(quick=quick)
-    machine = {"machine": platform.machine(), "processor_count": os.cpu_count(), "python": platform.python_version(),
-               "seconds": round(time.perf_counter() - started, 1)}
+    machine = {
+        "machine": platform.machine(),
+        "processor_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     if as_json:
         print(json.dumps(rows))
     else:
@@ -172,7 +225,13 @@ def format_table(rows: list[dict]) -> str:
     header = f"{'name':42s} {'n':>5s} {'p50 ms':>10s} {'p95 ms':>10s} {'naive p50':>10s} {'speedup':>8s}  extra"
     lines = [header, "-" * len(header)]
     for item in rows:
-        extra = {key: value for key, value in item.items() if key not in ("name", "n", "p50_ms", "p95_ms", "naive_p50_ms", "speedup")}
-        lines.append(f"{item['name']:42s} {item['n']:5d} {item['p50_ms']:10.2f} {item['p95_ms']:10.2f} "
-                     f"{item.get('naive_p50_ms', float('nan')):10.2f} {item.get('speedup', float('nan')):8.1f}  {extra or ''}")
+        extra = {
+            key: value
+            for key, value in item.items()
+            if key not in ("name", "n", "p50_ms", "p95_ms", "naive_p50_ms", "speedup")
+        }
+        lines.append(
+            f"{item['name']:42s} {item['n']:5d} {item['p50_ms']:10.2f} {item['p95_ms']:10.2f} "
+            f"{item.get('naive_p50_ms', float('nan')):10.2f} {item.get('speedup', float('nan')):8.1f}  {extra or ''}"
+        )
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """Time whole-page reruns through Streamlit's AppTest; prints JSON {page: [ms, ...]}.
 
-Run by `python -m rnndemo bench` in its own process (the library itself never imports streamlit).
-Usage: python scripts/time_pages.py REPETITIONS TEXT_FILE
+Run by `python -m benchmarks` in its own process (the library itself never imports streamlit).
+Usage: python -m benchmarks.time_pages REPETITIONS TEXT_FILE
 """
 
 import json

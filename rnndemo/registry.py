@@ -1,0 +1,39 @@
+"""The one list of models: names, display names, kinds and files.
+
+Every other place (CLI choices, pages, training, serving, evaluation, memory) reads
+this module, so a new model is added here once. It imports nothing from the package,
+so any module can use it without an import cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One servable model."""
+
+    name: str  # the key in the CLI, JSON outputs, URLs and the manifest
+    display_name: str  # what visitors read
+    kind: str  # "recurrent" (a Keras classifier), "baseline" (TF-IDF) or "language" (a next-word model)
+    layer: str | None  # the Keras recurrent layer class, for recurrent and language models
+    file: str  # the artifact's file name in the models folder
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("rnn", "SimpleRNN", "recurrent", "SimpleRNN", "rnn.keras"),
+    ModelSpec("lstm", "LSTM", "recurrent", "LSTM", "lstm.keras"),
+    ModelSpec("baseline", "TF-IDF + logistic regression", "baseline", None, "baseline.json"),
+)
+BY_NAME = {spec.name: spec for spec in MODELS}
+
+RECURRENT_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind == "recurrent")
+CLASSIFIER_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind in ("recurrent", "baseline"))
+RECURRENT_KINDS: dict[str, str] = {spec.name: spec.layer for spec in MODELS if spec.kind == "recurrent"}
+DISPLAY_NAMES: dict[str, str] = {spec.name: spec.display_name for spec in MODELS}
+
+
+def display_name(name: str) -> str:
+    """The visitor-facing name of `name` (the name itself when unknown)."""
+    return DISPLAY_NAMES.get(name, name)

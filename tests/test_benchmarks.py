@@ -1,0 +1,62 @@
+"""The benchmark harness: its timing arithmetic on known samples, and the JSON of one real quick run."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from benchmarks.timing import measure, row
+
+from .conftest import MODELS_DIR, PROJECT_ROOT
+
+
+def test_row_percentiles_agree_with_numpy():
+    samples = [float(value) for value in np.random.default_rng(4).gamma(2.0, 10.0, size=37)]
+    naive = [value * 3 for value in samples[:11]]
+    result = row("example", samples, naive, extra_field=7)
+    assert result["n"] == 37 and result["extra_field"] == 7
+    assert result["p50_ms"] == pytest.approx(np.median(samples), abs=1e-3)
+    assert result["p95_ms"] == pytest.approx(np.percentile(samples, 95, method="nearest"), abs=1e-3)
+    assert result["naive_p50_ms"] == pytest.approx(np.median(naive), abs=1e-3)
+
+
+def test_measure_calls_warmup_then_times_each_call():
+    calls = []
+
+    def sleep_five_ms():
+        calls.append(time.perf_counter())
+        time.sleep(0.005)
+
+    samples = measure(sleep_five_ms, 4, warmup=3)
+    assert len(calls) == 7 and len(samples) == 4
+    assert all(5.0 <= sample < 500 for sample in samples)
+
+
+@pytest.mark.slow
+def test_quick_benchmark_json_from_a_real_run():
+    """`python -m benchmarks --quick --json` in its own process: every row the performance issues name,
+    with fields consistent with the run's own repetitions and sizes."""
+    environment = dict(os.environ, RNNDEMO_MODELS_DIR=str(MODELS_DIR))
+    result = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json"], capture_output=True, text=True,
+                            cwd=PROJECT_ROOT, env=environment, timeout=1800)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {item["name"]: item for item in json.loads(result.stdout.strip().splitlines()[-1])}
+    for model in ("rnn", "lstm"):
+        for length in ("short_20", "long_400"):
+            predict = rows[f"predict_{length}_{model}"]
+            assert predict["n"] == 20 and predict["naive_p50_ms"] > 0  # --quick: 20 repetitions, model.predict beside
+        for name in (f"trajectory_400_{model}", f"importance_400_{model}", f"inspect_400_{model}"):
+            assert rows[name]["n"] >= 5
+        batch = rows[f"batch_500_reviews_{model}"]  # --quick: 500 of the 2,500 held-out reviews, timed once
+        assert batch["n"] == 1 and batch["reviews_per_second"] == pytest.approx(500 / (batch["p50_ms"] / 1000), rel=0.01)
+    assert {"glove_neighbors_cosine_400k", "glove_neighbors_euclidean_400k", "pca_51_words", "cold_import_rnndemo",
+            "cold_load_models_incl_tensorflow", "cold_load_glove"} <= set(rows)
+    soak = rows["soak_50_distinct_long_texts_inside_and_compare"]
+    assert soak["n"] == 50 and 0 < soak["rss_mb_before"] <= soak["rss_mb_after"] < soak["rss_limit_mb"]
+    first, rerun = (next(item for name, item in rows.items() if name.startswith("batch_worst_file") and name.endswith(run))
+                    for run in ("first_run", "rerun"))
+    assert first["server_cpu_ms"] > 10 * rerun["server_cpu_ms"]  # a rerun reuses the file's cached scores
