@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rnndemo.config import LIMITS, default_models_dir
 from rnndemo.registry import CLASSIFIER_NAMES, RECURRENT_NAMES
+from rnndemo.vocab import truncation_note
 
 
 class UsageError(Exception):
@@ -172,7 +173,7 @@ def command_predict(arguments) -> None:
         lines.append(f"{name:9s} {prediction.label:9s} p(positive)={prediction.probability_positive:.4f}")
     cut = max((prediction.cut_tokens for prediction in predictions.values()), default=0)
     if cut:
-        notes.append(f"the models read the last {bundle.manifest['sequence_length']} tokens; {cut:,} tokens were cut")
+        notes.append(truncation_note(bundle.manifest["sequence_length"], cut))
     _emit(payload, arguments.json, lines, notes)
 
 
@@ -285,9 +286,7 @@ def command_inspect(arguments) -> None:
     except EmptyTextError as error:
         raise UsageError(str(error)) from error
     if inspection.cut_tokens:
-        notes.append(
-            f"the model reads the last {len(inspection.tokens)} tokens; {inspection.cut_tokens:,} tokens were cut"
-        )
+        notes.append(truncation_note(len(inspection.tokens), inspection.cut_tokens))
     lines = [
         f"{token:15s} p={probability:.4f} |h|={abs(row).mean():.3f}"
         for token, probability, row in zip(inspection.tokens, inspection.trajectory, inspection.hidden)

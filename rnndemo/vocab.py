@@ -91,6 +91,11 @@ class Vocabulary:
         return cls(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+def truncation_note(sequence_length: int, cut_tokens: int) -> str:
+    """The one sentence that tells a user tokens were cut (pages, CLI and batch all say it this way)."""
+    return f"the models read the last {sequence_length:,} tokens; {cut_tokens:,} tokens were cut from the start"
+
+
 def pad_sequence(
     ids: list[int], sequence_length: int, truncating: str = "pre", padding: str = "pre"
 ) -> tuple[list[int], slice]:

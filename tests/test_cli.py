@@ -96,7 +96,7 @@ def test_long_text_says_what_was_cut(capsys):
     assert code == 0 and err == "" and any("705 tokens were cut" in note for note in payload["notes"])
     assert payload["models"]["lstm"]["cut_tokens"] == 1105 - 400
     code, out, err = run(capsys, "predict", "dull " * 1000 + DEFAULT_TEXT, "--model", "lstm")
-    assert out.splitlines()[-1] == "note: the models read the last 400 tokens; 705 tokens were cut"
+    assert out.splitlines()[-1] == "note: the models read the last 400 tokens; 705 tokens were cut from the start"
 
 
 def test_missing_models_folder_is_one_clear_line(capsys, tmp_path):
