@@ -114,8 +114,10 @@ def cold_rows(models_dir: Path) -> list[dict]:
     """Fresh processes: `import rnndemo`, loading the models bundle, and loading GloVe."""
     code = (
         "import time, sys; t=time.perf_counter(); import rnndemo.cli; i=time.perf_counter()-t; "
-        "from rnndemo.serving import load_bundle; t=time.perf_counter(); load_bundle(sys.argv[1]); m=time.perf_counter()-t; "
-        "from rnndemo.embeddings import load_glove; t=time.perf_counter(); load_glove(); g=time.perf_counter()-t; print(i, m, g)"
+        "from rnndemo.serving import load_bundle; t=time.perf_counter(); load_bundle(sys.argv[1]); "
+        "m=time.perf_counter()-t; "
+        "from rnndemo.embeddings import load_glove; t=time.perf_counter(); load_glove(); "
+        "g=time.perf_counter()-t; print(i, m, g)"
     )
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     output = subprocess.run(

@@ -45,7 +45,8 @@ def expected_deltas(texts: list[str]) -> list[dict[str, str]]:
 # exact to a frame although the driver only polls every POLL_MS.
 WATCH_VERDICTS = """(wanted) => {
   window.__verdictsShownAt = null;
-  const shown = () => { const texts = Array.from(document.querySelectorAll("[data-testid='stMetricDelta']")).map(e => e.innerText.trim());
+  const shown = () => {
+    const texts = Array.from(document.querySelectorAll("[data-testid='stMetricDelta']")).map(e => e.innerText.trim());
                         return wanted.every(w => texts.includes(w)); };
   if (window.__verdictsObserver) window.__verdictsObserver.disconnect();
   const observer = new MutationObserver(() => {

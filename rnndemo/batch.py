@@ -51,7 +51,8 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as error:
         raise UploadError(
-            f"the file is not UTF-8 (byte {error.start} is invalid); in your editor choose 'Save as… UTF-8' and upload it again"
+            f"the file is not UTF-8 (byte {error.start} is invalid); "
+            "in your editor choose 'Save as… UTF-8' and upload it again"
         ) from error
 
 

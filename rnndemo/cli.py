@@ -206,7 +206,8 @@ def command_evaluate(arguments) -> None:
     bundle = _load_bundle(arguments.models_dir)
     results = evaluate_bundle(bundle, limit=arguments.limit)
     lines = [
-        f"{name:9s} accuracy={values['accuracy']:.4f} auc={values['auc']:.4f} n={values['n']} rotten_tomatoes={values['rotten_tomatoes_accuracy']:.4f}"
+        f"{name:9s} accuracy={values['accuracy']:.4f} auc={values['auc']:.4f} n={values['n']} "
+        f"rotten_tomatoes={values['rotten_tomatoes_accuracy']:.4f}"
         for name, values in results.items()
     ]
     _emit(results, arguments.json, lines)
@@ -232,7 +233,8 @@ def command_train(arguments) -> None:
             eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
             loss = (event.metrics or {}).get("loss", float("nan"))
             print(
-                f"\r  {event.model} epoch {event.epoch}/{event.epochs} batch {event.batch}/{event.batches} loss {loss:.4f}{eta}   ",
+                f"\r  {event.model} epoch {event.epoch}/{event.epochs} batch {event.batch}/{event.batches} "
+                f"loss {loss:.4f}{eta}   ",
                 end="",
                 file=sys.stderr,
                 flush=True,

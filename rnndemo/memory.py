@@ -136,7 +136,8 @@ def summarize(result: dict) -> dict[str, str]:
         far = min(len(norms) - 1, 100)
         ratio = norms[far] / norms[0] if norms[0] > 0 else float("nan")
         gradient_parts.append(
-            f"{names.get(name, name)}'s gradient {far} tokens from the end is {ratio:.1e} times its size at the last token"
+            f"{names.get(name, name)}'s gradient {far} tokens from the end is {ratio:.1e} times "
+            "its size at the last token"
         )
     accuracy = "Accuracy by filler tokens appended — " + "; ".join(accuracy_parts) + "."
     models = list(result["models"].values())
@@ -147,7 +148,8 @@ def summarize(result: dict) -> dict[str, str]:
             pair = {name: values["accuracy"][widest]["accuracy"] for name, values in result["models"].items()}
             better = max(pair, key=pair.get)
             accuracy += (
-                f" The widest gap is at {result['distances'][widest]} filler tokens, where the {names.get(better, better)} keeps "
+                f" The widest gap is at {result['distances'][widest]} filler tokens, "
+                f"where the {names.get(better, better)} keeps "
                 f"{pair[better]:.0%} and the other model has {min(pair.values()):.0%}."
             )
         else:

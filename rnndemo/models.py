@@ -139,7 +139,8 @@ def confined_path(models_dir: Path, file_name: Any) -> Path:
 
 
 def verified_path(models_dir: Path, manifest: dict, file_name: str) -> Path:
-    """Path of an artifact whose sha256 matches the manifest, else ModelFileError naming the file (never a server path)."""
+    """Path of an artifact whose sha256 matches the manifest, else ModelFileError naming the file
+    (never a server path)."""
     path = confined_path(models_dir, file_name)
     expected = manifest.get("files", {}).get(file_name)
     if expected is None:

@@ -79,10 +79,15 @@ def _validate_reviews(reviews: list[list[int]], vocabulary_size: int) -> list[np
         raise ValueError("reviews must be a list of lists of token ids")
     arrays = [np.asarray(review, dtype=np.int64) if len(review) == 0 else np.asarray(review) for review in reviews]
     for array in arrays:
-        if array.ndim != 1 or array.dtype.kind not in "iu" or (array.size and (array.min() < 1 or array.max() > vocabulary_size - 2)):
+        if (
+            array.ndim != 1
+            or array.dtype.kind not in "iu"
+            or (array.size and (array.min() < 1 or array.max() > vocabulary_size - 2))
+        ):
             raise ValueError(
                 f"review token ids must be integers in 1..{vocabulary_size - 2} "
-                f"(0 is padding, {vocabulary_size - 1} is the end token)")
+                f"(0 is padding, {vocabulary_size - 1} is the end token)"
+            )
     return arrays
 
 
@@ -98,7 +103,9 @@ def _windows(arrays: list[np.ndarray], order: int, vocabulary_size: int) -> np.n
         within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         stream[first_id + within] = np.concatenate(arrays)
     predicted_lengths = lengths + 1
-    within = np.arange(int(predicted_lengths.sum())) - np.repeat(np.cumsum(predicted_lengths) - predicted_lengths, predicted_lengths)
+    within = np.arange(int(predicted_lengths.sum())) - np.repeat(
+        np.cumsum(predicted_lengths) - predicted_lengths, predicted_lengths
+    )
     predicted = np.repeat(review_starts + order - 1, predicted_lengths) + within
     return np.stack([stream[predicted - (order - 1) + offset] for offset in range(order)])
 
@@ -152,7 +159,7 @@ class NgramModel:
     def _padded_context(self, context: list[int]) -> list[int]:
         if len(context) and np.asarray(context).dtype.kind not in "iu":
             raise ValueError("context ids must be integers")
-        ids = np.asarray(list(context)[-(self.order - 1):] if self.order > 1 else [], dtype=np.int64)
+        ids = np.asarray(list(context)[-(self.order - 1) :] if self.order > 1 else [], dtype=np.int64)
         if ids.size and (ids.min() < 1 or ids.max() > self.vocabulary_size - 1):
             raise ValueError(f"context ids must be in 1..{self.vocabulary_size - 1} (0 is padding)")
         end = self.vocabulary_size - 1
@@ -164,7 +171,7 @@ class NgramModel:
         probabilities = self._unigram.copy()
         for length, level in enumerate(self._levels[1:], start=2):
             code = 0
-            for token in ids[len(ids) - (length - 1):]:
+            for token in ids[len(ids) - (length - 1) :]:
                 code = code * self.vocabulary_size + token
             row = int(np.searchsorted(level.contexts, code))
             if row == len(level.contexts) or level.contexts[row] != code:
@@ -178,7 +185,7 @@ class NgramModel:
         """p(predicted token | its context) for every column of `windows` (order, positions), vectorised."""
         probabilities = self._unigram[windows[-1]]
         for length, level in enumerate(self._levels[1:], start=2):
-            keys = _encode(windows[self.order - length:], self.vocabulary_size)
+            keys = _encode(windows[self.order - length :], self.vocabulary_size)
             rows = np.searchsorted(level.contexts, keys // self.vocabulary_size)
             seen = rows < len(level.contexts)
             seen[seen] = level.contexts[rows[seen]] == keys[seen] // self.vocabulary_size
@@ -206,16 +213,25 @@ class NgramModel:
 
     def save(self, path: str | Path) -> None:
         """Write the highest-order counts to a compressed .npz; lower orders are recomputed on load."""
-        columns = np.stack([(self._top_keys // self.vocabulary_size**power) % self.vocabulary_size
-                            for power in range(self.order - 1, -1, -1)])
+        columns = np.stack(
+            [
+                (self._top_keys // self.vocabulary_size**power) % self.vocabulary_size
+                for power in range(self.order - 1, -1, -1)
+            ]
+        )
         token_type = np.uint16 if self.vocabulary_size <= 2**16 else np.uint32
         # Each token column as a difference from the entry before: sorted keys make these mostly small.
         differences = np.diff(columns, axis=1, prepend=0).astype(token_type)
         with open(path, "wb") as handle:
             np.savez_compressed(
-                handle, format_version=np.int64(FORMAT_VERSION), vocabulary_size=np.int64(self.vocabulary_size),
-                order=np.int64(self.order), discount=np.float64(self.discount),
-                token_differences=differences, counts=self._top_counts.astype(np.uint32))
+                handle,
+                format_version=np.int64(FORMAT_VERSION),
+                vocabulary_size=np.int64(self.vocabulary_size),
+                order=np.int64(self.order),
+                discount=np.float64(self.discount),
+                token_differences=differences,
+                counts=self._top_counts.astype(np.uint32),
+            )
 
     @classmethod
     def load(cls, path: str | Path) -> NgramModel:
@@ -230,8 +246,15 @@ class NgramModel:
             raise ValueError(f"{path} is not a readable n-gram model file ({error})") from None
         vocabulary_size, order, discount = _loaded_settings(fields, path)
         differences, counts = fields.get("token_differences"), fields.get("counts")
-        if (differences is None or counts is None or differences.ndim != 2 or differences.shape[0] != order
-                or counts.shape != (differences.shape[1],) or differences.dtype.kind != "u" or counts.dtype.kind != "u"):
+        if (
+            differences is None
+            or counts is None
+            or differences.ndim != 2
+            or differences.shape[0] != order
+            or counts.shape != (differences.shape[1],)
+            or differences.dtype.kind != "u"
+            or counts.dtype.kind != "u"
+        ):
             raise ValueError(f"{path}: token_differences must be ({order}, n) and counts (n,), both unsigned")
         modulus = 2 ** (8 * differences.dtype.itemsize)
         columns = np.cumsum(differences.astype(np.int64), axis=1) % modulus  # undo the wrapped differences
@@ -249,7 +272,9 @@ def _check_settings(vocabulary_size: int, order: int, discount: float) -> None:
     if not isinstance(order, (int, np.integer)) or not 1 <= order <= MAX_ORDER:
         raise ValueError(f"order must be an integer from 1 to {MAX_ORDER}")
     if vocabulary_size**order >= 2**63:
-        raise ValueError(f"vocabulary_size {vocabulary_size} is too large for order {order}: keys would overflow 64 bits")
+        raise ValueError(
+            f"vocabulary_size {vocabulary_size} is too large for order {order}: keys would overflow 64 bits"
+        )
     if not 0.0 < float(discount) <= 1.0:
         raise ValueError("discount must be in (0, 1]: 0 would give unseen words probability 0")
 

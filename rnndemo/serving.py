@@ -244,7 +244,8 @@ def configure_tensorflow_for_serving(threads: int = 1) -> None:
 
 
 def _load_vocabulary(models_dir: Path, manifest: dict) -> Vocabulary:
-    """The verified vocabulary, shaped as the manifest says; the recurrent models need it, so a bad one refuses the folder."""
+    """The verified vocabulary, shaped as the manifest says; the recurrent models need it,
+    so a bad one refuses the folder."""
     path = model_files.verified_path(models_dir, manifest, model_files.VOCABULARY_FILE)
     try:
         vocabulary = Vocabulary.load(path)

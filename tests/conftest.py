@@ -26,7 +26,9 @@ def shared_cli_bundle(bundle, monkeypatch):
     from rnndemo import serving
 
     real_load = serving.load_bundle
-    monkeypatch.setattr(serving, "load_bundle", lambda folder=None: bundle if Path(folder) == MODELS_DIR else real_load(folder))
+    monkeypatch.setattr(
+        serving, "load_bundle", lambda folder=None: bundle if Path(folder) == MODELS_DIR else real_load(folder)
+    )
     return bundle
 
 

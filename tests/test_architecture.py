@@ -19,21 +19,29 @@ def imported_top_level_names(path) -> set[str]:
 
 
 def test_library_never_imports_streamlit_outside_ui():
-    offenders = [path.name for path in (PROJECT_ROOT / "rnndemo").glob("*.py")
-                 if path.name != "ui.py" and "streamlit" in imported_top_level_names(path)]
+    offenders = [
+        path.name
+        for path in (PROJECT_ROOT / "rnndemo").glob("*.py")
+        if path.name != "ui.py" and "streamlit" in imported_top_level_names(path)
+    ]
     assert not offenders
 
 
 def test_the_library_imports_no_harness():
     """Browser drivers, benchmarks and test tools live outside rnndemo/ (benchmarks/, tests/)."""
     harness = {"playwright", "benchmarks", "tests", "scripts", "pytest"}
-    offenders = {path.name: sorted(imported_top_level_names(path) & harness) for path in (PROJECT_ROOT / "rnndemo").glob("*.py")}
+    offenders = {
+        path.name: sorted(imported_top_level_names(path) & harness) for path in (PROJECT_ROOT / "rnndemo").glob("*.py")
+    }
     assert not {name: found for name, found in offenders.items() if found}
     assert "numpy_lstm" not in (PROJECT_ROOT / "rnndemo" / "inspect.py").read_text()  # reference code lives in tests/
 
 
 def test_importing_the_library_does_not_import_tensorflow_or_streamlit():
-    code = "import sys, rnndemo, rnndemo.text, rnndemo.vocab, rnndemo.data, rnndemo.cli; print('tensorflow' in sys.modules, 'streamlit' in sys.modules)"
+    code = (
+        "import sys, rnndemo, rnndemo.text, rnndemo.vocab, rnndemo.data, rnndemo.cli; "
+        "print('tensorflow' in sys.modules, 'streamlit' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
     assert result.stdout.split() == ["False", "False"], result.stderr
 

@@ -50,7 +50,8 @@ def test_every_formula_position_is_neutralised(payload):
 
 
 def rewritten(tmp_path, change) -> Path:
-    """A copy of the models folder after `change(folder, manifest)`, with every hash recomputed (an attacker's rewrite)."""
+    """A copy of the models folder after `change(folder, manifest)`, with every hash recomputed
+    (an attacker's rewrite)."""
     import json
     import shutil
 
@@ -105,7 +106,8 @@ def test_symlink_out_of_the_models_folder_is_refused(tmp_path):
 
 @pytest.mark.slow  # a rewritten models folder loaded in fresh app sessions and processes
 def test_swapped_models_are_refused_by_their_architecture(tmp_path, monkeypatch):
-    """rnn.keras and lstm.keras swapped (hashes rewritten): each is refused by what it really is; the page keeps working."""
+    """rnn.keras and lstm.keras swapped (hashes rewritten): each is refused by what it really is;
+    the page keeps working."""
     from rnndemo.serving import load_bundle
 
     from .apptest_support import all_text, open_page
@@ -138,7 +140,8 @@ def test_swapped_models_are_refused_by_their_architecture(tmp_path, monkeypatch)
     ],
 )
 def test_malformed_artifacts_are_refused_by_name(tmp_path, monkeypatch, file_name, content, refused):
-    """Each malformed artifact (hashes rewritten to match) is refused by name in the app and in the CLI, never a crash."""
+    """Each malformed artifact (hashes rewritten to match) is refused by name in the app and in the CLI,
+    never a crash."""
     from .apptest_support import all_text, open_page
 
     def plant(folder, manifest):

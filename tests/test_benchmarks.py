@@ -41,8 +41,14 @@ def test_quick_benchmark_json_from_a_real_run():
     """`python -m benchmarks --quick --json` in its own process: every row the performance issues name,
     with fields consistent with the run's own repetitions and sizes."""
     environment = dict(os.environ, RNNDEMO_MODELS_DIR=str(MODELS_DIR))
-    result = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json"], capture_output=True, text=True,
-                            cwd=PROJECT_ROOT, env=environment, timeout=1800)
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        timeout=1800,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     rows = {item["name"]: item for item in json.loads(result.stdout.strip().splitlines()[-1])}
     for model in ("rnn", "lstm"):
@@ -52,11 +58,21 @@ def test_quick_benchmark_json_from_a_real_run():
         for name in (f"trajectory_400_{model}", f"importance_400_{model}", f"inspect_400_{model}"):
             assert rows[name]["n"] >= 5
         batch = rows[f"batch_500_reviews_{model}"]  # --quick: 500 of the 2,500 held-out reviews, timed once
-        assert batch["n"] == 1 and batch["reviews_per_second"] == pytest.approx(500 / (batch["p50_ms"] / 1000), rel=0.01)
-    assert {"glove_neighbors_cosine_400k", "glove_neighbors_euclidean_400k", "pca_51_words", "cold_import_rnndemo",
-            "cold_load_models_incl_tensorflow", "cold_load_glove"} <= set(rows)
+        assert batch["n"] == 1 and batch["reviews_per_second"] == pytest.approx(
+            500 / (batch["p50_ms"] / 1000), rel=0.01
+        )
+    assert {
+        "glove_neighbors_cosine_400k",
+        "glove_neighbors_euclidean_400k",
+        "pca_51_words",
+        "cold_import_rnndemo",
+        "cold_load_models_incl_tensorflow",
+        "cold_load_glove",
+    } <= set(rows)
     soak = rows["soak_50_distinct_long_texts_inside_and_compare"]
     assert soak["n"] == 50 and 0 < soak["rss_mb_before"] <= soak["rss_mb_after"] < soak["rss_limit_mb"]
-    first, rerun = (next(item for name, item in rows.items() if name.startswith("batch_worst_file") and name.endswith(run))
-                    for run in ("first_run", "rerun"))
+    first, rerun = (
+        next(item for name, item in rows.items() if name.startswith("batch_worst_file") and name.endswith(run))
+        for run in ("first_run", "rerun")
+    )
     assert first["server_cpu_ms"] > 10 * rerun["server_cpu_ms"]  # a rerun reuses the file's cached scores

@@ -182,7 +182,8 @@ def test_shared_link_prefills_the_text(server, browser):
     wait_for_idle(page, 120_000)
     # Wait for the value itself: right after load the text area can exist before its first value arrives.
     page.wait_for_function(
-        "() => { const area = document.querySelector('textarea'); return area && area.value === '<b>Dreadful</b> and boring'; }",
+        "() => { const area = document.querySelector('textarea'); "
+        "return area && area.value === '<b>Dreadful</b> and boring'; }",
         timeout=60_000,
     )
     assert page.locator("textarea").first.input_value() == "<b>Dreadful</b> and boring"
@@ -288,7 +289,8 @@ def test_sweep_every_control_from_a_deep_link(browser, tmp_path):
 
 
 def test_reload_back_forward_follow_the_url(server, browser):
-    """The URL follows the text: reload keeps it, Back and Forward show the text of their URL, a page switch keeps it."""
+    """The URL follows the text: reload keeps it, Back and Forward show the text of their URL,
+    a page switch keeps it."""
     page = open_page(browser, f"{server}/tokens")
     paste_review(page, "A dull film")
     wait_for_idle(page)

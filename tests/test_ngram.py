@@ -22,19 +22,19 @@ def brute_force_probability(reviews, vocabulary_size, order, discount, context, 
     for review in reviews:
         padded = [end] * (order - 1) + review + [end]
         for position in range(order - 1, len(padded)):
-            top_counts[tuple(padded[position - order + 1: position + 1])] += 1
+            top_counts[tuple(padded[position - order + 1 : position + 1])] += 1
 
     def counts_at(length):
         if length == order:
             return top_counts
         # Continuation count of a length-gram: how many distinct words precede it among (length+1)-gram types.
-        longer_types = {gram[-(length + 1):] for gram in top_counts}
+        longer_types = {gram[-(length + 1) :] for gram in top_counts}
         return Counter(gram[1:] for gram in longer_types)
 
     def probability(length):
         if length == 0:
             return 0.0 if word == 0 else 1.0 / (vocabulary_size - 1)
-        history = tuple(([end] * order + list(context))[-(length - 1):]) if length > 1 else ()
+        history = tuple(([end] * order + list(context))[-(length - 1) :]) if length > 1 else ()
         row = {gram: count for gram, count in counts_at(length).items() if gram[:-1] == history}
         lower = probability(length - 1)
         total = sum(row.values())
@@ -49,8 +49,10 @@ def brute_force_probability(reviews, vocabulary_size, order, discount, context, 
 def test_distribution_matches_a_brute_force_count_of_the_formulas(order):
     model = NgramModel.fit(CORPUS, VOCABULARY_SIZE, order=order, discount=DISCOUNT)
     for context in CONTEXTS:
-        expected = [brute_force_probability(CORPUS, VOCABULARY_SIZE, order, DISCOUNT, context, word)
-                    for word in range(VOCABULARY_SIZE)]
+        expected = [
+            brute_force_probability(CORPUS, VOCABULARY_SIZE, order, DISCOUNT, context, word)
+            for word in range(VOCABULARY_SIZE)
+        ]
         np.testing.assert_allclose(model.distribution(context), expected, rtol=1e-12, atol=0, err_msg=str(context))
 
 
@@ -103,7 +105,13 @@ def markov_reviews(count, seed):
         review = [int(random.choice(words)), int(random.choice(words))]
         for _ in range(int(random.integers(10, 40))):
             draw = random.random()
-            follower = by_two[review[-2], review[-1]] if draw < 0.5 else by_one[review[-1]] if draw < 0.8 else random.choice(words)
+            follower = (
+                by_two[review[-2], review[-1]]
+                if draw < 0.5
+                else by_one[review[-1]]
+                if draw < 0.8
+                else random.choice(words)
+            )
             review.append(int(follower))
         reviews.append(review)
     return reviews
@@ -143,10 +151,12 @@ def set_field(name, value):
 
 def with_ngrams(edit):
     """Decode the stored n-grams (order, entries), let `edit` change them, and store them again."""
+
     def change(fields):
         columns = np.cumsum(fields["token_differences"].astype(np.int64), axis=1)
         edit(columns)
         fields["token_differences"] = np.diff(columns, axis=1, prepend=0).astype(np.uint16)
+
     return change
 
 
@@ -158,29 +168,34 @@ def swap_first_two(columns):
     columns[:, [0, 1]] = columns[:, [1, 0]]
 
 
-@pytest.mark.parametrize("change, message", [
-    (set_field("order", np.int64(2)), "must be \\(2, n\\)"),
-    (set_field("order", np.int64(4)), "order must be"),
-    (set_field("vocabulary_size", np.int64(2)), "vocabulary_size"),
-    (set_field("discount", np.float64(0.0)), "discount"),
-    (set_field("format_version", np.int64(9)), "format version"),
-    (set_field("counts", np.ones(2, dtype=np.uint32)), "counts \\(n,\\)"),
-    (set_field("token_differences", np.ones((3, 4, 1), dtype=np.uint16)), "must be \\(3, n\\)"),
-    (set_field("token_differences", np.ones((3, 0), dtype=np.uint16)), "counts \\(n,\\)"),
-    (lambda fields: fields.pop("counts"), "must be"),
-    (set_token(0, 0, 0), "token ids must be in"),  # padding as a token
-    (set_token(2, 1, VOCABULARY_SIZE), "token ids must be in"),  # an id past the vocabulary
-    (with_ngrams(lambda columns: columns.__setitem__((slice(None), 1), columns[:, 0])), "distinct, sorted"),
-    (with_ngrams(swap_first_two), "distinct, sorted"),
-    (lambda fields: fields.__setitem__("counts", np.zeros_like(fields["counts"])), "positive counts"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (set_field("order", np.int64(2)), "must be \\(2, n\\)"),
+        (set_field("order", np.int64(4)), "order must be"),
+        (set_field("vocabulary_size", np.int64(2)), "vocabulary_size"),
+        (set_field("discount", np.float64(0.0)), "discount"),
+        (set_field("format_version", np.int64(9)), "format version"),
+        (set_field("counts", np.ones(2, dtype=np.uint32)), "counts \\(n,\\)"),
+        (set_field("token_differences", np.ones((3, 4, 1), dtype=np.uint16)), "must be \\(3, n\\)"),
+        (set_field("token_differences", np.ones((3, 0), dtype=np.uint16)), "counts \\(n,\\)"),
+        (lambda fields: fields.pop("counts"), "must be"),
+        (set_token(0, 0, 0), "token ids must be in"),  # padding as a token
+        (set_token(2, 1, VOCABULARY_SIZE), "token ids must be in"),  # an id past the vocabulary
+        (with_ngrams(lambda columns: columns.__setitem__((slice(None), 1), columns[:, 0])), "distinct, sorted"),
+        (with_ngrams(swap_first_two), "distinct, sorted"),
+        (lambda fields: fields.__setitem__("counts", np.zeros_like(fields["counts"])), "positive counts"),
+    ],
+)
 def test_a_tampered_or_ill_shaped_file_raises_value_error(tmp_path, change, message):
     with pytest.raises(ValueError, match=message):
         NgramModel.load(rewritten(tmp_path, change))
 
 
 def test_a_file_that_is_not_a_model_archive_raises_value_error_without_unpickling(tmp_path):
-    garbage, truncated, pickled, single = (tmp_path / name for name in ("garbage.npz", "truncated.npz", "pickled.npz", "single.npy"))
+    garbage, truncated, pickled, single = (
+        tmp_path / name for name in ("garbage.npz", "truncated.npz", "pickled.npz", "single.npy")
+    )
     garbage.write_bytes(b"not a model at all")
     NgramModel.fit(CORPUS, VOCABULARY_SIZE).save(truncated)
     truncated.write_bytes(truncated.read_bytes()[:150])

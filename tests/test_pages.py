@@ -6,7 +6,10 @@ from rnndemo.text import DEFAULT_TEXT
 
 from .apptest_support import PAGES, all_text, go, new_app, open_page
 
-HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> **bold** $x^2$ [link](javascript:alert(1)) great film'
+HOSTILE = (
+    '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> '
+    "**bold** $x^2$ [link](javascript:alert(1)) great film"
+)
 TEXTS = {"default": DEFAULT_TEXT, "empty": "", "long": "a wonderful, moving film. " * 3000, "hostile": HOSTILE}
 page = open_page
 
@@ -49,7 +52,8 @@ def test_hostile_text_is_never_rendered_as_markup():
     assert html_blocks, "the importance highlights were not drawn"
     for block in html_blocks:
         assert "<script" not in block and "<img" not in block
-    # Model pages clean the text, so the hostile tags never reach a token; the tokens page shows raw text in code blocks.
+    # Model pages clean the text, so the hostile tags never reach a token;
+    # the tokens page shows raw text in code blocks.
     tokens_page = page("pages/tokens.py", HOSTILE)
     assert any(HOSTILE[:40] in str(code.value) for code in tokens_page.code)
 
@@ -136,7 +140,8 @@ def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_pa
 
 
 def test_inside_page_draws_every_view():
-    """The inside page draws the unfolded graph, both hidden-state maps, three gates, the cell state and the memory curves."""
+    """The inside page draws the unfolded graph, both hidden-state maps, three gates, the cell state
+    and the memory curves."""
     app = page("pages/inside.py")
     assert not app.exception
     assert len(app.get("plotly_chart")) >= 9
