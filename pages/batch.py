@@ -12,6 +12,132 @@ from rnndemo.config import LIMITS
 from rnndemo.evaluation import decide, heldout_metrics
 from rnndemo.registry import DISPLAY_NAMES
 
+NO_LABEL = "(none)"
+
+
+def upload_or_stop(*, key: str):
+    """The uploaded file; until there is one, what to upload, and the page stops."""
+    upload = st.file_uploader("Reviews file", type=["csv", "txt"], key=f"{key}_upload")
+    if upload is None:
+        st.info(
+            "No file yet. A CSV with columns text,label (label 0/1 or negative/positive) "
+            "gives accuracy and a confusion matrix."
+        )
+        st.stop()
+    return upload
+
+
+def parsed_or_stop(*, raw: bytes, digest: str, file_name: str):
+    """The file as a table, with what was cut to fit the limits; a file that cannot be read stops the page."""
+    try:
+        parsed = ui.parsed_upload(raw, digest, file_name)
+    except UploadError as error:
+        st.error("This file cannot be used.")
+        st.text(str(error).capitalize() + ".")
+        st.stop()
+    if parsed.cut_cells:
+        st.warning(
+            f"{parsed.cut_cells:,} cells were longer than {LIMITS.max_text_characters:,} characters; "
+            "each keeps its last characters (the part the models read)."
+        )
+    if parsed.truncated_rows:
+        st.warning(
+            f"Only the first {LIMITS.max_batch_rows:,} rows are checked; {parsed.truncated_rows:,} rows were left out."
+        )
+    return parsed
+
+
+def chosen_columns(*, frame: pd.DataFrame, key: str) -> tuple[str, str]:
+    """The text column and the label column (or NO_LABEL) of a CSV, guessed first and chosen by the visitor."""
+    columns = [str(column) for column in frame.columns]
+    guess = guess_text_column(frame)
+    if guess is None:
+        st.error(
+            "No column looks like review text (none is named text/review and none holds text of 10+ characters "
+            "on average). Choose the text column below."
+        )
+    text_column = st.selectbox(
+        "Text column", columns, index=columns.index(str(guess)) if guess is not None else 0, key=f"{key}_text_column"
+    )
+    others = [column for column in columns if column != text_column]
+    label_column = st.selectbox(
+        "Label column (optional)",
+        [NO_LABEL] + others,
+        index=(1 + others.index("label")) if "label" in others else 0,
+        key=f"{key}_label_column",
+    )
+    return text_column, label_column
+
+
+def labels_or_none(*, frame: pd.DataFrame, label_column: str) -> np.ndarray | None:
+    """The labels as 0/1; a column that is not labels gets a message, and accuracy is skipped."""
+    if label_column == NO_LABEL:
+        return None
+    try:
+        return parse_labels(frame[label_column])
+    except UploadError as error:
+        st.error("The label column cannot be used, so accuracy is skipped; predictions still run.")
+        st.text(str(error).capitalize() + ".")
+        return None
+
+
+def rows_with_words(*, probabilities: dict, row_count: int) -> np.ndarray:
+    """Which rows the models scored (a row without words gets no probability), saying how many did not."""
+    has_words = ~np.isnan(next(iter(probabilities.values()))) if probabilities else np.ones(row_count, dtype=bool)
+    if not has_words.all():
+        st.warning(
+            f"{int((~has_words).sum()):,} rows have no words once cleaned; no model predicts them "
+            '(their probability is empty and their label is "no words"), and accuracy leaves them out.'
+        )
+    return has_words
+
+
+def results_table(*, texts: list[str], labels: np.ndarray | None, probabilities: dict, key: str) -> None:
+    """Every row with each model's probability and label, and its CSV."""
+    results = pd.DataFrame({"text": texts})
+    if labels is not None:
+        results["label"] = labels
+    for name, values in probabilities.items():
+        results[f"p_positive_{name}"] = np.round(values, 6)
+        results[f"label_{name}"] = np.where(
+            np.isnan(values), "no words", np.where(decide(values) == 1, "positive", "negative")
+        )
+    st.dataframe(
+        results,
+        hide_index=True,
+        key=f"{key}_results",
+        column_config={"text": st.column_config.TextColumn(width="large")},
+    )
+    ui.csv_download(results, "batch_predictions.csv", key=f"{key}_download")
+
+
+def model_against_labels(*, name: str, values: np.ndarray, labels: np.ndarray, scored: np.ndarray, key: str) -> None:
+    """One model's accuracy on the labelled rows with words, and its confusion matrix when both classes occur."""
+    if not scored.any():
+        st.metric(DISPLAY_NAMES.get(name, name), "–", help="no labelled row has words")
+        return
+    accuracy = evaluation.accuracy(values[scored], labels[scored])
+    st.metric(
+        DISPLAY_NAMES.get(name, name),
+        f"{accuracy:.1%}",
+        help=f"accuracy on {int(scored.sum()):,} labelled rows with words",
+    )
+    if len(set(labels[scored])) == 2:
+        metrics = heldout_metrics(values[scored], labels[scored])
+        st.plotly_chart(
+            plots.confusion_figure(metrics["confusion_matrix"], f"AUC {metrics['auc']:.3f}"),
+            key=f"{key}_confusion_{name}",
+        )
+
+
+def against_labels(*, labels: np.ndarray, probabilities: dict, scored: np.ndarray, key: str) -> None:
+    """Every model against the visitor's labels, side by side."""
+    st.subheader("Against your labels")
+    for column, (name, values) in zip(st.columns(len(probabilities)), probabilities.items()):
+        with column:
+            model_against_labels(name=name, values=values, labels=labels, scored=scored, key=key)
+
+
 ui.leave_legacy_router()
 st.title("Batch check")
 st.caption(
@@ -19,101 +145,18 @@ st.caption(
     f"Limits: {LIMITS.max_upload_megabytes} MB and {LIMITS.max_batch_rows:,} rows; UTF-8 or UTF-16 text."
 )
 bundle = ui.bundle_or_stop()
-upload = st.file_uploader("Reviews file", type=["csv", "txt"], key="batch_upload")
-if upload is None:
-    st.info(
-        "No file yet. A CSV with columns text,label (label 0/1 or negative/positive) gives accuracy and a confusion matrix."
-    )
-    st.stop()
-
+upload = upload_or_stop(key="batch")
 raw = upload.getvalue()
 digest = hashlib.sha256(raw).hexdigest()
-try:
-    parsed = ui.parsed_upload(raw, digest, upload.name)
-except UploadError as error:
-    st.error("This file cannot be used.")
-    st.text(str(error).capitalize() + ".")
-    st.stop()
-frame = parsed.frame
-if parsed.cut_cells:
-    st.warning(
-        f"{parsed.cut_cells:,} cells were longer than {LIMITS.max_text_characters:,} characters; "
-        "each keeps its last characters (the part the models read)."
-    )
-if parsed.truncated_rows:
-    st.warning(
-        f"Only the first {LIMITS.max_batch_rows:,} rows are checked; {parsed.truncated_rows:,} rows were left out."
-    )
-
-columns = [str(column) for column in frame.columns]
-guess = guess_text_column(frame)
+parsed = parsed_or_stop(raw=raw, digest=digest, file_name=upload.name)
 if parsed.kind == "csv":
-    if guess is None:
-        st.error(
-            "No column looks like review text (none is named text/review and none holds text of 10+ characters on average). "
-            "Choose the text column below."
-        )
-    text_column = st.selectbox(
-        "Text column", columns, index=columns.index(str(guess)) if guess is not None else 0, key="batch_text_column"
-    )
-    label_choice = st.selectbox(
-        "Label column (optional)",
-        ["(none)"] + [c for c in columns if c != text_column],
-        index=(1 + [c for c in columns if c != text_column].index("label"))
-        if "label" in columns and text_column != "label"
-        else 0,
-        key="batch_label_column",
-    )
-else:
-    text_column, label_choice = "text", "(none)"
-
-texts = frame[text_column].astype(str).tolist()
-labels = None
-if label_choice != "(none)":
-    try:
-        labels = parse_labels(frame[label_choice])
-    except UploadError as error:
-        st.error("The label column cannot be used, so accuracy is skipped; predictions still run.")
-        st.text(str(error).capitalize() + ".")
+    text_column, label_column = chosen_columns(frame=parsed.frame, key="batch")
+else:  # a .txt file: one review per line, no labels
+    text_column, label_column = "text", NO_LABEL
+texts = parsed.frame[text_column].astype(str).tolist()
+labels = labels_or_none(frame=parsed.frame, label_column=label_column)
 probabilities = ui.upload_probabilities(raw, digest, upload.name, text_column, str(bundle.models_dir))
-has_words = ~np.isnan(next(iter(probabilities.values()))) if probabilities else np.ones(len(texts), dtype=bool)
-if not has_words.all():
-    st.warning(
-        f"{int((~has_words).sum()):,} rows have no words once cleaned; no model predicts them "
-        '(their probability is empty and their label is "no words"), and accuracy leaves them out.'
-    )
-
-results = pd.DataFrame({"text": texts})
-if labels is not None:
-    results["label"] = labels
-for name, values in probabilities.items():
-    results[f"p_positive_{name}"] = np.round(values, 6)
-    results[f"label_{name}"] = np.where(
-        np.isnan(values), "no words", np.where(decide(values) == 1, "positive", "negative")
-    )
-st.dataframe(
-    results, hide_index=True, key="batch_results", column_config={"text": st.column_config.TextColumn(width="large")}
-)
-ui.csv_download(results, "batch_predictions.csv", key="batch_download")
-
+scored = rows_with_words(probabilities=probabilities, row_count=len(texts))
+results_table(texts=texts, labels=labels, probabilities=probabilities, key="batch")
 if labels is not None and len(set(labels)) >= 1:
-    st.subheader("Against your labels")
-    metric_columns = st.columns(len(probabilities))
-    for column, (name, values) in zip(metric_columns, probabilities.items()):
-        with column:
-            scored = has_words
-            if not scored.any():
-                st.metric(DISPLAY_NAMES.get(name, name), "–", help="no labelled row has words")
-                continue
-            accuracy = evaluation.accuracy(values[scored], labels[scored])
-            st.metric(
-                DISPLAY_NAMES.get(name, name),
-                f"{accuracy:.1%}",
-                help=f"accuracy on {int(scored.sum()):,} labelled rows with words",
-            )
-            if len(set(labels[scored])) == 2:
-                metrics = heldout_metrics(values[scored], labels[scored])
-                st.plotly_chart(
-                    plots.confusion_figure(metrics["confusion_matrix"], f"AUC {metrics['auc']:.3f}"),
-                    key=f"batch_confusion_{name}",
-                )
+    against_labels(labels=labels, probabilities=probabilities, scored=scored, key="batch")

@@ -7,88 +7,121 @@ from rnndemo import plots, ui
 from rnndemo.registry import DISPLAY_NAMES
 from rnndemo.serving import EmptyTextError
 
-ui.leave_legacy_router()
-st.title("SimpleRNN vs LSTM")
-st.caption(
-    "The SimpleRNN and the LSTM read the same tokens; the TF-IDF + logistic regression baseline is the sanity reference."
-)
-bundle = ui.bundle_or_stop()
-review = ui.text_input("compare")
 
-try:
-    predictions = bundle.classify(review)
-except EmptyTextError as error:
-    st.warning(str(error).capitalize() + ".")
-    st.stop()
+def predictions_or_stop(*, bundle, review: str) -> dict:
+    """Every model's prediction; a text without words gets a message and the page stops."""
+    try:
+        return bundle.classify(review)
+    except EmptyTextError as error:
+        st.warning(str(error).capitalize() + ".")
+        st.stop()
 
-recurrent = {name: prediction for name, prediction in predictions.items() if name != "baseline"}
-cut = max((prediction.cut_tokens for prediction in recurrent.values()), default=0)
-if cut:
-    st.info(
-        f"The models read the last {bundle.manifest['sequence_length']} tokens; {cut:,} tokens were cut from the start."
+
+def verdict(*, name: str, prediction, entry: dict) -> None:
+    """One model's verdict, its probability bar, held-out accuracy and latency."""
+    st.subheader(DISPLAY_NAMES.get(name, name))
+    st.metric(
+        "verdict",
+        prediction.label,
+        f"p(positive) = {prediction.probability_positive:.3f}",
+        delta_color="off",
+        delta_arrow="off",
+        help="probability ≥ 0.5 means positive",
+    )
+    st.progress(prediction.probability_positive, text=f"p(positive) {prediction.probability_positive:.1%}")
+    st.caption(
+        f"held-out accuracy {entry.get('test_accuracy', float('nan')):.1%} · "
+        f"{ui.latency_caption(name, prediction.latency_ms)}"
     )
 
-columns = st.columns(len(predictions))
-for column, (name, prediction) in zip(columns, predictions.items()):
-    entry = bundle.manifest["models"].get(name) or bundle.manifest.get("baseline", {})
-    with column:
-        st.subheader(DISPLAY_NAMES.get(name, name))
-        column.metric(
-            "verdict",
-            prediction.label,
-            f"p(positive) = {prediction.probability_positive:.3f}",
-            delta_color="off",
-            delta_arrow="off",
-            help="probability ≥ 0.5 means positive",
+
+def verdicts(*, predictions: dict, manifest: dict) -> None:
+    """The verdicts side by side, one column per model."""
+    columns = st.columns(len(predictions))
+    for column, (name, prediction) in zip(columns, predictions.items()):
+        with column:
+            verdict(
+                name=name, prediction=prediction, entry=manifest["models"].get(name) or manifest.get("baseline", {})
+            )
+
+
+def agreement(*, predictions: dict, recurrent: dict) -> None:
+    """Whether the recurrent models agree with each other, and with the baseline."""
+    labels = {name: prediction.label for name, prediction in recurrent.items()}
+    if len(set(labels.values())) > 1:
+        st.warning(
+            "The models disagree: "
+            + ", ".join(f"{DISPLAY_NAMES[name]} says {label}" for name, label in labels.items())
+            + "."
         )
-        st.progress(prediction.probability_positive, text=f"p(positive) {prediction.probability_positive:.1%}")
-        st.caption(
-            f"held-out accuracy {entry.get('test_accuracy', float('nan')):.1%} · {ui.latency_caption(name, prediction.latency_ms)}"
+    elif labels:
+        relation = (
+            "agree"
+            if "baseline" not in predictions or predictions["baseline"].label in labels.values()
+            else "agree with each other but not with the baseline"
         )
+        st.success(f"The recurrent models {relation}: {next(iter(labels.values()))}.")
 
-labels = {name: prediction.label for name, prediction in recurrent.items()}
-if len(set(labels.values())) > 1:
-    st.warning(
-        "The models disagree: "
-        + ", ".join(f"{DISPLAY_NAMES[name]} says {label}" for name, label in labels.items())
-        + "."
-    )
-elif labels:
-    agreement = (
-        "agree"
-        if "baseline" not in predictions or predictions["baseline"].label in labels.values()
-        else "agree with each other but not with the baseline"
-    )
-    st.success(f"The recurrent models {agreement}: {next(iter(labels.values()))}.")
 
-if recurrent:
+def running_predictions(*, recurrent: dict, key: str) -> None:
+    """Each recurrent model's prediction after every token, as one chart."""
     st.plotly_chart(
         plots.trajectory_chart(
             {name: p.trajectory for name, p in recurrent.items()},
             {name: p.tokens for name, p in recurrent.items()},
             DISPLAY_NAMES,
         ),
-        key="compare_trajectory",
+        key=f"{key}_trajectory",
     )
     st.caption(
         "Each point is the model's answer if the review ended at that token: the Dense layer applied to the "
         "state h_t, through its sigmoid, p = σ(w·h_t + b). The last point is the verdict."
     )
+
+
 # Toggles, not collapsed expanders: an expander's tables are still built and drawn on every
 # rerun, which costs every visitor's browser on every paste; a toggle builds them only when asked.
-if recurrent and st.toggle("Show the running predictions as a table", **ui.option("compare_show_running_predictions")):
+def running_predictions_table(*, recurrent: dict, key: str) -> None:
+    """On request, the running predictions as a table: one row per token, one column per model."""
+    if not st.toggle("Show the running predictions as a table", **ui.option(f"{key}_show_running_predictions")):
+        return
     first = next(iter(recurrent.values()))
     table = pd.DataFrame({"position": range(1, len(first.tokens) + 1), "token": first.tokens, "index": first.ids})
     for name, prediction in recurrent.items():
         table[f"p(positive) {DISPLAY_NAMES[name]}"] = [round(value, 4) for value in prediction.trajectory]
-    st.dataframe(table, hide_index=True, key="compare_table")
-    ui.csv_download(table, "running_predictions.csv", key="compare_download")
-if bundle.baseline is not None and st.toggle(
-    "Show why the baseline decided so (top TF-IDF terms)", **ui.option("compare_show_baseline_terms")
-):
-    terms = bundle.baseline.contributions(review)
+    st.dataframe(table, hide_index=True, key=f"{key}_table")
+    ui.csv_download(table, "running_predictions.csv", key=f"{key}_download")
+
+
+def baseline_terms(*, baseline, review: str, key: str) -> None:
+    """On request, the TF-IDF terms that pushed the baseline's logit most."""
+    if not st.toggle("Show why the baseline decided so (top TF-IDF terms)", **ui.option(f"{key}_show_baseline_terms")):
+        return
     st.dataframe(
-        pd.DataFrame(terms, columns=["term", "contribution to the logit"]),
+        pd.DataFrame(baseline.contributions(review), columns=["term", "contribution to the logit"]),
         hide_index=True,
-        key="compare_baseline_terms",
+        key=f"{key}_baseline_terms",
     )
+
+
+ui.leave_legacy_router()
+st.title("SimpleRNN vs LSTM")
+st.caption(
+    "The SimpleRNN and the LSTM read the same tokens; "
+    "the TF-IDF + logistic regression baseline is the sanity reference."
+)
+bundle = ui.bundle_or_stop()
+review = ui.text_input("compare")
+
+predictions = predictions_or_stop(bundle=bundle, review=review)
+recurrent = {name: prediction for name, prediction in predictions.items() if name != "baseline"}
+cut_tokens = max((prediction.cut_tokens for prediction in recurrent.values()), default=0)
+if cut_tokens:
+    ui.truncation_notice(int(bundle.manifest["sequence_length"]), cut_tokens)
+verdicts(predictions=predictions, manifest=bundle.manifest)
+agreement(predictions=predictions, recurrent=recurrent)
+if recurrent:
+    running_predictions(recurrent=recurrent, key="compare")
+    running_predictions_table(recurrent=recurrent, key="compare")
+if bundle.baseline is not None:
+    baseline_terms(baseline=bundle.baseline, review=review, key="compare")

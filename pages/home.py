@@ -8,6 +8,97 @@ from rnndemo import ui
 from rnndemo.registry import DISPLAY_NAMES
 from rnndemo.serving import EmptyTextError
 
+PREVIEW_CHARACTERS = 2000  # of the cleaned text; the tokens page shows it all
+PREVIEW_TOKENS = 20  # of the token → index table
+
+
+def tokens_or_stop(review: str) -> list[str]:
+    """The review's tokens; a text without words gets a message and the page stops."""
+    tokens = text_stage.tokenize(review)
+    if not tokens:
+        st.warning(
+            "This text has no words once cleaned (only punctuation, symbols or spaces). "
+            "Paste a review with some words in it."
+        )
+        st.stop()
+    return tokens
+
+
+def raw_to_cleaned(*, review: str) -> None:
+    """Step 1: the cleaned text."""
+    st.subheader("1. Raw → cleaned")
+    st.write("Lowercase, drop `<br />` tags and punctuation (apostrophes inside words stay), collapse spaces.")
+    st.page_link("pages/tokens.py", label="Try the cleaning options →")
+    cleaned = text_stage.clean_text(review)
+    st.code(
+        cleaned[:PREVIEW_CHARACTERS] + ("…" if len(cleaned) > PREVIEW_CHARACTERS else ""),
+        language=None,
+        wrap_lines=True,
+    )
+
+
+def tokens_to_indices(*, tokens: list[str], vocabulary, sequence_length: int) -> None:
+    """Step 2: the first tokens and their indices in the model's vocabulary."""
+    st.subheader("2. Tokens → indices")
+    st.write(
+        f"The cleaned text splits into **{len(tokens):,} tokens**. The model's vocabulary numbers words by "
+        "corpus frequency; 0 is padding, 1 is out-of-vocabulary."
+    )
+    st.page_link("pages/tokens.py", label="See all three index orders →")
+    encoded = vocabulary.encode(tokens, sequence_length)
+    preview = pd.DataFrame(
+        [encoded.tokens[:PREVIEW_TOKENS], [str(index) for index in encoded.ids[:PREVIEW_TOKENS]]],
+        index=["token", "index"],
+        columns=[f"#{position}" for position in range(1, min(PREVIEW_TOKENS, len(tokens)) + 1)],
+    )
+    st.dataframe(preview)
+    if encoded.cut_tokens:
+        ui.truncation_notice(sequence_length, encoded.cut_tokens)
+
+
+def indices_to_vectors() -> None:
+    """Step 3: the embedding lookup, in words."""
+    st.subheader("3. Indices → vectors")
+    st.write(
+        "Each index selects a row of the embedding matrix: 50 numbers per word, "
+        "starting from GloVe and tuned during training."
+    )
+    st.page_link("pages/embeddings.py", label="Explore neighbours and PCA plots →")
+
+
+def vectors_to_prediction() -> None:
+    """Step 4: the recurrent layer and the sigmoid, in words."""
+    st.subheader("4. Vectors → RNN / LSTM → prediction")
+    st.write(
+        "The recurrent layer reads the vectors one by one, updating its state h_t = f(x_t, h_{t-1}); "
+        "a sigmoid turns the last state into p(positive)."
+    )
+    st.page_link("pages/compare.py", label="Compare RNN and LSTM token by token →")
+    st.page_link("pages/inside.py", label="Look inside: hidden states and gates →")
+
+
+def predictions_or_stop(*, bundle, review: str) -> dict:
+    """Every model's prediction; a text the models refuse gets the refusal and the page stops."""
+    try:
+        return bundle.classify(review)
+    except EmptyTextError as error:
+        st.warning(str(error))
+        st.stop()
+
+
+def verdicts(*, predictions: dict) -> None:
+    """Each model's verdict and probability, side by side."""
+    columns = st.columns(len(predictions))
+    for column, (name, prediction) in zip(columns, predictions.items()):
+        column.metric(
+            DISPLAY_NAMES.get(name, name),
+            prediction.label,
+            f"p(positive) = {prediction.probability_positive:.3f}",
+            delta_color="off",
+            delta_arrow="off",
+        )
+
+
 ui.leave_legacy_router()
 st.title("From a movie review to an RNN's verdict")
 st.caption(
@@ -17,58 +108,9 @@ bundle = ui.bundle_or_stop()
 ui.status_strip(bundle)
 review = ui.text_input("home")
 
-tokens = text_stage.tokenize(review)
-if not tokens:
-    st.warning(
-        "This text has no words once cleaned (only punctuation, symbols or spaces). Paste a review with some words in it."
-    )
-    st.stop()
-
-st.subheader("1. Raw → cleaned")
-st.write("Lowercase, drop `<br />` tags and punctuation (apostrophes inside words stay), collapse spaces.")
-st.page_link("pages/tokens.py", label="Try the cleaning options →")
-cleaned = text_stage.clean_text(review)
-st.code(cleaned[:2000] + ("…" if len(cleaned) > 2000 else ""), language=None, wrap_lines=True)
-
-st.subheader("2. Tokens → indices")
-st.write(
-    f"The cleaned text splits into **{len(tokens):,} tokens**. The model's vocabulary numbers words by corpus frequency; 0 is padding, 1 is out-of-vocabulary."
-)
-st.page_link("pages/tokens.py", label="See all three index orders →")
-sequence_length = int(bundle.manifest["sequence_length"])
-encoded = bundle.vocabulary.encode(tokens, sequence_length)
-preview = pd.DataFrame(
-    [encoded.tokens[:20], [str(index) for index in encoded.ids[:20]]],
-    index=["token", "index"],
-    columns=[f"#{position}" for position in range(1, min(20, len(tokens)) + 1)],
-)
-st.dataframe(preview)
-if encoded.cut_tokens:
-    st.info(f"The model reads the last {sequence_length} tokens; {encoded.cut_tokens:,} tokens were cut.")
-
-st.subheader("3. Indices → vectors")
-st.write(
-    "Each index selects a row of the embedding matrix: 50 numbers per word, starting from GloVe and tuned during training."
-)
-st.page_link("pages/embeddings.py", label="Explore neighbours and PCA plots →")
-
-st.subheader("4. Vectors → RNN / LSTM → prediction")
-st.write(
-    "The recurrent layer reads the vectors one by one, updating its state h_t = f(x_t, h_{t-1}); a sigmoid turns the last state into p(positive)."
-)
-st.page_link("pages/compare.py", label="Compare RNN and LSTM token by token →")
-st.page_link("pages/inside.py", label="Look inside: hidden states and gates →")
-try:
-    predictions = bundle.classify(review)
-except EmptyTextError as error:
-    st.warning(str(error))
-    st.stop()
-columns = st.columns(len(predictions))
-for column, (name, prediction) in zip(columns, predictions.items()):
-    column.metric(
-        DISPLAY_NAMES.get(name, name),
-        prediction.label,
-        f"p(positive) = {prediction.probability_positive:.3f}",
-        delta_color="off",
-        delta_arrow="off",
-    )
+tokens = tokens_or_stop(review)
+raw_to_cleaned(review=review)
+tokens_to_indices(tokens=tokens, vocabulary=bundle.vocabulary, sequence_length=int(bundle.manifest["sequence_length"]))
+indices_to_vectors()
+vectors_to_prediction()
+verdicts(predictions=predictions_or_stop(bundle=bundle, review=review))

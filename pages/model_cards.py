@@ -9,6 +9,146 @@ from rnndemo.evaluation import calibration_table, decide, load_heldout_predictio
 from rnndemo.models import ModelFileError, architecture_summary
 from rnndemo.registry import CLASSIFIER_NAMES, DISPLAY_NAMES, RECURRENT_NAMES
 
+VIEWS = ["the recurrent models disagree", "confidently wrong (p > 0.9 for the wrong class)"]
+
+
+# Keyed by the models folder and its manifest's creation time, so retrained models get fresh predictions;
+# the bundle itself (underscored) is not hashed.
+@st.cache_data(max_entries=2, show_spinner="Reading held-out predictions…")
+def heldout(models_dir: str, created: str, _bundle) -> pd.DataFrame:
+    """Every model's predictions on the held-out reviews (read once per models folder, shared by every visitor)."""
+    return load_heldout_predictions(_bundle)
+
+
+def heldout_or_stop(bundle) -> pd.DataFrame:
+    """Every model's held-out predictions; a file that fails its check stops the page."""
+    try:
+        return heldout(str(bundle.models_dir), bundle.manifest.get("created", ""), bundle)
+    except ModelFileError as error:
+        st.error(str(error))
+        st.stop()
+
+
+def summary_row(*, name: str, entry: dict) -> dict:
+    """One model's line of the summary table."""
+    return {
+        "model": DISPLAY_NAMES[name],
+        "parameters": entry.get("parameters"),
+        "epochs": entry.get("epochs"),
+        "training seconds": entry.get("training_seconds"),
+        "validation accuracy": entry.get("validation_accuracy"),
+        "test accuracy": entry["test_accuracy"],
+        "test AUC": entry["test_auc"],
+        "Rotten Tomatoes accuracy": entry["rotten_tomatoes_accuracy"],
+    }
+
+
+def summary(*, available: list[str], manifest: dict, key: str) -> None:
+    """Every model's size, training and held-out scores in one table, and how the data was split."""
+    table = pd.DataFrame(
+        [summary_row(name=name, entry=manifest["models"].get(name) or manifest["baseline"]) for name in available]
+    )
+    st.dataframe(table, hide_index=True, key=f"{key}_summary")
+    ui.csv_download(table, "model_summary.csv", key=f"{key}_download_summary")
+    split, coverage = manifest["split"], manifest["glove_coverage"]
+    st.caption(
+        f"Split: {split['train']:,} train / {split['validation']:,} validation / {split['test']:,} test IMDB reviews "
+        f"({split['duplicates_dropped']} duplicate texts dropped first); test sha256 {split['test_sha256'][:16]}…; "
+        f"vocabulary {manifest['vocabulary_size']:,} entries, GloVe hits {coverage['hits']:,}, "
+        f"misses {coverage['misses']:,}."
+    )
+
+
+def roc_and_calibration(*, test: pd.DataFrame, available: list[str], key: str) -> None:
+    """ROC curves and calibration of every model on the IMDB test split, side by side."""
+    # Imported where it is used, as the library does: only this section needs sklearn.
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    labels = test["label"].to_numpy()
+    curves = {}
+    for name in available:
+        false_positive, true_positive, _ = roc_curve(labels, test[name])
+        curves[name] = (false_positive, true_positive, roc_auc_score(labels, test[name]))
+    calibration = {name: calibration_table(test[name].to_numpy(), labels) for name in available}
+    left, right = st.columns(2)
+    left.plotly_chart(plots.roc_figure(curves, DISPLAY_NAMES), key=f"{key}_roc")
+    right.plotly_chart(plots.calibration_figure(calibration, DISPLAY_NAMES), key=f"{key}_calibration")
+
+
+def model_facts(*, name: str, entry: dict, bundle, key: str) -> None:
+    """Size, training time, hyperparameters and layers of one recurrent model."""
+    st.write(
+        f"**{entry['parameters']:,} parameters**, {entry['epochs']} epochs (best {entry.get('best_epoch', '?')}), "
+        f"{entry['training_seconds']:.0f} s of training."
+    )
+    st.json(entry["hyperparameters"], expanded=False)
+    if name in bundle.classifiers:
+        st.dataframe(
+            pd.DataFrame(architecture_summary(bundle.classifiers[name].model)),
+            hide_index=True,
+            key=f"{key}_arch_{name}",
+        )
+    else:
+        st.text(bundle.errors.get(name, "not loaded"))
+
+
+def model_card(*, name: str, entry: dict, bundle, key: str) -> None:
+    """One recurrent model: its facts, training curves and test confusion matrix."""
+    st.subheader(DISPLAY_NAMES[name])
+    info, curves_column, confusion_column = st.columns([1, 2, 1.3])
+    with info:
+        model_facts(name=name, entry=entry, bundle=bundle, key=key)
+    curves_column.plotly_chart(plots.training_curves(entry["history"]), key=f"{key}_history_{name}")
+    confusion_column.plotly_chart(
+        plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"),
+        key=f"{key}_confusion_{name}",
+    )
+
+
+def reviews_in_view(*, test: pd.DataFrame, available: list[str], key: str) -> pd.DataFrame:
+    """The test reviews of the chosen view: where the recurrent models disagree, or where one is confidently wrong."""
+    st.subheader("Held-out reviews worth reading")
+    choice = st.radio("Show", VIEWS, horizontal=True, **ui.option(f"{key}_browse"))
+    if choice.startswith("the recurrent") and set(RECURRENT_NAMES) <= set(test.columns):
+        selected = test[decide(test["rnn"]) != decide(test["lstm"])]
+    else:  # the model matters only here, so its select is drawn only here
+        model_for_errors = st.selectbox(
+            "Model",
+            [n for n in available if n != "baseline"],
+            **ui.option(f"{key}_error_model"),
+            format_func=lambda name: DISPLAY_NAMES[name],
+        )
+        probability = test[model_for_errors]
+        selected = test[np.where(test["label"] == 1, probability < 0.1, probability > 0.9)]
+    return selected.assign(label=selected["label"].map({0: "negative", 1: "positive"}))
+
+
+def review_table(*, selected: pd.DataFrame, total: int, key: str) -> None:
+    """The selected reviews with every model's probability."""
+    columns = ["label"] + [n for n in CLASSIFIER_NAMES if n in selected.columns] + ["text"]
+    st.write(f"{len(selected):,} of {total:,} test reviews.")
+    st.dataframe(
+        selected[columns],
+        hide_index=True,
+        key=f"{key}_errors",
+        column_config={"text": st.column_config.TextColumn(width="large")},
+    )
+    ui.csv_download(selected[columns], "heldout_reviews.csv", key=f"{key}_download_errors")
+
+
+def send_review(*, selected: pd.DataFrame, key: str) -> None:
+    """Pick one of the selected reviews and make it the shared text of every page."""
+    pick_key = f"{key}_pick"
+    if st.session_state.get(pick_key, 1) > len(selected):  # the list just got shorter (another view or model)
+        st.session_state[pick_key] = 1
+    pick = st.number_input("Send review number … to the other pages", 1, len(selected), 1, **ui.option(pick_key))
+    chosen = selected["text"].iloc[min(int(pick), len(selected)) - 1]
+    st.caption(f"Review {int(pick)} of {len(selected):,}: " + ui.literal(chosen, 160))
+    st.button("Use this review", key=f"{key}_use", on_click=ui.set_text, args=(chosen,))
+    if ui.current_text() == chosen:
+        st.success("This review is the shared text now: open any page to follow it through the pipeline.")
+
+
 ui.leave_legacy_router()
 st.title("Model cards")
 st.caption(
@@ -16,124 +156,16 @@ st.caption(
     "the fixed IMDB test split and, out of domain, Rotten Tomatoes sentences."
 )
 bundle = ui.bundle_or_stop()
-manifest = bundle.manifest
 ui.status_strip(bundle)
 
-
-@st.cache_data(max_entries=2, show_spinner="Reading held-out predictions…")
-def heldout(models_dir: str, created: str) -> pd.DataFrame:
-    return load_heldout_predictions(bundle)
-
-
-try:
-    predictions = heldout(str(bundle.models_dir), manifest.get("created", ""))
-except ModelFileError as error:
-    st.error(str(error))
-    st.stop()
+predictions = heldout_or_stop(bundle)
 test = predictions[predictions["split"] == "imdb_test"]
 available = [name for name in CLASSIFIER_NAMES if name in predictions.columns]
-
-summary = []
-for name in available:
-    entry = manifest["models"].get(name) or manifest["baseline"]
-    summary.append(
-        {
-            "model": DISPLAY_NAMES[name],
-            "parameters": entry.get("parameters"),
-            "epochs": entry.get("epochs"),
-            "training seconds": entry.get("training_seconds"),
-            "validation accuracy": entry.get("validation_accuracy"),
-            "test accuracy": entry["test_accuracy"],
-            "test AUC": entry["test_auc"],
-            "Rotten Tomatoes accuracy": entry["rotten_tomatoes_accuracy"],
-        }
-    )
-summary_table = pd.DataFrame(summary)
-st.dataframe(summary_table, hide_index=True, key="cards_summary")
-ui.csv_download(summary_table, "model_summary.csv", key="cards_download_summary")
-split = manifest["split"]
-st.caption(
-    f"Split: {split['train']:,} train / {split['validation']:,} validation / {split['test']:,} test IMDB reviews "
-    f"({split['duplicates_dropped']} duplicate texts dropped first); test sha256 {split['test_sha256'][:16]}…; "
-    f"vocabulary {manifest['vocabulary_size']:,} entries, GloVe hits {manifest['glove_coverage']['hits']:,}, "
-    f"misses {manifest['glove_coverage']['misses']:,}."
-)
-
-from sklearn.metrics import roc_auc_score, roc_curve  # noqa: E402
-
-labels = test["label"].to_numpy()
-curves = {}
-for name in available:
-    false_positive, true_positive, _ = roc_curve(labels, test[name])
-    curves[name] = (false_positive, true_positive, roc_auc_score(labels, test[name]))
-left, right = st.columns(2)
-left.plotly_chart(plots.roc_figure(curves, DISPLAY_NAMES), key="cards_roc")
-right.plotly_chart(
-    plots.calibration_figure(
-        {name: calibration_table(test[name].to_numpy(), labels) for name in available}, DISPLAY_NAMES
-    ),
-    key="cards_calibration",
-)
-
-for name in [n for n in RECURRENT_NAMES if n in manifest["models"]]:
-    entry = manifest["models"][name]
-    st.subheader(DISPLAY_NAMES[name])
-    info, curves_column, confusion_column = st.columns([1, 2, 1.3])
-    with info:
-        st.write(
-            f"**{entry['parameters']:,} parameters**, {entry['epochs']} epochs (best {entry.get('best_epoch', '?')}), "
-            f"{entry['training_seconds']:.0f} s of training."
-        )
-        st.json(entry["hyperparameters"], expanded=False)
-        if name in bundle.classifiers:
-            st.dataframe(
-                pd.DataFrame(architecture_summary(bundle.classifiers[name].model)),
-                hide_index=True,
-                key=f"cards_arch_{name}",
-            )
-        else:
-            st.text(bundle.errors.get(name, "not loaded"))
-    curves_column.plotly_chart(plots.training_curves(entry["history"]), key=f"cards_history_{name}")
-    confusion_column.plotly_chart(
-        plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"),
-        key=f"cards_confusion_{name}",
-    )
-
-st.subheader("Held-out reviews worth reading")
-choice = st.radio(
-    "Show",
-    ["the recurrent models disagree", "confidently wrong (p > 0.9 for the wrong class)"],
-    horizontal=True,
-    **ui.option("cards_browse"),
-)
-frame = test.copy()
-if choice.startswith("the recurrent") and set(RECURRENT_NAMES) <= set(frame.columns):
-    selected = frame[decide(frame["rnn"]) != decide(frame["lstm"])]
-else:  # the model matters only here, so its select is drawn only here
-    model_for_errors = st.selectbox(
-        "Model",
-        [n for n in available if n != "baseline"],
-        **ui.option("cards_error_model"),
-        format_func=lambda name: DISPLAY_NAMES[name],
-    )
-    probability = frame[model_for_errors]
-    selected = frame[np.where(frame["label"] == 1, probability < 0.1, probability > 0.9)]
-selected = selected.assign(label=selected["label"].map({0: "negative", 1: "positive"}))
-columns = ["label"] + [n for n in CLASSIFIER_NAMES if n in selected.columns] + ["text"]
-st.write(f"{len(selected):,} of {len(frame):,} test reviews.")
-st.dataframe(
-    selected[columns],
-    hide_index=True,
-    key="cards_errors",
-    column_config={"text": st.column_config.TextColumn(width="large")},
-)
-ui.csv_download(selected[columns], "heldout_reviews.csv", key="cards_download_errors")
+summary(available=available, manifest=bundle.manifest, key="cards")
+roc_and_calibration(test=test, available=available, key="cards")
+for name in [n for n in RECURRENT_NAMES if n in bundle.manifest["models"]]:
+    model_card(name=name, entry=bundle.manifest["models"][name], bundle=bundle, key="cards")
+selected = reviews_in_view(test=test, available=available, key="cards")
+review_table(selected=selected, total=len(test), key="cards")
 if len(selected):
-    if st.session_state.get("cards_pick", 1) > len(selected):  # the list just got shorter (another view or model)
-        st.session_state["cards_pick"] = 1
-    pick = st.number_input("Send review number … to the other pages", 1, len(selected), 1, **ui.option("cards_pick"))
-    chosen = selected["text"].iloc[min(int(pick), len(selected)) - 1]
-    st.caption(f"Review {int(pick)} of {len(selected):,}: " + ui.literal(chosen, 160))
-    st.button("Use this review", key="cards_use", on_click=ui.set_text, args=(chosen,))
-    if ui.current_text() == chosen:
-        st.success("This review is the shared text now: open any page to follow it through the pipeline.")
+    send_review(selected=selected, key="cards")

@@ -11,7 +11,7 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-MODEL_COLORS = {"rnn": "#EF553B", "lstm": "#636EFA", "baseline": "#7f7f7f", "glove": "#00CC96"}
+MODEL_COLORS = {"rnn": "#EF553B", "lstm": "#636EFA", "baseline": "#7f7f7f", "glove": "#00CC96", "ngram": "#AB63FA"}
 
 
 def safe(text: str, limit: int = 40) -> str:
@@ -295,3 +295,111 @@ def importance_bars(tokens: list[str], importance: np.ndarray, title: str) -> go
     )
     figure.update_yaxes(title="p(text) − p(text without the token)")
     return _layout(figure, title, height=300)
+
+
+def next_word_bars(candidates: dict[str, list[tuple[str, float]]], display_names: dict[str, str]) -> go.Figure:
+    """Each language model's top next words as horizontal bars, side by side (most probable on top)."""
+    from plotly.subplots import make_subplots
+
+    names = list(candidates)
+    figure = make_subplots(
+        rows=1,
+        cols=max(1, len(names)),
+        subplot_titles=[display_names.get(n, n) for n in names],
+        horizontal_spacing=0.12,
+    )
+    for column, name in enumerate(names, start=1):
+        words = [safe(word, 20) for word, _ in candidates[name]][::-1]
+        probabilities = [probability for _, probability in candidates[name]][::-1]
+        figure.add_trace(
+            go.Bar(
+                x=probabilities,
+                y=[f"{word} " for word in words],
+                orientation="h",
+                name=display_names.get(name, name),
+                marker_color=MODEL_COLORS.get(name, "#7f7f7f"),
+                showlegend=False,
+                text=[f"{p:.1%}" for p in probabilities],
+                textposition="auto",
+                hovertemplate="<b>%{y}</b> p = %{x:.4f}<extra>" + display_names.get(name, name) + "</extra>",
+            ),
+            row=1,
+            col=column,
+        )
+        figure.update_xaxes(title_text="p(next word)", row=1, col=column, rangemode="tozero")
+    height = 120 + 26 * max((len(values) for values in candidates.values()), default=1)
+    return _layout(figure, "", height=max(260, height))
+
+
+def language_model_graph(
+    tokens: list[str],
+    predictions: dict[str, list[tuple[str, float]]],
+    display_names: dict[str, str],
+    max_steps: int = 8,
+) -> go.Figure:
+    """The unrolled language model: inputs x_t, states h_t, and each model's most probable next word y_t."""
+    shown = list(range(max(0, len(tokens) - max_steps), len(tokens)))  # the last steps: where the next word comes from
+    names = list(predictions)
+    figure = go.Figure()
+    for column, position in enumerate(shown):
+        x = column * 1.7
+        figure.add_shape(
+            type="rect", x0=x - 0.65, x1=x + 0.65, y0=-0.3, y1=0.3, line_color="#888", fillcolor="rgba(99,110,250,0.15)"
+        )
+        figure.add_shape(
+            type="rect", x0=x - 0.65, x1=x + 0.65, y0=0.9, y1=1.5, line_color="#888", fillcolor="rgba(0,204,150,0.15)"
+        )
+        figure.add_annotation(x=x, y=0, text=f"x{position + 1}<br><b>{safe(tokens[position], 12)}</b>", showarrow=False)
+        figure.add_annotation(x=x, y=1.2, text=f"h{position + 1}", showarrow=False)
+        figure.add_annotation(
+            x=x, y=0.9, ax=x, ay=0.3, xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, text=""
+        )
+        figure.add_annotation(
+            x=x, y=2.0, ax=x, ay=1.5, xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, text=""
+        )
+        lines = [f"{safe(predictions[name][position][0], 12)} {predictions[name][position][1]:.0%}" for name in names]
+        label = "<br>".join(
+            f"<span style='color:{MODEL_COLORS.get(name, '#444')}'>{line}</span>" for name, line in zip(names, lines)
+        )
+        figure.add_annotation(x=x, y=2.35, text=f"ŷ{position + 2}<br>{label}", showarrow=False)
+        if column > 0:
+            figure.add_annotation(
+                x=x - 0.65,
+                y=1.2,
+                ax=x - 1.05,
+                ay=1.2,
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                showarrow=True,
+                arrowhead=2,
+                text="",
+            )
+    legend = " · ".join(
+        f"<span style='color:{MODEL_COLORS.get(name, '#444')}'>{display_names.get(name, name)}</span>" for name in names
+    )
+    figure.update_xaxes(visible=False, range=[-0.9, max(1, len(shown) - 1) * 1.7 + 0.9])
+    figure.update_yaxes(visible=False, range=[-0.5, 2.9])
+    title = f"The language model unrolled: h_t reads x_t, ŷ_(t+1) = softmax(output(h_t)) · {legend}"
+    return _layout(figure, title, height=340)
+
+
+def context_memory_figure(result: dict, display_names: dict[str, str]) -> go.Figure:
+    """Held-out perplexity when each model may see only the last k tokens (k = 1, 2, 4, ..., all)."""
+    figure = go.Figure()
+    labels = [str(k) if k else "all" for k in result["contexts"]]
+    for name, values in result["models"].items():
+        figure.add_trace(
+            go.Scatter(
+                x=labels,
+                y=values,
+                name=display_names.get(name, name),
+                mode="lines+markers",
+                line=dict(color=MODEL_COLORS.get(name, "#7f7f7f"), dash="dot" if name == "ngram" else None),
+                hovertemplate="context %{x}: perplexity %{y:.1f}<extra>" + display_names.get(name, name) + "</extra>",
+            )
+        )
+    figure.update_xaxes(title="tokens of context the model may see", type="category")
+    figure.update_yaxes(title="held-out perplexity (lower is better, log)", type="log")
+    return _layout(figure, "How much context each language model uses", height=380)

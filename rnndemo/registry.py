@@ -28,6 +28,21 @@ MODELS: tuple[ModelSpec, ...] = (
 )
 BY_NAME = {spec.name: spec for spec in MODELS}
 
+# Next-word models. Their keys ("rnn", "lstm", "ngram") are those of the CLI's JSON "models" objects;
+# they live in their own table because "rnn" and "lstm" also name the classifiers.
+LANGUAGE_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("rnn", "SimpleRNN language model", "language", "SimpleRNN", "lm_rnn.keras"),
+    ModelSpec("lstm", "LSTM language model", "language", "LSTM", "lm_lstm.keras"),
+    ModelSpec("ngram", "Kneser–Ney trigram", "ngram", None, "lm_ngram.npz"),
+)
+LANGUAGE_BY_NAME = {spec.name: spec for spec in LANGUAGE_MODELS}
+NEURAL_LANGUAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in LANGUAGE_MODELS if spec.kind == "language")
+LANGUAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in LANGUAGE_MODELS)
+LANGUAGE_DISPLAY_NAMES: dict[str, str] = {spec.name: spec.display_name for spec in LANGUAGE_MODELS} | {
+    "bigram": "Kneser–Ney bigram",
+    "unigram": "unigram",
+}
+
 RECURRENT_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind == "recurrent")
 CLASSIFIER_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind in ("recurrent", "baseline"))
 RECURRENT_KINDS: dict[str, str] = {spec.name: spec.layer for spec in MODELS if spec.kind == "recurrent"}

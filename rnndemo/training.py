@@ -15,7 +15,6 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -26,27 +25,11 @@ import numpy as np
 from rnndemo import data, embeddings, models
 from rnndemo.config import TRAINING, TrainingConfig, default_models_dir
 from rnndemo.evaluation import accuracy, heldout_metrics
+from rnndemo.progress import ProgressCallback, TrainingEvent
 from rnndemo.registry import BY_NAME, DISPLAY_NAMES, RECURRENT_NAMES
 from rnndemo.text import tokenize
 from rnndemo.vocab import Vocabulary, pad_batch
 
-
-@dataclass(frozen=True)
-class TrainingEvent:
-    """One progress report."""
-
-    stage: str  # "data", "baseline", "epoch", "batch", "evaluate", "done"
-    model: str = ""  # which model, when it applies
-    message: str = ""  # a human sentence
-    epoch: int = 0
-    epochs: int = 0
-    batch: int = 0
-    batches: int = 0
-    metrics: dict | None = None  # loss, accuracy, val_loss, val_accuracy ...
-    eta_seconds: float | None = None  # remaining time for this model (upper bound: max_epochs)
-
-
-ProgressCallback = Callable[[TrainingEvent], None]
 LIBRARIES = (
     "tensorflow-cpu",
     "tensorflow",

@@ -335,6 +335,14 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     return text
 
 
+def truncation_notice(sequence_length: int, cut_tokens: int) -> None:
+    """Say that the start of a long review was cut, in the one sentence the CLI and batch use too."""
+    from rnndemo.vocab import truncation_note
+
+    note = truncation_note(sequence_length, cut_tokens)
+    st.info(note[0].upper() + note[1:] + ".")
+
+
 # The browser's own address is the link: app.py keeps ?text= in step with the text, and the
 # browser writes every bound option into it as it changes (also from fragments, which the
 # server-side page would not redraw). So the control copies location.href. It is a constant
