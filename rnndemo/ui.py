@@ -99,7 +99,8 @@ TRANSIENT_OPTIONS = frozenset({"batch_text_column", "batch_label_column"})
 
 
 def option(key: str) -> dict:
-    """Widget keyword arguments for a registered page option: its key, kept for the session, bound to the URL if shared."""
+    """Widget keyword arguments for a registered page option: its key, kept for the session,
+    bound to the URL if shared."""
     if key not in _REGISTERED:
         raise KeyError(f"{key!r} is not a registered page option; add it to ui.PAGE_OPTIONS")
     return {"key": key, "persist_state": "session", "bind": "query-params" if key in URL_OPTIONS else None}
@@ -352,7 +353,8 @@ _COPY_LINK_HTML = """
 <div style="display:flex;gap:.5rem;align-items:center">
 <button type="button" data-rnndemo="copy-link" style="padding:.25rem .75rem;border-radius:.5rem;border:1px solid
 rgba(128,128,128,.4);background:transparent;cursor:pointer;color:inherit;font:inherit">Copy link</button>
-<input data-rnndemo="link" readonly aria-label="Link to this view" placeholder="copies the address of this view: its page, text and options"
+<input data-rnndemo="link" readonly aria-label="Link to this view"
+placeholder="copies the address of this view: its page, text and options"
 style="flex:1;min-width:0;font-size:.8rem;border:none;background:transparent;color:inherit">
 </div>
 <script>
