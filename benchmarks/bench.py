@@ -192,6 +192,42 @@ def soak_rows(texts: int) -> list[dict]:
     return rows
 
 
+def language_model_rows(models_dir: Path, bundle, repetitions: int) -> list[dict]:
+    """Next word after 50 tokens, 50 generated words and the surprisal of 400 tokens, each beside
+    `model.predict` on the same model and input."""
+    from rnndemo.next_word import load_language_models
+
+    loaded = load_language_models(models_dir)
+    tokens = review_of_length(bundle, 400).split()
+    ids_400 = loaded.vocabulary.encode_tokens(tokens)
+    ids_50 = ids_400[-50:]
+    rows = []
+    for name, model in loaded.neural_models().items():
+        end = model.end_index
+        prefix = np.asarray([[end, *ids_50]], dtype=np.int32)
+        naive = measure(lambda: model.model.predict(prefix, verbose=0)[0, -1], max(5, repetitions // 4))
+        rows.append(
+            row(f"lm_next_word_after_50_{name}", measure(lambda: model.next_distribution(ids_50), repetitions), naive)
+        )
+
+        def generate_by_predict(words: int = 50) -> None:
+            # The naive loop: model.predict over the whole growing text for every word, greedy.
+            sequence = [end, *ids_50]
+            for _ in range(words):
+                sequence.append(int(np.argmax(model.model.predict(np.asarray([sequence]), verbose=0)[0, -1])))
+
+        generated = measure(lambda: model.generate(ids_50, 50, seed=1, stop_at_end=False), max(5, repetitions // 4))
+        rows.append(row(f"lm_generate_50_words_{name}", generated, measure(generate_by_predict, 2, warmup=1)))
+        inputs = np.asarray([[end, *ids_400[:-1]]], dtype=np.int32)
+        naive = measure(lambda: model.model.predict(inputs, verbose=0), max(5, repetitions // 4))
+        rows.append(row(f"lm_surprisal_400_{name}", measure(lambda: model.surprisal(ids_400), repetitions), naive))
+    ngram = loaded.models.get("ngram")
+    if ngram is not None:
+        rows.append(row("lm_next_word_after_50_ngram", measure(lambda: ngram.next_distribution(ids_50), repetitions)))
+        rows.append(row("lm_surprisal_400_ngram", measure(lambda: ngram.surprisal(ids_400), repetitions)))
+    return rows
+
+
 def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, browser: bool = False) -> list[dict]:
     from rnndemo.embeddings import load_glove
     from rnndemo.serving import load_bundle
@@ -201,6 +237,7 @@ def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, 
     bundle = load_bundle(models_dir)
     glove = load_glove()
     rows = model_rows(bundle, repetitions) + embedding_rows(glove, repetitions)
+    rows += language_model_rows(models_dir, bundle, repetitions)
     rows += batch_rows(bundle, 500 if quick else 2500)
     rows += page_rows(bundle, 5 if quick else 20)
     rows += cold_rows(models_dir)

@@ -77,6 +77,16 @@ def vectors_to_prediction() -> None:
     st.page_link("pages/inside.py", label="Look inside: hidden states and gates →")
 
 
+def sequences_as_output() -> None:
+    """Step 5: the same recurrent layer with a sequence as output: the language model."""
+    st.subheader("5. The same RNN, a sequence as output: the next word")
+    st.write(
+        "Give the recurrent layer an output at every step instead of one at the end, train it to predict the "
+        "next word, and it becomes a language model that can continue your review word by word."
+    )
+    st.page_link("pages/language_model.py", label="Predict and generate the next word →")
+
+
 def predictions_or_stop(*, bundle, review: str) -> dict:
     """Every model's prediction; a text the models refuse gets the refusal and the page stops."""
     try:
@@ -114,3 +124,4 @@ tokens_to_indices(tokens=tokens, vocabulary=bundle.vocabulary, sequence_length=i
 indices_to_vectors()
 vectors_to_prediction()
 verdicts(predictions=predictions_or_stop(bundle=bundle, review=review))
+sequences_as_output()

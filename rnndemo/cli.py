@@ -13,9 +13,13 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from rnndemo.config import LIMITS, default_models_dir
 from rnndemo.registry import CLASSIFIER_NAMES, RECURRENT_NAMES
 from rnndemo.vocab import truncation_note
+
+END_WORD = "</review>"  # the language models' end-of-review word (language_model.END_TOKEN, without importing it)
 
 
 class UsageError(Exception):
@@ -202,6 +206,7 @@ def command_neighbors(arguments) -> None:
 
 def command_evaluate(arguments) -> None:
     from rnndemo.evaluation import evaluate_bundle
+    from rnndemo.next_word import evaluate_language_models, load_language_models
 
     bundle = _load_bundle(arguments.models_dir)
     results = evaluate_bundle(bundle, limit=arguments.limit)
@@ -210,6 +215,15 @@ def command_evaluate(arguments) -> None:
         f"rotten_tomatoes={values['rotten_tomatoes_accuracy']:.4f}"
         for name, values in results.items()
     ]
+    language_models = load_language_models(arguments.models_dir)
+    for reason in language_models.errors.values():
+        print(f"warning: {reason}", file=sys.stderr)
+    if language_models.models:
+        results["language_models"] = evaluate_language_models(language_models, limit=arguments.limit)
+        lines += [
+            f"{name:9s} perplexity={values['perplexity']:.2f} tokens={values['tokens']}"
+            for name, values in results["language_models"].items()
+        ]
     _emit(results, arguments.json, lines)
 
 
@@ -224,6 +238,12 @@ def command_train(arguments) -> None:
         train_limit=arguments.limit,
         max_epochs=arguments.epochs or TRAINING.max_epochs,
         model_names=tuple(arguments.model or TRAINING.model_names),
+        parts={None: TRAINING.parts, "classifiers": ("classifiers",), "lm": ("language_models",)}[arguments.only],
+        language_model=replace(
+            TRAINING.language_model,
+            token_budget=arguments.lm_tokens or TRAINING.language_model.token_budget,
+            test_reviews=arguments.limit,
+        ),
     )
 
     def report(event) -> None:
@@ -269,11 +289,126 @@ def command_train(arguments) -> None:
         "test_accuracy": manifest["baseline"]["test_accuracy"],
         "test_auc": manifest["baseline"]["test_auc"],
     }
-    _emit(
-        summary,
-        arguments.json,
-        [f"{name:9s} test accuracy {values['test_accuracy']:.4f}" for name, values in summary.items()],
-    )
+    lines = [f"{name:9s} test accuracy {values['test_accuracy']:.4f}" for name, values in summary.items()]
+    language = {
+        name: {"test_perplexity": entry["test"]["perplexity"], "test_tokens": entry["test"]["tokens"]}
+        for name, entry in manifest.get("language_models", {}).items()
+    }
+    if language:
+        summary["language_models"] = language
+        lines += [
+            f"{name:9s} language model test perplexity {values['test_perplexity']:.1f}"
+            for name, values in language.items()
+        ]
+    _emit(summary, arguments.json, lines)
+
+
+def _load_language_models(models_dir: Path):
+    from rnndemo.language_model import load_language_models
+    from rnndemo.models import ModelFileError
+
+    try:
+        language_models = load_language_models(models_dir)
+    except ModelFileError as error:
+        raise UsageError(str(error)) from error
+    if not language_models.models:
+        raise UsageError(next(iter(language_models.errors.values()), "no language model is available"))
+    for reason in language_models.errors.values():
+        print(f"warning: {reason}", file=sys.stderr)
+    return language_models
+
+
+def _language_model_ids(language_models, text: str, notes: list[str]) -> tuple[list[str], list[int]]:
+    """The text's tokens and language-model ids, the last `max_language_model_tokens` of them."""
+    from rnndemo.text import tokenize
+
+    tokens = tokenize(text)
+    if not tokens:
+        raise UsageError("the text has no words once cleaned; pass some words")
+    limit = LIMITS.max_language_model_tokens
+    if len(tokens) > limit:
+        notes.append(truncation_note(limit, len(tokens) - limit))
+        tokens = tokens[-limit:]
+    return tokens, language_models.vocabulary.encode_tokens(tokens)
+
+
+def command_next(arguments) -> None:
+    notes: list[str] = []
+    language_models = _load_language_models(arguments.models_dir)
+    tokens, ids = _language_model_ids(language_models, _read_text(arguments.text, notes), notes)
+    words = language_models.vocabulary.words
+    payload = {"prefix_tokens": tokens, "models": {}}
+    for name, model in language_models.models.items():
+        distribution = model.next_distribution(ids)
+        top = np.argsort(-distribution, kind="stable")[: arguments.k]
+        payload["models"][name] = [{"word": words[i], "probability": round(float(distribution[i]), 6)} for i in top]
+    lines = [
+        f"{name}: " + ", ".join(f"{item['word']} {item['probability']:.3f}" for item in items)
+        for name, items in payload["models"].items()
+    ]
+    _emit(payload, arguments.json, lines, notes)
+
+
+def command_perplexity(arguments) -> None:
+    notes: list[str] = []
+    language_models = _load_language_models(arguments.models_dir)
+    tokens, ids = _language_model_ids(language_models, _read_text(arguments.text, notes), notes)
+    payload = {"tokens": tokens, "models": {}}
+    for name, model in language_models.models.items():
+        surprisal = model.surprisal(ids)
+        payload["models"][name] = {
+            "perplexity": round(float(np.exp(surprisal.mean())), 4),
+            "surprisal": [round(float(value), 6) for value in surprisal],
+        }
+    lines = [
+        f"{name}: perplexity {values['perplexity']:.1f} over {len(tokens)} tokens"
+        for name, values in payload["models"].items()
+    ]
+    _emit(payload, arguments.json, lines, notes)
+
+
+def command_generate(arguments) -> None:
+    notes: list[str] = []
+    language_models = _load_language_models(arguments.models_dir)
+    text = _read_text(arguments.text, notes)
+    _, ids = _language_model_ids(language_models, text, notes)
+    words = language_models.vocabulary.words
+    payload = {"prompt": text, "models": {}}
+    for name, model in language_models.neural_models().items():
+        drawn = model.generate(ids, arguments.words, arguments.temperature, arguments.top_k, arguments.seed)
+        generated = [{"word": words[index], "probability": round(probability, 6)} for index, probability in drawn]
+        payload["models"][name] = {
+            "text": " ".join(item["word"] for item in generated if item["word"] != END_WORD),
+            "tokens": generated,
+        }
+    lines = [f"{name}: {values['text']}" for name, values in payload["models"].items()]
+    _emit(payload, arguments.json, lines, notes)
+
+
+def positive_float(value: str) -> float:
+    """argparse type: a finite number above 0 and at most 10."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 < number <= 10:
+        raise argparse.ArgumentTypeError(f"{value} is not above 0 and at most 10")
+    return number
+
+
+def bounded_int(low: int, high: int):
+    """argparse type: a whole number from `low` to `high`."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return number
+
+    return parse
 
 
 def command_inspect(arguments) -> None:
@@ -385,6 +520,32 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=positive_int, default=None, help="train on N reviews only (smoke tests)")
     train.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs")
     train.add_argument("--model", action="append", choices=RECURRENT_NAMES, help="train only these recurrent models")
+    train.add_argument(
+        "--lm-tokens",
+        type=positive_int,
+        default=None,
+        help="training tokens per language model (default 8,000,000; the same for both)",
+    )
+    train.add_argument(
+        "--only",
+        choices=("classifiers", "lm"),
+        default=None,
+        help="train only the classifiers (and baseline) or only the language models (default: both)",
+    )
+
+    next_word = add("next", command_next, "Each language model's most probable next words after the text.")
+    next_word.add_argument("text", help="the text so far, or - to read standard input")
+    next_word.add_argument("-k", type=bounded_int(1, 1000), default=10, help="how many words (1-1000)")
+
+    perplexity = add("perplexity", command_perplexity, "Surprisal at every token, and perplexity, per language model.")
+    perplexity.add_argument("text", help="the text, or - to read standard input")
+
+    generate = add("generate", command_generate, "Continue the text word by word with each neural language model.")
+    generate.add_argument("text", help="the prompt, or - to read standard input")
+    generate.add_argument("--words", type=bounded_int(1, 500), default=20, help="words to generate (1-500)")
+    generate.add_argument("--temperature", type=positive_float, default=1.0, help="above 0, at most 10 (1 = the model)")
+    generate.add_argument("--top-k", type=bounded_int(1, 100_000), default=None, help="sample among the K likeliest")
+    generate.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="the same seed gives the same text")
 
     inspect = add("inspect", command_inspect, "Hidden states (and LSTM gates and cell states) at every token.")
     inspect.add_argument("text", help="the review, or - to read standard input")

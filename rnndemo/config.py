@@ -17,6 +17,31 @@ def default_models_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class LanguageModelConfig:
+    """Hyper-parameters of the SimpleRNN and LSTM language models (both use the same)."""
+
+    vocabulary_size: int = 10_000  # N classifier words (padding and [UNK] included); "</review>" makes V = N + 1
+    units: int = 256  # recurrent units
+    embedding_dim: int = 50  # matches GloVe 6B-50d; also the width of the tied output projection
+    tied: bool = True  # output layer shares the input embedding (small files, much faster learning)
+    window: int = 100  # tokens per training window (backpropagation through time stops at its start)
+    batch_size: int = 64  # windows per gradient step
+    learning_rate: float = 2e-3  # Adam; halved at every validation check without improvement
+    clip_norm: float = 1.0  # gradient clipping by global norm; keeps the SimpleRNN stable
+    token_budget: int = 8_000_000  # predicted training tokens per model; the same for every kind
+    max_seconds: float | None = 1_200.0  # wall-clock safety stop per model (None: no limit)
+    evaluate_every: int = 1_000_000  # training tokens between validation checks
+    validation_reviews: int = 400  # first reviews of the validation split scored at each check (fixed subset)
+    patience: int = 3  # validation checks without improvement before stopping early
+    unigram_bias: bool = True  # start the output bias at the log unigram frequencies of the train stream
+    seed: int = 1337  # seeds numpy, TensorFlow and Python's random
+    ngram_discount: float = 0.75  # the Kneser–Ney absolute discount, every order
+    memory_reviews: int = 100  # test reviews scored at each context length of the memory experiment
+    memory_contexts: tuple[int | None, ...] = (1, 2, 4, 8, 16, 32, None)  # None = the whole review
+    test_reviews: int | None = None  # score only the first N test reviews (smoke tests); None = the whole split
+
+
+@dataclass(frozen=True)
 class TrainingConfig:
     """Hyper-parameters shared by every cached model."""
 
@@ -35,6 +60,8 @@ class TrainingConfig:
     train_limit: int | None = None  # use only this many training reviews (tests)
     model_names: tuple[str, ...] = RECURRENT_NAMES  # which recurrent models to train
     memory_experiment: bool = True  # also recompute the short-memory experiment for the new models
+    parts: tuple[str, ...] = ("classifiers", "language_models")  # what `train` builds
+    language_model: LanguageModelConfig = LanguageModelConfig()  # the next-word models
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,7 @@ class Limits:
     max_batch_columns: int = 50  # columns of an uploaded CSV (a 200,000-column file cost 24 s of CPU per rerun)
     max_upload_megabytes: int = 10  # also server.maxUploadSize in .streamlit/config.toml
     max_word_characters: int = 100  # a neighbour query word longer than this is refused
+    max_language_model_tokens: int = 2_000  # language models read the last 2,000 tokens ((time, 10,001) floats each)
 
 
 TRAINING = TrainingConfig()

@@ -19,13 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from rnndemo.registry import DISPLAY_NAMES, RECURRENT_KINDS  # noqa: F401  (re-exported for callers of models)
+from rnndemo.registry import DISPLAY_NAMES, LANGUAGE_MODELS, RECURRENT_KINDS  # noqa: F401  (re-exported)
+
+LANGUAGE_LAYERS = {spec.name: spec.layer for spec in LANGUAGE_MODELS if spec.layer}
 
 MANIFEST_FILE = "manifest.json"
 VOCABULARY_FILE = "vocabulary.json"
 BASELINE_FILE = "baseline.json"
 PREDICTIONS_FILE = "heldout_predictions.csv"
 MEMORY_FILE = "memory_experiment.json"
+LANGUAGE_MEMORY_FILE = "language_model_memory.json"  # perplexity against the context each LM may see
 REBUILD_HINT = "rebuild it with: python -m rnndemo train"
 PIN_ENVIRONMENT = "RNNDEMO_MANIFEST_SHA256"  # a deployment's pin of the manifest's own sha256 (docs/SECURITY.md)
 LOGGER = logging.getLogger("rnndemo.models")  # full paths and raw errors go here, never to visitors
@@ -167,14 +170,19 @@ def record_in_manifest(models_dir: Path, file_name: str) -> None:
     os.replace(temporary, models_dir / MANIFEST_FILE)  # never a half-written manifest
 
 
-def load_keras_model(models_dir: Path, manifest: dict, name: str) -> Any:
-    """Load one verified `.keras` model with safe_mode=True, and check that it is the kind its name says."""
+def load_keras_model(models_dir: Path, manifest: dict, name: str, section: str = "models") -> Any:
+    """Load one verified `.keras` model with safe_mode=True, and check that it is the kind its name says.
+
+    `section` is the manifest's table: "models" (the classifiers) or "language_models" (whose custom
+    layers the caller registers first: `language_model.register_layers`).
+    """
     import keras
 
-    entry = manifest.get("models", {}).get(name)
-    if name not in RECURRENT_KINDS:
-        raise ModelFileError(f"the manifest lists an unknown model; only {', '.join(RECURRENT_KINDS)} are served")
-    if entry is None:
+    layers = RECURRENT_KINDS if section == "models" else LANGUAGE_LAYERS
+    entry = manifest.get(section, {}).get(name)
+    if name not in layers:
+        raise ModelFileError(f"the manifest lists an unknown model; only {', '.join(layers)} are served")
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
         raise ModelFileError(f"model {name} is not in {MANIFEST_FILE}; {REBUILD_HINT}")
     file_name = entry["file"]
     if not file_name.endswith(".keras"):
@@ -186,9 +194,9 @@ def load_keras_model(models_dir: Path, manifest: dict, name: str) -> Any:
         LOGGER.error("could not load %s: %s: %s", path, type(error).__name__, error)
         raise ModelFileError(f"{file_name} could not be loaded (see the server log); {REBUILD_HINT}") from error
     actual = recurrent_kind(model)
-    if actual != RECURRENT_KINDS[name]:
+    if actual != layers[name]:
         raise ModelFileError(
-            f"{file_name} holds a {actual or 'non-recurrent'} model, not the {RECURRENT_KINDS[name]} "
+            f"{file_name} holds a {actual or 'non-recurrent'} model, not the {layers[name]} "
             f"that '{name}' must be (swapped or relabelled); refused"
         )
     return model

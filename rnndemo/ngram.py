@@ -292,3 +292,35 @@ def _loaded_settings(fields: dict[str, np.ndarray], path: str | Path) -> tuple[i
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
     return vocabulary_size, order, discount
+
+
+class NgramNextWord:
+    """An n-gram (and its lower orders) behind the neural language models' serving interface.
+
+    `next_distribution(ids)` and `surprisal(ids)` read a review as `[END] + ids`, exactly as
+    `language_model.LanguageModel` does, so pages and commands treat all three models alike.
+    """
+
+    def __init__(self, name: str, by_order: dict[int, NgramModel]):
+        self.name = name
+        self.by_order = dict(by_order)  # order -> model; the highest order serves
+        self.model = self.by_order[max(self.by_order)]
+        self.vocabulary_size = self.model.vocabulary_size
+        self.end_index = self.vocabulary_size - 1
+
+    def next_distribution(self, ids: list[int]) -> np.ndarray:
+        """p(next | [END] + ids) over all V words (index 0 is exactly 0)."""
+        return self.model.distribution([self.end_index, *ids])
+
+    def surprisal(self, ids: list[int], include_end: bool = False) -> np.ndarray:
+        """−ln p of each token of ids (and of END after them if `include_end`), in nats."""
+        values = self.model.surprisal(list(ids))
+        return values if include_end else values[:-1]
+
+    def perplexity(self, reviews: list[list[int]]) -> tuple[float, int]:
+        return self.model.perplexity(reviews)
+
+    def context_limited_perplexity(self, reviews: list[list[int]], context: int | None) -> tuple[float, int]:
+        """An n-gram of order n sees n − 1 tokens: with `context` k it is the model of order min(n, k + 1)."""
+        order = max(self.by_order) if context is None else min(max(self.by_order), context + 1)
+        return self.by_order[order].perplexity(reviews)

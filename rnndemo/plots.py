@@ -403,3 +403,17 @@ def context_memory_figure(result: dict, display_names: dict[str, str]) -> go.Fig
     figure.update_xaxes(title="tokens of context the model may see", type="category")
     figure.update_yaxes(title="held-out perplexity (lower is better, log)", type="log")
     return _layout(figure, "How much context each language model uses", height=380)
+
+
+def surprise_html(tokens: list[str], surprisal: np.ndarray, scale_nats: float = 12.0) -> str:
+    """The text with each token shaded by a model's surprisal (−ln p, nats): white = expected,
+    deep red = surprising. Returns escaped HTML (tokens are visitor text); the hover names the value."""
+    spans = []
+    for token, value in zip(tokens, surprisal):
+        strength = float(min(1.0, max(0.0, value / scale_nats)))
+        spans.append(
+            f"<span title='−ln p = {value:.2f} nats (p = {np.exp(-value):.2g})' "
+            f"style='background:rgba(214,39,40,{strength:.2f});padding:0 2px;border-radius:3px'>"
+            f"{html.escape(token)}</span>"
+        )
+    return "<div style='line-height:1.9'>" + " ".join(spans) + "</div>"

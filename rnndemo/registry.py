@@ -35,12 +35,16 @@ LANGUAGE_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("lstm", "LSTM language model", "language", "LSTM", "lm_lstm.keras"),
     ModelSpec("ngram", "Kneser–Ney trigram", "ngram", None, "lm_ngram.npz"),
 )
-LANGUAGE_BY_NAME = {spec.name: spec for spec in LANGUAGE_MODELS}
+# Lower-order n-grams, reported beside the trigram as references (files, not served on pages).
+LANGUAGE_REFERENCES: tuple[ModelSpec, ...] = (
+    ModelSpec("bigram", "Kneser–Ney bigram", "ngram", None, "lm_bigram.npz"),
+    ModelSpec("unigram", "unigram", "ngram", None, "lm_unigram.npz"),
+)
+LANGUAGE_BY_NAME = {spec.name: spec for spec in LANGUAGE_MODELS + LANGUAGE_REFERENCES}
 NEURAL_LANGUAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in LANGUAGE_MODELS if spec.kind == "language")
 LANGUAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in LANGUAGE_MODELS)
-LANGUAGE_DISPLAY_NAMES: dict[str, str] = {spec.name: spec.display_name for spec in LANGUAGE_MODELS} | {
-    "bigram": "Kneser–Ney bigram",
-    "unigram": "unigram",
+LANGUAGE_DISPLAY_NAMES: dict[str, str] = {
+    spec.name: spec.display_name for spec in LANGUAGE_MODELS + LANGUAGE_REFERENCES
 }
 
 RECURRENT_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind == "recurrent")

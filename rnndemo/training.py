@@ -26,7 +26,7 @@ from rnndemo import data, embeddings, models
 from rnndemo.config import TRAINING, TrainingConfig, default_models_dir
 from rnndemo.evaluation import accuracy, heldout_metrics
 from rnndemo.progress import ProgressCallback, TrainingEvent
-from rnndemo.registry import BY_NAME, DISPLAY_NAMES, RECURRENT_NAMES
+from rnndemo.registry import BY_NAME, DISPLAY_NAMES, LANGUAGE_BY_NAME, RECURRENT_NAMES
 from rnndemo.text import tokenize
 from rnndemo.vocab import Vocabulary, pad_batch
 
@@ -413,25 +413,95 @@ def write_models(prepared: PreparedData, staging: Path, config: TrainingConfig, 
 def train_all(
     models_dir: Path | None = None, config: TrainingConfig = TRAINING, report: ProgressCallback | None = None
 ) -> dict:
-    """Train the baseline and every recurrent model, evaluate them held out, and swap them into `models_dir`."""
+    """Train what `config.parts` names (the classifiers and baseline, the language models, or both),
+    evaluate it held out, and swap the complete folder into `models_dir`.
+
+    Training only the language models keeps the folder's classifiers (and its vocabulary); training
+    only the classifiers keeps its language models when the rebuilt vocabulary is the same.
+    """
     report = report or (lambda event: None)
     models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
     started = time.perf_counter()
-    prepared = prepare_data(config, report)
     staging = new_staging_folder(models_dir)
     try:
-        manifest = write_models(prepared, staging, config, report)
+        if "classifiers" in config.parts:
+            prepared = prepare_data(config, report)
+            manifest = write_models(prepared, staging, config, report)
+            vocabulary, tokens = prepared.vocabulary, prepared.tokens
+            if "language_models" not in config.parts:
+                manifest = carry_language_models(models_dir, staging, manifest)
+        else:
+            manifest = copy_classifiers(models_dir, staging)
+            vocabulary = Vocabulary.load(staging / models.VOCABULARY_FILE)
+            tokens = tokenize_splits(config, report)
+        if "language_models" in config.parts:
+            manifest = write_language_models(vocabulary, tokens, staging, manifest, config, report)
         swap_in(staging, models_dir)  # the folder becomes visible only now, complete
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    report(
-        TrainingEvent(
-            "done",
-            message=f"trained and evaluated everything in {time.perf_counter() - started:.0f} s; "
-            f"written to {models_dir}",
-        )
-    )
+    elapsed = time.perf_counter() - started
+    report(TrainingEvent("done", message=f"trained and evaluated everything in {elapsed:.0f} s; written to {models_dir}"))
+    return manifest
+
+
+def tokenize_splits(config: TrainingConfig, report: ProgressCallback) -> dict[str, list[list[str]]]:
+    """Tokens of the train (or `train_limit` of it), validation and test reviews, as `prepare_data` makes them."""
+    splits = data.load_splits()
+    train = splits.train
+    if config.train_limit is not None:
+        train = train.sample(n=min(config.train_limit, len(train)), random_state=config.seed)
+    report(TrainingEvent("data", message=f"tokenising {len(train)} training, {len(splits.validation)} validation "
+                                         f"and {len(splits.test)} test reviews"))
+    frames = {"train": train, "validation": splits.validation, "test": splits.test}
+    return {split: [tokenize(text) for text in frame["text"]] for split, frame in frames.items()}
+
+
+def copy_classifiers(models_dir: Path, staging: Path) -> dict:
+    """Copy a verified models folder's classifier artifacts into `staging`; returns its manifest
+    without any language models (they are about to be retrained)."""
+    manifest = models.read_manifest(models_dir)
+    keep = {name: digest for name, digest in manifest.get("files", {}).items() if name not in language_model_files()}
+    for file_name in keep:
+        shutil.copy2(models.verified_path(models_dir, manifest, file_name), staging / file_name)
+    manifest = {key: value for key, value in manifest.items() if key not in ("language_models", "language_model_vocabulary")}
+    manifest["files"] = keep
+    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return manifest
+
+
+def carry_language_models(models_dir: Path, staging: Path, manifest: dict) -> dict:
+    """Keep the old folder's language models when the new vocabulary is the one they were trained on."""
+    try:
+        old = models.read_manifest(models_dir)
+    except models.ModelFileError:
+        return manifest
+    old_files = {name: digest for name, digest in old.get("files", {}).items() if name in language_model_files()}
+    same_vocabulary = old.get("files", {}).get(models.VOCABULARY_FILE) == manifest["files"].get(models.VOCABULARY_FILE)
+    if not old_files or not same_vocabulary:
+        return manifest
+    for file_name in old_files:
+        shutil.copy2(models.verified_path(models_dir, old, file_name), staging / file_name)
+    manifest = manifest | {key: old[key] for key in ("language_models", "language_model_vocabulary") if key in old}
+    manifest["files"] = manifest["files"] | old_files
+    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return manifest
+
+
+def language_model_files() -> set[str]:
+    """Every file name the language models write."""
+    return {spec.file for spec in LANGUAGE_BY_NAME.values()} | {models.LANGUAGE_MEMORY_FILE}
+
+
+def write_language_models(vocabulary: Vocabulary, tokens: dict, staging: Path, manifest: dict,
+                          config: TrainingConfig, report: ProgressCallback) -> dict:
+    """Train the language models into `staging` and add them (files, metrics) to its manifest."""
+    from rnndemo.language_model import fit_language_models
+
+    section, vocabulary_entry = fit_language_models(vocabulary, tokens, staging, config.language_model, report)
+    manifest = manifest | {"language_models": section, "language_model_vocabulary": vocabulary_entry}
+    manifest["files"] = {name: digest for name, digest in file_hashes(staging).items() if name != models.MANIFEST_FILE}
+    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
 
 

@@ -73,6 +73,15 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
     "inside": ("inside_sample_kind", "inside_model"),
     "model_cards": ("cards_browse", "cards_error_model", "cards_pick"),
     "batch": (),
+    "language_model": (
+        "lm_sample_kind",
+        "lm_k",
+        "lm_temperature",
+        "lm_top_k",
+        "lm_seed",
+        "lm_words",
+        "lm_surprise_model",
+    ),
 }
 # The options a shared link carries (each is its own query parameter, named by its key).
 URL_OPTIONS = frozenset(
@@ -91,6 +100,10 @@ URL_OPTIONS = frozenset(
         "inside_model",
         "cards_browse",
         "cards_error_model",
+        "lm_temperature",
+        "lm_top_k",
+        "lm_seed",
+        "lm_words",
     }
 )
 _REGISTERED = frozenset(key for keys in PAGE_OPTIONS.values() for key in keys)
@@ -245,6 +258,45 @@ def load_glove():
     return glove
 
 
+def load_language_models():
+    """The verified language models of the configured models folder, or the error message if none can load."""
+    return _load_language_models(str(default_models_dir()))
+
+
+@st.cache_resource(show_spinner="Loading the language models (once per server)…")
+def _load_language_models(models_dir: str):
+    from rnndemo.models import ModelFileError
+    from rnndemo.next_word import load_language_models as load
+
+    print("rnndemo: loading language models", file=sys.stderr, flush=True)
+    try:
+        loaded = load(Path(models_dir))
+    except ModelFileError as error:
+        return str(error)
+    _freeze_long_lived_objects()
+    _stop_streamlit_clearing_keras()
+    return loaded
+
+
+def language_models_or_stop():
+    """The language models; if none could be loaded, a clear message and the page stops."""
+    loaded = load_language_models()
+    if isinstance(loaded, str) or not loaded.models:
+        st.error("The language models could not be loaded.")
+        st.text(loaded if isinstance(loaded, str) else "\n".join(loaded.errors.values()))
+        st.stop()
+    for name, message in loaded.errors.items():
+        st.warning(f"Language model {literal(name, 40)} is unavailable; the others keep working.")
+        st.text(message)
+    return loaded
+
+
+def append_word(word: str) -> None:
+    """Button callback: add `word` to the end of the shared text (the next-word suggestions)."""
+    text = current_text().rstrip()
+    set_text(f"{text} {word}" if text else word)
+
+
 @st.cache_resource(show_spinner="Preparing the inspection functions…")
 def _load_inspector(models_dir: str, name: str):
     from rnndemo.inspect import Inspector
@@ -321,9 +373,8 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
         "Load sample", key=f"{key_prefix}_sample_button", width="stretch", on_click=_load_sample, args=(key_prefix,)
     )
     box = f"{key_prefix}_text_area"
-    if (
-        st.session_state.get(box) != current_text()
-    ):  # fill this page's box from the shared text (see the module docstring)
+    # Fill this page's box from the shared text (see the module docstring).
+    if st.session_state.get(box) != current_text():
         st.session_state[box] = current_text()
     # No max_chars: the browser would silently refuse a longer paste; prepare_text cuts it and says so.
     st.text_area(label, value=None, key=box, height=height, on_change=_submit_text, args=(box,))

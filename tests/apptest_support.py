@@ -13,6 +13,7 @@ PAGE_TITLES = {
     "pages/tokens.py": "Text → tokens → indices",
     "pages/embeddings.py": "Words become vectors",
     "pages/compare.py": "SimpleRNN vs LSTM",
+    "pages/language_model.py": "Language model: the next word",
     "pages/inside.py": "Inside the RNN",
     "pages/model_cards.py": "Model cards",
     "pages/batch.py": "Batch check",

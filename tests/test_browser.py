@@ -29,6 +29,7 @@ PAGE_TITLES = [
     "Text → tokens → indices",
     "Embeddings",
     "RNN vs LSTM",
+    "Language model",
     "Inside the RNN",
     "Model cards",
     "Batch check",
@@ -39,6 +40,7 @@ PAGE_URLS = {
     "/tokens": "Text → tokens → indices",
     "/embeddings": "Words become vectors",
     "/compare": "SimpleRNN vs LSTM",
+    "/language_model": "Language model: the next word",
     "/inside": "Inside the RNN",
     "/model_cards": "Model cards",
     "/batch": "Batch check",
@@ -171,6 +173,29 @@ def test_inside_page_draws_heatmaps_and_gates(server, browser):
         "() => document.querySelectorAll('.js-plotly-plot .heatmaplayer').length >= 6", timeout=60_000
     )
     assert page.locator(".js-plotly-plot .heatmaplayer").count() >= 6  # 2 hidden-state maps, 3 gates, cell state
+    assert exceptions_on(page) == 0
+    page.close()
+
+
+def test_language_model_page_suggests_appends_and_generates(server, browser):
+    """A visitor types a prefix, clicks a suggested next word (it is appended to the text), asks for the
+    next generated word, and sees every chart, with no error."""
+    page = open_page(browser, f"{server}/language_model")
+    paste_review(page, "This was one of the best")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000)
+    suggestion = page.locator("[data-testid='stMain'] button", has_text="·").first
+    word = suggestion.inner_text().split("·")[0].strip()
+    suggestion.click()
+    page.wait_for_function(
+        "(word) => document.querySelector('textarea').value.endsWith(' ' + word)", arg=word, timeout=60_000
+    )
+    wait_for_idle(page)
+    before = page.locator("[data-testid='stMain'] [data-testid='stSlider']").nth(2).inner_text()
+    page.locator("[data-testid='stMain'] button", has_text="Next step").click()
+    wait_for_idle(page)
+    after = page.locator("[data-testid='stMain'] [data-testid='stSlider']").nth(2).inner_text()
+    assert before != after, (before, after)
+    assert page.locator("[data-testid='stMain'] span[title^='−ln p']").count() >= 6  # the surprise colouring
     assert exceptions_on(page) == 0
     page.close()
 

@@ -1,0 +1,73 @@
+"""The language-model page under AppTest: every section is drawn from the real models, clicks act on the text."""
+
+import numpy as np
+import pytest
+
+from .apptest_support import all_text, open_page
+
+PAGE = "pages/language_model.py"
+
+
+@pytest.fixture(scope="module")
+def language_models():
+    from rnndemo.next_word import load_language_models
+
+    from .conftest import MODELS_DIR
+
+    return load_language_models(MODELS_DIR)
+
+
+def test_every_section_is_drawn_for_the_default_review():
+    """A visitor opens the page and sees the graph, the next-word bars, generation, surprise, memory and the table."""
+    app = open_page(PAGE)
+    assert not app.exception
+    subheaders = [str(header.value) for header in app.subheader]
+    for title in (
+        "The graph",
+        "Next word as you type",
+        "Generation",
+        "Surprise",
+        "memory of a language model",
+        "Held-out perplexity",
+    ):
+        assert any(title in header for header in subheaders), (title, subheaders)
+    heldout = next(frame.value for frame in app.dataframe if "test perplexity" in frame.value.columns)
+    assert {"SimpleRNN language model", "LSTM language model", "Kneser–Ney trigram"} <= set(heldout["model"])
+    assert len([metric for metric in app.metric if "perplexity" in metric.label]) == 3
+
+
+def test_clicking_a_suggested_word_appends_it(language_models):
+    """The first suggestion of the LSTM is the model's most probable next word, and clicking it appends it."""
+    text = "this was one of the best"
+    app = open_page(PAGE, text=text)
+    ids = language_models.vocabulary.encode_tokens(text.split())
+    expected = language_models.vocabulary.words[int(np.argmax(language_models.models["lstm"].next_distribution(ids)))]
+    button = app.button(key="lm_next_lstm_0")
+    assert button.label.startswith(f"{expected} · ")
+    button.click().run()
+    assert not app.exception and app.session_state["review_text"] == f"{text} {expected}"
+
+
+def test_next_step_adds_one_word_and_keeps_the_earlier_ones():
+    """Generation step by step: "next step" continues the same words by one (same seed and settings)."""
+    app = open_page(PAGE, text="the acting was")
+    tables = {frame.key: frame.value for frame in app.dataframe if frame.key and frame.key.startswith("lm_generate_")}
+    app.button(key="lm_generate_step").click().run()
+    assert not app.exception and app.slider(key="lm_words").value == 11
+    longer = {frame.key: frame.value for frame in app.dataframe if frame.key in tables}
+    for key, table in tables.items():
+        if len(table) == 10:  # the model did not end the review early
+            assert len(longer[key]) == 11 and list(longer[key]["word"][:10]) == list(table["word"])
+
+
+def test_a_text_without_words_gets_a_message():
+    app = open_page(PAGE, text="?!? ...")
+    assert not app.exception and "no words once cleaned" in all_text(app)
+
+
+def test_hostile_text_is_shown_as_text():
+    """Visitor text reaches the surprise colouring escaped: tags arrive as text, never as markup."""
+    app = open_page(PAGE, text='<img src=x onerror="alert(1)"> great <b>film</b>')
+    assert not app.exception
+    html_blocks = [str(block.proto.body) for block in app.get("html")] if hasattr(app, "get") else []
+    assert all("<img" not in block and "<b>" not in block for block in html_blocks)
