@@ -7,7 +7,8 @@ import streamlit as st
 from rnndemo import plots, ui
 from rnndemo.evaluation import calibration_table, decide, load_heldout_predictions
 from rnndemo.models import ModelFileError, architecture_summary
-from rnndemo.registry import CLASSIFIER_NAMES, DISPLAY_NAMES, RECURRENT_NAMES
+from rnndemo.next_word import perplexity_table
+from rnndemo.registry import CLASSIFIER_NAMES, DISPLAY_NAMES, LANGUAGE_DISPLAY_NAMES, RECURRENT_NAMES
 
 VIEWS = ["the recurrent models disagree", "confidently wrong (p > 0.9 for the wrong class)"]
 
@@ -136,6 +137,20 @@ def review_table(*, selected: pd.DataFrame, total: int, key: str) -> None:
     ui.csv_download(selected[columns], "heldout_reviews.csv", key=f"{key}_download_errors")
 
 
+def language_model_cards(*, manifest: dict) -> None:
+    """The next-word models: held-out perplexity, training budget and the validation curve."""
+    section = manifest.get("language_models")
+    if not section:
+        return
+    st.subheader("Language models (next word)")
+    st.dataframe(pd.DataFrame(perplexity_table(section, LANGUAGE_DISPLAY_NAMES)), hide_index=True, key="cards_lm")
+    st.plotly_chart(plots.language_model_training_figure(section, LANGUAGE_DISPLAY_NAMES), key="cards_lm_training")
+    st.caption(
+        "Perplexity on the test split (lower is better), every predicted token counted. Both recurrent models "
+        "trained on the same number of tokens and kept their best weights on a fixed validation subset."
+    )
+
+
 def send_review(*, selected: pd.DataFrame, key: str) -> None:
     """Pick one of the selected reviews and make it the shared text of every page."""
     pick_key = f"{key}_pick"
@@ -165,6 +180,7 @@ summary(available=available, manifest=bundle.manifest, key="cards")
 roc_and_calibration(test=test, available=available, key="cards")
 for name in [n for n in RECURRENT_NAMES if n in bundle.manifest["models"]]:
     model_card(name=name, entry=bundle.manifest["models"][name], bundle=bundle, key="cards")
+language_model_cards(manifest=bundle.manifest)
 selected = reviews_in_view(test=test, available=available, key="cards")
 review_table(selected=selected, total=len(test), key="cards")
 if len(selected):

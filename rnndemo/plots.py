@@ -417,3 +417,35 @@ def surprise_html(tokens: list[str], surprisal: np.ndarray, scale_nats: float = 
             f"{html.escape(token)}</span>"
         )
     return "<div style='line-height:1.9'>" + " ".join(spans) + "</div>"
+
+
+def language_model_training_figure(section: dict, display_names: dict[str, str]) -> go.Figure:
+    """Validation perplexity (fixed subset) against training tokens, for each recurrent language model."""
+    figure = go.Figure()
+    for name, entry in section.items():
+        history = entry.get("history") or {}
+        if not history.get("tokens"):
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=history["tokens"],
+                y=history["val_perplexity"],
+                name=display_names.get(name, name),
+                mode="lines+markers",
+                line=dict(color=MODEL_COLORS.get(name)),
+                hovertemplate="%{x:,.0f} tokens: perplexity %{y:.1f}<extra>"
+                + display_names.get(name, name)
+                + "</extra>",
+            )
+        )
+    for name in ("ngram", "bigram"):
+        if name in section:
+            figure.add_hline(
+                y=section[name]["validation_perplexity"],
+                line_dash="dot",
+                line_color="gray",
+                annotation_text=f"{display_names.get(name, name)} (whole validation split)",
+            )
+    figure.update_xaxes(title="training tokens seen")
+    figure.update_yaxes(title="validation perplexity (log)", type="log")
+    return _layout(figure, "Language models while training: validation perplexity", height=360)
