@@ -304,8 +304,8 @@ def command_train(arguments) -> None:
 
 
 def _load_language_models(models_dir: Path):
-    from rnndemo.language_model import load_language_models
     from rnndemo.models import ModelFileError
+    from rnndemo.next_word import load_language_models
 
     try:
         language_models = load_language_models(models_dir)

@@ -32,7 +32,7 @@ LANGUAGE_MEMORY_FILE = "language_model_memory.json"  # perplexity against the co
 REBUILD_HINT = "rebuild it with: python -m rnndemo train"
 PIN_ENVIRONMENT = "RNNDEMO_MANIFEST_SHA256"  # a deployment's pin of the manifest's own sha256 (docs/SECURITY.md)
 LOGGER = logging.getLogger("rnndemo.models")  # full paths and raw errors go here, never to visitors
-_FILE_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\.(keras|json|csv)")
+_FILE_NAME = re.compile(r"[a-z0-9][a-z0-9_]*\.(keras|json|csv|npz)")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -174,7 +174,7 @@ def load_keras_model(models_dir: Path, manifest: dict, name: str, section: str =
     """Load one verified `.keras` model with safe_mode=True, and check that it is the kind its name says.
 
     `section` is the manifest's table: "models" (the classifiers) or "language_models" (whose custom
-    layers the caller registers first: `language_model.register_layers`).
+    layers the caller registers first: `language_model.custom_layers`).
     """
     import keras
 

@@ -65,7 +65,7 @@ def read_memory_result(path: Path) -> dict:
 
 def load_language_models(models_dir: Path) -> LanguageModels:
     """Load and verify the folder's language models (a missing or tampered file becomes an error by name)."""
-    from rnndemo.language_model import LanguageModel, LanguageModelVocabulary, register_layers
+    from rnndemo.language_model import LanguageModel, LanguageModelVocabulary, custom_layers
     from rnndemo.ngram import NgramNextWord
 
     models_dir = Path(models_dir)
@@ -78,7 +78,7 @@ def load_language_models(models_dir: Path) -> LanguageModels:
     size = int(manifest.get("language_model_vocabulary", {}).get("classifier_words", 0))
     words = LanguageModelVocabulary.from_vocabulary(vocabulary, size)
     loaded = LanguageModels(vocabulary=words, manifest=manifest)
-    register_layers()  # the tied embedding is a registered layer class: safe_mode loads it, and nothing else
+    custom_layers()  # the tied embedding is a registered layer class: safe_mode loads it, and nothing else
     for name in NEURAL_LANGUAGE_NAMES:
         try:
             keras_model = models.load_keras_model(models_dir, manifest, name, section="language_models")
@@ -184,7 +184,8 @@ def fit_ngrams(
 
     section, by_order = {}, {}
     for name, order in NGRAM_ORDERS.items():
-        report(TrainingEvent("baseline", name, f"counting Kneser–Ney {name} statistics on the train split"))
+        label = LANGUAGE_BY_NAME[name].display_name
+        report(TrainingEvent("baseline", name, f"counting the {label}'s statistics on the train split"))
         started = time.perf_counter()
         model = NgramModel.fit(reviews["train"], vocabulary_size, order=order, discount=config.ngram_discount)
         seconds = time.perf_counter() - started

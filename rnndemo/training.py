@@ -441,7 +441,8 @@ def train_all(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     elapsed = time.perf_counter() - started
-    report(TrainingEvent("done", message=f"trained and evaluated everything in {elapsed:.0f} s; written to {models_dir}"))
+    message = f"trained and evaluated everything in {elapsed:.0f} s; written to {models_dir}"
+    report(TrainingEvent("done", message=message))
     return manifest
 
 
@@ -451,8 +452,13 @@ def tokenize_splits(config: TrainingConfig, report: ProgressCallback) -> dict[st
     train = splits.train
     if config.train_limit is not None:
         train = train.sample(n=min(config.train_limit, len(train)), random_state=config.seed)
-    report(TrainingEvent("data", message=f"tokenising {len(train)} training, {len(splits.validation)} validation "
-                                         f"and {len(splits.test)} test reviews"))
+    report(
+        TrainingEvent(
+            "data",
+            message=f"tokenising {len(train)} training, {len(splits.validation)} validation "
+            f"and {len(splits.test)} test reviews",
+        )
+    )
     frames = {"train": train, "validation": splits.validation, "test": splits.test}
     return {split: [tokenize(text) for text in frame["text"]] for split, frame in frames.items()}
 
@@ -464,7 +470,8 @@ def copy_classifiers(models_dir: Path, staging: Path) -> dict:
     keep = {name: digest for name, digest in manifest.get("files", {}).items() if name not in language_model_files()}
     for file_name in keep:
         shutil.copy2(models.verified_path(models_dir, manifest, file_name), staging / file_name)
-    manifest = {key: value for key, value in manifest.items() if key not in ("language_models", "language_model_vocabulary")}
+    language_keys = ("language_models", "language_model_vocabulary")
+    manifest = {key: value for key, value in manifest.items() if key not in language_keys}
     manifest["files"] = keep
     (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
@@ -493,10 +500,16 @@ def language_model_files() -> set[str]:
     return {spec.file for spec in LANGUAGE_BY_NAME.values()} | {models.LANGUAGE_MEMORY_FILE}
 
 
-def write_language_models(vocabulary: Vocabulary, tokens: dict, staging: Path, manifest: dict,
-                          config: TrainingConfig, report: ProgressCallback) -> dict:
+def write_language_models(
+    vocabulary: Vocabulary,
+    tokens: dict,
+    staging: Path,
+    manifest: dict,
+    config: TrainingConfig,
+    report: ProgressCallback,
+) -> dict:
     """Train the language models into `staging` and add them (files, metrics) to its manifest."""
-    from rnndemo.language_model import fit_language_models
+    from rnndemo.next_word import fit_language_models
 
     section, vocabulary_entry = fit_language_models(vocabulary, tokens, staging, config.language_model, report)
     manifest = manifest | {"language_models": section, "language_model_vocabulary": vocabulary_entry}

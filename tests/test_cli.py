@@ -137,4 +137,3 @@ def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
     captured = capsys.readouterr()
     assert code == 0 and set(json.loads(captured.out)["models"]) == {"rnn", "baseline"}
     assert "warning:" in captured.err and "lstm.keras" in captured.err
-

@@ -1,0 +1,209 @@
+"""The word-level language models, on tiny data (V = 30, 8 units, a few dozen training steps)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rnndemo.language_model import (
+    END_TOKEN,
+    LanguageModel,
+    LanguageModelConfig,
+    LanguageModelVocabulary,
+    build_language_model,
+    custom_layers,
+    review_stream,
+    train_language_model,
+)
+from rnndemo.training import TrainingEvent
+from rnndemo.vocab import Vocabulary
+
+CLASSIFIER_WORDS = ["", "[UNK]"] + [f"w{index}" for index in range(2, 40)]
+SIZE = 29  # LM words 0..28, END = 29, V = 30
+
+
+def tiny_reviews(count: int, seed: int) -> list[list[int]]:
+    """Short reviews with some structure: an ascending run of ids, sometimes an [UNK]."""
+    rng = np.random.default_rng(seed)
+    reviews = []
+    for _ in range(count):
+        start = int(rng.integers(2, 20))
+        length = int(rng.integers(3, 9))
+        reviews.append([1 if rng.random() < 0.1 else min(start + step, SIZE - 1) for step in range(length)])
+    return reviews
+
+
+TINY = LanguageModelConfig(
+    vocabulary_size=SIZE,
+    units=8,
+    embedding_dim=6,
+    window=8,
+    batch_size=4,
+    learning_rate=1e-2,
+    decay_to=0.5,
+    token_budget=32 * 40,
+    evaluate_every=32 * 10,
+    validation_reviews=6,
+    patience=10,
+    seed=3,
+)
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> LanguageModelVocabulary:
+    return LanguageModelVocabulary(CLASSIFIER_WORDS, SIZE)
+
+
+@pytest.fixture(scope="module", params=["rnn", "lstm"])
+def trained(request, vocabulary):
+    events: list[TrainingEvent] = []
+    result = train_language_model(request.param, tiny_reviews(40, 0), tiny_reviews(6, 1), TINY, events.append)
+    return result, LanguageModel(request.param, result.model, vocabulary), events
+
+
+def test_vocabulary_maps_classifier_ids_and_appends_end(vocabulary):
+    assert len(vocabulary) == SIZE + 1 and vocabulary.words[-1] == END_TOKEN and vocabulary.end_index == SIZE
+    assert vocabulary.words[:SIZE] == CLASSIFIER_WORDS[:SIZE]
+    assert vocabulary.from_classifier_ids([0, 1, 5, SIZE - 1, SIZE, 39]) == [0, 1, 5, SIZE - 1, 1, 1]
+    classifier = Vocabulary(CLASSIFIER_WORDS)
+    tokens = ["w3", "w30", "nope", END_TOKEN]
+    assert (
+        vocabulary.encode_tokens(tokens)
+        == vocabulary.from_classifier_ids(classifier.encode_tokens(tokens))
+        == [3, 1, 1, 1]
+    )
+    assert vocabulary.decode([3, SIZE]) == ["w3", END_TOKEN]
+    assert review_stream([[2, 3], [4]], SIZE).tolist() == [SIZE, 2, 3, SIZE, 4, SIZE]
+
+
+def test_training_reports_and_learns(trained):
+    result, _, events = trained
+    assert result.tokens_seen == TINY.token_budget and result.stop_reason == "budget"
+    assert getattr(result.model, "optimizer", None) is None
+    perplexities = result.history["val_perplexity"]
+    assert len(perplexities) == 4 and result.best_validation_perplexity == min(perplexities)
+    assert perplexities[-1] < SIZE  # better than uniform over the words
+    assert {event.stage for event in events} == {"epoch", "batch"}
+
+
+def test_next_distribution_is_a_distribution_without_padding(trained):
+    _, model, _ = trained
+    for prefix in ([], [5], [5, 6, 7, 1, 8]):
+        distribution = model.next_distribution(prefix)
+        assert distribution.dtype == np.float64 and distribution.shape == (SIZE + 1,)
+        assert distribution[0] == 0.0 and abs(distribution.sum() - 1.0) < 1e-9 and (distribution[1:] > 0).all()
+    with pytest.raises(ValueError):
+        model.next_distribution([0])
+
+
+def test_surprisal_agrees_with_next_distribution(trained):
+    _, model, _ = trained
+    ids = [4, 5, 6, 1, 7, 12]
+    values = model.surprisal(ids, include_end=True)
+    assert values.shape == (len(ids) + 1,)
+    expected = [-math.log(model.next_distribution(ids[:i])[target]) for i, target in enumerate(ids + [SIZE])]
+    np.testing.assert_allclose(values, expected, atol=1e-4)
+    np.testing.assert_allclose(model.surprisal(ids), values[:-1], atol=1e-6)
+
+
+def test_generate_is_reproducible_and_seeded(trained):
+    _, model, _ = trained
+    # Temperature 1e6 makes sampling nearly uniform over 29 words, so two seeds cannot agree on 20 draws.
+    first = model.generate([3, 4], 20, temperature=1e6, seed=1, stop_at_end=False)
+    assert first == model.generate([3, 4], 20, temperature=1e6, seed=1, stop_at_end=False)
+    assert [index for index, _ in first] != [
+        index for index, _ in model.generate([3, 4], 20, temperature=1e6, seed=2, stop_at_end=False)
+    ]
+    assert len(first) == 20 and all(0 < index <= SIZE for index, _ in first)
+    # Each probability is the unmodified model's, given the words before it.
+    context = [3, 4]
+    for index, probability in first[:5]:
+        assert probability == pytest.approx(model.next_distribution(context)[index], abs=1e-5)
+        context.append(index)
+    greedy = model.generate([3, 4], 10, top_k=1, seed=0)
+    assert greedy[0][0] == int(np.argmax(model.next_distribution([3, 4])))
+    assert len(greedy) <= 10 and all(index != SIZE for index, _ in greedy[:-1])  # stops at END when it comes
+
+
+def test_saved_model_loads_safely_and_answers_the_same(trained, vocabulary, tmp_path):
+    import keras
+
+    result, model, _ = trained
+    custom_layers()
+    path = tmp_path / "lm.keras"
+    result.model.save(path)
+    loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
+    assert len(loaded.weights) == len(result.model.weights)  # still one embedding matrix, shared by input and output
+    batch = np.asarray([[SIZE, 4, 5, 6, 1]], dtype=np.int32)
+    logits = np.asarray(loaded(batch))
+    np.testing.assert_array_equal(logits, np.asarray(result.model(batch)))
+    assert (logits[..., 0] < -1e8).all()
+    again = LanguageModel("again", loaded, vocabulary)
+    np.testing.assert_array_equal(again.next_distribution([4, 5]), model.next_distribution([4, 5]))
+    np.testing.assert_array_equal(
+        again.surprisal([4, 5, 9], include_end=True), model.surprisal([4, 5, 9], include_end=True)
+    )
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_hidden_states_match_numpy(trained):
+    result, model, _ = trained
+    ids = [4, 5, 1, 9, 10]
+    embedding = result.model.get_layer("embedding").get_weights()[0]
+    kernel, recurrent_kernel, bias = result.model.get_layer("recurrent").get_weights()
+    units = recurrent_kernel.shape[0]
+    hidden, cell, expected = np.zeros(units), np.zeros(units), []
+    for index in [SIZE] + ids:  # the model reads [END] first
+        x = embedding[index].astype(np.float64)
+        if result.kind == "rnn":
+            hidden = np.tanh(x @ kernel + hidden @ recurrent_kernel + bias)
+        else:
+            z = x @ kernel + hidden @ recurrent_kernel + bias
+            i, f, c, o = (z[k * units : (k + 1) * units] for k in range(4))  # Keras gate order
+            cell = _sigmoid(f) * cell + _sigmoid(i) * np.tanh(c)
+            hidden = _sigmoid(o) * np.tanh(cell)
+        expected.append(hidden)
+    states = model.hidden_states(ids)
+    assert states.shape == (len(ids), units)
+    np.testing.assert_allclose(states, np.asarray(expected[1:]), atol=1e-5)
+    assert model.hidden_states([]).shape == (0, units)
+
+
+def test_context_limited_perplexity(trained):
+    _, model, _ = trained
+    reviews = tiny_reviews(7, 5)
+    values = np.concatenate([model.surprisal(ids, include_end=True) for ids in reviews])
+    perplexity, tokens = model.context_limited_perplexity(reviews, None)
+    assert tokens == sum(len(ids) + 1 for ids in reviews)
+    assert perplexity == pytest.approx(math.exp(values.mean()), rel=1e-5)
+    assert model.context_limited_perplexity(reviews, 100) == pytest.approx((perplexity, tokens), rel=1e-5)
+    # Context 1: each word is predicted from the single token before it.
+    manual = []
+    for ids in reviews:
+        sequence = [SIZE] + ids + [SIZE]
+        for position in range(1, len(sequence)):
+            window = sequence[position - 1 : position]
+            distribution = model.next_distribution(window[1:]) if window == [SIZE] else None
+            if distribution is None:
+                # A lone word with no END before it: score it through a single-step generate-free call.
+                probabilities, _, _ = model._next(
+                    np.asarray([window], dtype=np.int32), model._zero_state(), model._zero_state()
+                )
+                distribution = np.asarray(probabilities)[0]
+            manual.append(-math.log(distribution[sequence[position]]))
+    one, count = model.context_limited_perplexity(reviews, 1)
+    assert count == tokens and one == pytest.approx(math.exp(np.mean(manual)), rel=1e-4)
+
+
+def test_untied_model_masks_padding_too():
+    model = build_language_model("lstm", 12, 4, embedding_dim=3, tied=False)
+    served = LanguageModel("untied", model, None)
+    distribution = served.next_distribution([2, 3])
+    assert distribution[0] == 0.0 and abs(distribution.sum() - 1) < 1e-9
+    with pytest.raises(ValueError):
+        build_language_model("gru", 12, 4)
