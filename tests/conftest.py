@@ -33,6 +33,27 @@ def shared_cli_bundle(bundle, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def language_models():
+    from rnndemo.next_word import load_language_models
+
+    return load_language_models(MODELS_DIR)
+
+
+@pytest.fixture
+def shared_cli_language_models(language_models, monkeypatch):
+    """As `shared_cli_bundle`, for the language models: one load for the committed folder."""
+    from rnndemo import next_word
+
+    real_load = next_word.load_language_models
+    monkeypatch.setattr(
+        next_word,
+        "load_language_models",
+        lambda folder: language_models if Path(folder) == MODELS_DIR else real_load(folder),
+    )
+    return language_models
+
+
+@pytest.fixture(scope="session")
 def glove():
     from rnndemo.embeddings import load_glove
 

@@ -263,6 +263,8 @@ def test_sigterm_during_train_leaves_no_staging_folder(tmp_path):
             "--models-dir",
             str(models_dir),
             "train",
+            "--only",
+            "classifiers",
             "--limit",
             "300",
             "--epochs",

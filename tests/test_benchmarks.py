@@ -69,6 +69,10 @@ def test_quick_benchmark_json_from_a_real_run():
         "cold_load_models_incl_tensorflow",
         "cold_load_glove",
     } <= set(rows)
+    for model in ("rnn", "lstm"):  # the language models, each beside model.predict on the same input
+        for name in (f"lm_next_word_after_50_{model}", f"lm_generate_50_words_{model}", f"lm_surprisal_400_{model}"):
+            assert rows[name]["naive_p50_ms"] > 0 and rows[name]["n"] >= 5, name
+    assert rows["lm_next_word_after_50_ngram"]["n"] == 20
     soak = rows["soak_50_distinct_long_texts_inside_and_compare"]
     assert soak["n"] == 50 and 0 < soak["rss_mb_before"] <= soak["rss_mb_after"] < soak["rss_limit_mb"]
     first, rerun = (

@@ -14,7 +14,14 @@ from .conftest import MODELS_DIR, PROJECT_ROOT
 from .hostile_inputs import HOSTILE_INPUTS
 
 CASES = list(HOSTILE_INPUTS.items())
-TEXT_PAGES = ["pages/home.py", "pages/tokens.py", "pages/embeddings.py", "pages/compare.py", "pages/inside.py"]
+TEXT_PAGES = [
+    "pages/home.py",
+    "pages/tokens.py",
+    "pages/embeddings.py",
+    "pages/compare.py",
+    "pages/inside.py",
+    "pages/language_model.py",
+]
 
 
 def test_the_matrix_reaches_every_refusal_and_cleaning_branch(bundle):
@@ -57,6 +64,21 @@ def test_cli(capsys, shared_cli_bundle, name, text):
     else:
         assert code == 2
         assert captured.err.startswith("error:") and captured.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
+def test_language_model_commands(capsys, shared_cli_language_models, name, text):
+    """next, perplexity and generate: a JSON result or one line on stderr with exit code 2, never a traceback."""
+    for command in (["next", text, "-k", "3"], ["perplexity", text], ["generate", text, "--words", "3"]):
+        code = main(["--models-dir", str(MODELS_DIR), *command, "--json"])
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err
+        if code == 0:
+            payload = json.loads(captured.out)
+            assert set(payload["models"]) >= {"rnn", "lstm"}
+            assert len(payload.get("prefix_tokens", payload.get("tokens", []))) <= 2_000
+        else:
+            assert code == 2 and captured.err.startswith("error:") and captured.err.count("\n") == 1
 
 
 @pytest.mark.slow  # every hostile input through every page: the fast tier keeps one markup check per page

@@ -10,7 +10,13 @@ from rnndemo.config import TRAINING
 from rnndemo.serving import load_bundle
 
 TINY = replace(
-    TRAINING, train_limit=300, max_epochs=1, recurrent_units=8, vocabulary_size=2000, memory_experiment=False
+    TRAINING,
+    train_limit=300,
+    max_epochs=1,
+    recurrent_units=8,
+    vocabulary_size=2000,
+    memory_experiment=False,
+    parts=("classifiers",),  # the language models have their own end-to-end test (test_next_word.py)
 )
 
 pytestmark = pytest.mark.slow  # trains real (tiny) models: left out of make test-fast
