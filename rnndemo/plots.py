@@ -337,7 +337,10 @@ def language_model_graph(
     display_names: dict[str, str],
     max_steps: int = 8,
 ) -> go.Figure:
-    """The unrolled language model: inputs x_t, states h_t, and each model's most probable next word y_t."""
+    """The unrolled language model: inputs x_t, states h_t, and each model's most probable next word y_t.
+
+    `predictions[name]` holds the prediction after each of the last `max_steps` tokens, in order
+    (`next_word.step_predictions`)."""
     shown = list(range(max(0, len(tokens) - max_steps), len(tokens)))  # the last steps: where the next word comes from
     names = list(predictions)
     figure = go.Figure()
@@ -357,7 +360,7 @@ def language_model_graph(
         figure.add_annotation(
             x=x, y=2.0, ax=x, ay=1.5, xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, text=""
         )
-        lines = [f"{safe(predictions[name][position][0], 12)} {predictions[name][position][1]:.0%}" for name in names]
+        lines = [f"{safe(predictions[name][column][0], 12)} {predictions[name][column][1]:.0%}" for name in names]
         label = "<br>".join(
             f"<span style='color:{MODEL_COLORS.get(name, '#444')}'>{line}</span>" for name, line in zip(names, lines)
         )

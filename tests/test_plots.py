@@ -52,12 +52,12 @@ def test_language_model_graph_shows_the_last_steps_and_each_models_prediction():
     from rnndemo.plots import language_model_graph
 
     tokens = [f"w{i}" for i in range(12)] + ["<script>"]
-    predictions = {"lstm": [(f"p{i}", 0.5) for i in range(13)]}
+    predictions = {"lstm": [(f"p{i}", 0.5) for i in range(8)]}  # after each of the last 8 tokens
     figure = language_model_graph(tokens, predictions, {"lstm": "LSTM LM"}, max_steps=8)
     texts = " ".join(annotation.text for annotation in figure.layout.annotations)
     assert "x5<br>" not in texts and "x6<br>" in texts and "x13<br>" in texts  # only the last 8 steps
     assert "&lt;script&gt;" in texts and "<script>" not in texts
-    assert "p12 50%" in texts
+    assert "p0 50%" in texts and "p7 50%" in texts
 
 
 def test_context_memory_figure_labels_the_whole_review_as_all():
