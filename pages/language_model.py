@@ -140,7 +140,10 @@ def surprise(*, loaded, tokens: list[str], ids: list[int]) -> None:
             help="exp(mean surprisal) over this text's tokens; lower means less surprised",
         )
     shown = st.selectbox(
-        "Colour the text by", list(surprisals), format_func=LANGUAGE_DISPLAY_NAMES.get, **ui.option("lm_surprise_model")
+        "Colour the text by",
+        list(surprisals),
+        format_func=lambda name: LANGUAGE_DISPLAY_NAMES.get(name, name),
+        **ui.option("lm_surprise_model"),
     )
     st.html(plots.surprise_html(tokens, surprisals[shown]))
     if {"rnn", "lstm"} <= set(surprisals):

@@ -94,7 +94,7 @@ def sweep(path: str, limit: int = 250) -> int:
             (widget, action)
             for widget in widgets(app)
             for action in actions_for(widget)
-            if (widget.key, repr(action)) not in done
+            if (widget.key, repr(action)) not in done and not getattr(widget, "disabled", False)  # as in a browser
         ]
         if not pending:
             break
