@@ -6,7 +6,7 @@ import streamlit as st
 
 from rnndemo import plots, ui
 from rnndemo.config import LIMITS, default_models_dir
-from rnndemo.next_word import continuation, perplexity_table, step_predictions, surprise_contrast, top_words
+from rnndemo.next_word import perplexity_table, step_predictions, surprise_contrast, top_words
 from rnndemo.registry import LANGUAGE_DISPLAY_NAMES
 from rnndemo.text import tokenize
 
@@ -109,9 +109,9 @@ def generation(*, loaded, ids: list[int], key: str) -> None:
         disabled=count >= 50,
     )
     reset.button("Back to 1 word", key=f"{key}_reset", on_click=_set_words, args=(1,), width="stretch")
-    words = loaded.vocabulary.words
-    for column, (name, model) in zip(st.columns(len(loaded.neural_models())), loaded.neural_models().items()):
-        generated = continuation(model, ids, words, count, **settings)
+    names = list(loaded.neural_models())
+    for column, name in zip(st.columns(len(names)), names):
+        generated = ui.generated_words(str(default_models_dir()), name, tuple(ids), count, **settings)
         with column:
             st.markdown(f"**{LANGUAGE_DISPLAY_NAMES[name]}**")
             st.dataframe(

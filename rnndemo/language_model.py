@@ -559,6 +559,16 @@ class LanguageModel:
         states = tensorflow_call(self._states, np.asarray([[self.end_index] + ids], dtype=np.int32))[0]
         return states[1:]
 
+    def next_distributions(self, ids: list[int], last: int) -> np.ndarray:
+        """p(next | [END] + ids[:i + 1]) after each of the last `last` tokens, (last, V): one compiled call for
+        the states, then the output layer in numpy (a few rows), so the graph costs one pass, not `last`."""
+        states = self.hidden_states(ids)[-last:].astype(np.float64)  # (last, units)
+        logits = self._logits(states).numpy().astype(np.float64)  # (last, V); padding masked by the model's layer
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        probabilities[:, PADDING_INDEX] = 0.0
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
     def review_surprisals(self, reviews: list[list[int]]) -> list[np.ndarray]:
         """Surprisal of every target of `ids + [END]` for many reviews, batched by length (right padding
         cannot change earlier steps of a left-to-right model)."""

@@ -274,6 +274,9 @@ def top_words(model, ids: list[int], words: list[str], k: int) -> list[tuple[str
 
 def step_predictions(model, ids: list[int], words: list[str], steps: int) -> list[tuple[str, float]]:
     """For each of the last `steps` tokens: the word the model finds most probable right after it."""
+    if hasattr(model, "next_distributions"):  # a recurrent model: every step's output from one pass
+        distributions = model.next_distributions(ids, steps)
+        return [(words[int(np.argmax(row))], float(row.max())) for row in distributions]
     start = max(0, len(ids) - steps)
     return [top_words(model, ids[: position + 1], words, 1)[0] for position in range(start, len(ids))]
 

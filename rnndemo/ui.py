@@ -291,6 +291,17 @@ def language_models_or_stop():
     return loaded
 
 
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def generated_words(
+    models_dir: str, name: str, ids: tuple[int, ...], count: int, temperature: float, top_k: int | None, seed: int
+) -> list[tuple[str, float]]:
+    """A model's sampled continuation (pure for given settings, so reruns and "next step" reuse it)."""
+    from rnndemo.next_word import continuation
+
+    loaded = _load_language_models(models_dir)
+    return continuation(loaded.models[name], list(ids), loaded.vocabulary.words, count, temperature, top_k, seed)
+
+
 def append_word(word: str) -> None:
     """Button callback: add `word` to the end of the shared text (the next-word suggestions)."""
     text = current_text().rstrip()

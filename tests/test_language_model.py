@@ -207,3 +207,13 @@ def test_untied_model_masks_padding_too():
     assert distribution[0] == 0.0 and abs(distribution.sum() - 1) < 1e-9
     with pytest.raises(ValueError):
         build_language_model("gru", 12, 4)
+
+
+def test_next_distributions_equal_one_next_distribution_per_prefix(trained):
+    """The graph's one-pass distributions after each of the last tokens equal `next_distribution` per prefix."""
+    _, model, _ = trained
+    ids = [4, 5, 9, 2, 7]
+    rows = model.next_distributions(ids, 3)
+    expected = np.array([model.next_distribution(ids[: position + 1]) for position in range(2, 5)])
+    np.testing.assert_allclose(rows, expected, atol=1e-6)
+    assert (rows[:, 0] == 0).all()
