@@ -11,10 +11,11 @@ test:
 	bash scripts/setup.sh --dev
 	.venv/bin/python -m pytest -q
 
-# The quick loop while working: unit, golden and AppTest tests; no browser, no benchmark, no training subprocesses.
+# The quick loop while working (under a minute on 2 cores): unit, golden and AppTest tests in two workers;
+# no browser, benchmark, training or hostile sweeps over every page (those are `slow`, in `make test`).
 test-fast:
 	bash scripts/setup.sh --dev
-	.venv/bin/python -m pytest -q -m "not slow and not browser"
+	.venv/bin/python -m pytest -q -n 2 -m "not slow and not browser"
 
 train:
 	bash scripts/setup.sh
