@@ -372,7 +372,7 @@ def language_model_graph(
     )
     figure.update_xaxes(visible=False, range=[-0.9, max(1, len(shown) - 1) * 1.7 + 0.9])
     figure.update_yaxes(visible=False, range=[-0.5, 2.9])
-    title = f"The language model unrolled: h_t reads x_t, ŷ_(t+1) = softmax(output(h_t)) · {legend}"
+    title = f"Unrolled: h_t reads x_t; ŷ_(t+1) = softmax(output(h_t)) · {legend}"
     return _layout(figure, title, height=340)
 
 

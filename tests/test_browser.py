@@ -182,6 +182,8 @@ def test_language_model_page_suggests_appends_and_generates(server, browser):
     next generated word, and sees every chart, with no error."""
     page = open_page(browser, f"{server}/language_model")
     paste_review(page, "This was one of the best")
+    page.wait_for_function("() => document.querySelector('textarea').value === 'This was one of the best'")
+    wait_for_idle(page)  # the paste's own rerun has finished: the suggestions are for this text
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3", timeout=60_000)
     suggestion = page.locator("[data-testid='stMain'] button", has_text="·").first
     word = suggestion.inner_text().split("·")[0].strip()
