@@ -7,6 +7,7 @@
 
 Run by `python -m benchmarks` in its own process (the library itself never imports streamlit).
 Usage: python -m benchmarks.soak_pages N [APP_ROOT]
+(for another checkout, run it with PYTHONPATH=APP_ROOT so its rnndemo is the one imported)
 """
 
 import hashlib
@@ -17,12 +18,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(sys.argv[2]).resolve() if len(sys.argv) > 2 else Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from rnndemo import data  # noqa: E402
-from rnndemo.text import tokenize  # noqa: E402
+from rnndemo import data
+from rnndemo.text import tokenize
 
 
 def rss_megabytes() -> float:

@@ -22,6 +22,7 @@ import numpy as np
 
 from rnndemo import data
 from rnndemo.evaluation import decide, wilson_interval
+from rnndemo.registry import DISPLAY_NAMES
 from rnndemo.text import tokenize
 
 DISTANCES = (0, 25, 50, 100, 200, 400)
@@ -126,7 +127,7 @@ def run_memory_experiment(
 
 def summarize(result: dict) -> dict[str, str]:
     """One sentence per curve, written from the numbers (whatever they say)."""
-    names = {"rnn": "SimpleRNN", "lstm": "LSTM"}
+    names = DISPLAY_NAMES
     accuracy_parts, gradient_parts = [], []
     for name, values in result["models"].items():
         rows = values["accuracy"]
