@@ -17,12 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(sys.argv[2]).resolve() if len(sys.argv) > 2 else Path(__file__).resolve().parent.parent
-
 from streamlit.testing.v1 import AppTest
 
 from rnndemo import data
 from rnndemo.text import tokenize
+
+ROOT = Path(sys.argv[2]).resolve() if len(sys.argv) > 2 else Path(__file__).resolve().parent.parent
 
 
 def rss_megabytes() -> float:
