@@ -146,6 +146,11 @@ def surprise(*, loaded, tokens: list[str], ids: list[int]) -> None:
         **ui.option("lm_surprise_model"),
     )
     st.html(plots.surprise_html(tokens, surprisals[shown]))
+    st.caption(
+        "Deep red: the model gave that word a low probability. The trigram counts every three-word sequence of the "
+        "training reviews, so on a review it was trained on (the lesson's example is in the train split) its "
+        "perplexity collapses: memorisation, not understanding. Paste a review of your own to compare fairly."
+    )
     if {"rnn", "lstm"} <= set(surprisals):
         rows = surprise_contrast(tokens, surprisals["lstm"], surprisals["rnn"])
         if rows:

@@ -438,5 +438,6 @@ def language_model_training_figure(section: dict, display_names: dict[str, str])
                 annotation_text=f"{display_names.get(name, name)} (whole validation split)",
             )
     figure.update_xaxes(title="training tokens seen")
-    figure.update_yaxes(title="validation perplexity (log)", type="log")
+    # A linear axis: Plotly places horizontal lines on a log axis by exponent, not by value.
+    figure.update_yaxes(title="validation perplexity")
     return _layout(figure, "Language models while training: validation perplexity", height=360)
