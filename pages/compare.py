@@ -105,9 +105,9 @@ def baseline_terms(*, baseline, review: str, key: str) -> None:
 
 
 ui.leave_legacy_router()
-st.title("SimpleRNN vs LSTM")
+st.title("SimpleRNN vs LSTM vs GRU")
 st.caption(
-    "The SimpleRNN and the LSTM read the same tokens; "
+    "The SimpleRNN, the LSTM and the GRU read the same tokens; "
     "the TF-IDF + logistic regression baseline is the sanity reference."
 )
 bundle = ui.bundle_or_stop()

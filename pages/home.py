@@ -73,7 +73,7 @@ def vectors_to_prediction() -> None:
         "The recurrent layer reads the vectors one by one, updating its state h_t = f(x_t, h_{t-1}); "
         "a sigmoid turns the last state into p(positive)."
     )
-    st.page_link("pages/compare.py", label="Compare RNN and LSTM token by token →")
+    st.page_link("pages/compare.py", label="Compare SimpleRNN, LSTM and GRU token by token →")
     st.page_link("pages/inside.py", label="Look inside: hidden states and gates →")
 
 

@@ -1,4 +1,4 @@
-"""Inside the RNN: the unfolded graph, hidden states, LSTM gates, word importance and the memory experiment."""
+"""Inside the RNN: the unfolded graph, hidden states, LSTM and GRU gates, word importance and the memory experiment."""
 
 import numpy as np
 import streamlit as st
@@ -23,12 +23,12 @@ def chosen_models(*, available: list[str], key: str) -> list[str]:
     """The models to inspect: one of them, or all side by side."""
     shown = st.radio(
         "Models",
-        ["both", *available],
+        ["all", *available],
         horizontal=True,
         **ui.option(f"{key}_model"),
-        format_func=lambda name: "both, side by side" if name == "both" else DISPLAY_NAMES[name],
+        format_func=lambda name: "all, side by side" if name == "all" else DISPLAY_NAMES[name],
     )
-    return available if shown == "both" else [shown]
+    return available if shown == "all" else [shown]
 
 
 def inspections_or_stop(*, bundle, names: list[str], review: str) -> tuple[dict, dict]:
@@ -49,8 +49,13 @@ def unfolded(*, inspection, key: str) -> None:
     st.subheader("1. One function, unfolded over time")
     st.write(
         "At every token the same function f takes the word's vector x_t and the previous state h_{t−1} "
-        "and returns h_t. Only the last state reaches the classifier; "
-        "each box's colour is the prediction if the review ended there."
+        "and returns h_t. "
+        + (
+            "The classifier reads the mean of all the states; "
+            if inspection.readout == "mean"
+            else "Only the last state reaches the classifier; "
+        )
+        + "each box's colour is the prediction if the review ended there."
     )
     st.plotly_chart(plots.unfolded_graph(inspection.tokens, inspection.trajectory.tolist()), key=f"{key}_unfolded")
 
@@ -97,6 +102,31 @@ def lstm_gates(*, inspection, key: str) -> None:
             key=f"{key}_cell",
         )
     forget_summary(inspection=inspection)
+
+
+def gru_gates(*, inspection, key: str) -> None:
+    """Section 3b: the GRU's update and reset gates, token by token."""
+    st.subheader("3b. GRU gates")
+    st.write(
+        "The GRU has no separate cell: h_t = z·h_{t−1} + (1 − z)·h̃. Reading guide: an **update** gate z near 1 "
+        "keeps that unit's state through this word, near 0 replaces it with the candidate h̃; a **reset** gate "
+        "near 0 lets the candidate ignore the previous state."
+    )
+    gate_columns = st.columns(2)
+    for column, gate in zip(gate_columns, ("update", "reset")):
+        with column:
+            st.plotly_chart(
+                plots.heatmap(
+                    inspection.gates[gate], inspection.tokens, f"{gate} gate", colorscale="Viridis", zrange=(0, 1)
+                ),
+                key=f"{key}_gru_gate_{gate}",
+            )
+    mean_update = inspection.gates["update"].mean(axis=1)  # (time,): averaged over units
+    lowest = int(np.argmin(mean_update))
+    st.caption(
+        f"Mean update gate over units: {mean_update.mean():.2f}; it is lowest ({mean_update[lowest]:.2f}), "
+        f"so the state is rewritten most, at token {lowest + 1} ({ui.literal(inspection.tokens[lowest], 30)})."
+    )
 
 
 def forget_summary(*, inspection) -> None:
@@ -178,5 +208,7 @@ unfolded(inspection=first, key="inside")
 hidden_states(inspections=inspections, key="inside")
 if "lstm" in inspections and inspections["lstm"].gates is not None:
     lstm_gates(inspection=inspections["lstm"], key="inside")
+if "gru" in inspections and inspections["gru"].gates is not None:
+    gru_gates(inspection=inspections["gru"], key="inside")
 word_importance(inspections=inspections, importances=importances, key="inside")
 memory_experiment(bundle=bundle, key="inside")

@@ -111,7 +111,8 @@ def reviews_in_view(*, test: pd.DataFrame, available: list[str], key: str) -> pd
     st.subheader("Held-out reviews worth reading")
     choice = st.radio("Show", VIEWS, horizontal=True, **ui.option(f"{key}_browse"))
     if choice.startswith("the recurrent") and set(RECURRENT_NAMES) <= set(test.columns):
-        selected = test[decide(test["rnn"]) != decide(test["lstm"])]
+        verdicts = pd.DataFrame({name: decide(test[name]) for name in RECURRENT_NAMES})
+        selected = test[verdicts.nunique(axis=1) > 1]  # at least two recurrent models give different labels
     else:  # the model matters only here, so its select is drawn only here
         model_for_errors = st.selectbox(
             "Model",

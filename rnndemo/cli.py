@@ -108,7 +108,7 @@ def _load_bundle(models_dir: Path, names: list[str] | None = None):
         raise UsageError(str(error)) from error
     for name in names or []:
         if name not in bundle.names():
-            reason = bundle.errors.get(name, f"unknown model {name!r}; choose from rnn, lstm, baseline")
+            reason = bundle.errors.get(name, f"unknown model {name!r}; choose from {', '.join(CLASSIFIER_NAMES)}")
             raise UsageError(reason)
     for name, reason in bundle.errors.items():
         if not names or name in names:
@@ -547,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--top-k", type=bounded_int(1, 100_000), default=None, help="sample among the K likeliest")
     generate.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="the same seed gives the same text")
 
-    inspect = add("inspect", command_inspect, "Hidden states (and LSTM gates and cell states) at every token.")
+    inspect = add("inspect", command_inspect, "Hidden states (and LSTM or GRU gates, LSTM cell states) at every token.")
     inspect.add_argument("text", help="the review, or - to read standard input")
     inspect.add_argument("--model", choices=RECURRENT_NAMES, default="lstm")
 

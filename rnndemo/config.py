@@ -43,26 +43,51 @@ class LanguageModelConfig:
 
 
 @dataclass(frozen=True)
+class ClassifierConfig:
+    """One recurrent classifier's shape and training choices (chosen on validation: docs/EXPERIMENTS.md)."""
+
+    name: str  # the registry name: "rnn", "lstm" or "gru"
+    units: int = 64  # recurrent units
+    readout: str = "last"  # "last": the final state; "mean": the mean of the states over the real tokens
+    dropout: float = 0.0  # dropout on the recurrent layer's inputs
+    spatial_dropout: float = 0.0  # drops whole embedding channels of a review
+    output_dropout: float = 0.0  # dropout on the readout before the classifier
+    learning_rate: float = 1e-3  # Adam
+    initialise_from: str = "glove"  # "glove", or "language_model": the LSTM LM's embedding and recurrent layer
+
+
+CLASSIFIERS: tuple[ClassifierConfig, ...] = (
+    ClassifierConfig("rnn", units=64, readout="mean", spatial_dropout=0.2, output_dropout=0.3),
+    ClassifierConfig("lstm", units=64, spatial_dropout=0.25, output_dropout=0.3),
+    ClassifierConfig("gru", units=64, spatial_dropout=0.2, output_dropout=0.3),
+)
+
+
+@dataclass(frozen=True)
 class TrainingConfig:
     """Hyper-parameters shared by every cached model."""
 
     vocabulary_size: int = 20_000  # including 0 (padding) and 1 (out-of-vocabulary)
     sequence_length: int = 400  # the model reads the last 400 tokens of a review
     embedding_dim: int = 50  # matches glove.6B.50d
-    recurrent_units: int = 64  # units of the SimpleRNN / LSTM layer
-    dropout: float = 0.2  # dropout on the recurrent layer's inputs
+    classifiers: tuple[ClassifierConfig, ...] = CLASSIFIERS  # each recurrent classifier's own choices
     batch_size: int = 64  # reviews per gradient step
-    learning_rate: float = 1e-3  # Adam
     clip_norm: float = 1.0  # gradient clipping; keeps the SimpleRNN stable on long inputs
-    max_epochs: int = 15  # upper bound; the SimpleRNN was still improving on validation at 8
+    max_epochs: int = 15  # upper bound; early stopping ends every model sooner
     patience: int = 2  # epochs without validation improvement before stopping
     seed: int = 1337  # seeds numpy, TensorFlow and Python's random
-    bucket_boundaries: tuple[int, ...] = (64, 128, 192, 256, 320)  # length buckets for batching
     train_limit: int | None = None  # use only this many training reviews (tests)
     model_names: tuple[str, ...] = RECURRENT_NAMES  # which recurrent models to train
     memory_experiment: bool = True  # also recompute the short-memory experiment for the new models
     parts: tuple[str, ...] = ("classifiers", "language_models")  # what `train` builds
     language_model: LanguageModelConfig = LanguageModelConfig()  # the next-word models
+
+    def classifier(self, name: str) -> ClassifierConfig:
+        """The choices for recurrent classifier `name`."""
+        for choice in self.classifiers:
+            if choice.name == name:
+                return choice
+        raise ValueError(f"no classifier configuration for {name!r}")
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
-"""Inside the RNN: hidden states, LSTM gates and cell states, and word importance.
+"""Inside the RNN: hidden states, LSTM and GRU gates, LSTM cell states, and word importance.
 
 Hidden states come from the model itself (a weight-sharing copy of its recurrent
 layer with `return_sequences=True`). The LSTM's cell states come from stepping
-the layer's own cell; its gates are computed from that cell's weights, and the
-tests recompute every value in numpy from the layer weights.
+the layer's own cell; the LSTM's and GRU's gates are computed from that cell's
+weights, and the tests recompute every value in numpy from the layer weights.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnndemo.models import readout_of
 from rnndemo.serving import tensorflow_call
 from rnndemo.text import CleaningOptions
 
 GATE_NAMES = ("input", "forget", "cell_candidate", "output")  # Keras LSTM kernel order: i, f, c, o
+GRU_GATE_NAMES = ("update", "reset", "candidate")  # Keras GRU kernel order: z, r, h
+GATES_BY_LAYER = {"LSTM": GATE_NAMES, "GRU": GRU_GATE_NAMES}
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,10 @@ class Inspection:
     hidden: np.ndarray  # (time, units): h_t
     trajectory: np.ndarray  # (time,): probability after each token
     cell: np.ndarray | None  # (time, units): c_t, LSTM only
-    gates: dict[str, np.ndarray] | None  # each (time, units), LSTM only
+    gates: dict[str, np.ndarray] | None  # each (time, units): the LSTM's i, f, g, o or the GRU's z, r, h̃
     cut_tokens: int
     seconds: float
+    readout: str = "last"  # what the classifier reads: the last state, or the mean of the states
 
     def to_json(self) -> dict:
         payload = {
@@ -39,11 +43,13 @@ class Inspection:
             "tokens": self.tokens,
             "ids": self.ids,
             "cut_tokens": self.cut_tokens,
+            "readout": self.readout,
             "hidden": np.round(self.hidden, 6).tolist(),
             "trajectory": np.round(self.trajectory, 6).tolist(),
         }
         if self.cell is not None:
             payload["cell"] = np.round(self.cell, 6).tolist()
+        if self.gates is not None:
             payload["gates"] = {name: np.round(values, 6).tolist() for name, values in self.gates.items()}
         return payload
 
@@ -75,6 +81,39 @@ def _lstm_tracer(classifier):
     return trace
 
 
+def _gru_tracer(classifier):
+    """A compiled function: ids (time,) -> (h, gates) per step, stepping the GRU's own cell.
+
+    Keras's default GRU (reset_after=True): z = σ(x W_z + b_z + h U_z + b'_z), r likewise,
+    h̃ = tanh(x W_h + b_h + r ⊙ (h U_h + b'_h)), and h_t = z ⊙ h_{t−1} + (1 − z) ⊙ h̃.
+    """
+    import tensorflow as tf
+
+    embedding = classifier.model.get_layer("embedding")
+    cell = classifier.sequence_model.get_layer("recurrent_sequence").cell
+    units = cell.units
+    if not cell.reset_after:
+        raise ValueError("only the default GRU (reset_after=True) is inspected")
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=(None,), dtype=tf.int32)])
+    def trace(ids):
+        inputs = embedding(ids[None, :])[0][:, None, :]  # (time, 1, embedding_dim)
+
+        def step(carry, x_t):
+            h = carry[0]
+            x_z, x_r, x_h = tf.split(tf.matmul(x_t, cell.kernel) + cell.bias[0], 3, axis=-1)
+            h_z, h_r, h_h = tf.split(tf.matmul(h, cell.recurrent_kernel) + cell.bias[1], 3, axis=-1)
+            update, reset = tf.sigmoid(x_z + h_z), tf.sigmoid(x_r + h_r)
+            gates = tf.stack([update, reset, tf.tanh(x_h + reset * h_h)])  # (3, 1, units)
+            h_new, _ = cell(x_t, [h], training=False)
+            return h_new, gates
+
+        h, gates = tf.scan(step, inputs, initializer=(tf.zeros((1, units)), tf.zeros((3, 1, units))))
+        return h[:, 0, :], gates[:, :, 0, :]  # (time, units), (time, 3, units)
+
+    return trace
+
+
 class Inspector:
     """Compiled inspection functions for one classifier; build once, share freely."""
 
@@ -82,19 +121,23 @@ class Inspector:
         import tensorflow as tf
 
         self.classifier = classifier
-        self.is_lstm = classifier.entry.get("layer", "") == "LSTM" or classifier.name == "lstm"
-        self._lstm_trace = _lstm_tracer(classifier) if self.is_lstm else None
-        if self._lstm_trace is not None:
-            tensorflow_call(self._lstm_trace, tf.constant([2, 3], dtype=tf.int32))
+        self.layer = type(classifier.model.get_layer("recurrent")).__name__  # from the loaded model itself
+        self._trace = {"LSTM": _lstm_tracer, "GRU": _gru_tracer}.get(self.layer, lambda _: None)(classifier)
+        if self._trace is not None:  # traced now, under one thread, so concurrent first requests never race a trace
+            tensorflow_call(self._trace, tf.constant([2, 3], dtype=tf.int32))
 
     def inspect(self, text: str, options: CleaningOptions = CleaningOptions()) -> Inspection:
         started = time.perf_counter()
         tokens, ids, cut = self.classifier.encode(text, options)
         probabilities, states = self.classifier.run_steps(np.asarray([ids], dtype=np.int32))
         cell = gates = None
-        if self._lstm_trace is not None:
-            _, cell, gate_values = tensorflow_call(self._lstm_trace, np.asarray(ids, dtype=np.int32))
-            gates = {name: gate_values[:, position, :] for position, name in enumerate(GATE_NAMES)}
+        if self.layer == "LSTM":
+            _, cell, gate_values = tensorflow_call(self._trace, np.asarray(ids, dtype=np.int32))
+        elif self.layer == "GRU":
+            _, gate_values = tensorflow_call(self._trace, np.asarray(ids, dtype=np.int32))
+        if self._trace is not None:
+            names = GATES_BY_LAYER[self.layer]
+            gates = {name: gate_values[:, position, :] for position, name in enumerate(names)}
         return Inspection(
             self.classifier.name,
             tokens,
@@ -105,6 +148,7 @@ class Inspector:
             gates,
             cut,
             time.perf_counter() - started,
+            readout_of(self.classifier.model),
         )
 
     def importance(self, ids: list[int]) -> tuple[float, np.ndarray]:

@@ -141,20 +141,22 @@ def summarize(result: dict) -> dict[str, str]:
             "its size at the last token"
         )
     accuracy = "Accuracy by filler tokens appended — " + "; ".join(accuracy_parts) + "."
-    models = list(result["models"].values())
-    if len(models) == 2:
-        gaps = [abs(a["accuracy"] - b["accuracy"]) for a, b in zip(models[0]["accuracy"], models[1]["accuracy"])]
+    models = result["models"]
+    if len(models) >= 2:
+        # The widest spread between the best and the worst model at any one distance.
+        table = np.array([[row["accuracy"] for row in values["accuracy"]] for values in models.values()])
+        gaps = table.max(axis=0) - table.min(axis=0)
         widest = int(np.argmax(gaps))
         if gaps[widest] >= 0.05:
-            pair = {name: values["accuracy"][widest]["accuracy"] for name, values in result["models"].items()}
-            better = max(pair, key=pair.get)
+            at = {name: values["accuracy"][widest]["accuracy"] for name, values in models.items()}
+            better, worse = max(at, key=at.get), min(at, key=at.get)
             accuracy += (
                 f" The widest gap is at {result['distances'][widest]} filler tokens, "
-                f"where the {names.get(better, better)} keeps "
-                f"{pair[better]:.0%} and the other model has {min(pair.values()):.0%}."
+                f"where the {names.get(better, better)} keeps {at[better]:.0%} "
+                f"and the {names.get(worse, worse)} has {at[worse]:.0%}."
             )
         else:
-            accuracy += " The two models keep the sentiment about equally well at every distance measured."
+            accuracy += " The models keep the sentiment about equally well at every distance measured."
     gradient = "; ".join(gradient_parts) + "."
     return {
         "accuracy_summary": accuracy[0].upper() + accuracy[1:],

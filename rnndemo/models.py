@@ -1,7 +1,10 @@
 """Stage 4: the recurrent classifiers, and loading them safely from the models folder.
 
-The builders differ only in the recurrent layer:
-Embedding(mask_zero, GloVe-initialised, trainable) -> SimpleRNN | LSTM -> Dense(1, sigmoid).
+The builders differ only in the recurrent layer and its readout:
+Embedding(mask_zero, GloVe-initialised, trainable) -> [SpatialDropout1D] -> SimpleRNN | GRU | LSTM
+-> last state, or the mean of every state ("mean" readout) -> [Dropout] -> Dense(1, sigmoid).
+Either way the model's output after t tokens is a function of h_1..h_t alone, so the running
+prediction is exactly "what the model would say if the review ended here".
 Files are Keras v3 `.keras` archives loaded with `safe_mode=True`, and only after
 their sha256 matches the manifest.
 """
@@ -44,11 +47,17 @@ class ModelFileError(RuntimeError):
 class ModelArchitecture:
     """Shapes of one recurrent classifier."""
 
-    kind: str  # "rnn" (SimpleRNN) or "lstm"
+    kind: str  # "rnn" (SimpleRNN), "gru" or "lstm"
     vocabulary_size: int  # rows of the embedding, including padding and OOV
     embedding_dim: int  # 50 for GloVe-50d
     units: int  # recurrent units
     dropout: float = 0.0  # dropout on the recurrent layer's inputs (training only)
+    spatial_dropout: float = 0.0  # drops whole embedding channels for a review (training only)
+    output_dropout: float = 0.0  # dropout on the readout before the classifier (training only)
+    readout: str = "last"  # "last": the final state h_T; "mean": the mean of h_1..h_T over the real tokens
+
+
+READOUTS = ("last", "mean")
 
 
 def build_model(architecture: ModelArchitecture, embedding_matrix: np.ndarray | None = None) -> Any:
@@ -62,15 +71,32 @@ def build_model(architecture: ModelArchitecture, embedding_matrix: np.ndarray | 
     embedded = layers.Embedding(
         architecture.vocabulary_size, architecture.embedding_dim, mask_zero=True, name="embedding"
     )(token_ids)  # (batch, time, embedding_dim)
+    if architecture.readout not in READOUTS:
+        raise ValueError(f"unknown readout {architecture.readout!r}; use one of {READOUTS}")
+    if architecture.spatial_dropout:
+        embedded = layers.SpatialDropout1D(architecture.spatial_dropout, name="spatial_dropout")(embedded)
     recurrent_layer = getattr(layers, RECURRENT_KINDS[architecture.kind])
-    state = recurrent_layer(architecture.units, dropout=architecture.dropout, name="recurrent")(
+    mean = architecture.readout == "mean"
+    states = recurrent_layer(architecture.units, dropout=architecture.dropout, return_sequences=mean, name="recurrent")(
         embedded
-    )  # (batch, units)
+    )  # (batch, units), or (batch, time, units) for the mean readout
+    state = layers.GlobalAveragePooling1D(name="readout")(states) if mean else states  # masked: real tokens only
+    if architecture.output_dropout:
+        state = layers.Dropout(architecture.output_dropout, name="output_dropout")(state)
     probability = layers.Dense(1, activation="sigmoid", name="classifier")(state)  # (batch, 1)
     model = keras.Model(token_ids, probability, name=f"{architecture.kind}_classifier")
     if embedding_matrix is not None:
         model.get_layer("embedding").set_weights([np.asarray(embedding_matrix, dtype=np.float32)])
     return model
+
+
+def readout_of(model: Any) -> str:
+    """ "mean" if the model averages its states before the classifier, else "last" (read from the model itself)."""
+    try:
+        model.get_layer("readout")
+    except ValueError:
+        return "last"
+    return "mean"
 
 
 def sha256_file(path: Path) -> str:

@@ -11,7 +11,14 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-MODEL_COLORS = {"rnn": "#EF553B", "lstm": "#636EFA", "baseline": "#7f7f7f", "glove": "#00CC96", "ngram": "#AB63FA"}
+MODEL_COLORS = {
+    "rnn": "#EF553B",
+    "lstm": "#636EFA",
+    "gru": "#FFA15A",
+    "baseline": "#7f7f7f",
+    "glove": "#00CC96",
+    "ngram": "#AB63FA",
+}
 
 
 def safe(text: str, limit: int = 40) -> str:

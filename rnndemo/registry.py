@@ -24,6 +24,7 @@ class ModelSpec:
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("rnn", "SimpleRNN", "recurrent", "SimpleRNN", "rnn.keras"),
     ModelSpec("lstm", "LSTM", "recurrent", "LSTM", "lstm.keras"),
+    ModelSpec("gru", "GRU", "recurrent", "GRU", "gru.keras"),
     ModelSpec("baseline", "TF-IDF + logistic regression", "baseline", None, "baseline.json"),
 )
 BY_NAME = {spec.name: spec for spec in MODELS}

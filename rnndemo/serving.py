@@ -82,8 +82,10 @@ class Prediction:
 
 
 def _sequence_model(model: Any) -> Any:
-    """A model sharing `model`'s weights that outputs the probability after every token."""
+    """A model sharing `model`'s weights that outputs the probability after every token: the model's
+    own output had the review ended there (its readout of h_1..h_t: the last state, or their mean)."""
     import keras
+    from keras import ops
 
     recurrent = model.get_layer("recurrent")
     config = recurrent.get_config() | {"return_sequences": True, "dropout": 0.0, "name": "recurrent_sequence"}
@@ -92,7 +94,12 @@ def _sequence_model(model: Any) -> Any:
     embedded = model.get_layer("embedding")(token_ids)  # (batch, time, embedding_dim)
     states = sequence_layer(embedded)  # (batch, time, units)
     sequence_layer.set_weights(recurrent.get_weights())
-    probabilities = model.get_layer("classifier")(states)  # (batch, time, 1)
+    readouts = states
+    if model_files.readout_of(model) == "mean":
+        real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, 0), states.dtype), -1)  # (batch, time, 1)
+        # The mean of the states of the real tokens so far (padding, id 0, is skipped as the model skips it).
+        readouts = ops.cumsum(states * real, axis=1) / ops.maximum(ops.cumsum(real, axis=1), 1.0)
+    probabilities = model.get_layer("classifier")(readouts)  # (batch, time, 1)
     return keras.Model(token_ids, [probabilities, states], name=f"{model.name}_sequence")
 
 

@@ -80,90 +80,12 @@ def length_batches(
     return batches
 
 
-class _BatchSequence:
-    """A keras PyDataset over precomputed batches, reshuffled each epoch."""
-
-    def __new__(cls, id_lists, labels, config: TrainingConfig, shuffle: bool):
-        import keras
-
-        class Sequence(keras.utils.PyDataset):
-            def __init__(self):
-                super().__init__()
-                self.rng = np.random.default_rng(config.seed) if shuffle else None
-                self.batches = length_batches(id_lists, labels, config.batch_size, config.sequence_length, self.rng)
-
-            def __len__(self):
-                return len(self.batches)
-
-            def __getitem__(self, index):
-                return self.batches[index]
-
-            def on_epoch_end(self):
-                if self.rng is not None:
-                    self.batches = length_batches(id_lists, labels, config.batch_size, config.sequence_length, self.rng)
-
-        return Sequence()
-
-
-def _progress_callback(name: str, config: TrainingConfig, report: ProgressCallback):
-    import keras
-
-    class Progress(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.started = time.perf_counter()
-            self.epoch_started = self.started
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch_started = time.perf_counter()
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch, logs=None):
-            batches = self.params.get("steps") or 0
-            if batch % 50 == 0 or batch + 1 == batches:
-                # Rate over everything done so far, skipping the first batch (it includes tracing).
-                done = self.epoch * batches + batch + 1
-                elapsed = time.perf_counter() - self.started
-                per_batch = elapsed / done if done > 1 else None
-                remaining = None if per_batch is None else per_batch * (batches * config.max_epochs - done)
-                report(
-                    TrainingEvent(
-                        "batch",
-                        name,
-                        "",
-                        self.epoch + 1,
-                        config.max_epochs,
-                        batch + 1,
-                        batches,
-                        {key: float(value) for key, value in (logs or {}).items()},
-                        remaining,
-                    )
-                )
-
-        def on_epoch_end(self, epoch, logs=None):
-            elapsed = time.perf_counter() - self.started
-            remaining = elapsed / (epoch + 1) * (config.max_epochs - epoch - 1)
-            metrics = {key: round(float(value), 4) for key, value in (logs or {}).items()}
-            report(
-                TrainingEvent(
-                    "epoch",
-                    name,
-                    f"{name} epoch {epoch + 1}: {metrics}",
-                    epoch + 1,
-                    config.max_epochs,
-                    metrics=metrics,
-                    eta_seconds=remaining,
-                )
-            )
-
-    return Progress()
-
-
 @dataclass(frozen=True)
 class TrainedModel:
     """One recurrent model after training."""
 
     model: Any  # a fresh, uncompiled Keras model with the best weights (no optimizer state)
-    history: dict[str, list[float]]  # loss, accuracy, val_loss, val_accuracy per epoch
+    history: dict[str, list[float]]  # per epoch: loss (train), val_loss, val_accuracy, seconds (cumulative)
     epochs: int  # epochs run before early stopping
     best_epoch: int  # the epoch whose weights were kept (lowest validation loss)
     seconds: float  # wall-clock training time
@@ -187,45 +109,132 @@ class PreparedData:
 EVALUATED_SPLITS = ("validation", "test", "rotten")  # held out: early stopping, the report, out of domain
 
 
+def architecture_for(name: str, prepared: PreparedData, config: TrainingConfig) -> models.ModelArchitecture:
+    """The shape of classifier `name` as `config` chooses it."""
+    choice = config.classifier(name)
+    rows, width = prepared.embedding_matrix.shape
+    return models.ModelArchitecture(
+        name,
+        rows,
+        width,
+        choice.units,
+        dropout=choice.dropout,
+        spatial_dropout=choice.spatial_dropout,
+        output_dropout=choice.output_dropout,
+        readout=choice.readout,
+    )
+
+
+def binary_cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean log loss in nats (probabilities clipped as Keras clips them)."""
+    clipped = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-7, 1 - 1e-7)
+    return float(-np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped)))
+
+
 def train_recurrent(
-    name: str, prepared: PreparedData, config: TrainingConfig, report: ProgressCallback
+    name: str,
+    prepared: PreparedData,
+    config: TrainingConfig,
+    report: ProgressCallback,
+    language_model: Any = None,
 ) -> TrainedModel:
-    """Train one model with early stopping on the validation split."""
+    """Train one classifier with a `train_on_batch` loop over length-bucketed batches, scoring the
+    validation split after every epoch and keeping the weights of the lowest validation loss.
+
+    `language_model`: a Keras LSTM language model to start from, when the classifier's
+    configuration asks for it (`initialise_from="language_model"`) and the shapes agree.
+    """
     import keras
+    import tensorflow as tf
 
     keras.utils.set_random_seed(config.seed)
-    matrix = prepared.embedding_matrix
-    architecture = models.ModelArchitecture(
-        name, matrix.shape[0], matrix.shape[1], config.recurrent_units, config.dropout
-    )
-    model = models.build_model(architecture, matrix)
+    choice = config.classifier(name)
+    architecture = architecture_for(name, prepared, config)
+    model = models.build_model(architecture, prepared.embedding_matrix)
+    if choice.initialise_from == "language_model" and language_model is not None:
+        initialise_from_language_model(model, language_model)
     model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clip_norm),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
+        optimizer=keras.optimizers.Adam(choice.learning_rate, clipnorm=config.clip_norm), loss="binary_crossentropy"
     )
-    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+    # One compiled forward pass for validation; `model.predict` per batch costs ~100 ms of overhead each.
+    forward = tf.function(
+        lambda ids: model(ids, training=False),
+        input_signature=[tf.TensorSpec(shape=(None, None), dtype=tf.int32)],
+        autograph=False,
+    )
+    validation = length_batches(
+        prepared.ids["validation"], prepared.labels["validation"], config.batch_size, config.sequence_length, None
+    )
+    validation_labels = np.concatenate([labels for _, labels in validation])
+    rng = np.random.default_rng(config.seed)
+    history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_accuracy": [], "seconds": []}
+    best_loss, best_weights, best_epoch = np.inf, model.get_weights(), 0
     started = time.perf_counter()
-    history = model.fit(
-        _BatchSequence(prepared.ids["train"], prepared.labels["train"], config, shuffle=True),
-        validation_data=_BatchSequence(
-            prepared.ids["validation"], prepared.labels["validation"], config, shuffle=False
-        ),
-        epochs=config.max_epochs,
-        callbacks=[stopper, _progress_callback(name, config, report)],
-        verbose=0,
-    )
-    seconds = time.perf_counter() - started
-    # A fresh, uncompiled copy carries the weights and no optimizer state into the file.
+    for epoch in range(1, config.max_epochs + 1):
+        batches = length_batches(
+            prepared.ids["train"], prepared.labels["train"], config.batch_size, config.sequence_length, rng
+        )
+        losses = []
+        for index, (inputs, targets) in enumerate(batches):
+            losses.append(float(model.train_on_batch(inputs, targets)))
+            if index % 50 == 0 or index + 1 == len(batches):
+                done = (epoch - 1) * len(batches) + index + 1
+                per_batch = (time.perf_counter() - started) / done
+                report(
+                    TrainingEvent(
+                        "batch",
+                        name,
+                        "",
+                        epoch,
+                        config.max_epochs,
+                        index + 1,
+                        len(batches),
+                        {"loss": float(np.mean(losses))},
+                        per_batch * (len(batches) - index - 1),  # this epoch's remaining time
+                    )
+                )
+        probabilities = np.concatenate([forward(inputs).numpy()[:, 0] for inputs, _ in validation])
+        history["loss"].append(round(float(np.mean(losses)), 4))
+        history["val_loss"].append(round(binary_cross_entropy(probabilities, validation_labels), 4))
+        history["val_accuracy"].append(round(accuracy(probabilities, validation_labels), 4))
+        history["seconds"].append(round(time.perf_counter() - started, 1))
+        metrics = {key: values[-1] for key, values in history.items()}
+        report(
+            TrainingEvent("epoch", name, f"{name} epoch {epoch}: {metrics}", epoch, config.max_epochs, metrics=metrics)
+        )
+        if history["val_loss"][-1] < best_loss:
+            best_loss, best_weights, best_epoch = history["val_loss"][-1], model.get_weights(), epoch
+        elif epoch - best_epoch >= config.patience:
+            break
+    # A fresh, uncompiled copy carries the best weights and no optimizer state into the file.
     clean = models.build_model(architecture)
-    clean.set_weights(model.get_weights())
+    clean.set_weights(best_weights)
     return TrainedModel(
         model=clean,
-        history={key: [float(value) for value in values] for key, values in history.history.items()},
-        epochs=len(history.history["loss"]),
-        best_epoch=int(np.argmin(history.history["val_loss"])) + 1,
-        seconds=seconds,
+        history=history,
+        epochs=len(history["loss"]),
+        best_epoch=best_epoch,
+        seconds=time.perf_counter() - started,
     )
+
+
+def initialise_from_language_model(model: Any, language_model: Any) -> None:
+    """Copy the LSTM language model's recurrent layer and its embedding rows into the classifier.
+
+    The language model's vocabulary is the classifier's first N words (same ids) plus "</review>",
+    so its rows 0..N-1 replace the classifier's GloVe rows 0..N-1; rarer words keep GloVe.
+    """
+    embedding = model.get_layer("embedding")
+    matrix = np.array(embedding.get_weights()[0])
+    pretrained = np.asarray(language_model.get_layer("embedding").get_weights()[0])  # (N + 1, d): E of the tied layer
+    rows = min(pretrained.shape[0] - 1, matrix.shape[0])
+    if pretrained.shape[1] != matrix.shape[1]:
+        raise ValueError(
+            f"the language model's vectors are {pretrained.shape[1]}-d, the classifier's {matrix.shape[1]}-d"
+        )
+    matrix[:rows] = pretrained[:rows]
+    embedding.set_weights([matrix])
+    model.get_layer("recurrent").set_weights(language_model.get_layer("recurrent").get_weights())
 
 
 def prepare_data(config: TrainingConfig, report: ProgressCallback) -> PreparedData:
@@ -278,7 +287,11 @@ def fit_baseline(prepared: PreparedData, staging: Path, config: TrainingConfig, 
 
 
 def fit_recurrent_models(
-    prepared: PreparedData, staging: Path, config: TrainingConfig, report: ProgressCallback
+    prepared: PreparedData,
+    staging: Path,
+    config: TrainingConfig,
+    report: ProgressCallback,
+    pretrained: PretrainedLanguageModel | None = None,
 ) -> dict:
     """Train, save and score each recurrent model in turn; returns name -> {"entry", "predictions"}."""
     import keras
@@ -287,7 +300,12 @@ def fit_recurrent_models(
 
     results = {}
     for name in config.model_names:
-        trained = train_recurrent(name, prepared, config, report)
+        choice = config.classifier(name)
+        wants_language_model = choice.initialise_from == "language_model"
+        usable = wants_language_model and pretrained is not None and pretrained.fits(choice.units)
+        if wants_language_model and not usable:
+            report(TrainingEvent("data", name, f"{name}: no matching LSTM language model; starting from GloVe"))
+        trained = train_recurrent(name, prepared, config, report, pretrained.model if usable else None)
         file_name = BY_NAME[name].file
         trained.model.save(staging / file_name)
         report(TrainingEvent("evaluate", name, f"evaluating {name} on held-out reviews"))
@@ -302,13 +320,17 @@ def fit_recurrent_models(
             "display_name": BY_NAME[name].display_name,
             "parameters": models.parameter_count(trained.model),
             "hyperparameters": {
-                "units": config.recurrent_units,
+                "units": choice.units,
+                "readout": choice.readout,
                 "embedding_dim": config.embedding_dim,
-                "dropout": config.dropout,
+                "dropout": choice.dropout,
+                "spatial_dropout": choice.spatial_dropout,
+                "output_dropout": choice.output_dropout,
                 "batch_size": config.batch_size,
-                "learning_rate": config.learning_rate,
+                "learning_rate": choice.learning_rate,
                 "clip_norm": config.clip_norm,
                 "embedding": "GloVe 6B-50d initialised, trainable",
+                "initialised_from": pretrained.description if usable else "GloVe",
                 "mask_zero": True,
             },
             "epochs": trained.epochs,
@@ -385,11 +407,18 @@ def new_staging_folder(models_dir: Path) -> Path:
     return staging
 
 
-def write_models(prepared: PreparedData, staging: Path, config: TrainingConfig, report: ProgressCallback) -> dict:
-    """Every artifact into `staging`, the manifest last (it marks the folder complete); returns the manifest."""
+def write_models(
+    prepared: PreparedData,
+    staging: Path,
+    config: TrainingConfig,
+    report: ProgressCallback,
+    pretrained: PretrainedLanguageModel | None = None,
+) -> dict:
+    """Every classifier artifact into `staging`, the manifest last (it marks the folder complete);
+    returns the manifest."""
     prepared.vocabulary.save(staging / models.VOCABULARY_FILE)
     baseline = fit_baseline(prepared, staging, config, report)
-    recurrent = fit_recurrent_models(prepared, staging, config, report)
+    recurrent = fit_recurrent_models(prepared, staging, config, report, pretrained)
     predictions = {"baseline": baseline["predictions"]} | {
         name: result["predictions"] for name, result in recurrent.items()
     }
@@ -410,14 +439,54 @@ def write_models(prepared: PreparedData, staging: Path, config: TrainingConfig, 
     return manifest
 
 
+@dataclass(frozen=True)
+class PretrainedLanguageModel:
+    """The LSTM language model a classifier may start from."""
+
+    model: Any  # the Keras language model (read only)
+    description: str  # what the manifest records: file and sha256
+
+    def fits(self, units: int) -> bool:
+        return int(self.model.get_layer("recurrent").units) == units
+
+
+def pretrained_language_model(
+    folder: Path, vocabulary: Vocabulary, section: dict | None = None
+) -> PretrainedLanguageModel | None:
+    """The verified LSTM language model in `folder` when it was trained on `vocabulary`'s words, else None.
+
+    `section`: the "language_models" table of a run that has just written the file (no manifest yet).
+    """
+    from rnndemo.language_model import custom_layers
+
+    folder = Path(folder)
+    try:
+        if section is None:
+            manifest = models.read_manifest(folder)
+            old = Vocabulary.load(models.verified_path(folder, manifest, models.VOCABULARY_FILE))
+            if old.words != vocabulary.words:
+                return None
+        else:
+            manifest = {"files": file_hashes(folder), "language_models": section}
+        custom_layers()
+        model = models.load_keras_model(folder, manifest, "lstm", section="language_models")
+    except (models.ModelFileError, OSError, ValueError):
+        return None
+    file_name = manifest["language_models"]["lstm"]["file"]
+    return PretrainedLanguageModel(
+        model, f"the LSTM language model ({file_name}, sha256 {manifest['files'][file_name][:12]})"
+    )
+
+
 def train_all(
     models_dir: Path | None = None, config: TrainingConfig = TRAINING, report: ProgressCallback | None = None
 ) -> dict:
     """Train what `config.parts` names (the classifiers and baseline, the language models, or both),
     evaluate it held out, and swap the complete folder into `models_dir`.
 
-    Training only the language models keeps the folder's classifiers (and its vocabulary); training
-    only the classifiers keeps its language models when the rebuilt vocabulary is the same.
+    The language models are trained first, because a classifier may start from the LSTM language
+    model. Training only the classifiers starts them from the folder's language model and keeps it
+    when the rebuilt vocabulary is the same; training only the language models keeps the classifiers.
     """
     report = report or (lambda event: None)
     models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
@@ -426,16 +495,24 @@ def train_all(
     try:
         if "classifiers" in config.parts:
             prepared = prepare_data(config, report)
-            manifest = write_models(prepared, staging, config, report)
             vocabulary, tokens = prepared.vocabulary, prepared.tokens
-            if "language_models" not in config.parts:
-                manifest = carry_language_models(models_dir, staging, manifest)
         else:
             manifest = copy_classifiers(models_dir, staging)
             vocabulary = Vocabulary.load(staging / models.VOCABULARY_FILE)
             tokens = tokenize_splits(config, report)
+        language_models = None
         if "language_models" in config.parts:
-            manifest = write_language_models(vocabulary, tokens, staging, manifest, config, report)
+            language_models = fit_language_models_into(vocabulary, tokens, staging, config, report)
+        if "classifiers" in config.parts:
+            if language_models is None:
+                pretrained = pretrained_language_model(models_dir, vocabulary)
+            else:
+                pretrained = pretrained_language_model(staging, vocabulary, language_models[0])
+            manifest = write_models(prepared, staging, config, report, pretrained)
+            if language_models is None:
+                manifest = carry_language_models(models_dir, staging, manifest)
+        if language_models is not None:
+            manifest = add_language_models(staging, manifest, *language_models)
         swap_in(staging, models_dir)  # the folder becomes visible only now, complete
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -500,18 +577,17 @@ def language_model_files() -> set[str]:
     return {spec.file for spec in LANGUAGE_BY_NAME.values()} | {models.LANGUAGE_MEMORY_FILE}
 
 
-def write_language_models(
-    vocabulary: Vocabulary,
-    tokens: dict,
-    staging: Path,
-    manifest: dict,
-    config: TrainingConfig,
-    report: ProgressCallback,
-) -> dict:
-    """Train the language models into `staging` and add them (files, metrics) to its manifest."""
+def fit_language_models_into(
+    vocabulary: Vocabulary, tokens: dict, staging: Path, config: TrainingConfig, report: ProgressCallback
+) -> tuple[dict, dict]:
+    """Train the language models into `staging`; returns their manifest table and vocabulary entry."""
     from rnndemo.next_word import fit_language_models
 
-    section, vocabulary_entry = fit_language_models(vocabulary, tokens, staging, config.language_model, report)
+    return fit_language_models(vocabulary, tokens, staging, config.language_model, report)
+
+
+def add_language_models(staging: Path, manifest: dict, section: dict, vocabulary_entry: dict) -> dict:
+    """Add the language models (files, metrics) to the manifest in `staging`."""
     manifest = manifest | {"language_models": section, "language_model_vocabulary": vocabulary_entry}
     manifest["files"] = {name: digest for name, digest in file_hashes(staging).items() if name != models.MANIFEST_FILE}
     (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")

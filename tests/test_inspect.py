@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from rnndemo import data
-from rnndemo.inspect import Inspector
+from rnndemo.inspect import GRU_GATE_NAMES, Inspector
+from rnndemo.models import readout_of
 
-from .reference import numpy_lstm, numpy_simple_rnn
+from .reference import numpy_gru, numpy_lstm, numpy_running_probability, numpy_simple_rnn
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +26,18 @@ def test_simple_rnn_hidden_states_match_numpy(bundle, review):
     kernel, recurrent_kernel, bias = classifier.model.get_layer("recurrent").get_weights()
     expected = numpy_simple_rnn(_embedded(classifier, inspection.ids), kernel, recurrent_kernel, bias)
     np.testing.assert_allclose(inspection.hidden, expected, atol=1e-5)
+    _assert_running_probability(classifier, inspection, expected)
+
+
+def _assert_running_probability(classifier, inspection, hidden):
+    """The trajectory is the readout of the states so far, recomputed in numpy, and it is the model's own
+    output on each prefix of the review (the definition of the running prediction)."""
     dense_kernel, dense_bias = classifier.model.get_layer("classifier").get_weights()
-    probabilities = 1 / (1 + np.exp(-(expected @ dense_kernel[:, 0] + dense_bias[0])))
-    np.testing.assert_allclose(inspection.trajectory, probabilities, atol=1e-5)
+    expected = numpy_running_probability(hidden, dense_kernel, dense_bias, readout_of(classifier.model))
+    np.testing.assert_allclose(inspection.trajectory, expected, atol=1e-5)
+    for length in (1, len(inspection.ids) // 2, len(inspection.ids)):
+        prefix = classifier.predict_ids_exact(np.asarray([inspection.ids[:length]]))[0]
+        assert prefix == pytest.approx(inspection.trajectory[length - 1], abs=1e-5)
 
 
 def test_lstm_states_and_gates_match_numpy(bundle, review):
@@ -40,6 +50,28 @@ def test_lstm_states_and_gates_match_numpy(bundle, review):
     for name in ("input", "forget", "output", "cell_candidate"):
         np.testing.assert_allclose(inspection.gates[name], gates[name], atol=1e-5, err_msg=name)
     assert inspection.hidden.shape == (len(inspection.tokens), kernel.shape[1] // 4)
+    _assert_running_probability(classifier, inspection, hidden)
+
+
+def test_gru_states_and_gates_match_numpy(bundle, review):
+    classifier = bundle.classifiers["gru"]
+    inspection = Inspector(classifier).inspect(review)
+    kernel, recurrent_kernel, bias = classifier.model.get_layer("recurrent").get_weights()
+    hidden, gates = numpy_gru(_embedded(classifier, inspection.ids), kernel, recurrent_kernel, bias)
+    np.testing.assert_allclose(inspection.hidden, hidden, atol=1e-5)
+    assert inspection.cell is None and set(inspection.gates) == set(GRU_GATE_NAMES)
+    for name in GRU_GATE_NAMES:
+        np.testing.assert_allclose(inspection.gates[name], gates[name], atol=1e-5, err_msg=name)
+    _assert_running_probability(classifier, inspection, hidden)
+
+
+def test_padding_changes_no_prediction(bundle, review):
+    """A review padded in a batch gets exactly the probability it gets alone, for every readout."""
+    for classifier in bundle.classifiers.values():
+        ids = classifier.encode(review)[1]
+        alone = classifier.predict_ids_exact(np.asarray([ids]))[0]
+        padded = classifier.predict_ids_exact(np.asarray([[0] * 7 + ids]))[0]
+        assert padded == pytest.approx(alone, abs=1e-5), classifier.name
 
 
 def test_occlusion_is_one_batched_call_and_padding_gets_zero(bundle):

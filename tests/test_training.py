@@ -13,7 +13,7 @@ TINY = replace(
     TRAINING,
     train_limit=300,
     max_epochs=1,
-    recurrent_units=8,
+    classifiers=tuple(replace(choice, units=8) for choice in TRAINING.classifiers),
     vocabulary_size=2000,
     memory_experiment=False,
     parts=("classifiers",),  # the language models have their own end-to-end test (test_next_word.py)
@@ -32,7 +32,7 @@ def tiny_models(tmp_path_factory):
 
 def test_tiny_train_writes_a_complete_verified_folder(tiny_models):
     folder, manifest, events = tiny_models
-    assert {"rnn", "lstm"} == set(manifest["models"])
+    assert {"rnn", "lstm", "gru"} == set(manifest["models"])
     for entry in manifest["models"].values():
         assert (folder / entry["file"]).stat().st_size < 6_000_000
         assert entry["epochs"] == 1 and entry["parameters"] > 0 and 0 <= entry["test_accuracy"] <= 1
@@ -49,7 +49,15 @@ def test_tiny_train_writes_a_complete_verified_folder(tiny_models):
     assert any(event.stage == "epoch" for event in events) and events[-1].stage == "done"
     assert any(event.stage == "batch" and event.eta_seconds is not None for event in events)
     bundle = load_bundle(folder)
-    assert not bundle.errors and set(bundle.names()) == {"rnn", "lstm", "baseline"}
+    assert not bundle.errors and set(bundle.names()) == {"rnn", "lstm", "gru", "baseline"}
+    for name, entry in manifest["models"].items():  # what the manifest says is what the file holds
+        choice = TINY.classifier(name)
+        assert (
+            entry["hyperparameters"]["readout"] == choice.readout == models.readout_of(bundle.classifiers[name].model)
+        )
+        assert len(entry["history"]["val_accuracy"]) == entry["epochs"] and entry["best_epoch"] <= entry["epochs"]
+        # No language model in a fresh folder: the LSTM says it started from GloVe, whatever it asked for.
+        assert entry["hyperparameters"]["initialised_from"] == "GloVe"
 
 
 def test_saved_files_have_no_optimizer_and_no_lambda(tiny_models):
@@ -105,7 +113,7 @@ def test_memory_experiment_runs_end_to_end_on_a_tiny_model(tiny_models):
     result = run_memory_experiment(
         load_bundle(folder), reviews_per_label=5, gradient_reviews=4, gradient_length=50, distances=(0, 10, 40)
     )
-    for name in ("rnn", "lstm"):
+    for name in ("rnn", "lstm", "gru"):
         rows = result["models"][name]["accuracy"]
         assert [row["distance"] for row in rows] == [0, 10, 40]
         assert rows[0]["accuracy"] == 1.0  # only reviews the model gets right are chosen
