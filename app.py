@@ -24,7 +24,7 @@ PAGES = [
     st.Page("pages/home.py", title="Walkthrough", icon=":material/home:", url_path="home", visibility="hidden"),
     st.Page("pages/tokens.py", title="Text → tokens → indices", icon=":material/text_fields:", url_path="tokens"),
     st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:", url_path="embeddings"),
-    st.Page("pages/compare.py", title="RNN vs LSTM", icon=":material/compare_arrows:", url_path="compare"),
+    st.Page("pages/compare.py", title="RNN vs LSTM vs GRU", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/language_model.py", title="Language model", icon=":material/edit_note:", url_path="language_model"),
     st.Page("pages/inside.py", title="Inside the RNN", icon=":material/biotech:", url_path="inside"),
     st.Page("pages/model_cards.py", title="Model cards", icon=":material/assignment:", url_path="model_cards"),

@@ -1,7 +1,7 @@
 """Server memory and CPU under load, measured in one process with the app's own caches; prints JSON.
 
 - soak: N distinct long reviews (400+ tokens, real held-out text) through the heavy pages
-  (Inside the RNN, RNN vs LSTM) under AppTest; the process's resident memory after them.
+  (Inside the RNN, RNN vs LSTM vs GRU) under AppTest; the process's resident memory after them.
 - batch: the worst upload the limits allow (5,000 rows of 400-token reviews, ~10 MB), parsed and
   scored through the batch page's cached functions: CPU seconds of the first run and of a rerun.
 

@@ -7,12 +7,20 @@ import pandas as pd
 import streamlit as st
 
 from rnndemo import evaluation, plots, ui
-from rnndemo.batch import UploadError, guess_text_column, parse_labels
+from rnndemo.batch import (
+    LABEL_VALUES_TEXT,
+    UploadError,
+    guess_label_column,
+    guess_text_column,
+    label_columns,
+    parse_labels,
+    results_frame,
+)
 from rnndemo.config import LIMITS
-from rnndemo.evaluation import decide, heldout_metrics
+from rnndemo.evaluation import heldout_metrics
 from rnndemo.registry import DISPLAY_NAMES
 
-NO_LABEL = "(none)"
+NO_LABEL = "(none)"  # how the "no label column" choice reads; the choice itself is None, so no column can clash
 
 
 def upload_or_stop(*, key: str):
@@ -20,8 +28,8 @@ def upload_or_stop(*, key: str):
     upload = st.file_uploader("Reviews file", type=["csv", "txt"], key=f"{key}_upload")
     if upload is None:
         st.info(
-            "No file yet. A CSV with columns text,label (label 0/1 or negative/positive) "
-            "gives accuracy and a confusion matrix."
+            "No file yet. A CSV with a text column and a label column "
+            f"({LABEL_VALUES_TEXT}) gives accuracy and a confusion matrix."
         )
         st.stop()
     return upload
@@ -47,8 +55,10 @@ def parsed_or_stop(*, raw: bytes, digest: str, file_name: str):
     return parsed
 
 
-def chosen_columns(*, frame: pd.DataFrame, key: str) -> tuple[str, str]:
-    """The text column and the label column (or NO_LABEL) of a CSV, guessed first and chosen by the visitor."""
+def chosen_columns(*, frame: pd.DataFrame, key: str) -> tuple[str, str | None]:
+    """The text column and the label column (or None) of a CSV, guessed first and chosen by the visitor.
+
+    Label columns are offered by name (label, sentiment, …) or by values (all pos/neg, 1/0, …)."""
     columns = [str(column) for column in frame.columns]
     guess = guess_text_column(frame)
     if guess is None:
@@ -59,26 +69,33 @@ def chosen_columns(*, frame: pd.DataFrame, key: str) -> tuple[str, str]:
     text_column = st.selectbox(
         "Text column", columns, index=columns.index(str(guess)) if guess is not None else 0, key=f"{key}_text_column"
     )
-    others = [column for column in columns if column != text_column]
+    candidates = label_columns(frame, text_column)
+    label_guess = guess_label_column(frame, text_column)
     label_column = st.selectbox(
         "Label column (optional)",
-        [NO_LABEL] + others,
-        index=(1 + others.index("label")) if "label" in others else 0,
+        [None] + candidates,
+        index=(1 + candidates.index(label_guess)) if label_guess is not None else 0,
+        format_func=lambda column: NO_LABEL if column is None else column,
         key=f"{key}_label_column",
+        help=f"Columns named like labels (sentiment, label, …) or holding only {LABEL_VALUES_TEXT}.",
     )
     return text_column, label_column
 
 
-def labels_or_none(*, frame: pd.DataFrame, label_column: str) -> np.ndarray | None:
-    """The labels as 0/1; a column that is not labels gets a message, and accuracy is skipped."""
-    if label_column == NO_LABEL:
+def labels_or_none(*, frame: pd.DataFrame, label_column: str | None) -> np.ndarray | None:
+    """The labels as 1/0 (NaN where empty); a column that is not labels gets a message, and accuracy is skipped."""
+    if label_column is None:
         return None
     try:
-        return parse_labels(frame[label_column])
+        labels = parse_labels(frame[label_column])
     except UploadError as error:
         st.error("The label column cannot be used, so accuracy is skipped; predictions still run.")
         st.text(str(error).capitalize() + ".")
         return None
+    unlabelled = int(np.isnan(labels).sum())
+    if unlabelled:
+        st.info(f"{unlabelled:,} rows have an empty label; accuracy leaves them out.")
+    return labels
 
 
 def rows_with_words(*, probabilities: dict, row_count: int) -> np.ndarray:
@@ -92,38 +109,40 @@ def rows_with_words(*, probabilities: dict, row_count: int) -> np.ndarray:
     return has_words
 
 
-def results_table(*, texts: list[str], labels: np.ndarray | None, probabilities: dict, key: str) -> None:
-    """Every row with each model's probability and label, and its CSV."""
-    results = pd.DataFrame({"text": texts})
-    if labels is not None:
-        results["label"] = labels
-    for name, values in probabilities.items():
-        results[f"p_positive_{name}"] = np.round(values, 6)
-        results[f"label_{name}"] = np.where(
-            np.isnan(values), "no words", np.where(decide(values) == 1, "positive", "negative")
-        )
+def results_table(
+    *, frame: pd.DataFrame, text_column: str, labels: np.ndarray | None, probabilities: dict, key: str
+) -> None:
+    """The visitor's rows with each model's probability, label and (given labels) right or wrong, and their CSV."""
+    results = results_frame(frame, probabilities, labels)
     st.dataframe(
         results,
         hide_index=True,
         key=f"{key}_results",
-        column_config={"text": st.column_config.TextColumn(width="large")},
+        column_config={text_column: st.column_config.TextColumn(width="large")},
+    )
+    st.caption(
+        "The download keeps your columns as they are and adds, per model, p_positive, label and, "
+        "if you chose a label column, right_or_wrong. A cell that starts like a spreadsheet formula "
+        "gets a leading ' so that it cannot run."
     )
     ui.csv_download(results, "batch_predictions.csv", key=f"{key}_download")
 
 
 def model_against_labels(*, name: str, values: np.ndarray, labels: np.ndarray, scored: np.ndarray, key: str) -> None:
-    """One model's accuracy on the labelled rows with words, and its confusion matrix when both classes occur."""
+    """One model's accuracy on the labelled rows with words (`scored`), and its confusion matrix when both
+    classes occur."""
     if not scored.any():
         st.metric(DISPLAY_NAMES.get(name, name), "–", help="no labelled row has words")
         return
-    accuracy = evaluation.accuracy(values[scored], labels[scored])
+    known = labels[scored].astype(int)  # `scored` rows all have a label
+    accuracy = evaluation.accuracy(values[scored], known)
     st.metric(
         DISPLAY_NAMES.get(name, name),
         f"{accuracy:.1%}",
         help=f"accuracy on {int(scored.sum()):,} labelled rows with words",
     )
-    if len(set(labels[scored])) == 2:
-        metrics = heldout_metrics(values[scored], labels[scored])
+    if len(set(known)) == 2:
+        metrics = heldout_metrics(values[scored], known)
         st.plotly_chart(
             plots.confusion_figure(metrics["confusion_matrix"], f"AUC {metrics['auc']:.3f}"),
             key=f"{key}_confusion_{name}",
@@ -131,8 +150,9 @@ def model_against_labels(*, name: str, values: np.ndarray, labels: np.ndarray, s
 
 
 def against_labels(*, labels: np.ndarray, probabilities: dict, scored: np.ndarray, key: str) -> None:
-    """Every model against the visitor's labels, side by side."""
+    """Every model against the visitor's labels, side by side (rows without a label are left out)."""
     st.subheader("Against your labels")
+    scored = scored & ~np.isnan(labels)
     for column, (name, values) in zip(st.columns(len(probabilities)), probabilities.items()):
         with column:
             model_against_labels(name=name, values=values, labels=labels, scored=scored, key=key)
@@ -152,11 +172,10 @@ parsed = parsed_or_stop(raw=raw, digest=digest, file_name=upload.name)
 if parsed.kind == "csv":
     text_column, label_column = chosen_columns(frame=parsed.frame, key="batch")
 else:  # a .txt file: one review per line, no labels
-    text_column, label_column = "text", NO_LABEL
-texts = parsed.frame[text_column].astype(str).tolist()
+    text_column, label_column = "text", None
 labels = labels_or_none(frame=parsed.frame, label_column=label_column)
 probabilities = ui.upload_probabilities(raw, digest, upload.name, text_column, str(bundle.models_dir))
-scored = rows_with_words(probabilities=probabilities, row_count=len(texts))
-results_table(texts=texts, labels=labels, probabilities=probabilities, key="batch")
-if labels is not None and len(set(labels)) >= 1:
+scored = rows_with_words(probabilities=probabilities, row_count=len(parsed.frame))
+results_table(frame=parsed.frame, text_column=text_column, labels=labels, probabilities=probabilities, key="batch")
+if labels is not None and not np.isnan(labels).all():
     against_labels(labels=labels, probabilities=probabilities, scored=scored, key="batch")

@@ -1,4 +1,4 @@
-"""RNN vs LSTM: each cached model's verdict, side by side, and its running prediction."""
+"""SimpleRNN vs LSTM vs GRU: each cached model's verdict, side by side, and its running prediction."""
 
 import pandas as pd
 import streamlit as st

@@ -6,7 +6,7 @@ import streamlit as st
 
 from rnndemo import plots, ui
 from rnndemo.config import LIMITS
-from rnndemo.embeddings import UnknownWordError, pca_project, vector_tables
+from rnndemo.embeddings import UnknownWordError, analogy_formula, pca_project, vector_tables
 from rnndemo.text import tokenize
 
 SENTIMENT_PRESET = "good great excellent wonderful superb bad awful terrible horrible worst boring brilliant"
@@ -203,10 +203,14 @@ def analogy(*, spaces: dict, key: str) -> None:
     except UnknownWordError as error:
         ui.unknown_word_warning(error)
         return
-    st.write(
-        f"{ui.literal(a)} − {ui.literal(b)} + {ui.literal(c)} ≈ "
-        + ", ".join(f"{ui.literal(n.word)} ({n.similarity:.3f})" for n in answers)
-    )
+    if not answers:
+        st.info("This space has no other word to answer with.")
+        return
+    best, *others = answers
+    # One code span for the whole formula: its spaces show exactly as written, and no word is read as Markdown.
+    st.markdown(f"{ui.literal(analogy_formula(a, b, c, best.word))} (cosine similarity {best.similarity:.3f})")
+    if others:
+        st.caption("Next nearest: " + ", ".join(f"{ui.literal(n.word)} ({n.similarity:.3f})" for n in others))
 
 
 ui.leave_legacy_router()

@@ -68,10 +68,10 @@ def indices_to_vectors() -> None:
 
 def vectors_to_prediction() -> None:
     """Step 4: the recurrent layer and the sigmoid, in words."""
-    st.subheader("4. Vectors → RNN / LSTM → prediction")
+    st.subheader("4. Vectors → SimpleRNN / LSTM / GRU → prediction")
     st.write(
         "The recurrent layer reads the vectors one by one, updating its state h_t = f(x_t, h_{t-1}); "
-        "a sigmoid turns the last state into p(positive)."
+        "a sigmoid turns the last state (for the SimpleRNN, the mean of all its states) into p(positive)."
     )
     st.page_link("pages/compare.py", label="Compare SimpleRNN, LSTM and GRU token by token →")
     st.page_link("pages/inside.py", label="Look inside: hidden states and gates →")

@@ -173,7 +173,7 @@ def memory_result_or_stop(bundle) -> dict | None:
 
 
 def memory_experiment(*, bundle, key: str) -> None:
-    """Section 5: accuracy and gradient against distance, for the plain RNN and the LSTM."""
+    """Section 5: accuracy and gradient against distance, for every recurrent model."""
     st.subheader("5. Is the plain RNN's memory short? (measured)")
     result = memory_result_or_stop(bundle)
     if result is None:

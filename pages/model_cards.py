@@ -31,11 +31,17 @@ def heldout_or_stop(bundle) -> pd.DataFrame:
 
 
 def summary_row(*, name: str, entry: dict) -> dict:
-    """One model's line of the summary table."""
+    """One model's line of the summary table (text cells, so a model without epochs shows "–", not "None")."""
+    if "parameters" in entry:
+        size = f"{entry['parameters']:,} weights"
+    else:
+        size = f"{entry.get('hyperparameters', {}).get('max_features', 0):,} features"
+    epochs = f"{entry['epochs']} (best {entry.get('best_epoch', '?')})" if "epochs" in entry else "–"
     return {
         "model": DISPLAY_NAMES[name],
-        "parameters": entry.get("parameters"),
-        "epochs": entry.get("epochs"),
+        "size": size,
+        "epochs": epochs,
+        "start": entry.get("hyperparameters", {}).get("initialised_from", "–"),
         "training seconds": entry.get("training_seconds"),
         "validation accuracy": entry.get("validation_accuracy"),
         "test accuracy": entry["test_accuracy"],

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rnndemo.config import LIMITS
+from rnndemo.evaluation import decide
 
 # Formula characters a spreadsheet acts on at the start of a cell, or of a line inside a quoted cell.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -99,16 +100,98 @@ def guess_text_column(frame: pd.DataFrame) -> str | None:
     return best if best is not None and lengths[best] >= 10 else None
 
 
+# Column names that announce labels (compared trimmed and lowercase).
+LABEL_COLUMN_NAMES = frozenset({"sentiment", "label", "rating", "polarity", "class", "target"})
+# Cell values read as labels (compared trimmed and lowercase): 1 is positive, 0 negative.
+LABEL_VALUES = {
+    "1": 1,
+    "0": 0,
+    "pos": 1,
+    "neg": 0,
+    "positive": 1,
+    "negative": 0,
+    "true": 1,
+    "false": 0,
+    "good": 1,
+    "bad": 0,
+}
+LABEL_VALUES_TEXT = "1/0, pos/neg, positive/negative, true/false or good/bad"
+SHOWN_ODD_VALUES = 5  # at most this many unrecognised label values are named in a message
+
+
+def _label_keys(values: pd.Series) -> pd.Series:
+    """Cells as compared with LABEL_VALUES: trimmed and lowercase."""
+    return values.astype(str).str.strip().str.lower()
+
+
+def unrecognised_labels(values: pd.Series) -> list[str]:
+    """The distinct non-empty cells that are not a recognised label, trimmed, in order of first appearance."""
+    keys = _label_keys(values)
+    odd = (keys != "") & ~keys.isin(list(LABEL_VALUES))
+    return list(dict.fromkeys(values[odd].astype(str).str.strip()))
+
+
+def holds_labels(values: pd.Series) -> bool:
+    """True when the column has a non-empty cell and every non-empty cell is a recognised label."""
+    return bool((_label_keys(values) != "").any()) and not unrecognised_labels(values)
+
+
+def label_columns(frame: pd.DataFrame, text_column: str) -> list[str]:
+    """The columns offered as labels: named like labels or holding only label values (not the text column)."""
+    return [
+        column
+        for column in frame.columns
+        if column != text_column and (str(column).strip().lower() in LABEL_COLUMN_NAMES or holds_labels(frame[column]))
+    ]
+
+
+def guess_label_column(frame: pd.DataFrame, text_column: str) -> str | None:
+    """The label column to pre-select: one whose values are all labels, a label-like name first."""
+    usable = [column for column in label_columns(frame, text_column) if holds_labels(frame[column])]
+    named = [column for column in usable if str(column).strip().lower() in LABEL_COLUMN_NAMES]
+    return (named or usable or [None])[0]
+
+
 def parse_labels(values: pd.Series) -> np.ndarray:
-    """Labels as 0/1 from 0/1, neg/pos, negative/positive or false/true; UploadError otherwise."""
-    mapping = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1, "false": 0, "true": 1}
-    cleaned = values.astype(str).str.strip().str.lower()
-    unknown = sorted(set(cleaned) - set(mapping))
-    if unknown:
-        raise UploadError(
-            f"the label column has values other than 0/1 or negative/positive: {', '.join(map(repr, unknown[:5]))}"
-        )
-    return cleaned.map(mapping).to_numpy(dtype=int)
+    """Labels as 1.0 (positive) / 0.0 (negative), NaN for an empty cell; UploadError naming the odd values."""
+    odd = unrecognised_labels(values)
+    if odd:
+        shown = ", ".join(repr(value[:40]) for value in odd[:SHOWN_ODD_VALUES])
+        more = f" and {len(odd) - SHOWN_ODD_VALUES:,} more" if len(odd) > SHOWN_ODD_VALUES else ""
+        raise UploadError(f"the label column has values other than {LABEL_VALUES_TEXT}: {shown}{more}")
+    return _label_keys(values).map(LABEL_VALUES).to_numpy(dtype=float)
+
+
+def free_column_name(wanted: str, taken: set[str]) -> str:
+    """`wanted`, or `wanted_2`, `wanted_3`, … : the first that is not in `taken`."""
+    name, number = wanted, 1
+    while name in taken:
+        number += 1
+        name = f"{wanted}_{number}"
+    return name
+
+
+def results_frame(frame: pd.DataFrame, probabilities: dict[str, np.ndarray], labels: np.ndarray | None) -> pd.DataFrame:
+    """The visitor's columns unchanged, then per model its p(positive), its label and, against the visitor's
+    labels, right or wrong. Added names never replace a visitor's column: they get a number instead."""
+    results = frame.copy()
+    taken = {str(column) for column in results.columns}
+
+    def add(wanted: str, values) -> None:
+        name = free_column_name(wanted, taken)
+        taken.add(name)
+        results[name] = values
+
+    for name, values in probabilities.items():
+        values = np.asarray(values, dtype=float)
+        predicted = decide(values)
+        add(f"p_positive_{name}", np.round(values, 6))
+        add(f"label_{name}", np.where(np.isnan(values), "no words", np.where(predicted == 1, "positive", "negative")))
+        if labels is not None:
+            # Empty where there is nothing to compare: no label in the file, or no words to predict from.
+            comparable = ~np.isnan(values) & ~np.isnan(labels)
+            add(f"right_or_wrong_{name}", np.where(comparable, np.where(predicted == labels, "right", "wrong"), ""))
+    return results
 
 
 def neutralise_cell(value):

@@ -181,6 +181,19 @@ def command_predict(arguments) -> None:
     _emit(payload, arguments.json, lines, notes)
 
 
+def _review_words(models_dir: Path) -> list[str] | None:
+    """The reviews' vocabulary, most frequent first (it ranks GloVe's close spellings as the app does);
+    None when the models folder has no verified vocabulary."""
+    from rnndemo import models
+    from rnndemo.vocab import Vocabulary
+
+    try:
+        manifest = models.read_manifest(models_dir)
+        return Vocabulary.load(models.verified_path(models_dir, manifest, models.VOCABULARY_FILE)).words
+    except models.ModelFileError:
+        return None
+
+
 def command_neighbors(arguments) -> None:
     from rnndemo.embeddings import UnknownWordError, load_glove
 
@@ -192,7 +205,7 @@ def command_neighbors(arguments) -> None:
     if arguments.k < 1 or arguments.k > 1000:
         raise UsageError("-k must be between 1 and 1000")
     if arguments.source == "glove":
-        space = load_glove()
+        space = load_glove(frequency_words=_review_words(arguments.models_dir))
     else:
         bundle = _load_bundle(arguments.models_dir, [arguments.source])
         space = bundle.classifiers[arguments.source].embedding_space

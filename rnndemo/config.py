@@ -54,6 +54,7 @@ class ClassifierConfig:
     output_dropout: float = 0.0  # dropout on the readout before the classifier
     learning_rate: float = 1e-3  # Adam
     initialise_from: str = "glove"  # "glove", or "language_model": the LSTM LM's embedding and recurrent layer
+    max_epochs: int | None = None  # this model's bound (None: the run's max_epochs); early stopping may stop sooner
 
 
 CLASSIFIERS: tuple[ClassifierConfig, ...] = (

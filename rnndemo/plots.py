@@ -70,22 +70,36 @@ def trajectory_chart(
     return _layout(figure, "Running prediction after each token", height=380)
 
 
+# In 3-D every text label stays on screen whichever way the map turns, so only the first words
+# (the query and its nearest neighbours, as the page lists them) carry one; hover names every word.
+PCA_3D_LABELS = 6
+
+
+def variance_axis_title(component: int, ratio: float) -> str:
+    """An axis title such as "PC1 (41% of variance)"; `component` counts from 1."""
+    return f"PC{component} ({ratio:.0%} of variance)"
+
+
 def pca_scatter(
     words: list[str], coordinates: np.ndarray, groups: list[str], ratios: np.ndarray, title: str
 ) -> go.Figure:
-    """2-D or 3-D scatter of PCA coordinates, coloured by group."""
+    """2-D or 3-D scatter of PCA coordinates, coloured by group; each axis says its share of the variance.
+
+    `ratios` are the explained-variance ratios of the PCA that gave `coordinates`, one per column."""
     figure = go.Figure()
     labels = [safe(word) for word in words]
+    three_d = coordinates.shape[1] >= 3
     for group in dict.fromkeys(groups):
         rows = [row for row, value in enumerate(groups) if value == group]
         common = dict(
             mode="markers+text",
             name=group,
-            text=[labels[row] for row in rows],
+            text=[labels[row] if not three_d or row < PCA_3D_LABELS else "" for row in rows],
+            customdata=[labels[row] for row in rows],
             textposition="top center",
-            hovertemplate="%{text}<extra>" + html.escape(group) + "</extra>",
+            hovertemplate="%{customdata}<extra>" + html.escape(group) + "</extra>",
         )
-        if coordinates.shape[1] >= 3:
+        if three_d:
             figure.add_trace(
                 go.Scatter3d(
                     x=coordinates[rows, 0],
@@ -104,8 +118,22 @@ def pca_scatter(
                     **common,
                 )
             )
-    explained = ", ".join(f"PC{index + 1} {ratio:.0%}" for index, ratio in enumerate(ratios))
-    return _layout(figure, f"{title} (explained variance: {explained})", height=520)
+    axis_titles = [variance_axis_title(index + 1, ratio) for index, ratio in enumerate(ratios)]
+    if three_d:
+        figure.update_layout(
+            scene=dict(
+                xaxis_title=axis_titles[0],
+                yaxis_title=axis_titles[1],
+                zaxis_title=axis_titles[2],
+                # A little farther than Plotly's default view, so that the axis titles stay inside the figure.
+                camera=dict(eye=dict(x=1.6, y=1.6, z=1.1)),
+            )
+        )
+    else:
+        figure.update_xaxes(title=axis_titles[0])
+        figure.update_yaxes(title=axis_titles[1] if len(axis_titles) > 1 else None)
+    kept = float(np.sum(ratios[: coordinates.shape[1]]))
+    return _layout(figure, f"{title}: these axes keep {kept:.0%} of the variance", height=520)
 
 
 def heatmap(
@@ -190,18 +218,26 @@ def training_curves(history: dict) -> go.Figure:
 
 
 def confusion_figure(matrix: list[list[int]], title: str) -> go.Figure:
+    """Counts of true (rows) against predicted (columns) classes; short tick labels fit narrow columns."""
+    # Hover spells out what the short tick labels abbreviate.
+    hover = [
+        [f"true {truth}, predicted {guess}" for guess in ("negative", "positive")] for truth in ("negative", "positive")
+    ]
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=["predicted negative", "predicted positive"],
-            y=["actual negative", "actual positive"],
+            x=["pred. neg", "pred. pos"],
+            y=["true neg", "true pos"],
             colorscale="Blues",
+            showscale=False,  # the counts are printed in the cells; a colour bar only took width
             text=matrix,
             texttemplate="%{text}",
-            hovertemplate="%{y}, %{x}: %{z}<extra></extra>",
+            customdata=hover,
+            hovertemplate="%{customdata}: %{z}<extra></extra>",
         )
     )
-    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(autorange="reversed", automargin=True)
     return _layout(figure, title, height=320)
 
 
@@ -264,10 +300,13 @@ def memory_accuracy_figure(result: dict, display_names: dict[str, str]) -> go.Fi
                 + "</extra>",
             )
         )
-    figure.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="chance")
+    # The label sits right of the plotting area, where no point can be.
+    figure.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="chance", annotation_position="right")
     figure.update_xaxes(title="neutral tokens appended after the review")
     figure.update_yaxes(title="accuracy (95% Wilson CI)", range=[0.3, 1.02])
-    return _layout(figure, "Accuracy as the sentiment moves away from the end", height=380)
+    _layout(figure, "Accuracy as the sentiment moves away from the end", height=380)
+    figure.update_layout(margin_r=70)  # room for the "chance" label
+    return figure
 
 
 def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Figure:
@@ -286,8 +325,14 @@ def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Fi
             )
         )
     figure.update_xaxes(title="distance from the last token")
-    figure.update_yaxes(title="mean gradient norm |dp/de_t| (log)", type="log")
-    return _layout(figure, "How much each position can still move the output (vanishing gradient)", height=380)
+    # Powers of ten, not SI prefixes (100µ, 10n, 1p read as units, not as a gradient's size).
+    figure.update_yaxes(
+        title="mean gradient norm |dp/de_t| (log)", type="log", exponentformat="power", showexponent="all"
+    )
+    # Two short lines: one long line was cut off in a half-width column.
+    _layout(figure, "Vanishing gradient:<br>how much each position still moves the output", height=400)
+    figure.update_layout(margin_t=80)
+    return figure
 
 
 def importance_bars(tokens: list[str], importance: np.ndarray, title: str) -> go.Figure:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from rnndemo import data, embeddings, models
-from rnndemo.config import TRAINING, TrainingConfig, default_models_dir
+from rnndemo.config import TRAINING, ClassifierConfig, TrainingConfig, default_models_dir
 from rnndemo.evaluation import accuracy, heldout_metrics
 from rnndemo.progress import ProgressCallback, TrainingEvent
 from rnndemo.registry import BY_NAME, DISPLAY_NAMES, LANGUAGE_BY_NAME, RECURRENT_NAMES
@@ -125,6 +125,11 @@ def architecture_for(name: str, prepared: PreparedData, config: TrainingConfig) 
     )
 
 
+def epochs_for(choice: ClassifierConfig, config: TrainingConfig) -> int:
+    """The epoch bound of one classifier: its own, never above the run's (`train --epochs` lowers every one)."""
+    return min(choice.max_epochs or config.max_epochs, config.max_epochs)
+
+
 def binary_cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """Mean log loss in nats (probabilities clipped as Keras clips them)."""
     clipped = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-7, 1 - 1e-7)
@@ -167,10 +172,11 @@ def train_recurrent(
     )
     validation_labels = np.concatenate([labels for _, labels in validation])
     rng = np.random.default_rng(config.seed)
+    max_epochs = epochs_for(choice, config)
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_accuracy": [], "seconds": []}
     best_loss, best_weights, best_epoch = np.inf, model.get_weights(), 0
     started = time.perf_counter()
-    for epoch in range(1, config.max_epochs + 1):
+    for epoch in range(1, max_epochs + 1):
         batches = length_batches(
             prepared.ids["train"], prepared.labels["train"], config.batch_size, config.sequence_length, rng
         )
@@ -186,7 +192,7 @@ def train_recurrent(
                         name,
                         "",
                         epoch,
-                        config.max_epochs,
+                        max_epochs,
                         index + 1,
                         len(batches),
                         {"loss": float(np.mean(losses))},
@@ -199,9 +205,7 @@ def train_recurrent(
         history["val_accuracy"].append(round(accuracy(probabilities, validation_labels), 4))
         history["seconds"].append(round(time.perf_counter() - started, 1))
         metrics = {key: values[-1] for key, values in history.items()}
-        report(
-            TrainingEvent("epoch", name, f"{name} epoch {epoch}: {metrics}", epoch, config.max_epochs, metrics=metrics)
-        )
+        report(TrainingEvent("epoch", name, f"{name} epoch {epoch}: {metrics}", epoch, max_epochs, metrics=metrics))
         if history["val_loss"][-1] < best_loss:
             best_loss, best_weights, best_epoch = history["val_loss"][-1], model.get_weights(), epoch
         elif epoch - best_epoch >= config.patience:

@@ -253,7 +253,10 @@ def load_glove():
     from rnndemo.embeddings import load_glove as load
 
     print("rnndemo: loading GloVe", file=sys.stderr, flush=True)
-    glove = load()
+    bundle = load_models()  # already loaded by every page that shows GloVe
+    # Close spellings rank by the reviews' word frequencies ("moive": movie before move, unlike in news).
+    vocabulary = None if isinstance(bundle, str) else bundle.vocabulary
+    glove = load(frequency_words=vocabulary.words if vocabulary is not None else None)
     _freeze_long_lived_objects()
     return glove
 

@@ -12,7 +12,7 @@ PAGE_TITLES = {
     "pages/home.py": "From a movie review to an RNN's verdict",
     "pages/tokens.py": "Text → tokens → indices",
     "pages/embeddings.py": "Words become vectors",
-    "pages/compare.py": "SimpleRNN vs LSTM",
+    "pages/compare.py": "SimpleRNN vs LSTM vs GRU",
     "pages/language_model.py": "Language model: the next word",
     "pages/inside.py": "Inside the RNN",
     "pages/model_cards.py": "Model cards",

@@ -210,7 +210,7 @@ def test_pinned_manifest_hash(tmp_path, monkeypatch):
     from .conftest import MODELS_DIR
 
     monkeypatch.setenv(models.PIN_ENVIRONMENT, models.sha256_file(MODELS_DIR / models.MANIFEST_FILE))
-    assert set(load_bundle(MODELS_DIR).names()) == {"rnn", "lstm", "baseline"}
+    assert set(load_bundle(MODELS_DIR).names()) == {"rnn", "lstm", "gru", "baseline"}
     folder = rewritten(tmp_path, lambda folder, manifest: manifest.update(created="rewritten"))
     with pytest.raises(models.ModelFileError, match="pinned"):
         load_bundle(folder)

@@ -1,9 +1,22 @@
 """Batch uploads: encodings, bad files, row limits, labels and CSV-injection-safe downloads."""
 
+import io
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from rnndemo.batch import UploadError, csv_safe, guess_text_column, parse_labels, parse_upload
+from rnndemo.batch import (
+    UploadError,
+    csv_bytes,
+    csv_safe,
+    guess_label_column,
+    guess_text_column,
+    label_columns,
+    parse_labels,
+    parse_upload,
+    results_frame,
+)
 
 
 def test_utf8_csv_with_text_and_label():
@@ -52,9 +65,104 @@ def test_no_text_column_is_detected():
 
 
 def test_label_values_are_checked():
-    assert parse_labels(pd.Series(["positive", "NEG", " 1 ", "false"])).tolist() == [1, 0, 1, 0]
-    with pytest.raises(UploadError, match="other than"):
+    labels = parse_labels(pd.Series(["positive", "NEG", " 1 ", "false", "Good", "BAD ", "TRUE"]))
+    assert labels.tolist() == [1, 0, 1, 0, 1, 0, 1]
+    with pytest.raises(UploadError, match="other than .*: 'maybe'$"):
         parse_labels(pd.Series(["1", "maybe"]))
+
+
+def test_empty_label_cells_are_unlabelled_rows():
+    labels = parse_labels(pd.Series(["pos", "", "  ", "neg"]))
+    assert labels[0] == 1 and labels[3] == 0 and np.isnan(labels[1]) and np.isnan(labels[2])
+
+
+def test_odd_label_values_are_named_a_few_at_a_time():
+    """The message names the first few odd values as typed (trimmed, once each) and counts the rest."""
+    values = pd.Series(["pos", " 5 ", "5", "meh", "7", "8", "9", "10", "11", "neg"])
+    with pytest.raises(UploadError) as raised:
+        parse_labels(values)
+    message = str(raised.value)
+    assert message.endswith("'5', 'meh', '7', '8', '9' and 2 more")
+    assert "'10'" not in message and "'pos'" not in message
+
+
+def test_label_columns_are_offered_by_name_or_by_values():
+    frame = pd.DataFrame(
+        {
+            "review": ["Great film", "Awful", "Fine"],
+            "Rating": ["9", "2", "5"],  # a label name, but star ratings: offered, not pre-selected
+            "verdict": [" Pos", "NEG", ""],  # an unknown name, but only label values (one empty)
+            "liked": ["1", "0", "1"],
+            "id": ["1", "2", "3"],
+            "blank": ["", "", ""],
+        }
+    )
+    assert label_columns(frame, "review") == ["Rating", "verdict", "liked"]
+    assert guess_label_column(frame, "review") == "verdict"  # the first column whose values are labels
+    assert label_columns(frame, "verdict") == ["Rating", "liked"]  # never the text column
+
+
+def test_a_label_like_name_with_label_values_is_preferred():
+    frame = pd.DataFrame({"text": ["a", "b"], "flag": ["true", "false"], "Sentiment ": ["good", "bad"]})
+    assert guess_label_column(frame, "text") == "Sentiment "
+    assert guess_label_column(pd.DataFrame({"text": ["a"], "label": ["maybe"]}), "text") is None
+
+
+def test_results_keep_the_visitors_columns_and_add_each_models_verdict():
+    frame = pd.DataFrame(
+        {
+            "text": ["Great", "Awful", "!!!", "Fine"],
+            "sentiment": ["pos", "pos", "neg", ""],
+            "note": ["a", "b", "c", "d"],
+        }
+    )
+    labels = parse_labels(frame["sentiment"])
+    results = results_frame(frame, {"lstm": np.array([0.9, 0.2, np.nan, 0.7])}, labels)
+    assert results.columns.tolist() == [
+        "text",
+        "sentiment",
+        "note",
+        "p_positive_lstm",
+        "label_lstm",
+        "right_or_wrong_lstm",
+    ]
+    pd.testing.assert_frame_equal(results[frame.columns], frame)  # pos/neg stay pos/neg
+    assert results["label_lstm"].tolist() == ["positive", "negative", "no words", "positive"]
+    # No words, or no label: nothing to call right or wrong.
+    assert results["right_or_wrong_lstm"].tolist() == ["right", "wrong", "", ""]
+    assert frame.columns.tolist() == ["text", "sentiment", "note"]  # the visitor's frame is not modified
+
+
+def test_results_without_labels_have_no_right_or_wrong_column():
+    results = results_frame(pd.DataFrame({"text": ["Great"]}), {"rnn": np.array([0.2]), "lstm": np.array([0.6])}, None)
+    assert results.columns.tolist() == ["text", "p_positive_rnn", "label_rnn", "p_positive_lstm", "label_lstm"]
+
+
+def test_added_column_names_never_replace_the_visitors():
+    frame = pd.DataFrame({"text": ["Great"], "p_positive_lstm": ["mine"], "label_lstm": ["mine too"]})
+    frame["label_lstm_2"] = "and mine"
+    results = results_frame(frame, {"lstm": np.array([0.9])}, np.array([1.0]))
+    assert results.columns.tolist() == [
+        "text",
+        "p_positive_lstm",
+        "label_lstm",
+        "label_lstm_2",
+        "p_positive_lstm_2",
+        "label_lstm_3",
+        "right_or_wrong_lstm",
+    ]
+    assert results.iloc[0, :4].tolist() == ["Great", "mine", "mine too", "and mine"]
+    assert results.iloc[0, 4:].tolist() == [0.9, "positive", "right"]
+
+
+def test_the_downloaded_csv_reads_back_with_the_visitors_values():
+    parsed = parse_upload(b"id,Review,polarity\n7,A fine film,pos\n8,Dull,neg\n", "mine.csv")
+    labels = parse_labels(parsed.frame["polarity"])
+    results = results_frame(parsed.frame, {"lstm": np.array([0.8, 0.7])}, labels)
+    back = pd.read_csv(io.BytesIO(csv_bytes(results)), dtype=str, keep_default_na=False)
+    assert back.columns.tolist()[:3] == ["id", "Review", "polarity"]
+    assert back["id"].tolist() == ["7", "8"] and back["polarity"].tolist() == ["pos", "neg"]
+    assert back["right_or_wrong_lstm"].tolist() == ["right", "wrong"]
 
 
 def test_csv_injection_is_neutralised_in_downloads():

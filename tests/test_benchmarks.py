@@ -51,7 +51,7 @@ def test_quick_benchmark_json_from_a_real_run():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     rows = {item["name"]: item for item in json.loads(result.stdout.strip().splitlines()[-1])}
-    for model in ("rnn", "lstm"):
+    for model in ("rnn", "lstm", "gru"):
         for length in ("short_20", "long_400"):
             predict = rows[f"predict_{length}_{model}"]
             assert predict["n"] == 20 and predict["naive_p50_ms"] > 0  # --quick: 20 repetitions, model.predict beside

@@ -28,7 +28,7 @@ PAGE_TITLES = [
     "Walkthrough",
     "Text → tokens → indices",
     "Embeddings",
-    "RNN vs LSTM",
+    "RNN vs LSTM vs GRU",
     "Language model",
     "Inside the RNN",
     "Model cards",
@@ -39,7 +39,7 @@ PAGE_URLS = {
     "/home": "From a movie review to an RNN's verdict",
     "/tokens": "Text → tokens → indices",
     "/embeddings": "Words become vectors",
-    "/compare": "SimpleRNN vs LSTM",
+    "/compare": "SimpleRNN vs LSTM vs GRU",
     "/language_model": "Language model: the next word",
     "/inside": "Inside the RNN",
     "/model_cards": "Model cards",
@@ -309,7 +309,7 @@ def test_sweep_every_control_from_a_deep_link(browser, tmp_path):
         context.close()
     print("controls used per page:", {title: dict(used) for title, used in counts.items()})
     assert counts["Model cards"]["number"] == 2 and counts["Model cards"]["button"] >= 1
-    assert counts["RNN vs LSTM"]["toggle"] + counts["RNN vs LSTM"]["checkbox"] >= 2
+    assert counts["RNN vs LSTM vs GRU"]["toggle"] + counts["RNN vs LSTM vs GRU"]["checkbox"] >= 2
     assert counts["Embeddings"]["slider"] == 2 and counts["Embeddings"]["tab"] == 2
     assert counts["Batch check"]["upload"] == 1 and counts["Batch check"]["selectbox"] >= 2
     assert counts["Text → tokens → indices"]["checkbox"] == 4 and counts["Text → tokens → indices"]["radio"] == 5
@@ -325,7 +325,7 @@ def test_reload_back_forward_follow_the_url(server, browser):
     paste_review(page, "A moving film")
     wait_for_idle(page)
     page.wait_for_url("**/tokens?text=A+moving+film", timeout=30_000)
-    page.locator("[data-testid='stSidebarNav'] a", has_text="RNN vs LSTM").first.click()
+    page.locator("[data-testid='stSidebarNav'] a", has_text="RNN vs LSTM vs GRU").first.click()
     wait_for_idle(page)
     assert page.url.endswith("/compare?text=A+moving+film") and text_in_box(page) == "A moving film"
     page.go_back()

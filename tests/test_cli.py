@@ -37,8 +37,8 @@ def test_encode_orders(capsys):
 def test_predict_json_has_every_model(capsys):
     code, out, _ = run(capsys, "predict", DEFAULT_TEXT, "--json")
     models = json.loads(out)["models"]
-    assert code == 0 and {"rnn", "lstm", "baseline"} <= set(models)
-    for name in ("rnn", "lstm"):
+    assert code == 0 and set(models) == {"rnn", "lstm", "gru", "baseline"}
+    for name in ("rnn", "lstm", "gru"):
         assert models[name]["label"] in ("positive", "negative")
         assert models[name]["trajectory"][-1] == pytest.approx(models[name]["probability_positive"], abs=1e-4)
         assert len(models[name]["trajectory"]) == 105
@@ -72,7 +72,7 @@ def test_stdin_dash(capsys, monkeypatch):
         (["predict", "   \n "], "empty"),
         (["predict", "?!?"], "no words"),
         (["encode", "..."], "no words"),
-        (["predict", "good", "--model", "gru"], "invalid choice"),
+        (["predict", "good", "--model", "transformer"], "invalid choice"),
         (["neighbors", "moviee"], "Did you mean"),
         (["neighbors", "x" * 200], "longer than"),
         (["neighbors", "good", "-k", "0"], "-k must be"),

@@ -3,7 +3,18 @@
 import numpy as np
 import pytest
 
-from rnndemo.embeddings import EmbeddingSpace, UnknownWordError, glove_matrix_for, pca_project
+from rnndemo.embeddings import (
+    EmbeddingSpace,
+    UnknownWordError,
+    analogy_formula,
+    edit_distance,
+    glove_matrix_for,
+    load_glove,
+    pca_project,
+)
+from rnndemo.vocab import Vocabulary
+
+from .conftest import MODELS_DIR
 
 
 def tiny_space():
@@ -43,7 +54,8 @@ def test_neighbors_skip_padding_rows_and_the_word_itself():
 
 
 def test_analogy_king_queen(glove):
-    assert glove.analogy("king", "man", "woman", k=1)[0].word == "queen"
+    answer = glove.analogy("king", "man", "woman", k=1)[0].word
+    assert analogy_formula("king", "man", "woman", answer) == "king \u2212 man + woman \u2248 queen"
 
 
 def test_unknown_word_suggests_close_spellings(glove):
@@ -51,6 +63,64 @@ def test_unknown_word_suggests_close_spellings(glove):
         glove.vector("moviee")
     assert "movie" in raised.value.suggestions
     assert "movie" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "distance"),
+    [
+        ("movie", "movie", 0),
+        ("moive", "movie", 1),  # two neighbouring letters swapped: one edit
+        ("moive", "move", 1),
+        ("film", "flim", 1),
+        ("kitten", "sitting", 3),
+        ("ca", "abc", 3),  # optimal string alignment: no edits inside a swapped pair
+        ("", "abc", 3),
+    ],
+)
+def test_edit_distance(first, second, distance):
+    assert edit_distance(first, second, limit=5) == distance == edit_distance(second, first, limit=5)
+
+
+def test_edit_distance_stops_above_the_limit():
+    assert edit_distance("awful", "wonderful", limit=2) == 3
+    assert edit_distance("abcdef", "badcfe", limit=2) == 3  # three swaps
+
+
+def test_close_spellings_rank_by_edits_then_by_frequency():
+    """Rows are in frequency order: fewer edits win, and among equal edits the more frequent word."""
+    words = ["", "[UNK]", "the", "more", "move", "movies", "mode", "movie", "motive", "mover", "moist", "monkey"]
+    space = EmbeddingSpace("tiny", words, np.zeros((len(words), 2), dtype=np.float32), skip_rows=2)
+    # 1 edit: move, movie, motive (frequency order); 2 edits: more, movies, mode, mover, moist. None for monkey.
+    assert space.close_spellings("moive", count=10) == [
+        "move",
+        "movie",
+        "motive",
+        "more",
+        "movies",
+        "mode",
+        "mover",
+        "moist",
+    ]
+    assert space.close_spellings("moive", count=2) == ["move", "movie"]
+    assert space.close_spellings(" MOVEI ") == ["move", "movie", "mover", "more", "movies"]  # trimmed, lowercase
+    assert space.close_spellings("mpve") == ["move"]  # 4 letters: 1 edit at most (mode would need 2)
+    # A frequency list of its own (e.g. the reviews') reorders equal distances; unlisted words follow.
+    reviews = EmbeddingSpace(
+        "tiny", words, np.zeros((len(words), 2), dtype=np.float32), skip_rows=2, frequency_words=["movie", "zzz"]
+    )
+    assert reviews.close_spellings("moive", count=3) == ["movie", "move", "motive"]
+
+
+def test_moive_suggests_movie_first_in_every_space_the_app_offers(glove):
+    """In the reviews' vocabulary (the trained embeddings' rows) and in GloVe as the app loads it."""
+    vocabulary = Vocabulary.load(MODELS_DIR / "vocabulary.json")
+    trained = EmbeddingSpace("reviews", vocabulary.words, np.zeros((len(vocabulary), 1), dtype=np.float32), skip_rows=2)
+    ranked_glove = load_glove(frequency_words=vocabulary.words)
+    for space in (trained, ranked_glove):
+        with pytest.raises(UnknownWordError) as raised:
+            space.vector("moive")
+        assert raised.value.suggestions[0] == "movie", space.name
+        assert "Did you mean: movie, " in str(raised.value)
 
 
 def test_coverage_and_glove_matrix_for():

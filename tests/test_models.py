@@ -18,13 +18,13 @@ def manifest():
 def test_every_file_matches_its_sha256(manifest):
     assert {"rnn.keras", "lstm.keras", "vocabulary.json", "baseline.json", "heldout_predictions.csv"} <= set(
         manifest["files"]
-    )
+    ) and "gru.keras" in manifest["files"]
     for file_name, digest in manifest["files"].items():
         assert models.sha256_file(MODELS_DIR / file_name) == digest, file_name
 
 
 def test_models_are_small_keras_v3_files(manifest):
-    for name in ("rnn", "lstm"):
+    for name in ("rnn", "lstm", "gru"):
         entry = manifest["models"][name]
         assert entry["file"].endswith(".keras")
         assert (MODELS_DIR / entry["file"]).stat().st_size < 6_000_000
@@ -41,14 +41,16 @@ def recomputed(bundle):
 
 
 def test_accuracy_floors_on_the_held_out_test_split(recomputed):
-    assert recomputed["lstm"]["accuracy"] >= 0.88
-    assert recomputed["rnn"]["accuracy"] >= 0.80
+    """Issue 13's floors, on metrics recomputed from the files (not copied from the manifest)."""
+    assert recomputed["lstm"]["accuracy"] >= 0.90
+    assert recomputed["rnn"]["accuracy"] >= 0.85
+    assert recomputed["gru"]["accuracy"] >= 0.85
 
 
 def test_evaluate_recomputes_the_manifest_metrics(recomputed, manifest):
     """`evaluate` recomputes from the model files; it agrees with training-time numbers to 0.005."""
     results = recomputed
-    for name in ("rnn", "lstm"):
+    for name in ("rnn", "lstm", "gru"):
         assert results[name]["n"] == 2500
         assert abs(results[name]["accuracy"] - manifest["models"][name]["test_accuracy"]) <= 0.005
         assert (

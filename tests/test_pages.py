@@ -1,5 +1,7 @@
 """Every page under AppTest: default, empty, long and hostile texts; shared state across pages."""
 
+import json
+
 import pytest
 
 from rnndemo.text import DEFAULT_TEXT
@@ -140,13 +142,17 @@ def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_pa
 
 
 def test_inside_page_draws_every_view():
-    """The inside page draws the unfolded graph, both hidden-state maps, three gates, the cell state
-    and the memory curves."""
+    """The inside page draws the unfolded graph, three hidden-state maps, the LSTM's three gates and cell
+    state, the GRU's two gates, the importance bars and the memory curves."""
     app = page("pages/inside.py")
     assert not app.exception
-    assert len(app.get("plotly_chart")) >= 9
+    charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    titles = [str(chart["layout"].get("title", {}).get("text", "")) for chart in charts]
+    for title in ("forget gate", "input gate", "output gate", "cell state c_t", "update gate", "reset gate"):
+        assert title in titles, (title, titles)
+    assert len(charts) == 1 + 3 + 4 + 2 + 3 + 2  # unfolded, h_t ×3, LSTM, GRU, importance ×3, memory
     highlights = [block for block in app.get("html") if "copy-link" not in str(block.proto.body)]
-    assert len(highlights) == 2  # one escaped importance row per model
+    assert len(highlights) == 3  # one escaped importance row per model
 
 
 def test_streamlit_does_not_clear_keras_between_reruns():
@@ -176,7 +182,7 @@ def test_compare_tables_are_drawn_only_when_asked_and_match_the_models(bundle):
     running, terms = app.dataframe[0].value, app.dataframe[1].value
     predictions = bundle.classify(text)
     assert list(running["token"]) == predictions["lstm"].tokens
-    for name in ("rnn", "lstm"):
+    for name in ("rnn", "lstm", "gru"):
         assert running[f"p(positive) {DISPLAY_NAMES[name]}"].tolist() == pytest.approx(
             predictions[name].trajectory, abs=1e-4
         )

@@ -77,3 +77,68 @@ def test_surprise_html_escapes_tokens_and_shades_by_surprisal():
     markup = surprise_html(["<script>alert(1)</script>", "film"], np.array([12.0, 0.0]))
     assert "<script>" not in markup and "&lt;script&gt;" in markup
     assert markup.count("<span") == 2 and "rgba(214,39,40,1.00)" in markup and "rgba(214,39,40,0.00)" in markup
+
+
+@pytest.mark.parametrize("dimensions", [2, 3])
+def test_pca_axes_state_the_variance_scikit_learn_explains(dimensions):
+    """Golden: each axis title carries the explained-variance ratio of scikit-learn's PCA of the same vectors."""
+    import re
+
+    from sklearn.decomposition import PCA
+
+    from rnndemo.embeddings import pca_project
+
+    # Columns of decreasing spread, so that the components explain clearly different shares.
+    vectors = np.random.default_rng(1).normal(size=(40, 50)) * np.linspace(4.0, 0.5, 50)
+    coordinates, ratios = pca_project(vectors, dimensions)
+    reference = PCA(n_components=dimensions, random_state=0).fit(vectors).explained_variance_ratio_
+    figure = plots.pca_scatter([f"w{i}" for i in range(40)], coordinates, ["words"] * 40, ratios, "PCA")
+    if dimensions == 3:
+        axes = [figure.layout.scene.xaxis, figure.layout.scene.yaxis, figure.layout.scene.zaxis]
+    else:
+        axes = [figure.layout.xaxis, figure.layout.yaxis]
+    for component, (axis, expected) in enumerate(zip(axes, reference), start=1):
+        match = re.fullmatch(r"PC(\d) \((\d+)% of variance\)", axis.title.text)
+        assert match and int(match[1]) == component
+        assert int(match[2]) == round(100 * expected)
+    assert f"keep {round(100 * reference.sum())}% of the variance" in figure.layout.title.text
+
+
+def test_pca_3d_labels_only_the_first_words_and_hover_names_all():
+    """In 3-D only the query and its nearest neighbours carry a text label; every point still names its word."""
+    words = ["query"] + [f"near{i}" for i in range(8)] + ["<b>mine</b>"]
+    groups = ["query"] + ["neighbour"] * 8 + ["your words"]
+    coordinates = np.random.default_rng(0).normal(size=(len(words), 3))
+    figure = plots.pca_scatter(words, coordinates, groups, np.array([0.4, 0.2, 0.1]), "PCA")
+    texts = [text for trace in figure.data for text in trace.text]
+    hovers = [text for trace in figure.data for text in trace.customdata]
+    assert [text for text in texts if text] == words[: plots.PCA_3D_LABELS]
+    assert hovers[:-1] == words[:-1] and hovers[-1] == "&lt;b&gt;mine&lt;/b&gt;"
+    flat = plots.pca_scatter(words, coordinates[:, :2], groups, np.array([0.4, 0.2]), "PCA")
+    assert all(text for trace in flat.data for text in trace.text)  # 2-D keeps every label
+
+
+def test_confusion_figure_has_short_tick_labels_and_the_counts_in_place():
+    figure = plots.confusion_figure([[40, 10], [7, 43]], "AUC 0.912")
+    heatmap = figure.data[0]
+    assert list(heatmap.x) == ["pred. neg", "pred. pos"] and list(heatmap.y) == ["true neg", "true pos"]
+    assert [list(row) for row in heatmap.z] == [[40, 10], [7, 43]]
+    assert heatmap.customdata[0][1] == "true negative, predicted positive"  # hover spells the 10 out
+
+
+def test_memory_gradient_axis_uses_powers_of_ten_and_the_title_fits():
+    result = {"models": {"rnn": {"gradient": {"distance": [0, 1, 2], "mean_norm": [1e-2, 1e-6, 0.0]}}}}
+    figure = plots.memory_gradient_figure(result, NAMES)
+    assert figure.layout.yaxis.type == "log" and figure.layout.yaxis.exponentformat == "power"
+    assert list(figure.data[0].y) == [1e-2, 1e-6, 1e-12]  # zero is drawn at the floor of the log axis
+    lines = figure.layout.title.text.split("<br>")
+    assert len(lines) == 2 and max(len(line) for line in lines) <= 48  # each line fits a half-width column
+
+
+def test_memory_accuracy_chance_label_sits_outside_the_points():
+    rows = [{"distance": d, "accuracy": 0.5, "ci_low": 0.4, "ci_high": 0.6} for d in (0, 100, 400)]
+    figure = plots.memory_accuracy_figure({"models": {"rnn": {"accuracy": rows}}}, NAMES)
+    (label,) = [annotation for annotation in figure.layout.annotations if annotation.text == "chance"]
+    # Right of the plotting area (x domain 1, anchored on its left), where no point is drawn.
+    assert (label.xref, label.x, label.xanchor, label.y) == ("x domain", 1, "left", 0.5)
+    assert figure.layout.margin.r >= 60

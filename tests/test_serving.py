@@ -11,7 +11,7 @@ from rnndemo.text import DEFAULT_TEXT
 
 
 def test_all_models_load_and_agree_with_keras_call(bundle):
-    assert {"rnn", "lstm", "baseline"} <= set(bundle.names()), bundle.errors
+    assert {"rnn", "lstm", "gru", "baseline"} == set(bundle.names()), bundle.errors
     for classifier in bundle.classifiers.values():
         prediction = classifier.predict_text(DEFAULT_TEXT)
         reference = float(classifier.model(np.asarray([prediction.ids], dtype=np.int32), training=False).numpy()[0, 0])
@@ -42,7 +42,7 @@ def test_empty_text_is_refused(bundle):
     with pytest.raises(EmptyTextError):
         bundle.classify("  ?!  ")
     with pytest.raises(ValueError, match="unknown or unavailable model"):
-        bundle.classify(DEFAULT_TEXT, ["gru"])
+        bundle.classify(DEFAULT_TEXT, ["transformer"])
 
 
 def test_batch_matches_single_calls_regardless_of_padding(bundle):
