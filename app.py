@@ -13,8 +13,14 @@ from rnndemo import ui  # noqa: E402
 
 # The icon ships with the app: a :material/ icon would make the browser fetch it from a font CDN.
 ICON = Path(__file__).parent / ".streamlit" / "favicon.png"
-st.set_page_config(page_title="rnndemo: text to RNN", page_icon=str(ICON), layout="wide")
-ui.init_session()
+ui.init_session()  # first: the page config depends on presenter mode, which the URL can switch on
+st.set_page_config(
+    page_title="rnndemo: text to RNN",
+    page_icon=str(ICON),
+    layout="wide",
+    initial_sidebar_state=ui.initial_sidebar_state(),
+)
+ui.presenter_frame()
 
 # Every url_path equals its file's stem, so Streamlit's legacy `pages/` router (which serves a
 # fresh server's first request) and st.navigation name each page alike (see ui.leave_legacy_router).

@@ -143,7 +143,7 @@ def model_against_labels(*, name: str, values: np.ndarray, labels: np.ndarray, s
     )
     if len(set(known)) == 2:
         metrics = heldout_metrics(values[scored], known)
-        st.plotly_chart(
+        ui.plotly_chart(
             plots.confusion_figure(metrics["confusion_matrix"], f"AUC {metrics['auc']:.3f}"),
             key=f"{key}_confusion_{name}",
         )

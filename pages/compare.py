@@ -17,16 +17,18 @@ def predictions_or_stop(*, bundle, review: str) -> dict:
         st.stop()
 
 
-def verdict(*, name: str, prediction, entry: dict) -> None:
-    """One model's verdict, its probability bar, held-out accuracy and latency."""
-    st.subheader(DISPLAY_NAMES.get(name, name))
+def verdict(*, name: str, prediction, entry: dict, truth, compact: bool) -> None:
+    """One model's verdict (marked right or wrong when the label is known), its probability bar,
+    held-out accuracy and latency; compact (no heading) in presenter mode."""
+    if not compact:
+        st.subheader(DISPLAY_NAMES.get(name, name))
     st.metric(
-        "verdict",
-        prediction.label,
+        DISPLAY_NAMES.get(name, name) if compact else "verdict",
+        prediction.label + ui.verdict_mark(prediction.label, truth),
         f"p(positive) = {prediction.probability_positive:.3f}",
         delta_color="off",
         delta_arrow="off",
-        help="probability ≥ 0.5 means positive",
+        help="probability ≥ 0.5 means positive; ✓ or ✗: right or wrong against the review's true label",
     )
     st.progress(prediction.probability_positive, text=f"p(positive) {prediction.probability_positive:.1%}")
     st.caption(
@@ -35,13 +37,17 @@ def verdict(*, name: str, prediction, entry: dict) -> None:
     )
 
 
-def verdicts(*, predictions: dict, manifest: dict) -> None:
+def verdicts(*, predictions: dict, manifest: dict, truth, compact: bool) -> None:
     """The verdicts side by side, one column per model."""
     columns = st.columns(len(predictions))
     for column, (name, prediction) in zip(columns, predictions.items()):
         with column:
             verdict(
-                name=name, prediction=prediction, entry=manifest["models"].get(name) or manifest.get("baseline", {})
+                name=name,
+                prediction=prediction,
+                entry=manifest["models"].get(name) or manifest.get("baseline", {}),
+                truth=truth,
+                compact=compact,
             )
 
 
@@ -65,7 +71,7 @@ def agreement(*, predictions: dict, recurrent: dict) -> None:
 
 def running_predictions(*, recurrent: dict, key: str) -> None:
     """Each recurrent model's prediction after every token, as one chart."""
-    st.plotly_chart(
+    ui.plotly_chart(
         plots.trajectory_chart(
             {name: p.trajectory for name, p in recurrent.items()},
             {name: p.tokens for name, p in recurrent.items()},
@@ -106,6 +112,8 @@ def baseline_terms(*, baseline, review: str, key: str) -> None:
 
 ui.leave_legacy_router()
 st.title("SimpleRNN vs LSTM vs GRU")
+# In presenter mode the verdicts are drawn here, above the review box, so that they fit the projector's screen.
+top = st.container()
 st.caption(
     "The SimpleRNN, the LSTM and the GRU read the same tokens; "
     "the TF-IDF + logistic regression baseline is the sanity reference."
@@ -118,7 +126,10 @@ recurrent = {name: prediction for name, prediction in predictions.items() if nam
 cut_tokens = max((prediction.cut_tokens for prediction in recurrent.values()), default=0)
 if cut_tokens:
     ui.truncation_notice(int(bundle.manifest["sequence_length"]), cut_tokens)
-verdicts(predictions=predictions, manifest=bundle.manifest)
+truth = ui.true_label(ui.current_text())
+with top if ui.presenting() else st.container():
+    verdicts(predictions=predictions, manifest=bundle.manifest, truth=truth, compact=ui.presenting())
+    ui.label_callout(predictions=predictions, truth=truth, baseline=bundle.baseline, review=review)
 agreement(predictions=predictions, recurrent=recurrent)
 if recurrent:
     running_predictions(recurrent=recurrent, key="compare")

@@ -151,7 +151,7 @@ def pca_map(*, space, words: list[str], groups: list[str], missing: list[str], d
         return
     vectors = np.stack([space.vector(word) for word in words])  # (words, embedding_dim)
     coordinates, ratios = pca_project(vectors, dimensions)
-    st.plotly_chart(plots.pca_scatter(words, coordinates, groups, ratios, f"PCA of {space.name}"), key=f"{key}_pca")
+    ui.plotly_chart(plots.pca_scatter(words, coordinates, groups, ratios, f"PCA of {space.name}"), key=f"{key}_pca")
 
 
 def neighbour_lists(*, spaces: dict, key: str) -> tuple[str, str, int]:

@@ -70,7 +70,7 @@ def vectors_to_prediction() -> None:
     """Step 4: the recurrent layer and the sigmoid, in words."""
     st.subheader("4. Vectors → SimpleRNN / LSTM / GRU → prediction")
     st.write(
-        "The recurrent layer reads the vectors one by one, updating its state h_t = f(x_t, h_{t-1}); "
+        "The recurrent layer reads the vectors one by one, updating its state hₜ = f(xₜ, hₜ₋₁); "
         "a sigmoid turns the last state (for the SimpleRNN, the mean of all its states) into p(positive)."
     )
     st.page_link("pages/compare.py", label="Compare SimpleRNN, LSTM and GRU token by token →")
@@ -96,13 +96,13 @@ def predictions_or_stop(*, bundle, review: str) -> dict:
         st.stop()
 
 
-def verdicts(*, predictions: dict) -> None:
-    """Each model's verdict and probability, side by side."""
+def verdicts(*, predictions: dict, truth) -> None:
+    """Each model's verdict and probability, side by side; ✓ or ✗ when the review's true label is known."""
     columns = st.columns(len(predictions))
     for column, (name, prediction) in zip(columns, predictions.items()):
         column.metric(
             DISPLAY_NAMES.get(name, name),
-            prediction.label,
+            prediction.label + ui.verdict_mark(prediction.label, truth),
             f"p(positive) = {prediction.probability_positive:.3f}",
             delta_color="off",
             delta_arrow="off",
@@ -111,11 +111,14 @@ def verdicts(*, predictions: dict) -> None:
 
 ui.leave_legacy_router()
 st.title("From a movie review to an RNN's verdict")
+# In presenter mode the verdicts are drawn here, at the top, so that they fit the projector's screen.
+top = st.container()
 st.caption(
     "Paste a review and follow it through the Keras text-to-RNN pipeline, on real IMDB data and real trained models."
 )
 bundle = ui.bundle_or_stop()
-ui.status_strip(bundle)
+if not ui.presenting():  # the held-out accuracies are on Model cards; a projector needs the room
+    ui.status_strip(bundle)
 review = ui.text_input("home")
 
 tokens = tokens_or_stop(review)
@@ -123,5 +126,9 @@ raw_to_cleaned(review=review)
 tokens_to_indices(tokens=tokens, vocabulary=bundle.vocabulary, sequence_length=int(bundle.manifest["sequence_length"]))
 indices_to_vectors()
 vectors_to_prediction()
-verdicts(predictions=predictions_or_stop(bundle=bundle, review=review))
+predictions = predictions_or_stop(bundle=bundle, review=review)
+truth = ui.true_label(ui.current_text())
+with top if ui.presenting() else st.container():
+    verdicts(predictions=predictions, truth=truth)
+    ui.label_callout(predictions=predictions, truth=truth, baseline=bundle.baseline, review=review)
 sequences_as_output()

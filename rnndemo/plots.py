@@ -7,9 +7,11 @@ because Plotly renders a subset of HTML (links, bold) inside labels.
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import diverging, sample_colorscale
 
 MODEL_COLORS = {
     "rnn": "#EF553B",
@@ -32,6 +34,75 @@ def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     # setting a template deep-copies it (~35 ms a figure, measured), on every rerun.
     figure.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50, b=40))
     return figure
+
+
+# The sizes (px) Streamlit's chart theme gives text it styles. The theme sets them explicitly on the
+# axes, the legend and the title, so a larger layout font alone would not reach them.
+THEME_FONT_SIZES = {"text": 12, "title": 16, "axis_title": 14, "ticks": 12, "legend": 12}
+
+
+def scale_fonts(figure: go.Figure, scale: float) -> go.Figure:
+    """Every text of `figure` `scale` times larger, and the figure as much taller so that its plotting
+    area keeps its size (presenter mode). Updates and returns `figure`."""
+    if scale == 1:
+        return figure
+    sizes = THEME_FONT_SIZES
+    layout = figure.layout
+    figure.update_layout(
+        font_size=(layout.font.size or sizes["text"]) * scale,
+        title_font_size=(layout.title.font.size or sizes["title"]) * scale,
+        legend_font_size=(layout.legend.font.size or sizes["legend"]) * scale,
+        hoverlabel_font_size=(layout.hoverlabel.font.size or sizes["text"]) * scale,
+    )
+    if layout.height:
+        figure.update_layout(height=round(layout.height * scale))
+
+    def scale_axis(axis) -> None:
+        axis.update(
+            tickfont_size=(axis.tickfont.size or sizes["ticks"]) * scale,
+            title_font_size=(axis.title.font.size or sizes["axis_title"]) * scale,
+        )
+
+    figure.for_each_xaxis(scale_axis)
+    figure.for_each_yaxis(scale_axis)
+    figure.for_each_scene(lambda scene: [scale_axis(axis) for axis in (scene.xaxis, scene.yaxis, scene.zaxis)])
+    for annotation in layout.annotations:  # those without a size follow the layout font, scaled above
+        if annotation.font.size:
+            annotation.font.size *= scale
+    for trace in figure.data:
+        colorbar = getattr(trace, "colorbar", None) or getattr(getattr(trace, "marker", None), "colorbar", None)
+        if colorbar is not None:
+            colorbar.update(
+                tickfont_size=(colorbar.tickfont.size or sizes["ticks"]) * scale,
+                title_font_size=(colorbar.title.font.size or sizes["axis_title"]) * scale,
+            )
+    return figure
+
+
+# Tick labels every visitor can still read: a 400-token review gets every 10th word, not 400 overlapping ones.
+MAX_TOKEN_TICKS = 40
+
+
+def token_ticks(tokens: list[str], max_labels: int = MAX_TOKEN_TICKS) -> tuple[list[int], list[str]]:
+    """Tick positions (1-based token positions) and their labels (the escaped words), at most `max_labels`
+    of them, evenly spaced from the first token on."""
+    if not tokens or max_labels < 1:
+        return [], []
+    step = math.ceil(len(tokens) / max_labels)
+    positions = list(range(1, len(tokens) + 1, step))
+    return positions, [safe(tokens[position - 1], 12) for position in positions]
+
+
+def _token_axis(figure: go.Figure, tokens: list[str], title: str) -> None:
+    """Label a token-position x axis with the tokens themselves (hover still gives every position)."""
+    positions, labels = token_ticks(tokens)
+    figure.update_xaxes(
+        title=title if len(positions) == len(tokens) else f"{title} (one in {positions[1] - positions[0]} labelled)",
+        tickmode="array",
+        tickvals=positions,
+        ticktext=labels,
+        automargin=True,
+    )
 
 
 # The browser draws one SVG marker per token on every rerun; for long reviews that was a large
@@ -66,7 +137,7 @@ def trajectory_chart(
         )
     figure.add_hline(y=0.5, line_dash="dash", line_color="gray")
     figure.update_yaxes(range=[0, 1], title="p(positive) so far")
-    figure.update_xaxes(title="tokens read")
+    _token_axis(figure, max(tokens.values(), key=len, default=[]), "tokens read")
     return _layout(figure, "Running prediction after each token", height=380)
 
 
@@ -155,13 +226,39 @@ def heatmap(
             hovertemplate="token %{x}: <b>%{customdata}</b><br>unit %{y}<br>value %{z:.3f}<extra></extra>",
         )
     )
-    figure.update_xaxes(title="token position")
+    _token_axis(figure, list(tokens), "token")
     figure.update_yaxes(title="unit")
     return _layout(figure, title, height=380)
 
 
+# Red for negative, blue for positive, white at the decision threshold: ColorBrewer's RdBu, which
+# stays readable for red–green colour blindness. Boxes are opaque and their text colour follows the
+# fill, so they read the same on Streamlit's light and dark backgrounds.
+PROBABILITY_COLORSCALE = list(diverging.RdBu)
+
+
+def probability_color(probability: float) -> str:
+    """The fill for p(positive): deep red at 0, white at 0.5, deep blue at 1 (clipped to [0, 1])."""
+    return sample_colorscale(PROBABILITY_COLORSCALE, [min(1.0, max(0.0, float(probability)))])[0]
+
+
+def _relative_luminance(red: float, green: float, blue: float) -> float:
+    """WCAG relative luminance of an sRGB colour given as 0–255 channels."""
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (red / 255, green / 255, blue / 255)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def readable_text_color(fill: str) -> str:
+    """Black or white, whichever contrasts more with an "rgb(r, g, b)" fill (WCAG contrast ratio); on every
+    fill of the probability scale that is at least 4.5:1."""
+    channels = (float(part) for part in fill[fill.index("(") + 1 : fill.index(")")].split(","))
+    luminance = _relative_luminance(*channels)
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
 def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 12) -> go.Figure:
-    """Token boxes in a row with arrows h_{t-1} -> h_t: the RNN unfolded over time."""
+    """Token boxes in a row with arrows hₜ₋₁ → hₜ: the RNN unfolded over time. Each state box is
+    coloured by the prediction had the review ended there, on a scale centred at p = 0.5."""
     shown = (
         list(range(len(tokens)))
         if len(tokens) <= max_steps
@@ -170,20 +267,19 @@ def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 
     figure = go.Figure()
     for column, position in enumerate(shown):
         x = column * 1.6
+        fill = probability_color(trajectory[position])
         figure.add_shape(
             type="rect", x0=x - 0.6, x1=x + 0.6, y0=-0.3, y1=0.3, line_color="#888", fillcolor="rgba(99,110,250,0.15)"
         )
-        figure.add_shape(
-            type="rect",
-            x0=x - 0.6,
-            x1=x + 0.6,
-            y0=0.9,
-            y1=1.5,
-            line_color="#888",
-            fillcolor=f"rgba({int(255 * (1 - trajectory[position]))},{int(200 * trajectory[position])},80,0.35)",
-        )
+        figure.add_shape(type="rect", x0=x - 0.6, x1=x + 0.6, y0=0.9, y1=1.5, line_color="#888", fillcolor=fill)
         figure.add_annotation(x=x, y=0, text=f"x{position + 1}<br><b>{safe(tokens[position], 12)}</b>", showarrow=False)
-        figure.add_annotation(x=x, y=1.2, text=f"h{position + 1}<br>p={trajectory[position]:.2f}", showarrow=False)
+        figure.add_annotation(
+            x=x,
+            y=1.2,
+            text=f"h{position + 1}<br>p={trajectory[position]:.2f}",
+            showarrow=False,
+            font=dict(color=readable_text_color(fill)),
+        )
         figure.add_annotation(
             x=x, y=0.9, ax=x, ay=0.3, xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, text=""
         )
@@ -202,9 +298,35 @@ def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 
                 arrowhead=2,
                 text="…" if gap else "",
             )
+    # The colour key: one invisible point whose colour bar explains the boxes' fills.
+    figure.add_trace(
+        go.Scatter(
+            x=[0],
+            y=[1.2],
+            mode="markers",
+            marker=dict(
+                size=0.1,
+                opacity=0,
+                color=[0.5],
+                cmin=0,
+                cmax=1,
+                colorscale=PROBABILITY_COLORSCALE,
+                showscale=True,
+                colorbar=dict(
+                    title=dict(text="p(positive)", side="right"),
+                    tickvals=[0, 0.25, 0.5, 0.75, 1],
+                    ticktext=["0 negative", "0.25", "0.5", "0.75", "1 positive"],
+                    thickness=12,
+                    len=1.0,
+                ),
+            ),
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
     figure.update_xaxes(visible=False, range=[-0.8, (len(shown) - 1) * 1.6 + 0.8])
     figure.update_yaxes(visible=False, range=[-0.5, 1.7])
-    return _layout(figure, "The RNN unfolded: h_t = f(x_t, h_{t-1}), the same f at every step", height=260)
+    return _layout(figure, "The RNN unfolded: hₜ = f(xₜ, hₜ₋₁), the same f at every step", height=260)
 
 
 def training_curves(history: dict) -> go.Figure:
@@ -346,6 +468,7 @@ def importance_bars(tokens: list[str], importance: np.ndarray, title: str) -> go
         )
     )
     figure.update_yaxes(title="p(text) − p(text without the token)")
+    _token_axis(figure, list(tokens), "token")
     return _layout(figure, title, height=300)
 
 

@@ -23,6 +23,10 @@ Session state, one design:
   `?text=` that differs from what this session last wrote (a shared link, a reload, Back or
   Forward) becomes the text; otherwise the text, cut to its first 5,000 characters, is
   written to `?text=`. The default text has no parameter, so a bare URL means the lesson's review.
+- Presenter mode follows the same design: `present` is plain session state, `?present=1` carries it
+  (kept in step by `sync_presenter_with_url`, as the text), and the sidebar toggle drawn by app.py on
+  every page is filled from it and writes back in its on_change. A bound toggle would not do: the
+  URL would have to say `?present=true`, and `?present=1` is the link teachers are given.
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ TEXT_KEY = "review_text"  # the one text that follows the visitor across pages
 URL_TEXT_KEY = "text"  # its query parameter
 URL_CUT_KEY = "text_cut"  # present when ?text= holds only the start of a longer text
 _URL_TEXT_WRITTEN = "url_text_written"  # what this session last put into ?text= (None: no parameter)
+PRESENT_KEY = "present"  # presenter mode, for the session; also the query parameter's name
+PRESENTER_TOGGLE = "presenter_toggle"  # its sidebar toggle, drawn by app.py on every page
+_URL_PRESENT_WRITTEN = "url_present_written"  # what this session last put into ?present=
+PRESENTER_SCALE = 1.25  # type and chart fonts on a projector
+# Widgets of the frame (app.py), drawn on every page; they are not any one page's options.
+FRAME_WIDGETS = frozenset({PRESENTER_TOGGLE})
 
 PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
     "home": ("home_sample_kind",),
@@ -139,7 +149,10 @@ def init_session() -> None:
     """Shared session defaults and the text's place in the URL (called by app.py before every page)."""
     st.session_state.setdefault(TEXT_KEY, DEFAULT_TEXT)
     st.session_state.setdefault(_URL_TEXT_WRITTEN, None)
+    st.session_state.setdefault(PRESENT_KEY, False)
+    st.session_state.setdefault(_URL_PRESENT_WRITTEN, None)
     sync_text_with_url()
+    sync_presenter_with_url()
 
 
 def _url_value(text: str) -> str | None:
@@ -194,6 +207,71 @@ def sync_text_with_url() -> None:
         else:
             del st.query_params[URL_CUT_KEY]
     st.session_state[_URL_TEXT_WRITTEN] = wanted
+
+
+def presenting() -> bool:
+    """True in presenter mode (larger type and charts, sidebar collapsed, verdicts at the top)."""
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
+
+def sync_presenter_with_url() -> None:
+    """Adopt a ?present= this session did not write (a link, a reload, Back/Forward); else write the mode into it.
+
+    Any value but 0/false/no/off turns it on, so `?present=1` and `?present=true` both work; it is written as 1.
+    """
+    in_url = st.query_params.get(PRESENT_KEY)
+    written = st.session_state[_URL_PRESENT_WRITTEN]
+    if in_url is not None and in_url != written:
+        st.session_state[PRESENT_KEY] = in_url.strip().lower() not in ("0", "false", "no", "off")
+    elif in_url is None and written is not None and _is_history_navigation():
+        st.session_state[PRESENT_KEY] = False
+    wanted = "1" if presenting() else None
+    if wanted != in_url:
+        if wanted is None:
+            del st.query_params[PRESENT_KEY]
+        else:
+            st.query_params[PRESENT_KEY] = wanted
+    st.session_state[_URL_PRESENT_WRITTEN] = wanted
+
+
+def initial_sidebar_state() -> str:
+    """For st.set_page_config: collapsed in presenter mode. The browser acts on a change of this value
+    only, so a sidebar the visitor opens by hand stays open on later reruns."""
+    return "collapsed" if presenting() else "auto"
+
+
+def _toggle_presenter() -> None:
+    st.session_state[PRESENT_KEY] = bool(st.session_state[PRESENTER_TOGGLE])
+
+
+# Streamlit sizes type and spacing in rem, so a larger root font scales the page evenly; the top
+# padding, sized for the toolbar, is cut so that the verdicts fit above the fold of a 720-pixel projector.
+_PRESENTER_CSS = f"""
+<style data-rnndemo="presenter">
+html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
+[data-testid="stMainBlockContainer"] {{ padding-top: 3rem; padding-bottom: 3rem; }}
+</style>
+"""
+
+
+def presenter_frame() -> None:
+    """The sidebar's presenter-mode toggle, and presenter mode's styles when it is on (called by app.py)."""
+    st.session_state[PRESENTER_TOGGLE] = presenting()  # filled from the session, as the review boxes are
+    st.sidebar.toggle(
+        "Presenter mode",
+        key=PRESENTER_TOGGLE,
+        on_change=_toggle_presenter,
+        help="Larger type and charts, the sidebar folded away, every verdict at the top. Link: add ?present=1.",
+    )
+    if presenting():
+        st.html(_PRESENTER_CSS)
+
+
+def plotly_chart(figure, **keywords) -> None:
+    """st.plotly_chart, with fonts (and height) scaled up in presenter mode."""
+    from rnndemo.plots import scale_fonts
+
+    st.plotly_chart(scale_fonts(figure, PRESENTER_SCALE) if presenting() else figure, **keywords)
 
 
 def load_models():
@@ -309,6 +387,7 @@ def append_word(word: str) -> None:
     """Button callback: add `word` to the end of the shared text (the next-word suggestions)."""
     text = current_text().rstrip()
     set_text(f"{text} {word}" if text else word)
+    mark_own_text()
 
 
 @st.cache_resource(show_spinner="Preparing the inspection functions…")
@@ -349,7 +428,10 @@ SAMPLE_KINDS = {
     "random IMDB review": "random",
     "Rotten Tomatoes sentence": "rotten_tomatoes",
     "the Bait review (lesson default)": None,
+    "your own text": "",  # what the picker says once the text was edited; nothing to load
 }
+OWN_TEXT = "your own text"
+_SAMPLE_PICKERS = tuple(key for keys in PAGE_OPTIONS.values() for key in keys if key.endswith("_sample_kind"))
 
 
 def set_text(text: str) -> None:
@@ -363,6 +445,8 @@ def _load_sample(key_prefix: str) -> None:
     from rnndemo.data import sample_reviews
 
     source = SAMPLE_KINDS[st.session_state[f"{key_prefix}_sample_kind"]]
+    if source == "":  # "your own text": the button is disabled; nothing to load
+        return
     st.session_state["sample_counter"] = st.session_state.get("sample_counter", 0) + 1
     set_text(DEFAULT_TEXT if source is None else sample_reviews(source, 1, seed=st.session_state["sample_counter"])[0])
 
@@ -370,6 +454,13 @@ def _load_sample(key_prefix: str) -> None:
 def _submit_text(box: str) -> None:
     """The review box's on_change: what the visitor submitted becomes the shared text."""
     set_text(st.session_state[box] or "")
+    mark_own_text()
+
+
+def mark_own_text() -> None:
+    """Every page's sample picker says "your own text" (call from callbacks that edit the text)."""
+    for key in _SAMPLE_PICKERS:
+        st.session_state[key] = OWN_TEXT
 
 
 def current_text() -> str:
@@ -382,9 +473,16 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     from rnndemo.serving import prepare_text
 
     picker, button = st.columns([3, 1])
-    picker.selectbox("Or pick a real held-out review", list(SAMPLE_KINDS), **option(f"{key_prefix}_sample_kind"))
+    picked = picker.selectbox(
+        "Or pick a real held-out review", list(SAMPLE_KINDS), **option(f"{key_prefix}_sample_kind")
+    )
     button.button(
-        "Load sample", key=f"{key_prefix}_sample_button", width="stretch", on_click=_load_sample, args=(key_prefix,)
+        "Load sample",
+        key=f"{key_prefix}_sample_button",
+        width="stretch",
+        on_click=_load_sample,
+        args=(key_prefix,),
+        disabled=SAMPLE_KINDS.get(picked) == "",
     )
     box = f"{key_prefix}_text_area"
     # Fill this page's box from the shared text (see the module docstring).
@@ -392,6 +490,7 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
         st.session_state[box] = current_text()
     # No max_chars: the browser would silently refuse a longer paste; prepare_text cuts it and says so.
     st.text_area(label, value=None, key=box, height=height, on_change=_submit_text, args=(box,))
+    label_caption(current_text())
     share_control()
     if st.session_state.get("url_text_notice"):
         st.info(st.session_state["url_text_notice"])
@@ -399,6 +498,62 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     if notice:
         st.info(notice.capitalize() + ".")
     return text
+
+
+def true_label(text: str):
+    """The text's true label (a data.TrueLabel) when it is the lesson's example or a dataset review, else None."""
+    from rnndemo.data import true_label as lookup
+
+    return lookup(text)
+
+
+def label_caption(text: str) -> None:
+    """Under the review box: the text's true label, when it has one."""
+    truth = true_label(text)
+    if truth is None:
+        return
+    caution = " The models may have learned this very review in training, so their verdict on it proves little." * (
+        truth.trained_on
+    )
+    st.caption(f"True label: **{truth.name}** (labelled {truth.source}).{caution}")
+
+
+def verdict_mark(verdict: str, truth) -> str:
+    """A check or a cross to put after a verdict ("positive"/"negative") when the true label is known; else ""."""
+    if truth is None:
+        return ""
+    return " ✓" if verdict == truth.name else " ✗"
+
+
+def label_callout(*, predictions: dict, truth, baseline=None, review: str = "") -> None:
+    """For a labelled text: its label, and what each model did and why, read off its own running prediction
+    (the baseline, which has none, by its strongest TF-IDF terms)."""
+    from rnndemo.evaluation import describe_verdict, verdict_story
+    from rnndemo.registry import display_name
+
+    if truth is None or not predictions:
+        return
+    lines, right = [], 0
+    for name, prediction in predictions.items():
+        stepped = bool(prediction.trajectory)
+        story = verdict_story(
+            truth.label,
+            prediction.probability_positive,
+            prediction.trajectory if stepped else None,
+            prediction.tokens if stepped else None,
+        )
+        sentence = describe_verdict(story, quote=lambda token: literal(token, 40))
+        if name == "baseline" and baseline is not None:
+            terms = baseline.contributions(review, top=3)
+            sentence += " Its strongest terms: " + ", ".join(f"{literal(t, 40)} ({v:+.2f})" for t, v in terms) + "."
+        lines.append(f"- **{display_name(name)}** {'✓' if story.correct else '✗'} {sentence}")
+        right += story.correct
+    caution = " It is a training review, so this is no test of the models." * truth.trained_on
+    header = (
+        f"This review is labelled **{truth.name}** {truth.source}: {right} of {len(lines)} models got it right."
+        + caution
+    )
+    (st.success if right == len(lines) else st.warning)(header + "\n\n" + "\n".join(lines))
 
 
 def truncation_notice(sequence_length: int, cut_tokens: int) -> None:
@@ -450,8 +605,15 @@ def share_control() -> None:
         )
 
 
-def highlighted_tokens(tokens: list[str], scores: np.ndarray | None = None, scale: float | None = None) -> str:
-    """Tokens as escaped HTML spans, green for positive scores and red for negative."""
+def highlighted_tokens(
+    tokens: list[str],
+    scores: np.ndarray | None = None,
+    scale: float | None = None,
+    marked: int | None = None,
+    unit: str = "",
+) -> str:
+    """Tokens as escaped HTML spans, green for positive scores and red for negative, saturating at ±`scale`
+    (default: the largest |score|); the token at position `marked` is outlined (the stepper's current token)."""
     scale = scale or (
         float(np.max(np.abs(scores))) if scores is not None and len(scores) and np.max(np.abs(scores)) > 0 else 1.0
     )
@@ -460,10 +622,12 @@ def highlighted_tokens(tokens: list[str], scores: np.ndarray | None = None, scal
         score = 0.0 if scores is None else float(scores[position])
         alpha = min(1.0, abs(score) / scale) * 0.75
         color = f"rgba(44,160,44,{alpha:.2f})" if score > 0 else f"rgba(214,39,40,{alpha:.2f})"
-        title = html.escape(f"{token}: {score:+.4f}", quote=True)
+        title = html.escape(token if scores is None else f"{token}: {score:+.4f}{unit}", quote=True)
+        outline = "outline:2px solid #1f77b4;font-weight:bold;" if position == marked else ""
+        current = ' data-rnndemo="current-token"' if position == marked else ""
         spans.append(
-            f'<span title="{title}" style="background:{color};padding:1px 3px;margin:1px;border-radius:3px;'
-            f'display:inline-block">{html.escape(token)}</span>'
+            f'<span title="{title}"{current} style="background:{color};{outline}padding:1px 3px;margin:1px;'
+            f'border-radius:3px;display:inline-block">{html.escape(token)}</span>'
         )
     return '<div style="line-height:1.9">' + "".join(spans) + "</div>"
 

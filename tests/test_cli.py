@@ -137,3 +137,15 @@ def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
     captured = capsys.readouterr()
     assert code == 0 and set(json.loads(captured.out)["models"]) == {"rnn", "baseline"}
     assert "warning:" in captured.err and "lstm.keras" in captured.err
+
+
+@pytest.mark.parametrize(
+    "name, gates",
+    [("lstm", {"input", "forget", "cell_candidate", "output"}), ("gru", {"update", "reset", "candidate"})],
+)
+def test_inspect_json_has_each_gated_models_gates(capsys, name, gates):
+    code, out, _ = run(capsys, "inspect", "a dull start but a wonderful ending", "--model", name, "--json")
+    payload = json.loads(out)
+    assert code == 0 and set(payload["gates"]) == gates
+    assert ("cell" in payload) == (name == "lstm")
+    assert all(len(values) == len(payload["tokens"]) == 7 for values in payload["gates"].values())

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rnndemo import data
-from rnndemo.inspect import GRU_GATE_NAMES, Inspector
+from rnndemo.inspect import GRU_GATE_NAMES, PROBABILITY_CLIP, Inspector, log_odds, log_odds_importance
 from rnndemo.models import readout_of
 
 from .reference import numpy_gru, numpy_lstm, numpy_running_probability, numpy_simple_rnn
@@ -85,6 +85,38 @@ def test_occlusion_is_one_batched_call_and_padding_gets_zero(bundle):
     dropped = bundle.classifiers["lstm"].predict_ids_exact(np.asarray([without_wonderful]))[0]
     assert importance[4] == pytest.approx(probability - dropped, abs=1e-5)
     assert importance[4] > 0  # "wonderful" pushes towards positive
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm"])
+def test_log_odds_importance_is_the_change_in_logit_when_a_token_is_removed(bundle, name):
+    """logit p(text) − logit p(text without token t), recomputed token by token from the model's own outputs;
+    the page's version, from the cached p(text) and Δp, agrees with it."""
+    classifier = bundle.classifiers[name]
+    inspector = Inspector(classifier)
+    inspection = inspector.inspect("A dull start, but the acting is superb and the ending moved me.")
+    logit, effects = inspector.log_odds_importance(inspection.ids)
+    probability = classifier.predict_ids_exact(np.asarray([inspection.ids]))[0]
+    assert logit == pytest.approx(np.log(probability / (1 - probability)), abs=1e-9)
+    for position in range(len(inspection.ids)):
+        without = list(inspection.ids)
+        without[position] = 0
+        dropped = classifier.predict_ids_exact(np.asarray([without]))[0]
+        expected = np.log(probability / (1 - probability)) - np.log(dropped / (1 - dropped))
+        assert effects[position] == pytest.approx(expected, abs=1e-6), position
+    _, importance = inspector.importance(inspection.ids)
+    from_page = log_odds_importance(inspection.trajectory[-1], importance)
+    np.testing.assert_allclose(from_page, effects, atol=1e-3)
+    assert np.abs(effects).max() > 0.01  # the words do move this model
+
+
+def test_log_odds_are_clipped_away_from_zero_and_one():
+    """p = 0 or 1 (a float32 sigmoid reaches 1.0) gives a finite logit, the same at both ends."""
+    values = log_odds(np.array([0.0, 1e-9, 0.5, 1.0 - 1e-9, 1.0]))
+    limit = np.log((1 - PROBABILITY_CLIP) / PROBABILITY_CLIP)
+    np.testing.assert_allclose(values, [-limit, -limit, 0.0, limit, limit])
+    assert log_odds(0.9) == pytest.approx(np.log(9.0))
+    # A removal that takes a certain verdict to a confident one is finite: logit(1 − ε) − logit(0.99).
+    assert log_odds_importance(1.0, np.array([0.01]))[0] == pytest.approx(limit - np.log(99.0))
 
 
 def test_inspection_json_has_the_promised_keys(bundle):

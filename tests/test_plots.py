@@ -142,3 +142,92 @@ def test_memory_accuracy_chance_label_sits_outside_the_points():
     # Right of the plotting area (x domain 1, anchored on its left), where no point is drawn.
     assert (label.xref, label.x, label.xanchor, label.y) == ("x domain", 1, "left", 0.5)
     assert figure.layout.margin.r >= 60
+
+
+@pytest.mark.parametrize("length", [1, 7, plots.MAX_TOKEN_TICKS, plots.MAX_TOKEN_TICKS + 1, 99, 400])
+def test_token_ticks_label_words_evenly_and_never_more_than_the_limit(length):
+    tokens = [f"w{i}" for i in range(length)]
+    positions, labels = plots.token_ticks(tokens)
+    assert 1 <= len(positions) <= plots.MAX_TOKEN_TICKS and positions[0] == 1
+    assert len(set(np.diff(positions))) <= 1  # evenly spaced
+    assert positions[-1] > length - (positions[1] - positions[0] if len(positions) > 1 else 1)  # reaches the end
+    assert labels == [tokens[position - 1] for position in positions]
+    if length <= plots.MAX_TOKEN_TICKS:
+        assert positions == list(range(1, length + 1))  # short reviews: every word
+
+
+def test_token_ticks_escape_words_and_handle_no_tokens():
+    assert plots.token_ticks([]) == ([], [])
+    assert plots.token_ticks(["<b>x</b>", "fine"]) == ([1, 2], ["&lt;b&gt;x&lt;/b&gt;", "fine"])
+
+
+def test_token_position_plots_use_the_words_as_tick_labels():
+    """The heatmaps, the running prediction and the importance bars all label their x axis with the tokens."""
+    tokens = [f"word{i}" for i in range(120)]
+    positions, labels = plots.token_ticks(tokens)
+    figures = [
+        plots.heatmap(np.zeros((120, 4)), tokens, "states"),
+        plots.importance_bars(tokens, np.linspace(-1, 1, 120), "importance"),
+        plots.trajectory_chart({"rnn": [0.5] * 120}, {"rnn": tokens}, NAMES),
+    ]
+    for figure in figures:
+        assert list(figure.layout.xaxis.tickvals) == positions and list(figure.layout.xaxis.ticktext) == labels
+        assert "one in 3 labelled" in figure.layout.xaxis.title.text
+
+
+def test_scale_fonts_enlarges_every_text_the_chart_theme_sets_and_the_height():
+    figure = plots.trajectory_chart({"rnn": [0.2, 0.8]}, {"rnn": ["a", "b"]}, NAMES)
+    figure.add_annotation(text="note", font_size=10)
+    height = figure.layout.height
+    sizes = plots.THEME_FONT_SIZES
+    plots.scale_fonts(figure, 1.5)
+    layout = figure.layout
+    assert layout.font.size == sizes["text"] * 1.5 and layout.title.font.size == sizes["title"] * 1.5
+    assert layout.legend.font.size == sizes["legend"] * 1.5
+    assert (
+        layout.xaxis.tickfont.size == sizes["ticks"] * 1.5 and layout.yaxis.title.font.size == sizes["axis_title"] * 1.5
+    )
+    assert layout.annotations[-1].font.size == 15 and layout.height == round(height * 1.5)
+    unchanged = plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES)
+    assert plots.scale_fonts(unchanged, 1).layout.font.size is None
+
+
+def _rgb(color: str) -> np.ndarray:
+    return np.array([float(part) for part in color[color.index("(") + 1 : color.index(")")].split(",")])
+
+
+def _contrast(first: np.ndarray, second: np.ndarray) -> float:
+    """WCAG contrast ratio of two sRGB colours (0–255)."""
+
+    def luminance(color):
+        channel = color / 255
+        linear = np.where(channel <= 0.03928, channel / 12.92, ((channel + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_unfolded_graph_colours_diverge_at_one_half_and_its_text_stays_readable():
+    probabilities = [0.07, 0.44, 0.5, 0.56, 0.93, 0.0, 1.0]
+    figure = plots.unfolded_graph([f"t{i}" for i in range(len(probabilities))], probabilities)
+    fills = [_rgb(shape.fillcolor) for shape in figure.layout.shapes if shape.y0 == 0.9]
+    assert len(fills) == len(probabilities)
+    low, below, middle, above, high = fills[:5]
+    assert np.linalg.norm(low - below) > 120  # 0.07 and 0.44 are clearly different colours
+    assert low[0] > low[2] and below[0] > below[2]  # negative side: red
+    assert high[2] > high[0] and above[2] > above[0]  # positive side: blue
+    assert np.all(middle > 230)  # the threshold is neutral
+    labels = [a for a in figure.layout.annotations if a.text and a.text.startswith("h")]
+    for fill, label in zip(fills, labels):
+        assert _contrast(fill, _hex(label.font.color)) >= 4.5, label.text
+    for probability in np.linspace(0, 1, 101):  # every fill, not only those drawn above
+        fill = plots.probability_color(probability)
+        assert _contrast(_rgb(fill), _hex(plots.readable_text_color(fill))) >= 4.5, probability
+    assert "hₜ₋₁" in figure.layout.title.text and "_{" not in figure.layout.title.text
+    colorbar = figure.data[-1].marker
+    assert colorbar.showscale and (colorbar.cmin, colorbar.cmax) == (0, 1)
+
+
+def _hex(color: str) -> np.ndarray:
+    return np.array([int(color[index : index + 2], 16) for index in (1, 3, 5)], dtype=float)

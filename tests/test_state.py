@@ -125,7 +125,7 @@ def test_every_widget_is_registered_or_an_action(path):
     app = open_page(path)
     page = path.split("/")[-1].removesuffix(".py")
     for widget in widgets(app):
-        if widget.type == "button" or widget.key.endswith("_text_area"):
+        if widget.type == "button" or widget.key.endswith("_text_area") or widget.key in ui.FRAME_WIDGETS:
             continue
         assert widget.key in ui.PAGE_OPTIONS[page] or widget.key in ui.TRANSIENT_OPTIONS, (page, widget.key)
 
@@ -275,3 +275,74 @@ def test_train_staging_and_backup_folders_are_ignored_by_git():
             assert result.returncode == 0, name
     finally:
         staging.rmdir()
+
+
+def presenter_css_injected(app) -> bool:
+    return any('data-rnndemo="presenter"' in str(block.proto.body) for block in app.get("html"))
+
+
+def test_presenter_mode_from_the_url_survives_a_page_switch_and_the_toggle_turns_it_off():
+    """?present=1 turns presenter mode on (styles injected, charts scaled); it stays on, in the URL too,
+    on the next page; the sidebar toggle turns it off and takes it out of the URL."""
+    app = open_page("pages/compare.py", query={"present": "1"})
+    assert not app.exception
+    assert app.session_state[ui.PRESENT_KEY] is True and app.toggle(key=ui.PRESENTER_TOGGLE).value is True
+    assert presenter_css_injected(app)
+    chart = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    assert chart["font"]["size"] == pytest.approx(12 * ui.PRESENTER_SCALE)
+    go(app, "pages/home.py")
+    assert app.session_state[ui.PRESENT_KEY] is True and app.query_params[ui.PRESENT_KEY] == "1"
+    assert presenter_css_injected(app)
+    app.toggle(key=ui.PRESENTER_TOGGLE).set_value(False).run()
+    assert app.session_state[ui.PRESENT_KEY] is False and ui.PRESENT_KEY not in app.query_params
+    assert not presenter_css_injected(app)
+    go(app, "pages/compare.py")
+    assert not presenter_css_injected(app)
+    chart = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    assert chart.get("font", {}).get("size") is None  # the chart theme's own size
+    app.toggle(key=ui.PRESENTER_TOGGLE).set_value(True).run()
+    assert app.query_params[ui.PRESENT_KEY] == "1" and presenter_css_injected(app)
+
+
+def test_presenter_mode_is_off_by_default_and_for_present_0():
+    for query in (None, {"present": "0"}):
+        app = open_page("pages/tokens.py", query=query)
+        assert app.session_state[ui.PRESENT_KEY] is False and not presenter_css_injected(app)
+        assert ui.PRESENT_KEY not in app.query_params
+
+
+def test_a_loaded_sample_shows_its_true_label_and_each_verdict_is_marked(bundle):
+    """Load a negative review: the box says its label, each verdict carries ✓ or ✗ by the models' own
+    predictions, and the callout tells each model's story."""
+    from rnndemo.data import true_label
+
+    app = open_page("pages/compare.py")
+    app.selectbox(key="compare_sample_kind").set_value("negative IMDB review").run()
+    app.button(key="compare_sample_button").click().run()
+    text = app.session_state["review_text"]
+    assert true_label(text).label == 0
+    assert "True label: **negative**" in all_text(app)
+    predictions = bundle.classify(text)
+    expected = [
+        prediction.label + (" ✓" if prediction.label == "negative" else " ✗") for prediction in predictions.values()
+    ]
+    assert [metric.value for metric in app.metric] == expected
+    right = sum(prediction.label == "negative" for prediction in predictions.values())
+    assert f"labelled **negative** in the IMDB test split: {right} of {len(predictions)} models" in all_text(app)
+
+
+def test_editing_the_text_sets_every_sample_picker_to_your_own_text():
+    app = open_page("pages/compare.py")
+    assert "True label: **positive** (labelled by the lesson)" in all_text(app)  # the worked example
+    assert "labelled **positive** by the lesson" in all_text(app)
+    app.text_area(key="compare_text_area").input(SAMPLE_TEXT).run()
+    assert app.selectbox(key="compare_sample_kind").value == ui.OWN_TEXT
+    assert app.button(key="compare_sample_button").disabled
+    assert "True label" not in all_text(app) and "labelled **" not in all_text(app)
+    go(app, "pages/home.py")
+    assert app.selectbox(key="home_sample_kind").value == ui.OWN_TEXT
+    app.selectbox(key="home_sample_kind").set_value("positive IMDB review").run()
+    assert not app.button(key="home_sample_button").disabled
+    app.button(key="home_sample_button").click().run()
+    assert app.selectbox(key="home_sample_kind").value == "positive IMDB review"
+    assert "True label: **positive**" in all_text(app)

@@ -1,0 +1,174 @@
+"""Captions computed from the numbers: where the LSTM forgot, which tokens moved each model, how far back
+importance reaches, where the running prediction crossed the threshold, and which words swung the verdict.
+
+Each finding is a small function returning plain data, and a `*_sentence` function turns it into one
+sentence. Tokens are visitor text: the sentence functions take a `quote` function (the page passes
+`ui.literal`, which keeps Markdown from parsing them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnndemo.evaluation import DECISION_THRESHOLD
+from rnndemo.inspect import log_odds
+
+REACH_FRACTION = 0.1  # a token "counts" for importance reach when |effect| ≥ this share of the largest
+CONTEXT_WIDTH = 2  # neighbours on each side when a token is quoted in its context
+Quote = Callable[[str], str]
+
+
+def plain_quote(text: str) -> str:
+    return f"'{text}'"
+
+
+def context(tokens: list[str], position: int, width: int = CONTEXT_WIDTH) -> str:
+    """The token at `position` with `width` neighbours on each side, "…" where the text goes on."""
+    start, stop = max(0, position - width), min(len(tokens), position + width + 1)
+    return " ".join(["…"] * (start > 0) + tokens[start:stop] + ["…"] * (stop < len(tokens)))
+
+
+def token_in_context(tokens: list[str], position: int, quote: Quote = plain_quote) -> str:
+    """ "token 38, 'overall' in '… but overall the …'" (positions are shown counting from 1)."""
+    return f"token {position + 1}, {quote(tokens[position])} in {quote(context(tokens, position))}"
+
+
+@dataclass(frozen=True)
+class Lowest:
+    position: int  # from 0
+    value: float
+    mean: float  # the average over every token, for scale
+
+
+def lowest_mean(gate: np.ndarray) -> Lowest:
+    """Where a gate (time, units), averaged over its units, is lowest (the first such token on a tie)."""
+    per_token = np.asarray(gate, dtype=np.float64).mean(axis=1)  # (time,)
+    position = int(np.argmin(per_token))
+    return Lowest(position, float(per_token[position]), float(per_token.mean()))
+
+
+def forget_sentence(lowest: Lowest, tokens: list[str], quote: Quote = plain_quote) -> str:
+    return (
+        f"The mean forget gate over units is {lowest.mean:.2f} on average; it is lowest ({lowest.value:.2f}), "
+        f"so the LSTM lets go of most memory, at {token_in_context(tokens, lowest.position, quote)}."
+    )
+
+
+def state_moves(hidden: np.ndarray) -> np.ndarray:
+    """‖h_t − h_(t−1)‖ for every token (time,), with h_(−1) = 0 as the layers start."""
+    hidden = np.asarray(hidden, dtype=np.float64)
+    previous = np.vstack([np.zeros((1, hidden.shape[1])), hidden[:-1]])
+    return np.linalg.norm(hidden - previous, axis=1)
+
+
+def moved_most(hidden: np.ndarray, count: int = 3) -> list[int]:
+    """The `count` tokens at which the state moved most, largest first."""
+    return [int(position) for position in np.argsort(-state_moves(hidden), kind="stable")[:count]]
+
+
+def moved_sentence(name: str, hidden: np.ndarray, tokens: list[str], quote: Quote = plain_quote) -> str:
+    moves = state_moves(hidden)
+    listed = ", ".join(
+        f"{quote(tokens[position])} (token {position + 1}, {moves[position]:.2f})" for position in moved_most(hidden)
+    )
+    return f"{name}: the state moved most (‖h_t − h_(t−1)‖) at {listed}."
+
+
+@dataclass(frozen=True)
+class Reach:
+    earliest: int  # from 0: the earliest token whose |effect| is at least REACH_FRACTION of the largest
+    tokens_back: int  # counted from the end: the last token is 1 back
+    length: int
+
+
+def importance_reach(effects: np.ndarray, fraction: float = REACH_FRACTION) -> Reach | None:
+    """How far back from the end a model's importance reaches; None when no token has any effect."""
+    magnitude = np.abs(np.asarray(effects, dtype=np.float64))
+    if not len(magnitude) or magnitude.max() == 0:
+        return None
+    earliest = int(np.flatnonzero(magnitude >= fraction * magnitude.max())[0])
+    return Reach(earliest, len(magnitude) - earliest, len(magnitude))
+
+
+def reach_sentence(name: str, reach: Reach | None, tokens: list[str], quote: Quote = plain_quote) -> str:
+    if reach is None:
+        return f"{name}: no token changes its verdict at all."
+    share = f"{REACH_FRACTION:.0%} of its largest"
+    whole = " (the whole text)" if reach.earliest == 0 else ""
+    return (
+        f"{name} reaches back {reach.tokens_back} of {reach.length} tokens from the end{whole}: its earliest token "
+        f"with an effect of at least {share} is {token_in_context(tokens, reach.earliest, quote)}."
+    )
+
+
+@dataclass(frozen=True)
+class Crossing:
+    position: int  # from 0: the token after which the prediction is on the other side
+    upwards: bool  # True: from negative to positive
+
+
+def crossings(trajectory: np.ndarray, threshold: float = DECISION_THRESHOLD) -> list[Crossing]:
+    """Every token at which the running prediction changes side of the threshold (p ≥ threshold is positive)."""
+    positive = np.asarray(trajectory, dtype=np.float64) >= threshold
+    changed = np.flatnonzero(positive[1:] != positive[:-1]) + 1
+    return [Crossing(int(position), bool(positive[position])) for position in changed]
+
+
+def crossing_sentence(
+    name: str, trajectory: np.ndarray, tokens: list[str], quote: Quote = plain_quote, limit: int = 8
+) -> str:
+    found = crossings(trajectory)
+    start = "positive" if trajectory[0] >= DECISION_THRESHOLD else "negative"
+    if not found:
+        return f"{name}: never crossed {DECISION_THRESHOLD:g}; {start} from the first token to the last."
+    listed = ", ".join(
+        f"{'up' if crossing.upwards else 'down'} at {quote(tokens[crossing.position])} (token {crossing.position + 1})"
+        for crossing in found[:limit]
+    )
+    more = f" and {len(found) - limit} more" if len(found) > limit else ""
+    times = "once" if len(found) == 1 else f"{len(found)} times"
+    return f"{name}: starts {start} and crosses {DECISION_THRESHOLD:g} {times}: {listed}{more}."
+
+
+def shared_scale(effects: Iterable[np.ndarray]) -> float:
+    """One colour scale for several models: the largest |effect| of any of them (1.0 if all are zero)."""
+    largest = max((float(np.max(np.abs(values))) for values in effects if len(values)), default=0.0)
+    return largest if largest > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class Swing:
+    positive: bool  # the verdict on the whole text
+    flips: list[int]  # tokens whose removal alone flips the verdict, strongest first
+    supporters: list[int]  # the tokens pushing hardest in the verdict's direction, strongest first
+
+
+def verdict_swing(probability: float, effects: np.ndarray, count: int = 3) -> Swing:
+    """Which tokens swung the verdict, from log-odds occlusion effects (logit p − logit p without the token)."""
+    effects = np.asarray(effects, dtype=np.float64)
+    positive = bool(probability >= DECISION_THRESHOLD)
+    boundary = float(log_odds(DECISION_THRESHOLD))
+    without = float(log_odds(probability)) - effects  # logit p(text without token t)
+    towards = effects if positive else -effects  # > 0: the token pushed towards the verdict
+    order = np.argsort(-towards, kind="stable")
+    flipped = (without >= boundary) != positive
+    flips = [int(position) for position in order if flipped[position]]
+    supporters = [int(position) for position in order[:count] if towards[position] > 0]
+    return Swing(positive, flips, supporters)
+
+
+def swing_sentence(
+    name: str, swing: Swing, effects: np.ndarray, tokens: list[str], quote: Quote = plain_quote, limit: int = 3
+) -> str:
+    verdict, other = ("positive", "negative") if swing.positive else ("negative", "positive")
+    if swing.flips:
+        listed = ", ".join(f"{quote(tokens[position])} ({effects[position]:+.2f})" for position in swing.flips[:limit])
+        more = f" and {len(swing.flips) - limit} more" if len(swing.flips) > limit else ""
+        return f"{name} says {verdict}; removing any one of these words alone flips it to {other}: {listed}{more}."
+    if not swing.supporters:
+        return f"{name} says {verdict}; no single word pushes towards it."
+    listed = ", ".join(f"{quote(tokens[position])} ({effects[position]:+.2f})" for position in swing.supporters)
+    return f"{name} says {verdict}; no single word flips it. The words pushing hardest towards {verdict}: {listed}."

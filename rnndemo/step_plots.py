@@ -1,0 +1,94 @@
+"""Figures for the inside page's stepper and its log-odds importance. Each takes data and returns a figure.
+
+The stepper marks one token t: a point on each model's running prediction, and the column of the
+hidden state that the step's equation fills in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from rnndemo import plots
+
+STATE_WINDOW = 15  # tokens on each side of t in the stepper's hidden-state map
+
+
+def step_prediction_chart(
+    trajectories: dict[str, np.ndarray], tokens: list[str], step: int, display_names: dict[str, str]
+) -> go.Figure:
+    """The running prediction of every model, with token `step` (from 0) marked on each line."""
+    figure = plots.trajectory_chart(
+        {name: list(map(float, values)) for name, values in trajectories.items()},
+        {name: tokens for name in trajectories},
+        display_names,
+    )
+    for name, values in trajectories.items():
+        display = display_names.get(name, name)
+        figure.add_trace(
+            go.Scatter(
+                x=[step + 1],
+                y=[float(values[step])],
+                mode="markers",
+                marker=dict(size=13, color=plots.MODEL_COLORS.get(name), line=dict(width=2, color="black")),
+                name=f"{display} at token {step + 1}",
+                showlegend=False,
+                hovertemplate=f"token {step + 1}: p(positive) = %{{y:.3f}}<extra>{display}</extra>",
+            )
+        )
+    figure.add_vline(x=step + 1, line_color="black", line_width=1, opacity=0.5)
+    figure.update_layout(title=f"Running prediction, token {step + 1} marked", height=320)
+    return figure
+
+
+def state_window(hidden: np.ndarray, tokens: list[str], step: int, units: tuple[int, ...], title: str) -> go.Figure:
+    """The hidden state (units × tokens) around token `step`, with its column and the equation's units marked."""
+    start, stop = max(0, step - STATE_WINDOW), min(len(tokens), step + STATE_WINDOW + 1)
+    matrix = np.asarray(hidden[start:stop]).T  # (units, tokens in the window)
+    positions = list(range(start + 1, stop + 1))  # the tokens' own positions, counting from 1
+    words = [plots.safe(token, 20) for token in tokens[start:stop]]
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=positions,
+            y=list(range(matrix.shape[0])),
+            customdata=np.array([words] * matrix.shape[0]),
+            colorscale="RdBu",
+            zmin=-1,
+            zmax=1,
+            hovertemplate="token %{x}: <b>%{customdata}</b><br>unit %{y}<br>h = %{z:.3f}<extra></extra>",
+        )
+    )
+    figure.add_vline(x=step + 1, line_color="black", line_width=2)
+    figure.add_trace(
+        go.Scatter(
+            x=[step + 1] * len(units),
+            y=list(units),
+            mode="markers",
+            marker=dict(symbol="circle-open", size=11, color="black", line=dict(width=2)),
+            name="units in the equation",
+            hovertemplate="unit %{y}: in the equation<extra></extra>",
+            showlegend=False,
+        )
+    )
+    figure.update_xaxes(title="token position", range=[start + 0.5, stop + 0.5])
+    figure.update_yaxes(title="unit")
+    figure.update_layout(title=title, height=320, margin=dict(l=40, r=20, t=50, b=40))
+    return figure
+
+
+def log_odds_bars(tokens: list[str], effects: np.ndarray, title: str, scale: float) -> go.Figure:
+    """Occlusion effects in log-odds as bars, on the y range ±`scale` that every model shares."""
+    figure = go.Figure(
+        go.Bar(
+            x=list(range(1, len(tokens) + 1)),
+            y=np.asarray(effects, dtype=np.float64),
+            customdata=[plots.safe(token) for token in tokens],
+            marker_color=["#2ca02c" if value > 0 else "#d62728" for value in effects],
+            hovertemplate="token %{x}: <b>%{customdata}</b><br>Δ log-odds = %{y:+.3f}<extra></extra>",
+        )
+    )
+    figure.update_yaxes(title="logit p(text) − logit p(without)", range=[-scale * 1.05, scale * 1.05])
+    figure.update_xaxes(title="token position")
+    figure.update_layout(title=title, height=300, margin=dict(l=40, r=20, t=50, b=40))
+    return figure

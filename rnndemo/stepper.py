@@ -1,0 +1,154 @@
+"""One step of a recurrent layer with its numbers filled in: what the inside page's stepper shows.
+
+At token t the layer reads the token's embedding row x_t and its previous state h_(t−1) (and, for the
+LSTM, its cell c_(t−1)). `step_equation` takes h_(t−1) and c_(t−1) from the model's own inspection,
+recomputes the step from the layer's weights for a few units, and returns every intermediate number.
+The tests check that the h_t it arrives at is the model's own h_t, and that every part matches a numpy
+recomputation written from the equations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnndemo.inspect import Inspection
+
+SHOWN_UNITS = 4  # units per equation: enough to see them differ, few enough to read
+SHOWN_EMBEDDING_NUMBERS = 8  # of x_t's numbers, the first few
+
+# Column names, in reading order, for each layer's table (one row per unit j).
+PREVIOUS_STATE = "h_(t−1)"
+STATE = "h_t"
+SIMPLE_RNN_COLUMNS = (PREVIOUS_STATE, "(W·x_t)_j", "(U·h_(t−1))_j", "b_j", "sum", STATE)
+LSTM_COLUMNS = (PREVIOUS_STATE, "c_(t−1)", "i", "f", "g", "o", "c_t", STATE)
+GRU_COLUMNS = (PREVIOUS_STATE, "z", "r", "h̃", STATE)
+COLUMNS = {"SimpleRNN": SIMPLE_RNN_COLUMNS, "LSTM": LSTM_COLUMNS, "GRU": GRU_COLUMNS}
+EQUATIONS = {
+    "SimpleRNN": "h_t = tanh(W·x_t + U·h_(t−1) + b); the sum column is W·x_t + U·h_(t−1) + b",
+    "LSTM": (
+        "i = σ(W_i·x_t + U_i·h_(t−1) + b_i), f, o likewise, g = tanh(W_g·x_t + U_g·h_(t−1) + b_g); "
+        "c_t = f·c_(t−1) + i·g; h_t = o·tanh(c_t)"
+    ),
+    "GRU": (
+        "z = σ(W_z·x_t + U_z·h_(t−1) + b_z), r likewise, h̃ = tanh(W_h·x_t + b_h + r·(U_h·h_(t−1) + b'_h)); "
+        "h_t = z·h_(t−1) + (1 − z)·h̃"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class StepEquation:
+    """Everything one step computed, for a few units, with the numbers that went in."""
+
+    layer: str  # "SimpleRNN", "LSTM" or "GRU"
+    step: int  # t, counted from 0
+    token: str
+    token_id: int
+    embedding: np.ndarray  # (embedding_dim,): x_t, the token's row of the model's embedding
+    units: tuple[int, ...]  # the units j shown, one table row each
+    terms: dict[str, np.ndarray]  # column name -> (len(units),) values, in the order of COLUMNS[layer]
+    probability: float  # the running prediction after this token
+
+    @property
+    def equation(self) -> str:
+        return EQUATIONS[self.layer]
+
+    def rows(self) -> list[dict]:
+        """One dict per unit: {"unit": j, column: value, ...}, ready for a table."""
+        return [
+            {"unit": unit} | {name: float(values[row]) for name, values in self.terms.items()}
+            for row, unit in enumerate(self.units)
+        ]
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-values))
+
+
+def units_that_changed_most(hidden: np.ndarray, step: int, count: int = SHOWN_UNITS) -> tuple[int, ...]:
+    """The `count` units whose state moved most at `step` (|h_t − h_(t−1)|, with h_(−1) = 0), largest first."""
+    previous = hidden[step - 1] if step > 0 else np.zeros(hidden.shape[1])
+    change = np.abs(np.asarray(hidden[step], dtype=np.float64) - previous)
+    return tuple(int(unit) for unit in np.argsort(-change, kind="stable")[:count])
+
+
+def _simple_rnn_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units) -> dict[str, np.ndarray]:
+    from_input = x_t @ kernel[:, units]  # (units shown,)
+    from_state = h_previous @ recurrent_kernel[:, units]
+    total = from_input + from_state + bias[units]
+    return dict(
+        zip(SIMPLE_RNN_COLUMNS, (h_previous[units], from_input, from_state, bias[units], total, np.tanh(total)))
+    )
+
+
+def _lstm_terms(x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, units) -> dict[str, np.ndarray]:
+    width = kernel.shape[1] // 4
+    # Keras packs the four gates side by side in the order i, f, g (the candidate), o.
+    pre = [x_t @ kernel[:, units + k * width] + h_previous @ recurrent_kernel[:, units + k * width] for k in range(4)]
+    pre = [values + bias[units + k * width] for k, values in enumerate(pre)]
+    input_gate, forget_gate, candidate, output_gate = (
+        _sigmoid(pre[0]),
+        _sigmoid(pre[1]),
+        np.tanh(pre[2]),
+        _sigmoid(pre[3]),
+    )
+    cell = forget_gate * c_previous + input_gate * candidate
+    values = (h_previous[units], c_previous, input_gate, forget_gate, candidate, output_gate, cell)
+    return dict(zip(LSTM_COLUMNS, (*values, output_gate * np.tanh(cell))))
+
+
+def _gru_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units) -> dict[str, np.ndarray]:
+    width = kernel.shape[1] // 3
+    # Keras's default GRU (reset_after=True): bias row 0 goes with the input, row 1 with the state; order z, r, h.
+    from_input = [x_t @ kernel[:, units + k * width] + bias[0][units + k * width] for k in range(3)]
+    from_state = [h_previous @ recurrent_kernel[:, units + k * width] + bias[1][units + k * width] for k in range(3)]
+    update = _sigmoid(from_input[0] + from_state[0])
+    reset = _sigmoid(from_input[1] + from_state[1])
+    candidate = np.tanh(from_input[2] + reset * from_state[2])
+    hidden = update * h_previous[units] + (1 - update) * candidate
+    return dict(zip(GRU_COLUMNS, (h_previous[units], update, reset, candidate, hidden)))
+
+
+def step_equation(classifier, inspection: Inspection, step: int, units: tuple[int, ...] | None = None) -> StepEquation:
+    """The step at token `step` (from 0) for `units` (default: the units that changed most there).
+
+    h_(t−1) and c_(t−1) are the model's own states from `inspection`; everything else is recomputed
+    from the classifier's embedding and recurrent weights, in float64.
+    """
+    if not 0 <= step < len(inspection.ids):
+        raise ValueError(f"step {step} is outside the text's {len(inspection.ids)} tokens (count from 0)")
+    units = units_that_changed_most(inspection.hidden, step) if units is None else tuple(units)
+    layer = classifier.model.get_layer("recurrent")
+    layer_name = type(layer).__name__
+    if layer_name not in COLUMNS:
+        raise ValueError(f"no step equation for a {layer_name} layer")
+    token_id = int(inspection.ids[step])
+    x_t = np.asarray(classifier.model.get_layer("embedding").get_weights()[0][token_id], dtype=np.float64)
+    kernel, recurrent_kernel, bias = (np.asarray(weight, dtype=np.float64) for weight in layer.get_weights())
+    selected = np.asarray(units, dtype=np.int64)
+    # The layers start from zeros. All of h_(t−1) is needed (every unit feeds every unit through U).
+    h_previous = np.zeros(inspection.hidden.shape[1]) if step == 0 else inspection.hidden[step - 1].astype(np.float64)
+    if layer_name == "SimpleRNN":
+        terms = _simple_rnn_terms(x_t, h_previous, kernel, recurrent_kernel, bias, selected)
+    elif layer_name == "LSTM":
+        c_previous = np.zeros(len(selected)) if step == 0 else inspection.cell[step - 1][selected].astype(np.float64)
+        terms = _lstm_terms(x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, selected)
+    else:
+        terms = _gru_terms(x_t, h_previous, kernel, recurrent_kernel, bias, selected)
+    return StepEquation(
+        layer_name,
+        step,
+        inspection.tokens[step],
+        token_id,
+        x_t,
+        units,
+        terms,
+        float(inspection.trajectory[step]),
+    )
+
+
+def clamp_step(step: int, length: int) -> int:
+    """A step inside a text of `length` tokens (0 for an empty one)."""
+    return int(min(max(step, 0), max(length - 1, 0)))

@@ -1,0 +1,108 @@
+"""Captions computed from the numbers, on texts and arrays built so that the answer is known."""
+
+import numpy as np
+import pytest
+
+from rnndemo import explain
+from rnndemo.inspect import log_odds
+
+TOKENS = "the plot was thin but overall the acting was superb".split()
+
+
+def test_lowest_forget_names_the_token_with_its_neighbours():
+    forget = np.full((len(TOKENS), 4), 0.9)
+    forget[5] = [0.1, 0.2, 0.9, 0.4]  # "overall": mean 0.4
+    forget[2, 0] = 0.0  # one unit alone at 0 does not make the mean lowest (0.675)
+    lowest = explain.lowest_mean(forget)
+    assert lowest.position == 5 and lowest.value == pytest.approx(0.4)
+    assert lowest.mean == pytest.approx(forget.mean())
+    sentence = explain.forget_sentence(lowest, TOKENS)
+    assert "token 6, 'overall' in '… thin but overall the acting …'" in sentence
+    assert "(0.40)" in sentence
+
+
+def test_context_marks_where_the_text_goes_on():
+    assert explain.context(TOKENS, 0) == "the plot was …"
+    assert explain.context(TOKENS, len(TOKENS) - 1) == "… acting was superb"
+    assert explain.context(["only"], 0) == "only"
+
+
+def test_moved_most_ranks_tokens_by_the_size_of_the_state_change():
+    hidden = np.zeros((5, 2))
+    hidden[0] = [0.3, 0.0]  # moves 0.3 from the zero start
+    hidden[1] = [0.3, 0.0]  # no move
+    hidden[2] = [0.3, 0.9]  # moves 0.9
+    hidden[3] = [-0.3, 0.9]  # moves 0.6
+    hidden[4] = [-0.3, 0.8]  # moves 0.1
+    np.testing.assert_allclose(explain.state_moves(hidden), [0.3, 0.0, 0.9, 0.6, 0.1])
+    assert explain.moved_most(hidden) == [2, 3, 0]
+    words = ["a", "b", "c", "d", "e"]
+    assert explain.moved_sentence("LSTM", hidden, words).endswith(
+        "at 'c' (token 3, 0.90), 'd' (token 4, 0.60), 'a' (token 1, 0.30)."
+    )
+
+
+def test_importance_reach_is_the_earliest_token_over_a_tenth_of_the_largest():
+    effects = np.array([0.05, -0.3, 0.0, 0.0, 2.0, -1.0, 0.1])  # largest 2.0: 0.2 counts, 0.05 and 0.1 do not
+    reach = explain.importance_reach(effects)
+    assert (reach.earliest, reach.tokens_back, reach.length) == (1, 6, 7)
+    words = list("abcdefg")
+    assert "reaches back 6 of 7 tokens from the end" in explain.reach_sentence("GRU", reach, words)
+    assert explain.importance_reach(np.array([0.0, 0.0])) is None
+    assert "no token changes" in explain.reach_sentence("GRU", None, words)
+    whole = explain.importance_reach(np.array([-1.0, 0.0, 0.5]))
+    assert whole.tokens_back == 3 and "the whole text" in explain.reach_sentence("RNN", whole, list("abc"))
+
+
+def test_crossings_are_the_tokens_where_the_side_of_one_half_changes():
+    trajectory = np.array([0.4, 0.45, 0.5, 0.7, 0.49, 0.2, 0.8])  # 0.5 itself counts as positive
+    found = explain.crossings(trajectory)
+    assert [(crossing.position, crossing.upwards) for crossing in found] == [(2, True), (4, False), (6, True)]
+    sentence = explain.crossing_sentence("LSTM", trajectory, list("abcdefg"))
+    assert sentence == (
+        "LSTM: starts negative and crosses 0.5 3 times: "
+        "up at 'c' (token 3), down at 'e' (token 5), up at 'g' (token 7)."
+    )
+    assert explain.crossing_sentence("LSTM", np.array([0.9, 0.8]), ["a", "b"]) == (
+        "LSTM: never crossed 0.5; positive from the first token to the last."
+    )
+    assert "and 2 more" in explain.crossing_sentence("X", np.array([0.1, 0.9] * 5), list("abcdefghij"), limit=7)
+
+
+def test_shared_scale_is_the_largest_effect_of_any_model():
+    assert explain.shared_scale([np.array([0.1, -2.5]), np.array([1.0]), np.array([])]) == 2.5
+    assert explain.shared_scale([np.zeros(3)]) == 1.0
+
+
+def test_swing_names_the_words_whose_removal_flips_the_verdict():
+    probability = 0.7  # logit +0.847
+    effects = np.array([1.2, -0.4, 0.9, 0.3, 0.0])  # removing token 0 or 2 leaves a logit below 0
+    swing = explain.verdict_swing(probability, effects)
+    assert swing.positive and swing.flips == [0, 2] and swing.supporters == [0, 2, 3]
+    for position in swing.flips:  # the definition, recomputed: the text without that token is negative
+        assert log_odds(probability) - effects[position] < 0
+    sentence = explain.swing_sentence("LSTM", swing, effects, list("abcde"))
+    assert (
+        sentence
+        == "LSTM says positive; removing any one of these words alone flips it to negative: 'a' (+1.20), 'c' (+0.90)."
+    )
+
+
+def test_swing_without_a_flip_names_the_words_pushing_towards_the_verdict():
+    probability = 0.05  # firmly negative: logit −2.94
+    effects = np.array([-0.8, 0.5, -1.1, -0.2])
+    swing = explain.verdict_swing(probability, effects)
+    assert not swing.positive and swing.flips == [] and swing.supporters == [2, 0, 3]
+    sentence = explain.swing_sentence("SimpleRNN", swing, effects, list("abcd"))
+    assert sentence.endswith("towards negative: 'c' (-1.10), 'a' (-0.80), 'd' (-0.20).")
+    nobody = explain.verdict_swing(0.05, np.array([0.5, 0.0]))
+    assert nobody.supporters == [] and "no single word pushes" in explain.swing_sentence(
+        "X", nobody, [0.5, 0.0], ["a", "b"]
+    )
+
+
+def test_sentences_quote_tokens_with_the_function_given():
+    forget = np.ones((3, 2))
+    forget[1] = 0.0
+    sentence = explain.forget_sentence(explain.lowest_mean(forget), ["a", "*b*", "c"], quote=lambda text: f"<{text}>")
+    assert "<*b*> in <a *b* c>" in sentence and "'" not in sentence.split("at token")[1]
