@@ -54,8 +54,8 @@ def unfolded(*, inspection, key: str) -> None:
     """Section 1: the recurrence drawn as one box per token."""
     st.subheader("1. One function, unfolded over time")
     st.write(
-        "At every token the same function f takes the word's vector x_t and the previous state h_{t−1} "
-        "and returns h_t. "
+        "At every token the same function f takes the word's vector xₜ and the previous state hₜ₋₁ "
+        "and returns hₜ. "
         + (
             "The classifier reads the mean of all the states; "
             if inspection.readout == "mean"
@@ -63,7 +63,7 @@ def unfolded(*, inspection, key: str) -> None:
         )
         + "each box's colour is the prediction if the review ended there."
     )
-    st.plotly_chart(plots.unfolded_graph(inspection.tokens, inspection.trajectory.tolist()), key=f"{key}_unfolded")
+    ui.plotly_chart(plots.unfolded_graph(inspection.tokens, inspection.trajectory.tolist()), key=f"{key}_unfolded")
 
 
 # The stepper's state (plain session keys, so it survives reruns and page switches; the slider only shows it).
@@ -86,8 +86,11 @@ def _set_step(step: int, length: int) -> None:
 
 
 def _slider_moved() -> None:
+    """Slider callback: go to the token it shows. While playing the slider is not drawn, so a
+    value arriving then is the browser committing an earlier drag late; it is ignored."""
+    if st.session_state.get(STEP_PLAYING_KEY, False):
+        return
     st.session_state[STEP_KEY] = int(st.session_state[STEP_SLIDER_KEY]) - 1
-    st.session_state[STEP_PLAYING_KEY] = False
 
 
 def _toggle_play(length: int) -> None:
@@ -113,17 +116,40 @@ def current_step(tokens: list[str]) -> int:
 
 
 def step_controls(*, length: int, playing: bool, key: str) -> None:
-    """Previous, Next, Play/Pause and the slider (which shows the step and sets it)."""
+    """Previous, Next, Play/Pause and the slider (which shows the step and sets it; while playing, a progress bar)."""
     step = st.session_state[STEP_KEY]
-    previous, following, play = st.columns(3)
+    previous, following, play, _ = st.columns([1, 1, 1, 2])
     previous.button(
-        "◀ Previous", key=f"{key}_previous", on_click=_set_step, args=(step - 1, length), disabled=step == 0
+        "Previous",
+        key=f"{key}_previous",
+        icon=":material/chevron_left:",
+        on_click=_set_step,
+        args=(step - 1, length),
+        disabled=step == 0,
+        width="stretch",
     )
     following.button(
-        "Next ▶", key=f"{key}_next", on_click=_set_step, args=(step + 1, length), disabled=step >= length - 1
+        "Next",
+        key=f"{key}_next",
+        icon=":material/chevron_right:",
+        on_click=_set_step,
+        args=(step + 1, length),
+        disabled=step >= length - 1,
+        width="stretch",
     )
-    play.button("⏸ Pause" if playing else "⏵ Play", key=f"{key}_play", on_click=_toggle_play, args=(length,))
-    if length > 1:  # a slider needs two ends
+    play.button(
+        "Pause" if playing else "Play",
+        key=f"{key}_play",
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        on_click=_toggle_play,
+        args=(length,),
+        width="stretch",
+    )
+    if playing:
+        # No slider while playing: each tick would set its value, and a tick's request carries the value the
+        # browser still shows, one token behind, which would read as a visitor moving it back.
+        st.progress(step / max(length - 1, 1), text=f"Playing: token {step + 1} of {length}")
+    elif length > 1:  # a slider needs two ends
         st.session_state[STEP_SLIDER_KEY] = step + 1  # set before it is drawn: the slider shows the stored step
         st.slider("Token", 1, length, key=STEP_SLIDER_KEY, on_change=_slider_moved)
 
@@ -139,7 +165,7 @@ def step_token(*, inspection, step: int) -> None:
     )
 
 
-def step_equation(*, name: str, classifier, inspection, step: int, key: str) -> None:
+def step_numbers(*, name: str, classifier, inspection, step: int, key: str) -> None:
     """One model's step: x_t, the equation with its numbers for the units that moved most, and p so far."""
     equation = stepper.step_equation(classifier, inspection, step)
     shown = equation.embedding[: stepper.SHOWN_EMBEDDING_NUMBERS]
@@ -161,10 +187,12 @@ def step_equation(*, name: str, classifier, inspection, step: int, key: str) -> 
         },
     )
     verdict = "positive" if equation.probability >= DECISION_THRESHOLD else "negative"
+    reads = "the mean of h_1 … h_t" if inspection.readout == "mean" else "h_t"
     st.markdown(
-        f"Prediction so far: p(positive) = **{equation.probability:.3f}** ({verdict}, if the review ended here)"
+        f"Prediction so far: p(positive) = **{equation.probability:.3f}** ({verdict}, if the review ended here; "
+        f"the classifier reads {reads})"
     )
-    st.plotly_chart(
+    ui.plotly_chart(
         step_plots.state_window(
             inspection.hidden,
             inspection.tokens,
@@ -193,9 +221,9 @@ def stepper_body(*, bundle, inspections: dict, key: str, playing_when_drawn: boo
     tabs = st.tabs([DISPLAY_NAMES[name] for name in inspections]) if len(inspections) > 1 else [st.container()]
     for tab, (name, inspection) in zip(tabs, inspections.items()):
         with tab:
-            step_equation(name=name, classifier=bundle.classifiers[name], inspection=inspection, step=step, key=key)
+            step_numbers(name=name, classifier=bundle.classifiers[name], inspection=inspection, step=step, key=key)
     trajectories = {name: inspection.trajectory for name, inspection in inspections.items()}
-    st.plotly_chart(
+    ui.plotly_chart(
         step_plots.step_prediction_chart(trajectories, first.tokens, step, DISPLAY_NAMES), key=f"{key}_prediction"
     )
     for name, inspection in inspections.items():
@@ -223,7 +251,7 @@ def hidden_states(*, inspections: dict, key: str) -> None:
     columns = st.columns(len(inspections))
     for column, (name, inspection) in zip(columns, inspections.items()):
         with column:
-            st.plotly_chart(
+            ui.plotly_chart(
                 plots.heatmap(
                     inspection.hidden,
                     inspection.tokens,
@@ -247,7 +275,7 @@ def lstm_gates(*, inspection, key: str) -> None:
     gate_columns = st.columns(2)
     for position, gate in enumerate(("forget", "input", "output")):
         with gate_columns[position % 2]:
-            st.plotly_chart(
+            ui.plotly_chart(
                 plots.heatmap(
                     inspection.gates[gate], inspection.tokens, f"{gate} gate", colorscale="Viridis", zrange=(0, 1)
                 ),
@@ -255,7 +283,7 @@ def lstm_gates(*, inspection, key: str) -> None:
             )
     with gate_columns[1]:
         limit = float(max(1.0, np.abs(inspection.cell).max()))
-        st.plotly_chart(
+        ui.plotly_chart(
             plots.heatmap(inspection.cell, inspection.tokens, "cell state c_t", zrange=(-limit, limit)),
             key=f"{key}_cell",
         )
@@ -267,14 +295,14 @@ def gru_gates(*, inspection, key: str) -> None:
     """Section 4b: the GRU's update and reset gates, token by token."""
     st.subheader("4b. GRU gates")
     st.write(
-        "The GRU has no separate cell: h_t = z·h_{t−1} + (1 − z)·h̃. Reading guide: an **update** gate z near 1 "
+        "The GRU has no separate cell: hₜ = z·hₜ₋₁ + (1 − z)·h̃. Reading guide: an **update** gate z near 1 "
         "keeps that unit's state through this word, near 0 replaces it with the candidate h̃; a **reset** gate "
         "near 0 lets the candidate ignore the previous state."
     )
     gate_columns = st.columns(2)
     for column, gate in zip(gate_columns, ("update", "reset")):
         with column:
-            st.plotly_chart(
+            ui.plotly_chart(
                 plots.heatmap(
                     inspection.gates[gate], inspection.tokens, f"{gate} gate", colorscale="Viridis", zrange=(0, 1)
                 ),
@@ -317,7 +345,7 @@ def word_importance(*, inspections: dict, importances: dict, key: str) -> None:
         ui.show_html(ui.highlighted_tokens(tokens, effect, scale=scale, unit=" log-odds"))
     with st.expander("Importance as bars, on the same scale (hover for the token)"):
         for name, inspection in inspections.items():
-            st.plotly_chart(
+            ui.plotly_chart(
                 step_plots.log_odds_bars(inspection.tokens, effects[name], DISPLAY_NAMES[name], scale),
                 key=f"{key}_importance_{name}",
             )
@@ -344,10 +372,10 @@ def memory_experiment(*, bundle, key: str) -> None:
     st.text(result["design"].split("\n\n")[1] if "\n\n" in result["design"] else result["design"])
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(plots.memory_accuracy_figure(result, DISPLAY_NAMES), key=f"{key}_memory_accuracy")
+        ui.plotly_chart(plots.memory_accuracy_figure(result, DISPLAY_NAMES), key=f"{key}_memory_accuracy")
         st.text(str(result.get("accuracy_summary", "")))
     with right:
-        st.plotly_chart(plots.memory_gradient_figure(result, DISPLAY_NAMES), key=f"{key}_memory_gradient")
+        ui.plotly_chart(plots.memory_gradient_figure(result, DISPLAY_NAMES), key=f"{key}_memory_gradient")
         st.text(str(result.get("gradient_summary", "")))
 
 

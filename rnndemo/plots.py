@@ -70,17 +70,24 @@ def scale_fonts(figure: go.Figure, scale: float) -> go.Figure:
         if annotation.font.size:
             annotation.font.size *= scale
     for trace in figure.data:
-        colorbar = getattr(trace, "colorbar", None) or getattr(getattr(trace, "marker", None), "colorbar", None)
-        if colorbar is not None:
-            colorbar.update(
-                tickfont_size=(colorbar.tickfont.size or sizes["ticks"]) * scale,
-                title_font_size=(colorbar.title.font.size or sizes["axis_title"]) * scale,
-            )
+        # Only colour bars that are drawn: touching any other would make Plotly draw it.
+        if trace.type == "heatmap" and trace.showscale is not False:
+            colorbar = trace.colorbar
+        elif trace.type == "scatter" and trace.marker.showscale:
+            colorbar = trace.marker.colorbar
+        else:
+            continue
+        colorbar.update(
+            tickfont_size=(colorbar.tickfont.size or sizes["ticks"]) * scale,
+            title_font_size=(colorbar.title.font.size or sizes["axis_title"]) * scale,
+        )
     return figure
 
 
 # Tick labels every visitor can still read: a 400-token review gets every 10th word, not 400 overlapping ones.
 MAX_TOKEN_TICKS = 40
+# Heatmaps and importance bars are drawn in half-width columns: upright labels need about 14 px each.
+NARROW_TOKEN_TICKS = 20
 
 
 def token_ticks(tokens: list[str], max_labels: int = MAX_TOKEN_TICKS) -> tuple[list[int], list[str]]:
@@ -93,9 +100,9 @@ def token_ticks(tokens: list[str], max_labels: int = MAX_TOKEN_TICKS) -> tuple[l
     return positions, [safe(tokens[position - 1], 12) for position in positions]
 
 
-def _token_axis(figure: go.Figure, tokens: list[str], title: str) -> None:
+def _token_axis(figure: go.Figure, tokens: list[str], title: str, max_labels: int = MAX_TOKEN_TICKS) -> None:
     """Label a token-position x axis with the tokens themselves (hover still gives every position)."""
-    positions, labels = token_ticks(tokens)
+    positions, labels = token_ticks(tokens, max_labels)
     figure.update_xaxes(
         title=title if len(positions) == len(tokens) else f"{title} (one in {positions[1] - positions[0]} labelled)",
         tickmode="array",
@@ -226,7 +233,7 @@ def heatmap(
             hovertemplate="token %{x}: <b>%{customdata}</b><br>unit %{y}<br>value %{z:.3f}<extra></extra>",
         )
     )
-    _token_axis(figure, list(tokens), "token")
+    _token_axis(figure, list(tokens), "token", NARROW_TOKEN_TICKS)
     figure.update_yaxes(title="unit")
     return _layout(figure, title, height=380)
 
@@ -468,7 +475,7 @@ def importance_bars(tokens: list[str], importance: np.ndarray, title: str) -> go
         )
     )
     figure.update_yaxes(title="p(text) − p(text without the token)")
-    _token_axis(figure, list(tokens), "token")
+    _token_axis(figure, list(tokens), "token", NARROW_TOKEN_TICKS)
     return _layout(figure, title, height=300)
 
 
@@ -547,8 +554,11 @@ def language_model_graph(
     )
     figure.update_xaxes(visible=False, range=[-0.9, max(1, len(shown) - 1) * 1.7 + 0.9])
     figure.update_yaxes(visible=False, range=[-0.5, 2.9])
-    title = f"Unrolled: h_t reads x_t; ŷ_(t+1) = softmax(output(h_t)) · {legend}"
-    return _layout(figure, title, height=340)
+    # Two lines: on one, the legend ran off the right edge in narrow windows and with presenter-mode fonts.
+    title = f"Unrolled: hₜ reads xₜ; ŷₜ₊₁ = softmax(output(hₜ))<br>{legend}"
+    _layout(figure, title, height=360)
+    figure.update_layout(margin_t=75)
+    return figure
 
 
 def context_memory_figure(result: dict, display_names: dict[str, str]) -> go.Figure:

@@ -117,8 +117,9 @@ URL_OPTIONS = frozenset(
     }
 )
 _REGISTERED = frozenset(key for keys in PAGE_OPTIONS.values() for key in keys)
-# Choices that belong to one uploaded file, which itself does not survive a page switch.
-TRANSIENT_OPTIONS = frozenset({"batch_text_column", "batch_label_column"})
+# Widgets whose value is not kept on its own: choices that belong to one uploaded file (which itself does not
+# survive a page switch), and the stepper's slider, which is set every run from the plain session key "inside_step".
+TRANSIENT_OPTIONS = frozenset({"batch_text_column", "batch_label_column", "inside_step_slider"})
 
 
 def option(key: str) -> dict:

@@ -477,3 +477,70 @@ def test_visitor_words_in_messages_render_as_typed(server, browser):
     assert not [url for url in requests if "127.0.0.1:9" in url]
     assert page.evaluate("() => window.__xss === undefined")
     page.close()
+
+
+PROJECTOR = {"width": 1280, "height": 720}  # the presenter-mode screen: everything that matters above its fold
+SIDEBAR_WIDTH = "() => document.querySelector(\"[data-testid='stSidebar']\").getBoundingClientRect().width"
+
+
+def metric_bottoms(page) -> list[float]:
+    """The bottom edge (px from the top of the viewport, not scrolled) of every verdict metric on the page."""
+    return page.evaluate(
+        "() => [...document.querySelectorAll(\"[data-testid='stMain'] [data-testid='stMetric']\")]"
+        ".map(element => element.getBoundingClientRect().bottom)"
+    )
+
+
+def paragraph_font_size(page, text: str) -> float:
+    """The computed font size (px) of the main-area paragraph that contains `text`."""
+    paragraph = page.locator("[data-testid='stMain'] [data-testid='stMarkdownContainer'] p", has_text=text).first
+    return paragraph.evaluate("element => parseFloat(getComputedStyle(element).fontSize)")
+
+
+def open_on_projector(browser, url: str):
+    page = browser.new_page(viewport=PROJECTOR)
+    page.goto(url)
+    wait_for_idle(page, 120_000)
+    page.wait_for_timeout(800)  # let late layout (charts, metrics) settle before measuring
+    wait_for_idle(page)
+    return page
+
+
+def test_presenter_mode_puts_every_verdict_above_the_fold_with_larger_type(server, browser):
+    """At 1280×720 with ?present=1: the sidebar is folded away, every model's verdict on Compare and on the
+    Walkthrough ends above the fold, and the type is at least 1.2 times larger than in normal mode.
+    Screenshots of every page in presenter mode go to artifacts/screenshots/presenter_*.png."""
+    step = "Lowercase, drop"  # a plain paragraph of the Walkthrough, in both modes
+    normal = open_on_projector(browser, f"{server}/compare")
+    verdict_count = len(metric_bottoms(normal))  # on Compare every metric is a model's verdict
+    normal.close()
+    normal = open_on_projector(browser, f"{server}/home")
+    normal_size = paragraph_font_size(normal, step)
+    assert normal.evaluate(SIDEBAR_WIDTH) > 100
+    # The sidebar's toggle switches presenter mode on: the sidebar folds away and the URL says so.
+    normal.locator("[data-testid='stSidebar'] label", has_text="Presenter mode").click()
+    normal.wait_for_function(f"() => ({SIDEBAR_WIDTH})() < 1", timeout=60_000)
+    wait_for_idle(normal)
+    assert "present=1" in normal.url
+    normal.close()
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for path in PAGE_URLS:
+        page = open_on_projector(browser, f"{server}{path}?present=1")
+        assert page.locator("h1").first.inner_text() == PAGE_URLS[path], path
+        assert exceptions_on(page) == 0, path
+        assert page.evaluate(SIDEBAR_WIDTH) < 1, path  # collapsed
+        if path in ("/home", "/compare"):
+            bottoms = metric_bottoms(page)
+            assert len(bottoms) == verdict_count >= 2, (path, bottoms)
+            assert max(bottoms) <= PROJECTOR["height"], (path, bottoms)
+        if path == "/home":
+            assert paragraph_font_size(page, step) >= 1.2 * normal_size
+        # What the room sees, then the whole page (Streamlit scrolls its main section, not the document,
+        # so the viewport is stretched to the page's height for the second one).
+        page.screenshot(path=str(SCREENSHOTS / f"presenter_{path.strip('/')}.png"))
+        height = page.evaluate("() => document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+        page.set_viewport_size({"width": PROJECTOR["width"], "height": min(int(height), 8000)})
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(SCREENSHOTS / f"presenter_{path.strip('/')}_full.png"))
+        page.close()

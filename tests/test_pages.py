@@ -29,7 +29,9 @@ def test_home_shows_verdicts_and_status():
     app = page("pages/home.py")
     labels = [metric.label for metric in app.metric]
     assert {"SimpleRNN", "LSTM"} <= set(labels)
-    assert any(metric.value in ("positive", "negative") for metric in app.metric)
+    # The lesson's review is labelled positive, so each verdict carries its mark: right or wrong.
+    verdicts = [metric.value for metric in app.metric if metric.value.split()[0] in ("positive", "negative")]
+    assert verdicts and all(value in ("positive ✓", "negative ✗") for value in verdicts), verdicts
 
 
 def test_empty_text_gets_a_message():
@@ -142,17 +144,19 @@ def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_pa
 
 
 def test_inside_page_draws_every_view():
-    """The inside page draws the unfolded graph, three hidden-state maps, the LSTM's three gates and cell
-    state, the GRU's two gates, the importance bars and the memory curves."""
+    """The inside page draws the unfolded graph, the stepper's running prediction and state windows, three
+    hidden-state maps, the LSTM's three gates and cell state, the GRU's two gates, the importance bars and the
+    memory curves."""
     app = page("pages/inside.py")
     assert not app.exception
     charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
     titles = [str(chart["layout"].get("title", {}).get("text", "")) for chart in charts]
     for title in ("forget gate", "input gate", "output gate", "cell state c_t", "update gate", "reset gate"):
         assert title in titles, (title, titles)
-    assert len(charts) == 1 + 3 + 4 + 2 + 3 + 2  # unfolded, h_t ×3, LSTM, GRU, importance ×3, memory
+    # unfolded, stepper (running prediction, h_t window ×3), h_t ×3, LSTM, GRU, importance ×3, memory
+    assert len(charts) == 1 + 1 + 3 + 3 + 4 + 2 + 3 + 2
     highlights = [block for block in app.get("html") if "copy-link" not in str(block.proto.body)]
-    assert len(highlights) == 3  # one escaped importance row per model
+    assert len(highlights) == 1 + 3  # the stepper's current token in context, one importance row per model
 
 
 def test_streamlit_does_not_clear_keras_between_reruns():

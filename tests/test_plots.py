@@ -162,17 +162,20 @@ def test_token_ticks_escape_words_and_handle_no_tokens():
 
 
 def test_token_position_plots_use_the_words_as_tick_labels():
-    """The heatmaps, the running prediction and the importance bars all label their x axis with the tokens."""
+    """The heatmaps, the running prediction and the importance bars all label their x axis with the tokens;
+    the half-width ones with fewer labels."""
     tokens = [f"word{i}" for i in range(120)]
-    positions, labels = plots.token_ticks(tokens)
     figures = [
-        plots.heatmap(np.zeros((120, 4)), tokens, "states"),
-        plots.importance_bars(tokens, np.linspace(-1, 1, 120), "importance"),
-        plots.trajectory_chart({"rnn": [0.5] * 120}, {"rnn": tokens}, NAMES),
+        (plots.heatmap(np.zeros((120, 4)), tokens, "states"), plots.NARROW_TOKEN_TICKS, "one in 6 labelled"),
+        (plots.importance_bars(tokens, np.linspace(-1, 1, 120), "importance"), plots.NARROW_TOKEN_TICKS, "one in 6"),
+        (plots.trajectory_chart({"rnn": [0.5] * 120}, {"rnn": tokens}, NAMES), plots.MAX_TOKEN_TICKS, "one in 3"),
     ]
-    for figure in figures:
+    for figure, limit, note in figures:
+        positions, labels = plots.token_ticks(tokens, limit)
         assert list(figure.layout.xaxis.tickvals) == positions and list(figure.layout.xaxis.ticktext) == labels
-        assert "one in 3 labelled" in figure.layout.xaxis.title.text
+        assert len(positions) <= limit and note in figure.layout.xaxis.title.text
+    short = plots.heatmap(np.zeros((5, 2)), ["a", "b", "c", "d", "e"], "states")
+    assert list(short.layout.xaxis.ticktext) == ["a", "b", "c", "d", "e"] and short.layout.xaxis.title.text == "token"
 
 
 def test_scale_fonts_enlarges_every_text_the_chart_theme_sets_and_the_height():
@@ -188,6 +191,11 @@ def test_scale_fonts_enlarges_every_text_the_chart_theme_sets_and_the_height():
         layout.xaxis.tickfont.size == sizes["ticks"] * 1.5 and layout.yaxis.title.font.size == sizes["axis_title"] * 1.5
     )
     assert layout.annotations[-1].font.size == 15 and layout.height == round(height * 1.5)
+    assert all("colorbar" not in trace.get("marker", {}) for trace in figure.to_plotly_json()["data"])  # none added
+    heat = plots.scale_fonts(plots.heatmap(np.zeros((3, 2)), ["a", "b", "c"], "states"), 1.5)
+    assert heat.data[0].colorbar.tickfont.size == sizes["ticks"] * 1.5
+    confusion = plots.scale_fonts(plots.confusion_figure([[1, 2], [3, 4]], "c"), 1.5).to_plotly_json()
+    assert "colorbar" not in confusion["data"][0]  # its scale is hidden and stays so
     unchanged = plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES)
     assert plots.scale_fonts(unchanged, 1).layout.font.size is None
 

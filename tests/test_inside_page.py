@@ -1,0 +1,142 @@
+"""The inside page's stepper and its importance section under AppTest, checked against the library's numbers."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from rnndemo import stepper
+from rnndemo.inspect import Inspector
+
+from .apptest_support import all_text, go, open_page
+
+TEXT = "A dull start, but the acting is superb and the ending moved me."
+LAYERS_BY_COLUMNS = {columns: layer for layer, columns in stepper.COLUMNS.items()}
+NAMES_BY_LAYER = {"SimpleRNN": "rnn", "LSTM": "lstm", "GRU": "gru"}
+
+
+def step(app) -> int:
+    return app.session_state["inside_step"]
+
+
+def step_tables(app) -> dict[str, object]:
+    """The stepper's equation tables, by model name (each layer has its own columns)."""
+    tables = {}
+    for frame in (element.value for element in app.dataframe):
+        layer = LAYERS_BY_COLUMNS.get(tuple(column for column in frame.columns if column != "unit"))
+        if layer:
+            tables[NAMES_BY_LAYER[layer]] = frame
+    return tables
+
+
+def assert_step_shown(app, bundle, position: int) -> None:
+    """What the page shows for the step is what stepper.step_equation computes for the same text and step."""
+    tables = step_tables(app)
+    assert tables and set(tables) <= set(bundle.classifiers)
+    for name, frame in tables.items():
+        classifier = bundle.classifiers[name]
+        inspection = Inspector(classifier).inspect(TEXT)
+        expected = stepper.step_equation(classifier, inspection, position)
+        assert frame["unit"].tolist() == list(expected.units), name
+        for column, values in expected.terms.items():
+            np.testing.assert_allclose(frame[column].to_numpy(dtype=float), values, atol=1e-6, err_msg=column)
+        shown = expected.embedding[: stepper.SHOWN_EMBEDDING_NUMBERS]
+        assert "[" + ", ".join(f"{value:+.3f}" for value in shown) + ", …]" in [str(code.value) for code in app.code]
+        assert f"p(positive) = **{expected.probability:.3f}**" in all_text(app)
+    token, count = inspection.tokens[position], len(inspection.tokens)
+    assert (
+        f"Token **{position + 1}** of {count}: ` {token} `, vocabulary id **{inspection.ids[position]}**"
+        in all_text(app)
+    )
+    current = [block for block in app.get("html") if 'data-rnndemo="current-token"' in str(block.proto.body)]
+    assert len(current) == 1 and f">{token}</span>" in str(current[0].proto.body).split("current-token")[1][:400]
+    charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    running = [chart for chart in charts if chart["layout"]["title"]["text"].startswith("Running prediction, token")]
+    marked = [trace for trace in running[0]["data"] if trace.get("mode") == "markers"]
+    assert [trace["x"] for trace in marked] == [[position + 1]] * len(tables)
+    assert [trace["y"][0] for trace in marked] == pytest.approx(
+        [float(Inspector(bundle.classifiers[name]).inspect(TEXT).trajectory[position]) for name in tables], abs=1e-6
+    )
+
+
+def test_next_previous_and_the_slider_move_the_step_which_survives_reruns(bundle):
+    """A visitor steps forward and back, drags the slider, reruns and switches pages: the step follows, and
+    the numbers shown are the library's for that step."""
+    app = open_page("pages/inside.py", TEXT)
+    assert not app.exception and step(app) == 0
+    assert app.button(key="inside_step_previous").disabled
+    assert_step_shown(app, bundle, 0)
+    app.button(key="inside_step_next").click().run()
+    app.button(key="inside_step_next").click().run()
+    assert step(app) == 2 and app.slider(key="inside_step_slider").value == 3
+    app.button(key="inside_step_previous").click().run()
+    assert step(app) == 1
+    assert_step_shown(app, bundle, 1)
+    app.slider(key="inside_step_slider").set_value(8).run()
+    assert step(app) == 7 and not app.exception
+    app.run()
+    assert step(app) == 7 and app.slider(key="inside_step_slider").value == 8
+    assert_step_shown(app, bundle, 7)
+    go(app, "pages/tokens.py")
+    go(app, "pages/inside.py")
+    assert step(app) == 7 and app.slider(key="inside_step_slider").value == 8
+
+
+def test_next_stops_at_the_last_token():
+    app = open_page("pages/inside.py", "a fine film")
+    app.slider(key="inside_step_slider").set_value(3).run()
+    assert step(app) == 2 and app.button(key="inside_step_next").disabled
+
+
+def test_play_moves_on_and_pause_stops(bundle):
+    """Play moves one token on each run (in a browser, the stepper's timer makes the runs) and shows Pause and a
+    progress bar; Pause keeps the step; at the end Play stops itself."""
+    app = open_page("pages/inside.py", TEXT)
+    app.button(key="inside_step_play").click().run()
+    assert step(app) == 1 and app.session_state["inside_step_playing"]
+    assert app.button(key="inside_step_play").label == "Pause"
+    assert not app.slider and "Playing: token 2 of" in str(app.get("progress")[0].proto.text)  # no slider to race
+    app.button(key="inside_step_play").click().run()
+    assert step(app) == 1 and not app.session_state["inside_step_playing"]
+    app.run()
+    assert step(app) == 1
+    last = app.slider(key="inside_step_slider").max
+    app.slider(key="inside_step_slider").set_value(last - 1).run()
+    app.button(key="inside_step_play").click().run()
+    assert step(app) == last - 1 and not app.session_state["inside_step_playing"]  # reached the end: stopped
+    assert app.button(key="inside_step_play").label == "Play" and not app.exception
+    app.button(key="inside_step_play").click().run()  # from the last token, Play starts again at the beginning
+    assert step(app) == 1
+
+
+def test_a_new_text_starts_the_stepper_at_its_first_token():
+    """A step past the end of a new, shorter text never reaches the tables: the stepper starts again."""
+    app = open_page("pages/inside.py", TEXT)
+    app.slider(key="inside_step_slider").set_value(10).run()
+    assert step(app) == 9
+    app.text_area(key="inside_text_area").input("Superb.").run()
+    assert not app.exception and step(app) == 0
+    assert not app.slider  # one token: nothing to slide
+    assert "Token **1** of 1" in all_text(app)
+
+
+def test_importance_is_in_log_odds_on_one_stated_scale(bundle):
+    """Every model's importance is logit p(text) − logit p(without the token), coloured on one scale that
+    the page states, and each model gets a sentence on what swung its verdict."""
+    app = open_page("pages/inside.py", TEXT)
+    effects = {}
+    for name in step_tables(app):  # the models the page shows, in its order
+        inspector = Inspector(bundle.classifiers[name])
+        effects[name] = inspector.log_odds_importance(inspector.inspect(TEXT).ids)[1]
+    scale = max(float(np.abs(values).max()) for values in effects.values())
+    stated = re.search(r"saturates at ±([0-9.]+) log-odds", all_text(app))
+    assert stated and float(stated.group(1)) == pytest.approx(scale, abs=0.006)
+    rows = [str(block.proto.body) for block in app.get("html") if " log-odds" in str(block.proto.body)]
+    assert len(rows) == len(effects)
+    for row, values in zip(rows, effects.values()):
+        shown = [float(number) for number in re.findall(r'title="[^"]*: ([+-][0-9.]+) log-odds"', row)]
+        np.testing.assert_allclose(shown, values, atol=2e-3)
+    text = all_text(app)
+    assert text.count(" says positive; ") + text.count(" says negative; ") == len(effects)
+    assert text.count(" reaches back ") == len(effects)
