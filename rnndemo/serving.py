@@ -184,8 +184,22 @@ class Classifier:
         return result
 
     def predict_ids_exact(self, id_rows: np.ndarray) -> np.ndarray:
-        """Final probability for an already padded (batch, time) matrix, in one compiled call."""
-        return tensorflow_call(self._final, np.asarray(id_rows, dtype=np.int32))[:, 0].astype(np.float64)
+        """Final probability for an already padded (batch, time) matrix, in one compiled call.
+
+        A row of padding only (occlusion of a one-word text) has no states to read: its readout is the zero
+        vector, so its probability is σ(b) of the classifier, for every readout. Keras's masked mean would
+        divide 0 by 0 there, so those rows are set here.
+        """
+        id_rows = np.asarray(id_rows, dtype=np.int32)
+        probabilities = tensorflow_call(self._final, id_rows)[:, 0].astype(np.float64)
+        probabilities[~id_rows.any(axis=1)] = self.empty_probability
+        return probabilities
+
+    @property
+    def empty_probability(self) -> float:
+        """p(positive) with nothing read: σ(b) of the classifier layer."""
+        bias = float(self.model.get_layer("classifier").get_weights()[1][0])
+        return 1.0 / (1.0 + np.exp(-bias))
 
     def predict_texts(self, texts: list[str], options: CleaningOptions = CleaningOptions()) -> np.ndarray:
         """Probability of 'positive' for many texts; a text with no words gets NaN (no prediction, not a guess)."""

@@ -440,6 +440,7 @@ def write_models(
     (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     if config.memory_experiment and set(config.model_names) >= set(RECURRENT_NAMES):
         write_memory_experiment(staging, report)
+        manifest = models.read_manifest(staging)  # now with the memory file's sha256, which later steps keep
     return manifest
 
 

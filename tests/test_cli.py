@@ -135,7 +135,7 @@ def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
     assert code == 2 and "lstm.keras" in err and "python -m rnndemo train" in err and err.count("\n") == 1
     code = main(["--models-dir", str(copy), "predict", "a fine film", "--json"])
     captured = capsys.readouterr()
-    assert code == 0 and set(json.loads(captured.out)["models"]) == {"rnn", "baseline"}
+    assert code == 0 and set(json.loads(captured.out)["models"]) == {"rnn", "gru", "baseline"}
     assert "warning:" in captured.err and "lstm.keras" in captured.err
 
 

@@ -87,7 +87,7 @@ def test_occlusion_is_one_batched_call_and_padding_gets_zero(bundle):
     assert importance[4] > 0  # "wonderful" pushes towards positive
 
 
-@pytest.mark.parametrize("name", ["rnn", "lstm"])
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
 def test_log_odds_importance_is_the_change_in_logit_when_a_token_is_removed(bundle, name):
     """logit p(text) − logit p(text without token t), recomputed token by token from the model's own outputs;
     the page's version, from the cached p(text) and Δp, agrees with it."""
@@ -96,13 +96,14 @@ def test_log_odds_importance_is_the_change_in_logit_when_a_token_is_removed(bund
     inspection = inspector.inspect("A dull start, but the acting is superb and the ending moved me.")
     logit, effects = inspector.log_odds_importance(inspection.ids)
     probability = classifier.predict_ids_exact(np.asarray([inspection.ids]))[0]
-    assert logit == pytest.approx(np.log(probability / (1 - probability)), abs=1e-9)
+    # float32 outputs: a batch of n + 1 rows and a single row may differ in the 7th digit
+    assert logit == pytest.approx(np.log(probability / (1 - probability)), abs=1e-5)
     for position in range(len(inspection.ids)):
         without = list(inspection.ids)
         without[position] = 0
         dropped = classifier.predict_ids_exact(np.asarray([without]))[0]
         expected = np.log(probability / (1 - probability)) - np.log(dropped / (1 - dropped))
-        assert effects[position] == pytest.approx(expected, abs=1e-6), position
+        assert effects[position] == pytest.approx(expected, abs=1e-5), position
     _, importance = inspector.importance(inspection.ids)
     from_page = log_odds_importance(inspection.trajectory[-1], importance)
     np.testing.assert_allclose(from_page, effects, atol=1e-3)

@@ -129,7 +129,7 @@ def test_missing_models_folder_gives_a_first_run_message(monkeypatch, tmp_path):
 
 
 def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_path):
-    """A corrupted rnn.keras is refused by name; the LSTM and the baseline still give verdicts; the text is kept."""
+    """A corrupted rnn.keras is refused by name; the LSTM, the GRU and the baseline still answer; the text is kept."""
     from .conftest import tampered_copy
 
     copy = tampered_copy(tmp_path, "rnn.keras")
@@ -139,7 +139,7 @@ def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_pa
     assert "rnn" in " ".join(str(w.value) for w in app.warning)
     assert "rnn.keras" in all_text(app) and "python -m rnndemo train" in all_text(app)
     assert str(copy) not in all_text(app)  # file names, never server paths
-    assert [m.label for m in app.metric].count("verdict") == 2  # LSTM and baseline; the SimpleRNN is refused
+    assert [m.label for m in app.metric].count("verdict") == 3  # LSTM, GRU and baseline; the SimpleRNN is refused
     assert app.session_state["review_text"] == "A tender, funny and moving film."
 
 

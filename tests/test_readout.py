@@ -101,3 +101,14 @@ def test_language_model_initialisation_copies_the_recurrent_layer_and_the_shared
         classifier.get_layer("recurrent").get_weights(), language_model.get_layer("recurrent").get_weights()
     ):
         np.testing.assert_array_equal(copied, source)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("readout", ["last", "mean"])
+def test_a_row_of_padding_only_reads_nothing(kind, readout):
+    """Occluding the only word of a text leaves no states: every readout then gives σ(b), never NaN."""
+    classifier = _classifier(kind, readout)
+    probabilities = classifier.predict_ids_exact(np.asarray([[0, 0, 0], [0, 0, IDS[0]]]))
+    bias = classifier.model.get_layer("classifier").get_weights()[1][0]
+    assert probabilities[0] == pytest.approx(1 / (1 + np.exp(-bias)), abs=1e-6)
+    assert np.isfinite(probabilities).all()
