@@ -11,7 +11,7 @@ from rnndemo import explain, plots, step_plots, stepper, ui
 from rnndemo.evaluation import DECISION_THRESHOLD
 from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
 from rnndemo.memory import load_memory_experiment
-from rnndemo.models import ModelFileError
+from rnndemo.models import ModelFileError, readout_of
 from rnndemo.registry import DISPLAY_NAMES, RECURRENT_NAMES
 from rnndemo.serving import EmptyTextError
 
@@ -370,6 +370,13 @@ def memory_experiment(*, bundle, key: str) -> None:
         return
     # Text from a file is treated like visitor text: shown, never parsed as Markdown.
     st.text(result["design"].split("\n\n")[1] if "\n\n" in result["design"] else result["design"])
+    averaging = [DISPLAY_NAMES[name] for name, model in bundle.classifiers.items() if readout_of(model.model) == "mean"]
+    if averaging:
+        st.caption(
+            f"Read the two charts apart. The {', '.join(averaging)} classifies the mean of all its states, so early "
+            "words reach its verdict directly (left) even where its last state no longer depends on them (right): "
+            "the readout, not the recurrence, carries the long memory."
+        )
     left, right = st.columns(2)
     with left:
         ui.plotly_chart(plots.memory_accuracy_figure(result, DISPLAY_NAMES), key=f"{key}_memory_accuracy")

@@ -7,8 +7,11 @@ truncation), so the review is never cut: only its distance from the end grows.
 Filler is real text: validation-split reviews with every word the TF-IDF
 baseline weighs as sentiment-bearing (|coefficient| >= 0.3) removed, so an
 independent model finds it neutral. Also measured: the norm of the gradient of
-the output w.r.t. the input embedding at each position, by distance from the
-end (the vanishing gradient).
+the last state's logit (w·h_T + b, the classifier's weights applied to the final
+state) w.r.t. the input embedding at each position, by distance from the end:
+how much the recurrence itself still depends on a word (the vanishing gradient).
+The accuracy curve is the whole model's, readout included: a model that reads the
+mean of its states can keep early words in the verdict after its state has lost them.
 """
 
 from __future__ import annotations
@@ -44,19 +47,21 @@ def neutral_filler(vocabulary, baseline, length: int, seed: int = 0) -> list[int
 
 
 def embedding_gradients(classifier, id_rows: np.ndarray) -> np.ndarray:
-    """|d p / d e_t| for every position t of equal-length sequences (batch, time)."""
+    """|d (w·h_T + b) / d e_t| for every position t of equal-length sequences (batch, time): the last state's
+    dependence on each input through the recurrence alone, whatever the model's readout."""
     import tensorflow as tf
 
     embedding = classifier.model.get_layer("embedding")
-    recurrent = classifier.model.get_layer("recurrent")
-    dense = classifier.model.get_layer("classifier")
+    recurrent = classifier.sequence_model.get_layer("recurrent_sequence")  # every state; the last is h_T
+    kernel, bias = classifier.model.get_layer("classifier").get_weights()
     ids = tf.constant(id_rows, dtype=tf.int32)
     embedded = embedding(ids)
     mask = tf.not_equal(ids, 0)
     with tf.GradientTape() as tape:
         tape.watch(embedded)
-        probability = dense(recurrent(embedded, mask=mask, training=False))
-    gradient = tape.gradient(probability, embedded)  # (batch, time, embedding_dim)
+        last_state = recurrent(embedded, mask=mask, training=False)[:, -1, :]  # (batch, units)
+        logit = tf.matmul(last_state, kernel) + bias  # (batch, 1)
+    gradient = tape.gradient(logit, embedded)  # (batch, time, embedding_dim)
     return tf.norm(gradient, axis=-1).numpy()
 
 

@@ -448,18 +448,16 @@ def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Fi
                 y=np.maximum(gradient["mean_norm"], 1e-12),
                 name=display_names.get(name, name),
                 line=dict(color=MODEL_COLORS.get(name)),
-                hovertemplate="distance %{x}: mean |dp/de| %{y:.2e}<extra>"
+                hovertemplate="distance %{x}: mean |d(w·h_T)/de| %{y:.2e}<extra>"
                 + display_names.get(name, name)
                 + "</extra>",
             )
         )
     figure.update_xaxes(title="distance from the last token")
     # Powers of ten, not SI prefixes (100µ, 10n, 1p read as units, not as a gradient's size).
-    figure.update_yaxes(
-        title="mean gradient norm |dp/de_t| (log)", type="log", exponentformat="power", showexponent="all"
-    )
+    figure.update_yaxes(title="mean |d(w·h_T)/de_t| (log)", type="log", exponentformat="power", showexponent="all")
     # Two short lines: one long line was cut off in a half-width column.
-    _layout(figure, "Vanishing gradient:<br>how much each position still moves the output", height=400)
+    _layout(figure, "Vanishing gradient:<br>how much each position still moves the last state", height=400)
     figure.update_layout(margin_t=80)
     return figure
 

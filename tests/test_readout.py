@@ -112,3 +112,30 @@ def test_a_row_of_padding_only_reads_nothing(kind, readout):
     bias = classifier.model.get_layer("classifier").get_weights()[1][0]
     assert probabilities[0] == pytest.approx(1 / (1 + np.exp(-bias)), abs=1e-6)
     assert np.isfinite(probabilities).all()
+
+
+@pytest.mark.parametrize("readout", ["last", "mean"])
+def test_memory_gradient_is_the_last_states_dependence_on_each_word(readout):
+    """memory.embedding_gradients against central finite differences of w·h_T + b recomputed in numpy:
+    the recurrence's own memory, the same whatever the readout."""
+    from rnndemo.memory import embedding_gradients
+
+    classifier = _classifier("rnn", readout)
+    ids = IDS[:6]
+    table = classifier.model.get_layer("embedding").get_weights()[0].astype(np.float64)
+    weights = classifier.model.get_layer("recurrent").get_weights()
+    dense_kernel, dense_bias = classifier.model.get_layer("classifier").get_weights()
+
+    def logit(embedded):
+        return numpy_simple_rnn(embedded, *weights)[-1] @ dense_kernel[:, 0] + dense_bias[0]
+
+    embedded, step = table[np.asarray(ids)], 1e-5
+    numeric = np.zeros_like(embedded)
+    for position, column in np.ndindex(*embedded.shape):
+        shifted = embedded.copy()
+        shifted[position, column] += step
+        above = logit(shifted)
+        shifted[position, column] -= 2 * step
+        numeric[position, column] = (above - logit(shifted)) / (2 * step)
+    measured = embedding_gradients(classifier, np.asarray([ids]))[0]
+    np.testing.assert_allclose(measured, np.linalg.norm(numeric, axis=1), rtol=1e-3, atol=1e-5)
