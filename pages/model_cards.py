@@ -84,21 +84,24 @@ def roc_and_calibration(*, test: pd.DataFrame, available: list[str], key: str) -
         ui.plotly_chart(plots.calibration_figure(calibration, DISPLAY_NAMES), key=f"{key}_calibration")
 
 
-def model_facts(*, name: str, entry: dict, bundle, key: str) -> None:
-    """Size, training time, hyperparameters and layers of one recurrent model."""
+def model_facts(*, entry: dict) -> None:
+    """Size, training time and hyperparameters of one recurrent model."""
     st.write(
         f"**{entry['parameters']:,} parameters**, {entry['epochs']} epochs (best {entry.get('best_epoch', '?')}), "
-        f"{entry['training_seconds']:.0f} s of training."
+        f"{entry['training_seconds']:,.0f} s of training; started from "
+        f"{entry.get('hyperparameters', {}).get('initialised_from', 'GloVe')}."
     )
     st.json(entry["hyperparameters"], expanded=False)
-    if name in bundle.classifiers:
-        st.dataframe(
-            pd.DataFrame(architecture_summary(bundle.classifiers[name].model)),
-            hide_index=True,
-            key=f"{key}_arch_{name}",
-        )
-    else:
+
+
+def architecture_table(*, name: str, bundle, key: str) -> None:
+    """The model's layers at full width (a narrow column clipped the shapes), counts with thousands separators."""
+    if name not in bundle.classifiers:
         st.text(bundle.errors.get(name, "not loaded"))
+        return
+    table = pd.DataFrame(architecture_summary(bundle.classifiers[name].model))
+    table["parameters"] = table["parameters"].map("{:,}".format)
+    st.dataframe(table, hide_index=True, key=f"{key}_arch_{name}", width="stretch")
 
 
 def model_card(*, name: str, entry: dict, bundle, key: str) -> None:
@@ -106,7 +109,7 @@ def model_card(*, name: str, entry: dict, bundle, key: str) -> None:
     st.subheader(DISPLAY_NAMES[name])
     info, curves_column, confusion_column = st.columns([1, 2, 1.3])
     with info:
-        model_facts(name=name, entry=entry, bundle=bundle, key=key)
+        model_facts(entry=entry)
     with curves_column:
         ui.plotly_chart(plots.training_curves(entry["history"]), key=f"{key}_history_{name}")
     with confusion_column:
@@ -114,6 +117,8 @@ def model_card(*, name: str, entry: dict, bundle, key: str) -> None:
             plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"),
             key=f"{key}_confusion_{name}",
         )
+    with st.expander(f"{DISPLAY_NAMES[name]}: layers"):
+        architecture_table(name=name, bundle=bundle, key=key)
 
 
 def reviews_in_view(*, test: pd.DataFrame, available: list[str], key: str) -> pd.DataFrame:

@@ -145,6 +145,13 @@ class VerdictStory:
         return self.verdict == self.label
 
 
+def crossing_positions(trajectory) -> np.ndarray:
+    """Indices (from 0) of the tokens after which the running prediction is on the other side of the
+    decision threshold than after the token before: the one definition of "crossed 0.5"."""
+    positive = decide(np.asarray(trajectory, dtype=np.float64))
+    return np.flatnonzero(positive[1:] != positive[:-1]) + 1
+
+
 def _side(probability: float) -> str:
     return "positive" if probability >= DECISION_THRESHOLD else "negative"
 
@@ -161,9 +168,8 @@ def verdict_story(
     if len(tokens) != len(trajectory):
         raise ValueError(f"{len(trajectory)} running predictions for {len(tokens)} tokens")
     crossings = tuple(
-        Crossing(position + 1, tokens[position], _side(trajectory[position]))
-        for position in range(1, len(trajectory))
-        if _side(trajectory[position]) != _side(trajectory[position - 1])
+        Crossing(int(position) + 1, tokens[position], _side(trajectory[position]))
+        for position in crossing_positions(trajectory)
     )
     closest = None
     if trajectory and not crossings:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnndemo.evaluation import DECISION_THRESHOLD
+from rnndemo.evaluation import DECISION_THRESHOLD, crossing_positions, decide
 from rnndemo.inspect import log_odds
 
 REACH_FRACTION = 0.1  # a token "counts" for importance reach when |effect| ≥ this share of the largest
@@ -110,11 +110,10 @@ class Crossing:
     upwards: bool  # True: from negative to positive
 
 
-def crossings(trajectory: np.ndarray, threshold: float = DECISION_THRESHOLD) -> list[Crossing]:
-    """Every token at which the running prediction changes side of the threshold (p ≥ threshold is positive)."""
-    positive = np.asarray(trajectory, dtype=np.float64) >= threshold
-    changed = np.flatnonzero(positive[1:] != positive[:-1]) + 1
-    return [Crossing(int(position), bool(positive[position])) for position in changed]
+def crossings(trajectory: np.ndarray) -> list[Crossing]:
+    """Every token at which the running prediction changes side of the decision threshold."""
+    positive = decide(np.asarray(trajectory, dtype=np.float64))
+    return [Crossing(int(position), bool(positive[position])) for position in crossing_positions(trajectory)]
 
 
 def crossing_sentence(
