@@ -106,21 +106,23 @@ def test_symlink_out_of_the_models_folder_is_refused(tmp_path):
 
 @pytest.mark.slow  # a rewritten models folder loaded in fresh app sessions and processes
 def test_swapped_models_are_refused_by_their_architecture(tmp_path, monkeypatch):
-    """rnn.keras and lstm.keras swapped (hashes rewritten): each is refused by what it really is;
+    """rnn.keras, lstm.keras and gru.keras rotated (hashes rewritten): each is refused by what it really is;
     the page keeps working."""
     from rnndemo.serving import load_bundle
 
     from .apptest_support import all_text, open_page
 
-    def swap(folder, manifest):
+    def rotate(folder, manifest):
         (folder / "rnn.keras").rename(folder / "swap.keras")
-        (folder / "lstm.keras").rename(folder / "rnn.keras")
+        (folder / "gru.keras").rename(folder / "rnn.keras")
+        (folder / "lstm.keras").rename(folder / "gru.keras")
         (folder / "swap.keras").rename(folder / "lstm.keras")
 
-    folder = rewritten(tmp_path, swap)
+    folder = rewritten(tmp_path, rotate)
     bundle = load_bundle(folder)
-    assert "holds a LSTM model, not the SimpleRNN" in bundle.errors["rnn"]
+    assert "holds a GRU model, not the SimpleRNN" in bundle.errors["rnn"]
     assert "holds a SimpleRNN model, not the LSTM" in bundle.errors["lstm"]
+    assert "holds a LSTM model, not the GRU" in bundle.errors["gru"]
     assert bundle.baseline is not None
     monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(folder))
     app = open_page("pages/inside.py")
