@@ -13,13 +13,13 @@ from rnndemo import ui  # noqa: E402
 
 # The icon ships with the app: a :material/ icon would make the browser fetch it from a font CDN.
 ICON = Path(__file__).parent / ".streamlit" / "favicon.png"
-ui.init_session()  # first: the page config depends on presenter mode, which the URL can switch on
 st.set_page_config(
     page_title="rnndemo: text to RNN",
     page_icon=str(ICON),
     layout="wide",
-    initial_sidebar_state=ui.initial_sidebar_state(),
+    initial_sidebar_state="auto",
 )
+ui.init_session()
 ui.presenter_frame()
 
 # Every url_path equals its file's stem, so Streamlit's legacy `pages/` router (which serves a

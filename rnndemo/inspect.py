@@ -20,6 +20,7 @@ from rnndemo.text import CleaningOptions
 GATE_NAMES = ("input", "forget", "cell_candidate", "output")  # Keras LSTM kernel order: i, f, c, o
 GRU_GATE_NAMES = ("update", "reset", "candidate")  # Keras GRU kernel order: z, r, h
 GATES_BY_LAYER = {"LSTM": GATE_NAMES, "GRU": GRU_GATE_NAMES}
+OCCLUSION_VALUES = 16_000_000  # gate values (64 MB of float32) one occlusion call may hold
 # Probabilities are clipped to [ε, 1 − ε] before the logit. A float32 sigmoid rounds to exactly 1.0 for
 # logits above about 17 (its spacing just below 1 is 6e-8), where the logit would be infinite; within 1e-6
 # of 0 or 1 only a handful of float32 values remain, so differences there are rounding, not the model.
@@ -171,7 +172,7 @@ class Inspector:
         )
 
     def importance(self, ids: list[int]) -> tuple[float, np.ndarray]:
-        """Occlusion: p(text) - p(text without token t), for every t, in one batched call.
+        """Occlusion: p(text) - p(text without token t), for every t, in a few batched calls.
 
         Dropping a token means setting its id to 0, which the embedding masks, so the
         model skips that step exactly as if the word were absent. Padding (id 0) is
@@ -180,7 +181,13 @@ class Inspector:
         length = len(ids)
         batch = np.tile(np.asarray(ids, dtype=np.int32), (length + 1, 1))  # row 0 is the text itself
         batch[np.arange(1, length + 1), np.arange(length)] = 0
-        probabilities = self.classifier.predict_ids_exact(batch)
+        # One call on all n + 1 rows of a 400-token text would hold 401 × 400 × 4·units gate values at once
+        # (650 MB for the LSTM(256)), and the allocator keeps such peaks: blocks bound it at OCCLUSION_VALUES.
+        units = int(self.classifier.model.get_layer("recurrent").units)
+        rows = max(1, OCCLUSION_VALUES // max(1, length * 4 * units))
+        probabilities = np.concatenate(
+            [self.classifier.predict_ids_exact(batch[start : start + rows]) for start in range(0, length + 1, rows)]
+        )
         return float(probabilities[0]), probabilities[0] - probabilities[1:]
 
     def log_odds_importance(self, ids: list[int]) -> tuple[float, np.ndarray]:

@@ -512,6 +512,9 @@ def label_caption(text: str) -> None:
     """Under the review box: the text's true label, when it has one."""
     truth = true_label(text)
     if truth is None:
+        # Always one element here: a caption that comes and goes shifts the widgets after it, and Streamlit
+        # then stopped writing their bound values into the URL (tests/test_browser.py, the copy-link test).
+        st.caption("True label: none known (not the lesson's example or a dataset review).")
         return
     caution = " The models may have learned this very review in training, so their verdict on it proves little." * (
         truth.trained_on

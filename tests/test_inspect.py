@@ -74,7 +74,7 @@ def test_padding_changes_no_prediction(bundle, review):
         assert padded == pytest.approx(alone, abs=1e-5), classifier.name
 
 
-def test_occlusion_is_one_batched_call_and_padding_gets_zero(bundle):
+def test_occlusion_is_batched_and_padding_gets_zero(bundle):
     inspector = Inspector(bundle.classifiers["lstm"])
     ids = [0, 0] + bundle.vocabulary.encode_tokens("a truly wonderful and moving film".split())
     probability, importance = inspector.importance(ids)
@@ -125,3 +125,23 @@ def test_inspection_json_has_the_promised_keys(bundle):
     assert {"tokens", "ids", "hidden", "cell", "gates", "trajectory"} <= set(payload)
     assert set(payload["gates"]) >= {"input", "forget", "output"}
     assert len(payload["hidden"]) == len(payload["tokens"]) == 3
+
+
+def test_occlusion_in_blocks_equals_one_call(bundle, review, monkeypatch):
+    """Bounding the memory of occlusion (blocks of rows) changes no number: the same as one call on every row."""
+    from rnndemo import inspect as inspect_module
+
+    classifier = bundle.classifiers["lstm"]
+    inspector = Inspector(classifier)
+    ids = classifier.encode(review)[1][:120]
+    units = classifier.model.get_layer("recurrent").units
+    calls = []
+    original = classifier.predict_ids_exact
+    monkeypatch.setattr(classifier, "predict_ids_exact", lambda rows: calls.append(len(rows)) or original(rows))
+    monkeypatch.setattr(inspect_module, "OCCLUSION_VALUES", 120 * 4 * units * 10)  # ten rows a block
+    probability, blocks = inspector.importance(ids)
+    assert calls == [10] * 12 + [1]  # 121 rows: the text and one row per removed token
+    monkeypatch.setattr(inspect_module, "OCCLUSION_VALUES", 10**12)  # everything in one call
+    one_probability, whole = inspector.importance(ids)
+    assert probability == pytest.approx(one_probability, abs=1e-6)
+    np.testing.assert_allclose(blocks, whole, atol=1e-6)
