@@ -37,6 +37,6 @@ PAGES = [
     st.Page("pages/batch.py", title="Batch check", icon=":material/upload_file:", url_path="batch"),
 ]
 started = time.perf_counter()
-st.navigation(PAGES).run()
+st.navigation(PAGES, position=ui.navigation_position()).run()
 if os.environ.get("RNNDEMO_TIMING"):  # diagnostics for the benchmark: server time of each rerun
     print(f"rnndemo: rerun {(time.perf_counter() - started) * 1000:.0f} ms", file=sys.stderr, flush=True)

@@ -457,7 +457,7 @@ def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Fi
     # Powers of ten, not SI prefixes (100µ, 10n, 1p read as units, not as a gradient's size).
     figure.update_yaxes(title="mean |d(w·h_T)/de_t| (log)", type="log", exponentformat="power", showexponent="all")
     # Two short lines: one long line was cut off in a half-width column.
-    _layout(figure, "Vanishing gradient:<br>how much each position still moves the last state", height=400)
+    _layout(figure, "Vanishing gradient:<br>how much each word still moves the last state", height=400)
     figure.update_layout(margin_t=80)
     return figure
 

@@ -235,6 +235,11 @@ def sync_presenter_with_url() -> None:
     st.session_state[_URL_PRESENT_WRITTEN] = wanted
 
 
+def navigation_position() -> str:
+    """Where st.navigation draws the page links: a bar at the top in presenter mode (the sidebar is hidden)."""
+    return "top" if presenting() else "sidebar"
+
+
 def initial_sidebar_state() -> str:
     """For st.set_page_config: collapsed in presenter mode. The browser acts on a change of this value
     only, so a sidebar the visitor opens by hand stays open on later reruns."""
@@ -247,10 +252,14 @@ def _toggle_presenter() -> None:
 
 # Streamlit sizes type and spacing in rem, so a larger root font scales the page evenly; the top
 # padding, sized for the toolbar, is cut so that the verdicts fit above the fold of a 720-pixel projector.
+# The sidebar is hidden outright: st.set_page_config's initial_sidebar_state did not fold it on a fresh load
+# (measured in Chromium at 1280×720), and with it open the verdicts were cut to "positiv…". The pages are
+# then reached from the top navigation bar (app.py), and the toggle moves to the top of the page.
 _PRESENTER_CSS = f"""
 <style data-rnndemo="presenter">
 html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
-[data-testid="stMainBlockContainer"] {{ padding-top: 3rem; padding-bottom: 3rem; }}
+[data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; padding-bottom: 3rem; }}
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {{ display: none; }}
 </style>
 """
 
@@ -258,7 +267,7 @@ html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 def presenter_frame() -> None:
     """The sidebar's presenter-mode toggle, and presenter mode's styles when it is on (called by app.py)."""
     st.session_state[PRESENTER_TOGGLE] = presenting()  # filled from the session, as the review boxes are
-    st.sidebar.toggle(
+    (st if presenting() else st.sidebar).toggle(
         "Presenter mode",
         key=PRESENTER_TOGGLE,
         on_change=_toggle_presenter,

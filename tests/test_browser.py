@@ -480,7 +480,10 @@ def test_visitor_words_in_messages_render_as_typed(server, browser):
 
 
 PROJECTOR = {"width": 1280, "height": 720}  # the presenter-mode screen: everything that matters above its fold
-SIDEBAR_WIDTH = "() => document.querySelector(\"[data-testid='stSidebar']\").getBoundingClientRect().width"
+SIDEBAR_WIDTH = (
+    "() => { const bar = document.querySelector(\"[data-testid='stSidebar']\"); "
+    "return bar ? bar.getBoundingClientRect().width : 0; }"  # hidden or not drawn: no width
+)
 
 
 def metric_bottoms(page) -> list[float]:
@@ -534,6 +537,11 @@ def test_presenter_mode_puts_every_verdict_above_the_fold_with_larger_type(serve
             bottoms = metric_bottoms(page)
             assert len(bottoms) == verdict_count >= 2, (path, bottoms)
             assert max(bottoms) <= PROJECTOR["height"], (path, bottoms)
+            cut = page.evaluate(  # a verdict shown as "positiv…" is not read by the room
+                "() => [...document.querySelectorAll(\"[data-testid='stMetricValue'], "
+                "[data-testid='stMetricValue'] *\")].filter(e => e.scrollWidth > e.clientWidth + 1).length"
+            )
+            assert cut == 0, path
         if path == "/home":
             assert paragraph_font_size(page, step) >= 1.2 * normal_size
         # What the room sees, then the whole page (Streamlit scrolls its main section, not the document,

@@ -338,7 +338,7 @@ def test_editing_the_text_sets_every_sample_picker_to_your_own_text():
     app.text_area(key="compare_text_area").input(SAMPLE_TEXT).run()
     assert app.selectbox(key="compare_sample_kind").value == ui.OWN_TEXT
     assert app.button(key="compare_sample_button").disabled
-    assert "True label" not in all_text(app) and "labelled **" not in all_text(app)
+    assert "True label: none known" in all_text(app) and "labelled **" not in all_text(app)
     go(app, "pages/home.py")
     assert app.selectbox(key="home_sample_kind").value == ui.OWN_TEXT
     app.selectbox(key="home_sample_kind").set_value("positive IMDB review").run()
