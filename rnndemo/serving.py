@@ -115,6 +115,9 @@ class Classifier:
         self.sequence_length = sequence_length
         self.entry = entry or {}
         self.sequence_model = _sequence_model(model)
+        # p(positive) with nothing read, σ(b) of the classifier layer: read once, not on every batched call.
+        bias = float(model.get_layer("classifier").get_weights()[1][0])
+        self.empty_probability = 1.0 / (1.0 + np.exp(-bias))
         from rnndemo.embeddings import EmbeddingSpace
 
         # The trained embedding as a searchable space; rows 0 and 1 (padding, OOV) are not words.
@@ -194,12 +197,6 @@ class Classifier:
         probabilities = tensorflow_call(self._final, id_rows)[:, 0].astype(np.float64)
         probabilities[~id_rows.any(axis=1)] = self.empty_probability
         return probabilities
-
-    @property
-    def empty_probability(self) -> float:
-        """p(positive) with nothing read: σ(b) of the classifier layer."""
-        bias = float(self.model.get_layer("classifier").get_weights()[1][0])
-        return 1.0 / (1.0 + np.exp(-bias))
 
     def predict_texts(self, texts: list[str], options: CleaningOptions = CleaningOptions()) -> np.ndarray:
         """Probability of 'positive' for many texts; a text with no words gets NaN (no prediction, not a guess)."""
