@@ -18,6 +18,7 @@ from rnndemo.batch import (
 )
 from rnndemo.config import LIMITS
 from rnndemo.evaluation import heldout_metrics
+from rnndemo.explain import counted
 from rnndemo.registry import DISPLAY_NAMES
 
 NO_LABEL = "(none)"  # how the "no label column" choice reads; the choice itself is None, so no column can clash
@@ -44,13 +45,16 @@ def parsed_or_stop(*, raw: bytes, digest: str, file_name: str):
         st.text(str(error).capitalize() + ".")
         st.stop()
     if parsed.cut_cells:
+        were = "was" if parsed.cut_cells == 1 else "were"
         st.warning(
-            f"{parsed.cut_cells:,} cells were longer than {LIMITS.max_text_characters:,} characters; "
+            f"{counted(parsed.cut_cells, 'cell')} {were} longer than {LIMITS.max_text_characters:,} characters; "
             "each keeps its last characters (the part the models read)."
         )
     if parsed.truncated_rows:
+        were = "was" if parsed.truncated_rows == 1 else "were"
         st.warning(
-            f"Only the first {LIMITS.max_batch_rows:,} rows are checked; {parsed.truncated_rows:,} rows were left out."
+            f"Only the first {LIMITS.max_batch_rows:,} rows are checked; "
+            f"{counted(parsed.truncated_rows, 'row')} {were} left out."
         )
     return parsed
 
@@ -94,7 +98,8 @@ def labels_or_none(*, frame: pd.DataFrame, label_column: str | None) -> np.ndarr
         return None
     unlabelled = int(np.isnan(labels).sum())
     if unlabelled:
-        st.info(f"{unlabelled:,} rows have an empty label; accuracy leaves them out.")
+        has, it = ("has", "it") if unlabelled == 1 else ("have", "them")
+        st.info(f"{counted(unlabelled, 'row')} {has} an empty label; accuracy leaves {it} out.")
     return labels
 
 
@@ -102,9 +107,11 @@ def rows_with_words(*, probabilities: dict, row_count: int) -> np.ndarray:
     """Which rows the models scored (a row without words gets no probability), saying how many did not."""
     has_words = ~np.isnan(next(iter(probabilities.values()))) if probabilities else np.ones(row_count, dtype=bool)
     if not has_words.all():
+        empty = int((~has_words).sum())
+        it, its = ("it", "its") if empty == 1 else ("them", "their")
         st.warning(
-            f"{int((~has_words).sum()):,} rows have no words once cleaned; no model predicts them "
-            '(their probability is empty and their label is "no words"), and accuracy leaves them out.'
+            f"{counted(empty, 'row')} {'has' if empty == 1 else 'have'} no words once cleaned; no model predicts {it} "
+            f'({its} probability is empty and {its} label is "no words"), and accuracy leaves {it} out.'
         )
     return has_words
 
@@ -139,7 +146,7 @@ def model_against_labels(*, name: str, values: np.ndarray, labels: np.ndarray, s
     st.metric(
         DISPLAY_NAMES.get(name, name),
         f"{accuracy:.1%}",
-        help=f"accuracy on {int(scored.sum()):,} labelled rows with words",
+        help=f"accuracy on {counted(int(scored.sum()), 'labelled row')} with words",
     )
     if len(set(known)) == 2:
         metrics = heldout_metrics(values[scored], known)

@@ -81,7 +81,7 @@ def running_predictions(*, recurrent: dict, key: str) -> None:
     )
     st.caption(
         "Each point is the model's answer if the review ended at that token: the Dense layer applied to the "
-        "state h_t, through its sigmoid, p = σ(w·h_t + b). The last point is the verdict."
+        "state hₜ, through its sigmoid, p = σ(w·hₜ + b). The last point is the verdict."
     )
 
 

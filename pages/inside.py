@@ -2,6 +2,7 @@
 importance and the memory experiment."""
 
 import hashlib
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -50,9 +51,9 @@ def inspections_or_stop(*, bundle, names: list[str], review: str) -> tuple[dict,
     return inspections, importances
 
 
-def unfolded(*, inspection, key: str) -> None:
-    """Section 1: the recurrence drawn as one box per token."""
-    st.subheader("1. One function, unfolded over time")
+def unfolded(*, inspection, number: int, key: str) -> None:
+    """The recurrence drawn as one box per token."""
+    st.subheader(f"{number}. One function, unfolded over time")
     st.write(
         "At every token the same function f takes the word's vector xₜ and the previous state hₜ₋₁ "
         "and returns hₜ. "
@@ -170,7 +171,7 @@ def step_numbers(*, name: str, classifier, inspection, step: int, key: str) -> N
     equation = stepper.step_equation(classifier, inspection, step)
     shown = equation.embedding[: stepper.SHOWN_EMBEDDING_NUMBERS]
     st.markdown(
-        f"x_t = row {equation.token_id} of the {DISPLAY_NAMES[name]}'s embedding; its first {len(shown)} of "
+        f"xₜ = row {equation.token_id} of the {DISPLAY_NAMES[name]}'s embedding; its first {len(shown)} of "
         f"{len(equation.embedding)} numbers:"
     )
     st.code("[" + ", ".join(f"{value:+.3f}" for value in shown) + ", …]", language=None)
@@ -187,7 +188,7 @@ def step_numbers(*, name: str, classifier, inspection, step: int, key: str) -> N
         },
     )
     verdict = "positive" if equation.probability >= DECISION_THRESHOLD else "negative"
-    reads = "the mean of h_1 … h_t" if inspection.readout == "mean" else "h_t"
+    reads = "the mean of h₁ … hₜ" if inspection.readout == "mean" else "hₜ"
     st.markdown(
         f"Prediction so far: p(positive) = **{equation.probability:.3f}** ({verdict}, if the review ended here; "
         f"the classifier reads {reads})"
@@ -198,7 +199,7 @@ def step_numbers(*, name: str, classifier, inspection, step: int, key: str) -> N
             inspection.tokens,
             step,
             equation.units,
-            f"{DISPLAY_NAMES[name]}: h_t around token {step + 1}",
+            f"{DISPLAY_NAMES[name]}: hₜ around token {step + 1}",
         ),
         key=f"{key}_window_{name}",
     )
@@ -230,12 +231,12 @@ def stepper_body(*, bundle, inspections: dict, key: str, playing_when_drawn: boo
         st.caption(explain.crossing_sentence(DISPLAY_NAMES[name], inspection.trajectory, inspection.tokens, ui.literal))
 
 
-def step_by_step(*, bundle, inspections: dict, key: str) -> None:
-    """Section 2: one token at a time, with the equation's real numbers."""
-    st.subheader("2. Step by step")
+def step_by_step(*, bundle, inspections: dict, number: int, key: str) -> None:
+    """One token at a time, with the equation's real numbers."""
+    st.subheader(f"{number}. Step by step")
     st.write(
-        "Walk through the text one token at a time. At token t the layer reads x_t, the token's row of its "
-        "embedding, and its own previous state h_(t−1), and computes h_t; the running prediction is the classifier "
+        "Walk through the text one token at a time. At token t the layer reads xₜ, the token's row of its "
+        "embedding, and its own previous state hₜ₋₁, and computes hₜ; the running prediction is the classifier "
         "applied to what it reads so far. Play moves on one token a second."
     )
     playing = bool(st.session_state.get(STEP_PLAYING_KEY, False))
@@ -244,9 +245,9 @@ def step_by_step(*, bundle, inspections: dict, key: str) -> None:
     body(bundle=bundle, inspections=inspections, key=f"{key}_step", playing_when_drawn=playing)
 
 
-def hidden_states(*, inspections: dict, key: str) -> None:
-    """Section 3: each model's hidden state after every token, side by side, and where it moved most."""
-    st.subheader("3. Hidden states h_t")
+def hidden_states(*, inspections: dict, number: int, key: str) -> None:
+    """Each model's hidden state after every token, side by side, and where it moved most."""
+    st.subheader(f"{number}. Hidden states hₜ")
     st.write("Rows are units, columns are tokens. A unit that changes colour at a word has reacted to it.")
     columns = st.columns(len(inspections))
     for column, (name, inspection) in zip(columns, inspections.items()):
@@ -255,7 +256,8 @@ def hidden_states(*, inspections: dict, key: str) -> None:
                 plots.heatmap(
                     inspection.hidden,
                     inspection.tokens,
-                    f"{DISPLAY_NAMES[name]}: h_t ({inspection.hidden.shape[1]} units)",
+                    f"{DISPLAY_NAMES[name]}: hₜ ({inspection.hidden.shape[1]} units)",
+                    side_by_side=len(columns),
                 ),
                 key=f"{key}_hidden_{name}",
             )
@@ -263,37 +265,48 @@ def hidden_states(*, inspections: dict, key: str) -> None:
         st.caption(explain.moved_sentence(DISPLAY_NAMES[name], inspection.hidden, inspection.tokens, ui.literal))
 
 
-def lstm_gates(*, inspection, key: str) -> None:
-    """Section 4: the LSTM's three gates and its cell state, token by token."""
-    st.subheader("4. LSTM gates and cell state")
+def lstm_gates(*, inspection, number: int, key: str) -> None:
+    """The LSTM's three gates and its cell state, token by token."""
+    st.subheader(f"{number}. LSTM gates and cell state")
     st.write(
         "Reading guide: a **forget** gate near 0 wipes that unit's memory at this word, near 1 keeps it; "
         "an **input** gate near 1 writes the new candidate into the cell; "
-        "an **output** gate near 1 lets the cell show in h_t. "
-        "The cell state c_t is the LSTM's long-term memory."
+        "an **output** gate near 1 lets the cell show in hₜ. "
+        "The cell state cₜ is the LSTM's long-term memory."
     )
     gate_columns = st.columns(2)
     for position, gate in enumerate(("forget", "input", "output")):
         with gate_columns[position % 2]:
             ui.plotly_chart(
                 plots.heatmap(
-                    inspection.gates[gate], inspection.tokens, f"{gate} gate", colorscale="Viridis", zrange=(0, 1)
+                    inspection.gates[gate],
+                    inspection.tokens,
+                    f"{gate} gate",
+                    colorscale="Viridis",
+                    zrange=(0, 1),
+                    side_by_side=len(gate_columns),
                 ),
                 key=f"{key}_gate_{gate}",
             )
     with gate_columns[1]:
         limit = float(max(1.0, np.abs(inspection.cell).max()))
         ui.plotly_chart(
-            plots.heatmap(inspection.cell, inspection.tokens, "cell state c_t", zrange=(-limit, limit)),
+            plots.heatmap(
+                inspection.cell,
+                inspection.tokens,
+                "cell state cₜ",
+                zrange=(-limit, limit),
+                side_by_side=len(gate_columns),
+            ),
             key=f"{key}_cell",
         )
     lowest = explain.lowest_mean(inspection.gates["forget"])
     st.caption(explain.forget_sentence(lowest, inspection.tokens, ui.literal))
 
 
-def gru_gates(*, inspection, key: str) -> None:
-    """Section 4b: the GRU's update and reset gates, token by token."""
-    st.subheader("4b. GRU gates")
+def gru_gates(*, inspection, number: int, key: str) -> None:
+    """The GRU's update and reset gates, token by token."""
+    st.subheader(f"{number}. GRU gates")
     st.write(
         "The GRU has no separate cell: hₜ = z·hₜ₋₁ + (1 − z)·h̃. Reading guide: an **update** gate z near 1 "
         "keeps that unit's state through this word, near 0 replaces it with the candidate h̃; a **reset** gate "
@@ -304,7 +317,12 @@ def gru_gates(*, inspection, key: str) -> None:
         with column:
             ui.plotly_chart(
                 plots.heatmap(
-                    inspection.gates[gate], inspection.tokens, f"{gate} gate", colorscale="Viridis", zrange=(0, 1)
+                    inspection.gates[gate],
+                    inspection.tokens,
+                    f"{gate} gate",
+                    colorscale="Viridis",
+                    zrange=(0, 1),
+                    side_by_side=len(gate_columns),
                 ),
                 key=f"{key}_gru_gate_{gate}",
             )
@@ -316,9 +334,9 @@ def gru_gates(*, inspection, key: str) -> None:
     )
 
 
-def word_importance(*, inspections: dict, importances: dict, key: str) -> None:
-    """Section 5: occlusion importance in log-odds, on one colour scale for every model, and what it says."""
-    st.subheader("5. Which words mattered")
+def word_importance(*, inspections: dict, importances: dict, number: int, key: str) -> None:
+    """Occlusion importance in log-odds, on one colour scale for every model, and what it says."""
+    st.subheader(f"{number}. Which words mattered")
     # Inspector.importance gives p(text) − p(without t); with p(text) that is p(without t), and so its log-odds.
     effects = {
         name: log_odds_importance(inspection.trajectory[-1], importances[name])
@@ -361,9 +379,9 @@ def memory_result_or_stop(bundle) -> dict | None:
         st.stop()
 
 
-def memory_experiment(*, bundle, key: str) -> None:
-    """Section 6: accuracy and gradient against distance, for every recurrent model."""
-    st.subheader("6. Is the plain RNN's memory short? (measured)")
+def memory_experiment(*, bundle, number: int, key: str) -> None:
+    """Accuracy and gradient against distance, for every recurrent model."""
+    st.subheader(f"{number}. Is the plain RNN's memory short? (measured)")
     result = memory_result_or_stop(bundle)
     if result is None:
         st.info("The memory experiment has not been computed for these models; run `python -m rnndemo memory`.")
@@ -400,12 +418,13 @@ inspections, importances = inspections_or_stop(bundle=bundle, names=names, revie
 first = inspections[names[0]]
 if first.cut_tokens:
     ui.truncation_notice(int(bundle.manifest["sequence_length"]), first.cut_tokens)
-unfolded(inspection=first, key="inside")
-step_by_step(bundle=bundle, inspections=inspections, key="inside")
-hidden_states(inspections=inspections, key="inside")
+sections = itertools.count(1)  # numbered as drawn: the gate sections appear only for the models shown
+unfolded(inspection=first, number=next(sections), key="inside")
+step_by_step(bundle=bundle, inspections=inspections, number=next(sections), key="inside")
+hidden_states(inspections=inspections, number=next(sections), key="inside")
 if "lstm" in inspections and inspections["lstm"].gates is not None:
-    lstm_gates(inspection=inspections["lstm"], key="inside")
+    lstm_gates(inspection=inspections["lstm"], number=next(sections), key="inside")
 if "gru" in inspections and inspections["gru"].gates is not None:
-    gru_gates(inspection=inspections["gru"], key="inside")
-word_importance(inspections=inspections, importances=importances, key="inside")
-memory_experiment(bundle=bundle, key="inside")
+    gru_gates(inspection=inspections["gru"], number=next(sections), key="inside")
+word_importance(inspections=inspections, importances=importances, number=next(sections), key="inside")
+memory_experiment(bundle=bundle, number=next(sections), key="inside")

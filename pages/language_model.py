@@ -6,6 +6,7 @@ import streamlit as st
 
 from rnndemo import plots, ui
 from rnndemo.config import LIMITS, default_models_dir
+from rnndemo.explain import readable_cell
 from rnndemo.next_word import perplexity_table, step_predictions, surprise_contrast, top_words
 from rnndemo.registry import LANGUAGE_DISPLAY_NAMES
 from rnndemo.text import tokenize
@@ -34,7 +35,7 @@ def unrolled_graph(*, loaded, tokens: list[str], ids: list[int]) -> None:
         plots.language_model_graph(tokens, predictions, LANGUAGE_DISPLAY_NAMES), key="lm_graph", width="stretch"
     )
     st.caption(
-        "Each column is one step: the model reads the word x_t, updates its state h_t, and outputs a probability "
+        "Each column is one step: the model reads the word xₜ, updates its state hₜ, and outputs a probability "
         "for every one of the vocabulary's words as the next one; the likeliest is shown with its probability."
     )
 
@@ -180,7 +181,7 @@ def memory(*, loaded) -> None:
 def heldout_table(*, loaded) -> None:
     """The held-out perplexity of every language model, from the manifest (recomputed by `evaluate`)."""
     rows = perplexity_table(loaded.manifest.get("language_models", {}), LANGUAGE_DISPLAY_NAMES)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="lm_heldout")
+    st.dataframe(pd.DataFrame(rows).map(readable_cell), hide_index=True, key="lm_heldout")
     entry = loaded.manifest.get("language_model_vocabulary", {})
     st.caption(
         f"Test split, every predicted token counted (words, [UNK] and the end of each review). Vocabulary: the "

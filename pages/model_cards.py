@@ -6,6 +6,7 @@ import streamlit as st
 
 from rnndemo import plots, ui
 from rnndemo.evaluation import calibration_table, decide, load_heldout_predictions
+from rnndemo.explain import readable_cell
 from rnndemo.models import ModelFileError, architecture_summary
 from rnndemo.next_word import perplexity_table
 from rnndemo.registry import CLASSIFIER_NAMES, DISPLAY_NAMES, LANGUAGE_DISPLAY_NAMES, RECURRENT_NAMES
@@ -30,24 +31,32 @@ def heldout_or_stop(bundle) -> pd.DataFrame:
         st.stop()
 
 
+def start_of(entry: dict) -> str:
+    """Where a model's weights started, in a few words (the manifest names the file and its hash too)."""
+    start = entry.get("hyperparameters", {}).get("initialised_from")
+    return "–" if start is None else start.split(" (")[0]
+
+
 def summary_row(*, name: str, entry: dict) -> dict:
-    """One model's line of the summary table (text cells, so a model without epochs shows "–", not "None")."""
+    """One model's line of the summary table: the held-out scores first (what a visitor compares), then how it
+    was trained; every cell readable ("–" where a model has no such number, thousands separators)."""
     if "parameters" in entry:
         size = f"{entry['parameters']:,} weights"
     else:
         size = f"{entry.get('hyperparameters', {}).get('max_features', 0):,} features"
     epochs = f"{entry['epochs']} (best {entry.get('best_epoch', '?')})" if "epochs" in entry else "–"
-    return {
+    row = {
         "model": DISPLAY_NAMES[name],
-        "size": size,
-        "epochs": epochs,
-        "start": entry.get("hyperparameters", {}).get("initialised_from", "–"),
-        "training seconds": entry.get("training_seconds"),
-        "validation accuracy": entry.get("validation_accuracy"),
         "test accuracy": entry["test_accuracy"],
         "test AUC": entry["test_auc"],
+        "validation accuracy": entry.get("validation_accuracy"),
         "Rotten Tomatoes accuracy": entry["rotten_tomatoes_accuracy"],
+        "size": size,
+        "epochs": epochs,
+        "started from": start_of(entry),
+        "training seconds": entry.get("training_seconds"),
     }
+    return {column: readable_cell(value) for column, value in row.items()}
 
 
 def summary(*, available: list[str], manifest: dict, key: str) -> None:
@@ -55,7 +64,7 @@ def summary(*, available: list[str], manifest: dict, key: str) -> None:
     table = pd.DataFrame(
         [summary_row(name=name, entry=manifest["models"].get(name) or manifest["baseline"]) for name in available]
     )
-    st.dataframe(table, hide_index=True, key=f"{key}_summary")
+    st.dataframe(table, hide_index=True, key=f"{key}_summary", width="stretch")
     ui.csv_download(table, "model_summary.csv", key=f"{key}_download_summary")
     split, coverage = manifest["split"], manifest["glove_coverage"]
     st.caption(
@@ -91,7 +100,6 @@ def model_facts(*, entry: dict) -> None:
         f"{entry['training_seconds']:,.0f} s of training; started from "
         f"{entry.get('hyperparameters', {}).get('initialised_from', 'GloVe')}."
     )
-    st.json(entry["hyperparameters"], expanded=False)
 
 
 def architecture_table(*, name: str, bundle, key: str) -> None:
@@ -117,8 +125,10 @@ def model_card(*, name: str, entry: dict, bundle, key: str) -> None:
             plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"),
             key=f"{key}_confusion_{name}",
         )
-    with st.expander(f"{DISPLAY_NAMES[name]}: layers"):
+    with st.expander(f"{DISPLAY_NAMES[name]}: layers and hyperparameters"):
         architecture_table(name=name, bundle=bundle, key=key)
+        # Full width: in the narrow facts column the JSON wrapped one word a line.
+        st.json(entry["hyperparameters"], expanded=True)
 
 
 def reviews_in_view(*, test: pd.DataFrame, available: list[str], key: str) -> pd.DataFrame:
@@ -159,7 +169,8 @@ def language_model_cards(*, manifest: dict) -> None:
     if not section:
         return
     st.subheader("Language models (next word)")
-    st.dataframe(pd.DataFrame(perplexity_table(section, LANGUAGE_DISPLAY_NAMES)), hide_index=True, key="cards_lm")
+    table = pd.DataFrame(perplexity_table(section, LANGUAGE_DISPLAY_NAMES)).map(readable_cell)
+    st.dataframe(table, hide_index=True, key="cards_lm")
     ui.plotly_chart(plots.language_model_training_figure(section, LANGUAGE_DISPLAY_NAMES), key="cards_lm_training")
     st.caption(
         "Perplexity on the test split (lower is better), every predicted token counted. Both recurrent models "

@@ -21,6 +21,25 @@ CONTEXT_WIDTH = 2  # neighbours on each side when a token is quoted in its conte
 Quote = Callable[[str], str]
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """ "1 row", "2,500 rows": the count with thousands separators and the noun in the right number."""
+    return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
+
+
+def readable_cell(value: object) -> object:
+    """A table cell as people read it: "–" for a missing value, thousands separators, floats to 4 decimals
+    (2 from 1,000 up); text is left as it is."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, bool) or isinstance(value, str):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):,.2f}" if abs(value) >= 1_000 else f"{float(value):.4f}"
+    return value
+
+
 def plain_quote(text: str) -> str:
     return f"'{text}'"
 
@@ -74,7 +93,7 @@ def moved_sentence(name: str, hidden: np.ndarray, tokens: list[str], quote: Quot
     listed = ", ".join(
         f"{quote(tokens[position])} (token {position + 1}, {moves[position]:.2f})" for position in moved_most(hidden)
     )
-    return f"{name}: the state moved most (‖h_t − h_(t−1)‖) at {listed}."
+    return f"{name}: the state moved most (‖hₜ − hₜ₋₁‖) at {listed}."
 
 
 @dataclass(frozen=True)

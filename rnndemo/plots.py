@@ -90,6 +90,12 @@ MAX_TOKEN_TICKS = 40
 NARROW_TOKEN_TICKS = 20
 
 
+def ticks_for_columns(columns: int) -> int:
+    """How many token labels a chart can carry when `columns` charts share the width (20, 13, 10, 8, …):
+    at a projector's 1280 px three side-by-side heatmaps have about 300 px of axis each."""
+    return max(4, NARROW_TOKEN_TICKS * 2 // (max(1, columns) + 1))
+
+
 def token_ticks(tokens: list[str], max_labels: int = MAX_TOKEN_TICKS) -> tuple[list[int], list[str]]:
     """Tick positions (1-based token positions) and their labels (the escaped words), at most `max_labels`
     of them, evenly spaced from the first token on."""
@@ -215,9 +221,15 @@ def pca_scatter(
 
 
 def heatmap(
-    values: np.ndarray, tokens: list[str], title: str, colorscale: str = "RdBu", zrange: tuple[float, float] = (-1, 1)
+    values: np.ndarray,
+    tokens: list[str],
+    title: str,
+    colorscale: str = "RdBu",
+    zrange: tuple[float, float] = (-1, 1),
+    side_by_side: int = 1,
 ) -> go.Figure:
-    """Units x tokens heatmap; hover shows token, unit and value."""
+    """Units x tokens heatmap; hover shows token, unit and value. `side_by_side`: how many such charts share the
+    page's width, so that each labels fewer tokens."""
     words = [safe(token, 20) for token in tokens]
     matrix = np.asarray(values).T  # (units, time)
     customdata = np.array([words] * matrix.shape[0])
@@ -233,7 +245,7 @@ def heatmap(
             hovertemplate="token %{x}: <b>%{customdata}</b><br>unit %{y}<br>value %{z:.3f}<extra></extra>",
         )
     )
-    _token_axis(figure, list(tokens), "token", NARROW_TOKEN_TICKS)
+    _token_axis(figure, list(tokens), "token", ticks_for_columns(side_by_side))
     figure.update_yaxes(title="unit")
     return _layout(figure, title, height=380)
 

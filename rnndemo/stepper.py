@@ -19,21 +19,21 @@ SHOWN_UNITS = 4  # units per equation: enough to see them differ, few enough to 
 SHOWN_EMBEDDING_NUMBERS = 8  # of x_t's numbers, the first few
 
 # Column names, in reading order, for each layer's table (one row per unit j).
-PREVIOUS_STATE = "h_(t−1)"
-STATE = "h_t"
-SIMPLE_RNN_COLUMNS = (PREVIOUS_STATE, "(W·x_t)_j", "(U·h_(t−1))_j", "b_j", "sum", STATE)
-LSTM_COLUMNS = (PREVIOUS_STATE, "c_(t−1)", "i", "f", "g", "o", "c_t", STATE)
+PREVIOUS_STATE = "hₜ₋₁"
+STATE = "hₜ"
+SIMPLE_RNN_COLUMNS = (PREVIOUS_STATE, "(W·xₜ)ⱼ", "(U·hₜ₋₁)ⱼ", "bⱼ", "sum", STATE)
+LSTM_COLUMNS = (PREVIOUS_STATE, "cₜ₋₁", "i", "f", "g", "o", "cₜ", STATE)
 GRU_COLUMNS = (PREVIOUS_STATE, "z", "r", "h̃", STATE)
 COLUMNS = {"SimpleRNN": SIMPLE_RNN_COLUMNS, "LSTM": LSTM_COLUMNS, "GRU": GRU_COLUMNS}
 EQUATIONS = {
-    "SimpleRNN": "h_t = tanh(W·x_t + U·h_(t−1) + b); the sum column is W·x_t + U·h_(t−1) + b",
+    "SimpleRNN": "hₜ = tanh(W·xₜ + U·hₜ₋₁ + b); the sum column is W·xₜ + U·hₜ₋₁ + b",
     "LSTM": (
-        "i = σ(W_i·x_t + U_i·h_(t−1) + b_i), f, o likewise, g = tanh(W_g·x_t + U_g·h_(t−1) + b_g); "
-        "c_t = f·c_(t−1) + i·g; h_t = o·tanh(c_t)"
+        "i = σ(W_i·xₜ + U_i·hₜ₋₁ + b_i), f, o likewise, g = tanh(W_g·xₜ + U_g·hₜ₋₁ + b_g); "
+        "cₜ = f·cₜ₋₁ + i·g; hₜ = o·tanh(cₜ)"
     ),
     "GRU": (
-        "z = σ(W_z·x_t + U_z·h_(t−1) + b_z), r likewise, h̃ = tanh(W_h·x_t + b_h + r·(U_h·h_(t−1) + b'_h)); "
-        "h_t = z·h_(t−1) + (1 − z)·h̃"
+        "z = σ(W_z·xₜ + U_z·hₜ₋₁ + b_z), r likewise, h̃ = tanh(W_h·xₜ + b_h + r·(U_h·hₜ₋₁ + b'_h)); "
+        "hₜ = z·hₜ₋₁ + (1 − z)·h̃"
     ),
 }
 

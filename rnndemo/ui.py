@@ -171,6 +171,8 @@ def _is_history_navigation() -> bool:
 
 def _adopt_url_text(in_url: str | None) -> None:
     set_text(DEFAULT_TEXT if in_url is None else in_url[: LIMITS.max_url_text_characters])
+    for key in _SAMPLE_PICKERS:  # a link's text was not loaded by a picker: say what it is
+        st.session_state[key] = picker_label_for(current_text())
     cut = in_url is not None and (
         len(in_url) > LIMITS.max_url_text_characters or st.query_params.get(URL_CUT_KEY) == "1"
     )
@@ -441,6 +443,7 @@ SAMPLE_KINDS = {
     "your own text": "",  # what the picker says once the text was edited; nothing to load
 }
 OWN_TEXT = "your own text"
+LESSON_EXAMPLE = "the Bait review (lesson default)"
 _SAMPLE_PICKERS = tuple(key for keys in PAGE_OPTIONS.values() for key in keys if key.endswith("_sample_kind"))
 
 
@@ -467,6 +470,11 @@ def _submit_text(box: str) -> None:
     mark_own_text()
 
 
+def picker_label_for(text: str) -> str:
+    """What a sample picker says for a text it did not load: the lesson's example by name, else "your own text"."""
+    return LESSON_EXAMPLE if text == DEFAULT_TEXT else OWN_TEXT
+
+
 def mark_own_text() -> None:
     """Every page's sample picker says "your own text" (call from callbacks that edit the text)."""
     for key in _SAMPLE_PICKERS:
@@ -483,6 +491,8 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     from rnndemo.serving import prepare_text
 
     picker, button = st.columns([3, 1])
+    # A fresh session's picker names the text in the box (the lesson's example, or a link's text), not option 0.
+    st.session_state.setdefault(f"{key_prefix}_sample_kind", picker_label_for(current_text()))
     picked = picker.selectbox(
         "Or pick a real held-out review", list(SAMPLE_KINDS), **option(f"{key_prefix}_sample_kind")
     )
@@ -705,9 +715,10 @@ def latency_caption(name: str, latency_ms: float, window: int = 25) -> str:
     history = st.session_state.setdefault("latency_history", {}).setdefault(name, [])
     history.append(latency_ms)
     del history[:-window]
-    return (
-        f"latency {latency_ms:.1f} ms (median {float(np.median(history)):.1f} ms over your last {len(history)} calls)"
-    )
+    from rnndemo.explain import counted
+
+    recent = "your last call" if len(history) == 1 else f"your last {counted(len(history), 'call')}"
+    return f"latency {latency_ms:.1f} ms (median {float(np.median(history)):.1f} ms over {recent})"
 
 
 # One uploaded file is parsed and scored once: the page reruns on every widget change, and a

@@ -60,19 +60,27 @@ def discover(page) -> list[tuple]:
 
 
 def open_selectbox(page, index: int):
-    """Open a selectbox's list (its combobox opens on ArrowDown; a synthetic click does not) and return its options."""
+    """Open a selectbox's list (its combobox opens on ArrowDown; a synthetic click does not) and return its options.
+
+    The list is taken as open only once no other list is left on the page and this field says it is expanded:
+    a closing list of the previous selectbox can linger for a moment, and its options are not this box's."""
     box = page.locator(MAIN + CONTROLS["selectbox"] + VISIBLE).nth(index)
     box.scroll_into_view_if_needed()
     field = box.locator("input")
-    options = page.get_by_role("listbox").get_by_role("option")
-    for _attempt in range(3):
+    listboxes = page.get_by_role("listbox")
+    for _attempt in range(4):
         page.locator("body").press("Escape")  # close any open list and let the field take focus anew
         field.blur()
+        try:
+            page.wait_for_function("() => !document.querySelector(\"[role='listbox']\")", polling=50, timeout=3_000)
+        except Exception:  # noqa: BLE001 - a list that will not close: the next Escape tries again
+            continue
         field.focus()
         page.keyboard.press("ArrowDown")
         try:
-            options.first.wait_for(timeout=3_000)
-            return options
+            listboxes.get_by_role("option").first.wait_for(timeout=3_000)
+            if field.get_attribute("aria-expanded") == "true" and listboxes.count() == 1:
+                return listboxes.get_by_role("option")
         except Exception:  # noqa: BLE001 - retry: the list sometimes misses the first key after a rerun
             continue
     raise AssertionError(f"selectbox {index} did not open")
@@ -90,8 +98,17 @@ def perform(page, action: tuple, upload_file: Path | None) -> None:
     if kind == "radio":
         control.locator("[data-testid='stRadioOption']", has_text=option).first.click()
     elif kind == "selectbox":
-        options = open_selectbox(page, index)
-        options.filter(has_text=option).first.click()
+        for _attempt in range(3):
+            wanted = open_selectbox(page, index).filter(has_text=option)
+            try:
+                wanted.first.wait_for(timeout=5_000)
+            except Exception:  # noqa: BLE001 - the list was redrawn under us: open it again
+                continue
+            wanted.first.click()
+            break
+        else:
+            shown = page.get_by_role("listbox").get_by_role("option").all_inner_texts()
+            raise AssertionError(f"selectbox {index} has no option {option!r}; it shows {shown}")
     elif kind == "number":
         control.locator(f"[data-testid='stNumberInputStep{'Up' if option == 'up' else 'Down'}']").click()
     elif kind == "slider":

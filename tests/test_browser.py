@@ -239,7 +239,7 @@ def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
         "100.0%" in page.locator("[data-testid='stMetricValue']").all_inner_texts()
     )  # some model gets all three right
     # The row without words is not scored, and the page says so (no invented p = 0.5).
-    assert page.get_by_text("1 rows have no words once cleaned; no model predicts them").count() == 1
+    assert page.get_by_text("1 row has no words once cleaned; no model predicts it").count() == 1
     assert exceptions_on(page) == 0
     page.close()
 

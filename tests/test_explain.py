@@ -106,3 +106,32 @@ def test_sentences_quote_tokens_with_the_function_given():
     forget[1] = 0.0
     sentence = explain.forget_sentence(explain.lowest_mean(forget), ["a", "*b*", "c"], quote=lambda text: f"<{text}>")
     assert "<*b*> in <a *b* c>" in sentence and "'" not in sentence.split("at token")[1]
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "expected"),
+    [
+        (0, "row", "0 rows"),
+        (1, "row", "1 row"),
+        (2, "row", "2 rows"),
+        (2500, "cell", "2,500 cells"),
+        (1, "call", "1 call"),
+    ],
+)
+def test_counted_puts_the_noun_in_the_right_number(count, noun, expected):
+    assert explain.counted(count, noun) == expected
+
+
+def test_readable_cell_never_shows_none_and_separates_thousands():
+    cells = [None, float("nan"), 12, 1234567, np.int64(20000), 0.89604, 1021.345, "GloVe", True]
+    assert [explain.readable_cell(value) for value in cells] == [
+        "–",
+        "–",
+        "12",
+        "1,234,567",
+        "20,000",
+        "0.8960",
+        "1,021.35",
+        "GloVe",
+        True,
+    ]

@@ -140,3 +140,16 @@ def test_importance_is_in_log_odds_on_one_stated_scale(bundle):
     text = all_text(app)
     assert text.count(" says positive; ") + text.count(" says negative; ") == len(effects)
     assert text.count(" reaches back ") == len(effects)
+
+
+def test_sections_are_numbered_in_the_order_drawn_for_any_choice_of_models():
+    """Gate sections appear only for the models shown; the numbers never skip or repeat."""
+    app = open_page("pages/inside.py")
+    for shown in ("all", "rnn", "lstm", "gru"):
+        app.radio(key="inside_model").set_value(shown).run()
+        assert not app.exception
+        numbers = [int(re.match(r"(\d+)\. ", str(header.value)).group(1)) for header in app.subheader]
+        assert numbers == list(range(1, len(numbers) + 1)), (shown, numbers)
+        titles = " | ".join(str(header.value) for header in app.subheader)
+        assert ("LSTM gates" in titles) == (shown in ("all", "lstm")), titles
+        assert ("GRU gates" in titles) == (shown in ("all", "gru")), titles

@@ -1,6 +1,7 @@
 """Every page under AppTest: default, empty, long and hostile texts; shared state across pages."""
 
 import json
+import re
 
 import pytest
 
@@ -151,7 +152,7 @@ def test_inside_page_draws_every_view():
     assert not app.exception
     charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
     titles = [str(chart["layout"].get("title", {}).get("text", "")) for chart in charts]
-    for title in ("forget gate", "input gate", "output gate", "cell state c_t", "update gate", "reset gate"):
+    for title in ("forget gate", "input gate", "output gate", "cell state cₜ", "update gate", "reset gate"):
         assert title in titles, (title, titles)
     # unfolded, stepper (running prediction, h_t window ×3), h_t ×3, LSTM, GRU, importance ×3, memory
     assert len(charts) == 1 + 1 + 3 + 3 + 4 + 2 + 3 + 2
@@ -195,3 +196,20 @@ def test_compare_tables_are_drawn_only_when_asked_and_match_the_models(bundle):
     go(app, "pages/compare.py")
     assert app.toggle(key="compare_show_running_predictions").value is True
     assert len(app.dataframe) == 2
+
+
+def test_model_card_and_language_model_tables_read_as_numbers_without_none():
+    """Summary and perplexity tables: no "None" cell, thousands separators, the held-out scores first."""
+    cards = open_page("pages/model_cards.py")
+    assert not cards.exception
+    language = open_page("pages/language_model.py")
+    tables = [frame.value for frame in cards.dataframe] + [frame.value for frame in language.dataframe]
+    summary = next(table for table in tables if "test AUC" in table.columns)
+    assert list(summary.columns[:3]) == ["model", "test accuracy", "test AUC"]
+    assert all(len(str(start)) <= 30 for start in summary["started from"])
+    perplexity = [table for table in tables if "test perplexity" in table.columns]
+    assert len(perplexity) == 2
+    for table in [summary, *perplexity]:
+        cells = [str(cell) for cell in table.to_numpy().ravel()]
+        assert "None" not in cells and "nan" not in cells
+    assert any(re.fullmatch(r"\d{1,3}(,\d{3})+", cell) for table in perplexity for cell in table["test tokens"])

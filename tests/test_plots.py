@@ -239,3 +239,14 @@ def test_unfolded_graph_colours_diverge_at_one_half_and_its_text_stays_readable(
 
 def _hex(color: str) -> np.ndarray:
     return np.array([int(color[index : index + 2], 16) for index in (1, 3, 5)], dtype=float)
+
+
+def test_side_by_side_heatmaps_label_fewer_tokens_each():
+    """Three heatmaps sharing a projector's width each get about a third of the axis: fewer word labels."""
+    tokens = [f"w{i}" for i in range(120)]
+    values = np.zeros((120, 4))
+    counts = [
+        len(plots.heatmap(values, tokens, "h", side_by_side=columns).layout.xaxis.tickvals) for columns in (1, 2, 3)
+    ]
+    assert counts[0] <= plots.NARROW_TOKEN_TICKS and counts[0] > counts[1] > counts[2] >= 4
+    assert counts[2] <= 10

@@ -235,7 +235,7 @@ def test_compare_caption_names_the_dense_layer_and_latency_is_a_median():
     app = open_page("pages/compare.py", SAMPLE_TEXT)
     app.run()
     text = all_text(app)
-    assert "Dense layer applied to the state h_t" in text and "sigmoid of the state h_t" not in text
+    assert "Dense layer applied to the state hₜ" in text and "sigmoid of the state hₜ" not in text
     assert "median" in text and "over your last 2 calls" in text
 
 
@@ -331,8 +331,21 @@ def test_a_loaded_sample_shows_its_true_label_and_each_verdict_is_marked(bundle)
     assert f"labelled **negative** in the IMDB test split: {right} of {len(predictions)} models" in all_text(app)
 
 
+def test_the_sample_picker_names_the_text_in_the_box_on_first_load():
+    """A fresh session shows the lesson's example and its picker says so; a shared link's text is "your own text"."""
+    app = open_page("pages/compare.py")
+    assert app.session_state["review_text"] == DEFAULT_TEXT
+    assert app.selectbox(key="compare_sample_kind").value == ui.LESSON_EXAMPLE
+    go(app, "pages/home.py")
+    assert app.selectbox(key="home_sample_kind").value == ui.LESSON_EXAMPLE
+    linked = open_page("pages/compare.py", query={"text": SAMPLE_TEXT})
+    assert linked.session_state["review_text"] == SAMPLE_TEXT
+    assert linked.selectbox(key="compare_sample_kind").value == ui.OWN_TEXT
+
+
 def test_editing_the_text_sets_every_sample_picker_to_your_own_text():
     app = open_page("pages/compare.py")
+    assert app.selectbox(key="compare_sample_kind").value == ui.LESSON_EXAMPLE
     assert "True label: **positive** (labelled by the lesson)" in all_text(app)  # the worked example
     assert "labelled **positive** by the lesson" in all_text(app)
     app.text_area(key="compare_text_area").input(SAMPLE_TEXT).run()

@@ -65,23 +65,17 @@ def assert_step_matches(classifier: Classifier, inspection, expected: dict, step
     assert [row["unit"] for row in equation.rows()] == units.tolist()
     if equation.layer == "SimpleRNN":
         kernel, recurrent_kernel, bias = expected["weights"]
-        np.testing.assert_allclose(
-            equation.terms["(W·x_t)_j"], expected["embedded"][step] @ kernel[:, units], atol=atol
-        )
+        np.testing.assert_allclose(equation.terms["(W·xₜ)ⱼ"], expected["embedded"][step] @ kernel[:, units], atol=atol)
         # h_(t−1) is the model's float32 state: summed over units with large weights, it differs in the 5th digit.
-        np.testing.assert_allclose(
-            equation.terms["(U·h_(t−1))_j"], previous @ recurrent_kernel[:, units], atol=10 * atol
-        )
-        np.testing.assert_allclose(equation.terms["b_j"], bias[units], atol=atol)
-        parts = equation.terms["(W·x_t)_j"] + equation.terms["(U·h_(t−1))_j"] + equation.terms["b_j"]
+        np.testing.assert_allclose(equation.terms["(U·hₜ₋₁)ⱼ"], previous @ recurrent_kernel[:, units], atol=10 * atol)
+        np.testing.assert_allclose(equation.terms["bⱼ"], bias[units], atol=atol)
+        parts = equation.terms["(W·xₜ)ⱼ"] + equation.terms["(U·hₜ₋₁)ⱼ"] + equation.terms["bⱼ"]
         np.testing.assert_allclose(equation.terms["sum"], parts, atol=1e-12)
         np.testing.assert_allclose(np.tanh(equation.terms["sum"]), hidden[step][units], atol=atol)
     elif equation.layer == "LSTM":
         cell = expected["cell"]
-        np.testing.assert_allclose(
-            equation.terms["c_(t−1)"], (cell[step - 1] if step else 0 * cell[0])[units], atol=atol
-        )
-        np.testing.assert_allclose(equation.terms["c_t"], cell[step][units], atol=atol)
+        np.testing.assert_allclose(equation.terms["cₜ₋₁"], (cell[step - 1] if step else 0 * cell[0])[units], atol=atol)
+        np.testing.assert_allclose(equation.terms["cₜ"], cell[step][units], atol=atol)
         for column, gate in (("i", "input"), ("f", "forget"), ("g", "cell_candidate"), ("o", "output")):
             np.testing.assert_allclose(equation.terms[column], expected["gates"][gate][step][units], atol=atol)
     else:
@@ -118,8 +112,8 @@ def test_chosen_units_are_reported_in_the_order_given():
     inspection = Inspector(classifier).inspect("w3 w5 w7")
     equation = stepper.step_equation(classifier, inspection, 2, units=(4, 0))
     assert equation.units == (4, 0)
-    np.testing.assert_allclose(equation.terms["h_t"], inspection.hidden[2][[4, 0]], atol=1e-5)
-    np.testing.assert_allclose(equation.terms["c_t"], inspection.cell[2][[4, 0]], atol=1e-5)
+    np.testing.assert_allclose(equation.terms["hₜ"], inspection.hidden[2][[4, 0]], atol=1e-5)
+    np.testing.assert_allclose(equation.terms["cₜ"], inspection.cell[2][[4, 0]], atol=1e-5)
 
 
 def test_a_step_outside_the_text_is_refused_and_clamping_keeps_it_inside():
