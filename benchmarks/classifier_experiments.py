@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spatial-dropout", type=float, default=0.0)
     parser.add_argument("--output-dropout", type=float, default=0.0)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--learning-rate-decay", type=float, default=1.0)
+    parser.add_argument("--select-by", choices=("loss", "accuracy"), default="loss")
     parser.add_argument("--initialise-from", choices=("glove", "language_model"), default="glove")
     parser.add_argument("--max-epochs", type=int, default=TRAINING.max_epochs)
     parser.add_argument("--patience", type=int, default=TRAINING.patience)
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         output_dropout=arguments.output_dropout,
         learning_rate=arguments.learning_rate,
         initialise_from=arguments.initialise_from,
+        learning_rate_decay=arguments.learning_rate_decay,
+        select_by=arguments.select_by,
     )
     config = replace(TRAINING, classifiers=(choice,), max_epochs=arguments.max_epochs, patience=arguments.patience)
     prepared = prepared_data()

@@ -55,6 +55,8 @@ class ClassifierConfig:
     learning_rate: float = 1e-3  # Adam
     initialise_from: str = "glove"  # "glove", or "language_model": the LSTM LM's embedding and recurrent layer
     max_epochs: int | None = None  # this model's bound (None: the run's max_epochs); early stopping may stop sooner
+    learning_rate_decay: float = 1.0  # epoch e trains at learning_rate * decay ** (e - 1)
+    select_by: str = "loss"  # keep the epoch of the lowest validation "loss" or the highest validation "accuracy"
 
 
 # Chosen on validation accuracy (docs/EXPERIMENTS.md). The LSTM's 256 units are the LSTM language model's,

@@ -130,6 +130,15 @@ def epochs_for(choice: ClassifierConfig, config: TrainingConfig) -> int:
     return min(choice.max_epochs or config.max_epochs, config.max_epochs)
 
 
+def selection_score(history: dict[str, list[float]], select_by: str) -> float:
+    """How good the latest epoch is on validation, higher being better: −loss or accuracy."""
+    if select_by == "loss":
+        return -history["val_loss"][-1]
+    if select_by == "accuracy":
+        return history["val_accuracy"][-1]
+    raise ValueError(f"select_by must be 'loss' or 'accuracy', not {select_by!r}")
+
+
 def binary_cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """Mean log loss in nats (probabilities clipped as Keras clips them)."""
     clipped = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-7, 1 - 1e-7)
@@ -144,7 +153,8 @@ def train_recurrent(
     language_model: Any = None,
 ) -> TrainedModel:
     """Train one classifier with a `train_on_batch` loop over length-bucketed batches, scoring the
-    validation split after every epoch and keeping the weights of the lowest validation loss.
+    validation split after every epoch and keeping the weights of its best epoch on validation
+    (lowest loss or highest accuracy, as the classifier's configuration says).
 
     `language_model`: a Keras LSTM language model to start from, when the classifier's
     configuration asks for it (`initialise_from="language_model"`) and the shapes agree.
@@ -173,10 +183,18 @@ def train_recurrent(
     validation_labels = np.concatenate([labels for _, labels in validation])
     rng = np.random.default_rng(config.seed)
     max_epochs = epochs_for(choice, config)
-    history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_accuracy": [], "seconds": []}
-    best_loss, best_weights, best_epoch = np.inf, model.get_weights(), 0
+    history: dict[str, list[float]] = {
+        "loss": [],
+        "val_loss": [],
+        "val_accuracy": [],
+        "seconds": [],
+        "learning_rate": [],
+    }
+    best_score, best_weights, best_epoch = -np.inf, model.get_weights(), 0
     started = time.perf_counter()
     for epoch in range(1, max_epochs + 1):
+        rate = choice.learning_rate * choice.learning_rate_decay ** (epoch - 1)
+        model.optimizer.learning_rate.assign(rate)
         batches = length_batches(
             prepared.ids["train"], prepared.labels["train"], config.batch_size, config.sequence_length, rng
         )
@@ -204,10 +222,12 @@ def train_recurrent(
         history["val_loss"].append(round(binary_cross_entropy(probabilities, validation_labels), 4))
         history["val_accuracy"].append(round(accuracy(probabilities, validation_labels), 4))
         history["seconds"].append(round(time.perf_counter() - started, 1))
+        history["learning_rate"].append(float(model.optimizer.learning_rate.numpy()))
         metrics = {key: values[-1] for key, values in history.items()}
         report(TrainingEvent("epoch", name, f"{name} epoch {epoch}: {metrics}", epoch, max_epochs, metrics=metrics))
-        if history["val_loss"][-1] < best_loss:
-            best_loss, best_weights, best_epoch = history["val_loss"][-1], model.get_weights(), epoch
+        score = selection_score(history, choice.select_by)
+        if score > best_score:  # a tie keeps the earlier epoch
+            best_score, best_weights, best_epoch = score, model.get_weights(), epoch
         elif epoch - best_epoch >= config.patience:
             break
     # A fresh, uncompiled copy carries the best weights and no optimizer state into the file.
@@ -332,6 +352,8 @@ def fit_recurrent_models(
                 "output_dropout": choice.output_dropout,
                 "batch_size": config.batch_size,
                 "learning_rate": choice.learning_rate,
+                "learning_rate_decay": choice.learning_rate_decay,
+                "selected_by": f"validation {choice.select_by}",
                 "clip_norm": config.clip_norm,
                 "embedding": "GloVe 6B-50d initialised, trainable",
                 "initialised_from": pretrained.description if usable else "GloVe",

@@ -3,6 +3,7 @@
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from rnndemo import models, training
@@ -125,3 +126,31 @@ def test_memory_experiment_runs_end_to_end_on_a_tiny_model(tiny_models):
             and all(value >= 0 for value in gradient["mean_norm"])
         )
     assert result["accuracy_summary"].startswith("Accuracy by filler tokens appended")
+
+
+def test_selection_score_prefers_lower_loss_or_higher_accuracy():
+    history = {"val_loss": [0.4, 0.3], "val_accuracy": [0.8, 0.79]}
+    assert training.selection_score(history, "loss") == -0.3
+    assert training.selection_score(history, "accuracy") == 0.79
+    with pytest.raises(ValueError, match="select_by"):
+        training.selection_score(history, "auc")
+
+
+def test_learning_rate_decays_per_epoch_and_the_kept_epoch_is_the_best_by_accuracy():
+    """Three tiny epochs of a GRU that keeps its best validation accuracy, its learning rate halving each epoch."""
+    choice = replace(TINY.classifier("gru"), learning_rate_decay=0.5, select_by="accuracy", max_epochs=None)
+    config = replace(TINY, classifiers=(choice,), max_epochs=3, patience=3)
+    prepared = training.prepare_data(config, lambda event: None)
+    trained = training.train_recurrent("gru", prepared, config, lambda event: None)
+    history = trained.history
+    assert history["learning_rate"] == pytest.approx([1e-3, 5e-4, 2.5e-4])
+    assert trained.epochs == 3
+    best = max(history["val_accuracy"])
+    assert trained.best_epoch == history["val_accuracy"].index(best) + 1  # the first epoch reaching the best
+    # The weights kept are that epoch's: scored again, they give the history's accuracy at best_epoch.
+    batches = training.length_batches(
+        prepared.ids["validation"], prepared.labels["validation"], config.batch_size, config.sequence_length, None
+    )
+    probabilities = np.concatenate([trained.model(inputs, training=False).numpy()[:, 0] for inputs, _ in batches])
+    labels = np.concatenate([labels for _, labels in batches])
+    assert training.accuracy(probabilities, labels) == pytest.approx(best, abs=1e-4)
