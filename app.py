@@ -24,10 +24,12 @@ ui.presenter_frame()
 
 # Every url_path equals its file's stem, so Streamlit's legacy `pages/` router (which serves a
 # fresh server's first request) and st.navigation name each page alike (see ui.leave_legacy_router).
-# The Walkthrough is the default page, whose URL is "/"; a hidden twin keeps /home working too.
+# The Walkthrough is the default page, whose URL is "/" (a default page's url_path is not used); hidden
+# twins serve /home (its file's stem) and /walkthrough (its title), which visitors type.
 PAGES = [
-    st.Page("pages/home.py", title="Walkthrough", icon=":material/home:", default=True, url_path="walkthrough"),
+    st.Page("pages/home.py", title="Walkthrough", icon=":material/home:", default=True, url_path="index"),
     st.Page("pages/home.py", title="Walkthrough", icon=":material/home:", url_path="home", visibility="hidden"),
+    st.Page("pages/home.py", title="Walkthrough", icon=":material/home:", url_path="walkthrough", visibility="hidden"),
     st.Page("pages/tokens.py", title="Text → tokens → indices", icon=":material/text_fields:", url_path="tokens"),
     st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:", url_path="embeddings"),
     st.Page("pages/compare.py", title="RNN vs LSTM vs GRU", icon=":material/compare_arrows:", url_path="compare"),

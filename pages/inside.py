@@ -175,7 +175,8 @@ def step_numbers(*, name: str, classifier, inspection, step: int, key: str) -> N
         f"{len(equation.embedding)} numbers:"
     )
     st.code("[" + ", ".join(f"{value:+.3f}" for value in shown) + ", …]", language=None)
-    st.markdown(f"`{equation.equation}`")
+    # One statement a line, wrapped: as one inline-code run the GRU's equation overflowed a third of the page.
+    st.code(equation.equation.replace("; ", "\n"), language=None, wrap_lines=True)
     st.caption(
         f"The {len(equation.units)} units whose state changed most at this token, one row each; every number "
         "is computed from the model's own weights and its previous state."

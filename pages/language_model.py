@@ -99,7 +99,9 @@ def _set_words(count: int) -> None:
 def generation(*, loaded, ids: list[int], key: str) -> None:
     """Generation step by step: both models continue the text, each word with its probability."""
     settings = generation_settings()
-    count = st.slider("Words to generate", 1, 50, 10, **ui.option("lm_words"))
+    # The buttons below set this slider through its key, so its default lives in the session, not in a value=.
+    st.session_state.setdefault("lm_words", 10)
+    count = st.slider("Words to generate", 1, 50, **ui.option("lm_words"))
     step, reset = st.columns(2)
     step.button(
         "Next step (+1 word)",

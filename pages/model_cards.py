@@ -183,7 +183,7 @@ def send_review(*, selected: pd.DataFrame, key: str) -> None:
     pick_key = f"{key}_pick"
     if st.session_state.get(pick_key, 1) > len(selected):  # the list just got shorter (another view or model)
         st.session_state[pick_key] = 1
-    pick = st.number_input("Send review number … to the other pages", 1, len(selected), 1, **ui.option(pick_key))
+    pick = st.number_input("Send review number … to the other pages", 1, len(selected), **ui.option(pick_key))
     chosen = selected["text"].iloc[min(int(pick), len(selected)) - 1]
     st.caption(f"Review {int(pick)} of {len(selected):,}: " + ui.literal(chosen, 160))
     st.button("Use this review", key=f"{key}_use", on_click=ui.set_text, args=(chosen,))

@@ -380,6 +380,22 @@ def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
     context.close()
 
 
+def test_typed_urls_of_the_walkthrough_open_it_without_a_not_found_dialog(server, browser):
+    """/, /home (the file's stem) and /walkthrough (the page's title) all open the Walkthrough on a running
+    server; a mistyped path says "Page not found" and still shows it. (A fresh server's very first request is
+    routed by file name before the app's navigation exists: there only file stems resolve.)"""
+    for path in ("/", "/home", "/walkthrough"):
+        page = open_page(browser, server + path)
+        page.wait_for_timeout(500)
+        assert heading(page) == PAGE_URLS["/home"], path
+        assert page.get_by_text("Page not found").count() == 0, path
+        page.close()
+    page = open_page(browser, server + "/no_such_page")
+    page.wait_for_timeout(500)
+    assert heading(page) == PAGE_URLS["/home"] and page.get_by_text("Page not found").count() == 1
+    page.close()
+
+
 def test_nothing_is_fetched_from_outside_the_server(server, browser):
     """Nothing is downloaded at run time: every request of every page (favicon included) goes to the app's server."""
     page = new_page(browser, [])

@@ -42,7 +42,9 @@ def assert_step_shown(app, bundle, position: int) -> None:
         for column, values in expected.terms.items():
             np.testing.assert_allclose(frame[column].to_numpy(dtype=float), values, atol=1e-6, err_msg=column)
         shown = expected.embedding[: stepper.SHOWN_EMBEDDING_NUMBERS]
-        assert "[" + ", ".join(f"{value:+.3f}" for value in shown) + ", …]" in [str(code.value) for code in app.code]
+        codes = [str(code.value) for code in app.code]
+        assert "[" + ", ".join(f"{value:+.3f}" for value in shown) + ", …]" in codes
+        assert expected.equation.replace("; ", "\n") in codes  # the model's own equation, a statement a line
         assert f"p(positive) = **{expected.probability:.3f}**" in all_text(app)
     token, count = inspection.tokens[position], len(inspection.tokens)
     assert (

@@ -359,3 +359,35 @@ def test_editing_the_text_sets_every_sample_picker_to_your_own_text():
     app.button(key="home_sample_button").click().run()
     assert app.selectbox(key="home_sample_kind").value == "positive IMDB review"
     assert "True label: **positive**" in all_text(app)
+
+
+@pytest.fixture
+def state_duplication_warnings(monkeypatch, caplog):
+    """Streamlit's "created with a default value but also had its value set via the Session State API"
+    warnings (logged once per process, so the flag is reset for the test)."""
+    import logging
+
+    from streamlit.elements.lib import policies
+
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    caplog.set_level(logging.WARNING, logger="streamlit.elements.lib.policies")
+    return lambda: [record.getMessage() for record in caplog.records if "Session State API" in record.getMessage()]
+
+
+def test_widgets_set_by_callbacks_have_no_competing_default(state_duplication_warnings):
+    """Buttons that set another widget (next step, back to 1 word, the sentiment preset, a shorter review list,
+    a picker marked "your own text") leave Streamlit nothing to warn about, before and after a page switch."""
+    app = open_page("pages/language_model.py")
+    app.button(key="lm_generate_step").click().run()
+    go(app, "pages/home.py")
+    go(app, "pages/language_model.py")
+    app.button(key="lm_generate_reset").click().run()
+    assert app.slider(key="lm_words").value == 1
+    go(app, "pages/embeddings.py")
+    app.button(key="embeddings_preset").click().run()
+    app.text_area(key="embeddings_text_area").input(SAMPLE_TEXT).run()
+    go(app, "pages/model_cards.py")
+    app.number_input(key="cards_pick").set_value(3).run()
+    app.radio(key="cards_browse").set_value(app.radio(key="cards_browse").options[1]).run()
+    assert not app.exception
+    assert state_duplication_warnings() == []
