@@ -183,7 +183,8 @@ def memory(*, loaded) -> None:
 def heldout_table(*, loaded) -> None:
     """The held-out perplexity of every language model, from the manifest (recomputed by `evaluate`)."""
     rows = perplexity_table(loaded.manifest.get("language_models", {}), LANGUAGE_DISPLAY_NAMES)
-    st.dataframe(pd.DataFrame(rows).map(readable_cell), hide_index=True, key="lm_heldout")
+    table = pd.DataFrame([{column: readable_cell(value) for column, value in row.items()} for row in rows])
+    st.dataframe(table, hide_index=True, key="lm_heldout")
     entry = loaded.manifest.get("language_model_vocabulary", {})
     st.caption(
         f"Test split, every predicted token counted (words, [UNK] and the end of each review). Vocabulary: the "

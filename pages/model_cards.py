@@ -169,7 +169,8 @@ def language_model_cards(*, manifest: dict) -> None:
     if not section:
         return
     st.subheader("Language models (next word)")
-    table = pd.DataFrame(perplexity_table(section, LANGUAGE_DISPLAY_NAMES)).map(readable_cell)
+    rows = perplexity_table(section, LANGUAGE_DISPLAY_NAMES)
+    table = pd.DataFrame([{column: readable_cell(value) for column, value in row.items()} for row in rows])
     st.dataframe(table, hide_index=True, key="cards_lm")
     ui.plotly_chart(plots.language_model_training_figure(section, LANGUAGE_DISPLAY_NAMES), key="cards_lm_training")
     st.caption(

@@ -28,7 +28,8 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
 
 def readable_cell(value: object) -> object:
     """A table cell as people read it: "–" for a missing value, thousands separators, floats to 4 decimals
-    (2 from 1,000 up); text is left as it is."""
+    below 1, 2 below 100 and 1 from 100 up; text is left as it is. (Format rows before they become a
+    DataFrame: a column of ints with a missing value turns into floats.)"""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
     if isinstance(value, bool) or isinstance(value, str):
@@ -36,7 +37,8 @@ def readable_cell(value: object) -> object:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):,.2f}" if abs(value) >= 1_000 else f"{float(value):.4f}"
+        size = abs(float(value))
+        return f"{float(value):,.1f}" if size >= 100 else f"{float(value):.2f}" if size >= 1 else f"{float(value):.4f}"
     return value
 
 

@@ -243,6 +243,7 @@ def heatmap(
             zmin=zrange[0],
             zmax=zrange[1],
             hovertemplate="token %{x}: <b>%{customdata}</b><br>unit %{y}<br>value %{z:.3f}<extra></extra>",
+            colorbar=dict(thickness=10 if side_by_side > 1 else 20),  # side by side, the data keeps the width
         )
     )
     _token_axis(figure, list(tokens), "token", ticks_for_columns(side_by_side))

@@ -123,7 +123,7 @@ def test_counted_puts_the_noun_in_the_right_number(count, noun, expected):
 
 
 def test_readable_cell_never_shows_none_and_separates_thousands():
-    cells = [None, float("nan"), 12, 1234567, np.int64(20000), 0.89604, 1021.345, "GloVe", True]
+    cells = [None, float("nan"), 12, 1234567, np.int64(20000), 0.89604, 12.345, 155.554, 1021.36, "GloVe", True]
     assert [explain.readable_cell(value) for value in cells] == [
         "–",
         "–",
@@ -131,7 +131,9 @@ def test_readable_cell_never_shows_none_and_separates_thousands():
         "1,234,567",
         "20,000",
         "0.8960",
-        "1,021.35",
+        "12.35",
+        "155.6",
+        "1,021.4",
         "GloVe",
         True,
     ]

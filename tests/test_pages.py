@@ -212,4 +212,7 @@ def test_model_card_and_language_model_tables_read_as_numbers_without_none():
     for table in [summary, *perplexity]:
         cells = [str(cell) for cell in table.to_numpy().ravel()]
         assert "None" not in cells and "nan" not in cells
-    assert any(re.fullmatch(r"\d{1,3}(,\d{3})+", cell) for table in perplexity for cell in table["test tokens"])
+    for table in perplexity:  # counts stay whole numbers with separators even where another row has none
+        for column in ("test tokens", "training tokens", "parameters"):
+            assert all(re.fullmatch(r"\d{1,3}(,\d{3})*|–", str(cell)) for cell in table[column]), table[column]
+        assert any(re.fullmatch(r"\d{1,3}(,\d{3})+", str(cell)) for cell in table["training tokens"])
