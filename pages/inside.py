@@ -279,14 +279,7 @@ def lstm_gates(*, inspection, number: int, key: str) -> None:
     for position, gate in enumerate(("forget", "input", "output")):
         with gate_columns[position % 2]:
             ui.plotly_chart(
-                plots.heatmap(
-                    inspection.gates[gate],
-                    inspection.tokens,
-                    f"{gate} gate",
-                    colorscale="Viridis",
-                    zrange=(0, 1),
-                    side_by_side=len(gate_columns),
-                ),
+                plots.gate_heatmap(inspection.gates[gate], inspection.tokens, gate, len(gate_columns)),
                 key=f"{key}_gate_{gate}",
             )
     with gate_columns[1]:
@@ -317,14 +310,7 @@ def gru_gates(*, inspection, number: int, key: str) -> None:
     for column, gate in zip(gate_columns, ("update", "reset")):
         with column:
             ui.plotly_chart(
-                plots.heatmap(
-                    inspection.gates[gate],
-                    inspection.tokens,
-                    f"{gate} gate",
-                    colorscale="Viridis",
-                    zrange=(0, 1),
-                    side_by_side=len(gate_columns),
-                ),
+                plots.gate_heatmap(inspection.gates[gate], inspection.tokens, gate, len(gate_columns)),
                 key=f"{key}_gru_gate_{gate}",
             )
     mean_update = inspection.gates["update"].mean(axis=1)  # (time,): averaged over units

@@ -251,6 +251,11 @@ def heatmap(
     return _layout(figure, title, height=380)
 
 
+def gate_heatmap(values: np.ndarray, tokens: list[str], gate: str, side_by_side: int = 1) -> go.Figure:
+    """A gate's values (time, units), each in [0, 1], on one fixed scale so that gates compare across charts."""
+    return heatmap(values, tokens, f"{gate} gate", colorscale="Viridis", zrange=(0, 1), side_by_side=side_by_side)
+
+
 # Red for negative, blue for positive, white at the decision threshold: ColorBrewer's RdBu, which
 # stays readable for red–green colour blindness. Boxes are opaque and their text colour follows the
 # fill, so they read the same on Streamlit's light and dark backgrounds.
