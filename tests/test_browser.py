@@ -23,6 +23,8 @@ if not chromium_available():
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from rnndemo.text import DEFAULT_TEXT  # noqa: E402
+
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 PAGE_TITLES = [
     "Walkthrough",
@@ -378,6 +380,33 @@ def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
         timeout=30_000,
     )
     context.close()
+
+
+def test_the_sample_picker_loads_a_labelled_review_and_follows_the_text(server, browser):
+    """First load: the picker names the lesson's example in the box. Load a negative review: its true label is
+    shown and the picker keeps its choice. Edit the text: the picker says "your own text" and Load is off."""
+    from .browser_sweep import open_selectbox, settle
+
+    page = open_page(browser, f"{server}/compare")
+    picker = page.locator("[data-testid='stSelectbox'] input").first  # the combobox shows its choice as its value
+    assert picker.input_value() == "the Bait review (lesson default)"
+    assert page.get_by_text("labelled by the lesson").count() >= 1
+    open_selectbox(page, 0).filter(has_text="negative IMDB review").first.click()
+    settle(page)
+    page.get_by_role("button", name="Load sample").click()
+    settle(page)
+    assert picker.input_value() == "negative IMDB review"
+    assert text_in_box(page) != DEFAULT_TEXT
+    caption = page.locator("[data-testid='stCaptionContainer']", has_text="True label").first.inner_text()
+    assert "True label: negative" in caption, caption
+    marks = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    assert marks and all(mark.endswith(("✓", "✗")) for mark in marks), marks
+    paste_review(page, "A dull, lifeless film.")
+    settle(page)
+    assert picker.input_value() == "your own text"
+    assert page.get_by_role("button", name="Load sample").is_disabled()
+    assert exceptions_on(page) == 0
+    page.close()
 
 
 def test_typed_urls_of_the_walkthrough_open_it_without_a_not_found_dialog(server, browser):
