@@ -242,6 +242,17 @@ def train_recurrent(
     )
 
 
+def embedding_start(language_model: Any, rows: int) -> str:
+    """Where a classifier's embedding started, for the manifest (as `initialise_from_language_model` fills it)."""
+    if language_model is None:
+        return "GloVe 6B-50d initialised, trainable"
+    shared = min(int(language_model.get_layer("embedding").get_weights()[0].shape[0]) - 1, rows)
+    return (
+        f"the LSTM language model's vectors for the {shared:,} most frequent words, GloVe 6B-50d for the other "
+        f"{rows - shared:,}; trainable"
+    )
+
+
 def initialise_from_language_model(model: Any, language_model: Any) -> None:
     """Copy the LSTM language model's recurrent layer and its embedding rows into the classifier.
 
@@ -355,7 +366,7 @@ def fit_recurrent_models(
                 "learning_rate_decay": choice.learning_rate_decay,
                 "selected_by": f"validation {choice.select_by}",
                 "clip_norm": config.clip_norm,
-                "embedding": "GloVe 6B-50d initialised, trainable",
+                "embedding": embedding_start(pretrained.model if usable else None, prepared.embedding_matrix.shape[0]),
                 "initialised_from": pretrained.description if usable else "GloVe",
                 "mask_zero": True,
             },

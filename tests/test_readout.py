@@ -7,7 +7,7 @@ import pytest
 from rnndemo import models
 from rnndemo.inspect import GRU_GATE_NAMES, Inspector
 from rnndemo.serving import Classifier
-from rnndemo.training import initialise_from_language_model
+from rnndemo.training import embedding_start, initialise_from_language_model
 from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
 
 from .reference import numpy_gru, numpy_lstm, numpy_running_probability, numpy_simple_rnn
@@ -101,6 +101,11 @@ def test_language_model_initialisation_copies_the_recurrent_layer_and_the_shared
         classifier.get_layer("recurrent").get_weights(), language_model.get_layer("recurrent").get_weights()
     ):
         np.testing.assert_array_equal(copied, source)
+    # The manifest's description counts the same rows the copy took.
+    described = embedding_start(language_model, len(WORDS))
+    assert described.startswith("the LSTM language model's vectors for the 20 most frequent words, GloVe 6B-50d")
+    assert f"for the other {len(WORDS) - 20};" in described
+    assert embedding_start(None, len(WORDS)) == "GloVe 6B-50d initialised, trainable"
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
