@@ -121,7 +121,7 @@ def results_table(
 ) -> None:
     """The visitor's rows with each model's probability, label and (given labels) right or wrong, and their CSV."""
     results = results_frame(frame, probabilities, labels)
-    st.dataframe(
+    ui.dataframe(
         results,
         hide_index=True,
         key=f"{key}_results",

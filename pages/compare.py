@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from rnndemo import plots, ui
-from rnndemo.registry import DISPLAY_NAMES
+from rnndemo.models import readout_of
+from rnndemo.registry import DISPLAY_NAMES, SHORT_NAMES
 from rnndemo.serving import EmptyTextError
 
 
@@ -21,7 +22,7 @@ def verdict(*, name: str, prediction, entry: dict, truth, compact: bool) -> None
     """One model's verdict (marked right or wrong when the label is known), its probability bar,
     held-out accuracy and latency; compact (no heading) in presenter mode."""
     if not compact:
-        st.subheader(DISPLAY_NAMES.get(name, name))
+        st.subheader(SHORT_NAMES.get(name, name), help=DISPLAY_NAMES.get(name, name))
     st.metric(
         DISPLAY_NAMES.get(name, name) if compact else "verdict",
         prediction.label + ui.verdict_mark(prediction.label, truth),
@@ -69,8 +70,8 @@ def agreement(*, predictions: dict, recurrent: dict) -> None:
         st.success(f"The recurrent models {relation}: {next(iter(labels.values()))}.")
 
 
-def running_predictions(*, recurrent: dict, key: str) -> None:
-    """Each recurrent model's prediction after every token, as one chart."""
+def running_predictions(*, recurrent: dict, readouts: dict[str, str], key: str) -> None:
+    """Each recurrent model's prediction after every token, as one chart; `readouts`: each model's readout."""
     ui.plotly_chart(
         plots.trajectory_chart(
             {name: p.trajectory for name, p in recurrent.items()},
@@ -79,9 +80,16 @@ def running_predictions(*, recurrent: dict, key: str) -> None:
         ),
         key=f"{key}_trajectory",
     )
+    averaging = [DISPLAY_NAMES[name] for name in recurrent if readouts.get(name) == "mean"]
+    last_state = [DISPLAY_NAMES[name] for name in recurrent if readouts.get(name) != "mean"]
+    reads = []
+    if last_state:
+        reads.append(f"for the {' and '.join(last_state)}, to the state hₜ, p = σ(w·hₜ + b)")
+    if averaging:
+        reads.append(f"for the {' and '.join(averaging)}, to the mean of the states h₁ … hₜ")
     st.caption(
-        "Each point is the model's answer if the review ended at that token: the Dense layer applied to the "
-        "state hₜ, through its sigmoid, p = σ(w·hₜ + b). The last point is the verdict."
+        "Each point is the model's answer if the review ended at that token: the Dense layer applied, through "
+        f"its sigmoid, {'; '.join(reads)}. The last point is the verdict."
     )
 
 
@@ -95,7 +103,7 @@ def running_predictions_table(*, recurrent: dict, key: str) -> None:
     table = pd.DataFrame({"position": range(1, len(first.tokens) + 1), "token": first.tokens, "index": first.ids})
     for name, prediction in recurrent.items():
         table[f"p(positive) {DISPLAY_NAMES[name]}"] = [round(value, 4) for value in prediction.trajectory]
-    st.dataframe(table, hide_index=True, key=f"{key}_table")
+    ui.dataframe(table, hide_index=True, key=f"{key}_table")
     ui.csv_download(table, "running_predictions.csv", key=f"{key}_download")
 
 
@@ -103,7 +111,7 @@ def baseline_terms(*, baseline, review: str, key: str) -> None:
     """On request, the TF-IDF terms that pushed the baseline's logit most."""
     if not st.toggle("Show why the baseline decided so (top TF-IDF terms)", **ui.option(f"{key}_show_baseline_terms")):
         return
-    st.dataframe(
+    ui.dataframe(
         pd.DataFrame(baseline.contributions(review), columns=["term", "contribution to the logit"]),
         hide_index=True,
         key=f"{key}_baseline_terms",
@@ -132,7 +140,8 @@ with top if ui.presenting() else st.container():
     ui.label_callout(predictions=predictions, truth=truth, baseline=bundle.baseline, review=review)
 agreement(predictions=predictions, recurrent=recurrent)
 if recurrent:
-    running_predictions(recurrent=recurrent, key="compare")
+    readouts = {name: readout_of(bundle.classifiers[name].model) for name in recurrent}
+    running_predictions(recurrent=recurrent, readouts=readouts, key="compare")
     running_predictions_table(recurrent=recurrent, key="compare")
 if bundle.baseline is not None:
     baseline_terms(baseline=bundle.baseline, review=review, key="compare")

@@ -44,7 +44,7 @@ def lesson_tables(*, words: list[str], space, is_glove: bool, bundle, key: str) 
     )
     word_tab, index_tab = st.tabs(["word → vector", "index → vector"])
     with word_tab:
-        st.dataframe(table.drop(columns=["vocabulary index"]), hide_index=True, height=280, key=f"{key}_word_table")
+        ui.dataframe(table.drop(columns=["vocabulary index"]), hide_index=True, height=280, key=f"{key}_word_table")
         ui.csv_download(table, "word_vectors.csv", key=f"{key}_download_words")
     with index_tab:
         if 1 in set(by_index["vocabulary index"]):
@@ -53,7 +53,7 @@ def lesson_tables(*, words: list[str], space, is_glove: bool, bundle, key: str) 
                 if not is_glove
                 else "Index 1 (out of vocabulary) has no GloVe vector; the model's row 1 started random."
             )
-        st.dataframe(by_index, hide_index=True, height=280, key=f"{key}_index_table")
+        ui.dataframe(by_index, hide_index=True, height=280, key=f"{key}_index_table")
         ui.csv_download(by_index, "index_vectors.csv", key=f"{key}_download_index")
 
 
@@ -85,7 +85,7 @@ def neighbour_table(*, label: str, space, query: str, metric: str, k: int, key: 
         return None
     score = "similarity" if metric == "cosine" else "distance"
     frame = pd.DataFrame({"word": [n.word for n in neighbors], score: [round(getattr(n, score), 4) for n in neighbors]})
-    st.dataframe(frame, hide_index=True, key=f"{key}_neighbors_{label[:12]}")
+    ui.dataframe(frame, hide_index=True, key=f"{key}_neighbors_{label[:12]}")
     ui.csv_download(frame, "neighbors.csv", key=f"{key}_download_neighbors_{label[:12]}")
     return neighbors
 
@@ -107,9 +107,20 @@ def _apply_sentiment_preset(extra_key: str) -> None:
     st.session_state[extra_key] = SENTIMENT_PRESET
 
 
+def short_space_name(label: str) -> str:
+    """ "GloVe 6B-50d (400,000 words)" → "GloVe 6B-50d"; "LSTM trained embedding (20,000 words)" → "LSTM · trained".
+    A short name maps to itself (AppTest sets a select by the text it shows)."""
+    return label.split(" (")[0].replace(" trained embedding", " · trained")
+
+
 def map_options(*, spaces: dict, key: str) -> tuple[str, int, str]:
     """The map's space, its dimensions and the visitor's extra words (with a preset)."""
-    map_source = st.selectbox("Space", list(spaces), **ui.option(f"{key}_map_source"))
+    map_source = st.selectbox(
+        "Space",
+        list(spaces),
+        **ui.option(f"{key}_map_source"),
+        format_func=short_space_name,  # the column is narrow; the map's title names the space in full
+    )
     dimensions = st.radio("Dimensions", [2, 3], horizontal=True, **ui.option(f"{key}_dimensions"))
     extra = st.text_input("More words (space-separated)", "", max_chars=1000, **ui.option(f"{key}_extra"))
     st.button(

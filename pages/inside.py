@@ -174,7 +174,7 @@ def step_numbers(*, name: str, classifier, inspection, step: int, key: str) -> N
         f"xₜ = row {equation.token_id} of the {DISPLAY_NAMES[name]}'s embedding; its first {len(shown)} of "
         f"{len(equation.embedding)} numbers:"
     )
-    st.code("[" + ", ".join(f"{value:+.3f}" for value in shown) + ", …]", language=None)
+    st.code("[" + ", ".join(f"{value:+.3f}" for value in shown) + ", …]", language=None, wrap_lines=True)
     # One statement a line, wrapped: as one inline-code run the GRU's equation overflowed a third of the page.
     st.code(equation.equation.replace("; ", "\n"), language=None, wrap_lines=True)
     st.caption(
@@ -330,6 +330,7 @@ def word_importance(*, inspections: dict, importances: dict, number: int, key: s
         for name, inspection in inspections.items()
     }
     scale = explain.shared_scale(effects.values())
+    clip = explain.power_of_ten(PROBABILITY_CLIP)
     st.write(
         "Occlusion: remove one token and see how the model's verdict changes, measured in log-odds, "
         "logit p(text) − logit p(text without the token), where logit p = ln(p / (1 − p)). Green pushed towards "
@@ -338,7 +339,7 @@ def word_importance(*, inspections: dict, importances: dict, number: int, key: s
     )
     st.caption(
         f"One colour scale for every model: the colour saturates at ±{scale:.2f} log-odds, the largest effect of "
-        f"any model shown. (Probabilities are clipped to [{PROBABILITY_CLIP:g}, 1 − {PROBABILITY_CLIP:g}] first.)"
+        f"any model shown. (Probabilities are clipped to [{clip}, 1 − {clip}] first.)"
     )
     for name, inspection in inspections.items():
         tokens, effect = inspection.tokens, effects[name]
@@ -374,7 +375,8 @@ def memory_experiment(*, bundle, number: int, key: str) -> None:
         st.info("The memory experiment has not been computed for these models; run `python -m rnndemo memory`.")
         return
     # Text from a file is treated like visitor text: shown, never parsed as Markdown.
-    st.text(result["design"].split("\n\n")[1] if "\n\n" in result["design"] else result["design"])
+    design = result["design"].split("\n\n")[1] if "\n\n" in result["design"] else result["design"]
+    st.text(" ".join(design.split()))  # the file wraps its lines at 80 characters; the page wraps them itself
     averaging = [DISPLAY_NAMES[name] for name, model in bundle.classifiers.items() if readout_of(model.model) == "mean"]
     if averaging:
         st.caption(
@@ -388,6 +390,16 @@ def memory_experiment(*, bundle, number: int, key: str) -> None:
         st.text(str(result.get("accuracy_summary", "")))
     with right:
         ui.plotly_chart(plots.memory_gradient_figure(result, DISPLAY_NAMES), key=f"{key}_memory_gradient")
+        zero = [
+            DISPLAY_NAMES.get(name, name)
+            for name, values in result["models"].items()
+            if min(values["gradient"]["mean_norm"]) == 0
+        ]
+        if zero:
+            st.caption(
+                f"The {', '.join(zero)} gradient reaches exactly 0 (below what float32 can hold); those points are "
+                "drawn one decade below the smallest measured value, at the bottom of the chart."
+            )
         st.text(str(result.get("gradient_summary", "")))
 
 

@@ -6,10 +6,11 @@ import streamlit as st
 
 from rnndemo import plots, ui
 from rnndemo.config import LIMITS, default_models_dir
-from rnndemo.explain import readable_cell
-from rnndemo.next_word import perplexity_table, step_predictions, surprise_contrast, top_words
+from rnndemo.explain import readable_rows
+from rnndemo.next_word import PERPLEXITY_DECIMALS, perplexity_table, step_predictions, surprise_contrast, top_words
 from rnndemo.registry import LANGUAGE_DISPLAY_NAMES
 from rnndemo.text import tokenize
+from rnndemo.vocab import OOV_TOKEN
 
 END_WORD = "</review>"
 
@@ -40,6 +41,10 @@ def unrolled_graph(*, loaded, tokens: list[str], ids: list[int]) -> None:
     )
 
 
+# Predictions that are not words to type: the end of the review, and "some word outside the vocabulary".
+NOT_WORDS = {END_WORD: "the model says the review ends here", OOV_TOKEN: "some word outside the vocabulary"}
+
+
 def suggestion_buttons(*, name: str, candidates: list[tuple[str, float]], key: str) -> None:
     """One model's likeliest next words as buttons; a click appends the word to the text."""
     st.markdown(f"**{LANGUAGE_DISPLAY_NAMES.get(name, name)}**")
@@ -49,8 +54,8 @@ def suggestion_buttons(*, name: str, candidates: list[tuple[str, float]], key: s
             key=f"{key}_{name}_{position}",
             on_click=ui.append_word,
             args=(word,),
-            disabled=word == END_WORD,
-            help="the model says the review ends here" if word == END_WORD else "append this word to the text",
+            disabled=word in NOT_WORDS,  # appending "[UNK]" would type a word the text cleaner reads as "unk"
+            help=NOT_WORDS.get(word, "append this word to the text"),
             width="stretch",
         )
 
@@ -117,7 +122,7 @@ def generation(*, loaded, ids: list[int], key: str) -> None:
         generated = ui.generated_words(str(default_models_dir()), name, tuple(ids), count, **settings)
         with column:
             st.markdown(f"**{LANGUAGE_DISPLAY_NAMES[name]}**")
-            st.dataframe(
+            ui.dataframe(
                 pd.DataFrame(
                     {
                         "step": range(1, len(generated) + 1),
@@ -183,7 +188,7 @@ def memory(*, loaded) -> None:
 def heldout_table(*, loaded) -> None:
     """The held-out perplexity of every language model, from the manifest (recomputed by `evaluate`)."""
     rows = perplexity_table(loaded.manifest.get("language_models", {}), LANGUAGE_DISPLAY_NAMES)
-    table = pd.DataFrame([{column: readable_cell(value) for column, value in row.items()} for row in rows])
+    table = pd.DataFrame(readable_rows(rows, PERPLEXITY_DECIMALS))
     st.dataframe(table, hide_index=True, key="lm_heldout")
     entry = loaded.manifest.get("language_model_vocabulary", {})
     st.caption(

@@ -6,9 +6,9 @@ import streamlit as st
 
 from rnndemo import plots, ui
 from rnndemo.evaluation import calibration_table, decide, load_heldout_predictions
-from rnndemo.explain import readable_cell
+from rnndemo.explain import readable_rows
 from rnndemo.models import ModelFileError, architecture_summary
-from rnndemo.next_word import perplexity_table
+from rnndemo.next_word import PERPLEXITY_DECIMALS, perplexity_table
 from rnndemo.registry import CLASSIFIER_NAMES, DISPLAY_NAMES, LANGUAGE_DISPLAY_NAMES, RECURRENT_NAMES
 
 VIEWS = ["the recurrent models disagree", "confidently wrong (p > 0.9 for the wrong class)"]
@@ -56,7 +56,7 @@ def summary_row(*, name: str, entry: dict) -> dict:
         "started from": start_of(entry),
         "training seconds": entry.get("training_seconds"),
     }
-    return {column: readable_cell(value) for column, value in row.items()}
+    return readable_rows([row], {"training seconds": 1})[0]
 
 
 def summary(*, available: list[str], manifest: dict, key: str) -> None:
@@ -110,6 +110,10 @@ def architecture_table(*, name: str, bundle, key: str) -> None:
     table = pd.DataFrame(architecture_summary(bundle.classifiers[name].model))
     table["parameters"] = table["parameters"].map("{:,}".format)
     st.dataframe(table, hide_index=True, key=f"{key}_arch_{name}", width="stretch")
+    st.caption(
+        "Keras shapes: None is a size set only when the model runs, first the number of reviews in a batch, "
+        "then the number of tokens."
+    )
 
 
 def model_card(*, name: str, entry: dict, bundle, key: str) -> None:
@@ -154,7 +158,7 @@ def review_table(*, selected: pd.DataFrame, total: int, key: str) -> None:
     """The selected reviews with every model's probability."""
     columns = ["label"] + [n for n in CLASSIFIER_NAMES if n in selected.columns] + ["text"]
     st.write(f"{len(selected):,} of {total:,} test reviews.")
-    st.dataframe(
+    ui.dataframe(
         selected[columns],
         hide_index=True,
         key=f"{key}_errors",
@@ -169,8 +173,7 @@ def language_model_cards(*, manifest: dict) -> None:
     if not section:
         return
     st.subheader("Language models (next word)")
-    rows = perplexity_table(section, LANGUAGE_DISPLAY_NAMES)
-    table = pd.DataFrame([{column: readable_cell(value) for column, value in row.items()} for row in rows])
+    table = pd.DataFrame(readable_rows(perplexity_table(section, LANGUAGE_DISPLAY_NAMES), PERPLEXITY_DECIMALS))
     st.dataframe(table, hide_index=True, key="cards_lm")
     ui.plotly_chart(plots.language_model_training_figure(section, LANGUAGE_DISPLAY_NAMES), key="cards_lm_training")
     st.caption(

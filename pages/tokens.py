@@ -18,7 +18,10 @@ def cleaning_options(*, key: str) -> text_stage.CleaningOptions:
         lowercase=columns[0].checkbox("lowercase", True, **ui.option(f"{key}_lowercase")),
         remove_line_breaks=columns[1].checkbox("replace <br /> with spaces", True, **ui.option(f"{key}_line_breaks")),
         remove_punctuation=columns[2].checkbox(
-            "remove punctuation (keep it's, don't)", True, **ui.option(f"{key}_punctuation")
+            "remove punctuation",
+            True,
+            **ui.option(f"{key}_punctuation"),
+            help="keeps the apostrophe inside words: it's, don't",  # in a quarter of the page the label was cut
         ),
         collapse_whitespace=columns[3].checkbox("collapse whitespace", True, **ui.option(f"{key}_whitespace")),
     )

@@ -26,7 +26,14 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else (plural or noun + 's')}"
 
 
-def readable_cell(value: object) -> object:
+def readable_rows(rows: list[dict], decimals: dict[str, int] | None = None) -> list[dict]:
+    """Each row's cells made readable (`readable_cell`), with a fixed number of decimals for the columns
+    named in `decimals`, so that one column never mixes 0.9000 and 512.2."""
+    decimals = decimals or {}
+    return [{column: readable_cell(value, decimals.get(column)) for column, value in row.items()} for row in rows]
+
+
+def readable_cell(value: object, decimals: int | None = None) -> object:
     """A table cell as people read it: "–" for a missing value, thousands separators, floats to 4 decimals
     below 1, 2 below 100 and 1 from 100 up; text is left as it is. (Format rows before they become a
     DataFrame: a column of ints with a missing value turns into floats.)"""
@@ -37,9 +44,20 @@ def readable_cell(value: object) -> object:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
+        if decimals is not None:
+            return f"{float(value):,.{decimals}f}"
         size = abs(float(value))
         return f"{float(value):,.1f}" if size >= 100 else f"{float(value):.2f}" if size >= 1 else f"{float(value):.4f}"
     return value
+
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(value: float) -> str:
+    """1e-06 as people write it, "10⁻⁶" (for exact powers of ten; anything else keeps Python's short form)."""
+    exponent = round(float(np.log10(value)))
+    return f"10{str(exponent).translate(SUPERSCRIPTS)}" if value == 10.0**exponent else f"{value:g}"
 
 
 def plain_quote(text: str) -> str:

@@ -303,6 +303,10 @@ def continuation(
     ]
 
 
+# How the perplexity table is shown: perplexities and seconds to one decimal (0.9 s next to 713.1 s).
+PERPLEXITY_DECIMALS = {"test perplexity": 1, "validation perplexity": 1, "training seconds": 1}
+
+
 def perplexity_table(section: dict, display_names: dict[str, str]) -> list[dict]:
     """The held-out perplexity rows of the manifest's language models (test split; lower is better)."""
     rows = []

@@ -456,14 +456,23 @@ def memory_accuracy_figure(result: dict, display_names: dict[str, str]) -> go.Fi
     return figure
 
 
+def gradient_floor(smallest_positive: float) -> float:
+    """Where a gradient of exactly 0 is drawn on the log axis: one decade below the smallest measured one."""
+    return smallest_positive / 10
+
+
 def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Figure:
     figure = go.Figure()
+    norms = [np.asarray(values["gradient"]["mean_norm"], dtype=np.float64) for values in result["models"].values()]
+    positive = np.concatenate([values[values > 0] for values in norms] + [np.array([1.0])])
+    floor = gradient_floor(float(positive.min()))
     for name, values in result["models"].items():
         gradient = values["gradient"]
+        norm = np.asarray(gradient["mean_norm"], dtype=np.float64)
         figure.add_trace(
             go.Scatter(
                 x=gradient["distance"],
-                y=np.maximum(gradient["mean_norm"], 1e-12),
+                y=np.where(norm > 0, norm, floor),  # an exact 0 (float32 underflow) cannot sit on a log axis
                 name=display_names.get(name, name),
                 line=dict(color=MODEL_COLORS.get(name)),
                 hovertemplate="distance %{x}: mean |d(w·h_T)/de| %{y:.2e}<extra>"
@@ -560,16 +569,21 @@ def language_model_graph(
             dict(x=x, y=1.2, text=f"h{position + 1}", showarrow=False),
             dict(x=x, y=0.9, ax=x, ay=0.3, **arrow),
             dict(x=x, y=2.0, ax=x, ay=1.5, **arrow),
-            dict(x=x, y=2.35, text=f"ŷ{position + 2}<br>{label}", showarrow=False),
+            # Anchored at its bottom, above the arrowhead, however many models' lines it holds.
+            dict(x=x, y=2.05, yanchor="bottom", text=f"ŷ{position + 2}<br>{label}", showarrow=False),
         ]
         if column > 0:
             annotations.append(dict(x=x - 0.65, y=1.2, ax=x - 1.05, ay=1.2, **arrow))
     figure = go.Figure(layout=dict(shapes=shapes, annotations=annotations))
+    # The boxes are the recurrent models' steps; an n-gram has no state and predicts from the last two words.
+    stateless = {"ngram": " (no hₜ: reads the last two words)"}
     legend = " · ".join(
-        f"<span style='color:{MODEL_COLORS.get(name, '#444')}'>{display_names.get(name, name)}</span>" for name in names
+        f"<span style='color:{MODEL_COLORS.get(name, '#444')}'>{display_names.get(name, name)}"
+        f"{stateless.get(name, '')}</span>"
+        for name in names
     )
     figure.update_xaxes(visible=False, range=[-0.9, max(1, len(shown) - 1) * 1.7 + 0.9])
-    figure.update_yaxes(visible=False, range=[-0.5, 2.9])
+    figure.update_yaxes(visible=False, range=[-0.5, 2.3 + 0.22 * (len(names) + 1)])
     # Two lines: on one, the legend ran off the right edge in narrow windows and with presenter-mode fonts.
     title = f"Unrolled: hₜ reads xₜ; ŷₜ₊₁ = softmax(output(hₜ))<br>{legend}"
     _layout(figure, title, height=360)
@@ -637,6 +651,7 @@ def language_model_training_figure(section: dict, display_names: dict[str, str])
                 line_dash="dot",
                 line_color="gray",
                 annotation_text=f"{display_names.get(name, name)} (whole validation split)",
+                annotation_position="top left",  # on the right the curves come down through the labels
             )
     figure.update_xaxes(title="training tokens seen")
     # A linear axis: Plotly places horizontal lines on a log axis by exponent, not by value.

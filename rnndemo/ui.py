@@ -684,6 +684,19 @@ def show_html(markup: str) -> None:
     st.html(markup)
 
 
+def dataframe(frame: pd.DataFrame, decimals: int = 4, **keywords) -> None:
+    """st.dataframe with every float column shown to the same number of decimals (by default 0.03 sat next to
+    0.0781 and 1 next to 0.99998) and "–" for a missing value (not "None"); the data, and so any download or
+    copy, keep their full values."""
+    floats = {
+        column: st.column_config.NumberColumn(str(column), format=f"%.{decimals}f")
+        for column in frame.columns
+        if pd.api.types.is_float_dtype(frame[column])
+    }
+    keywords.setdefault("placeholder", "–")
+    st.dataframe(frame, column_config=floats | keywords.pop("column_config", {}), **keywords)
+
+
 def csv_download(frame: pd.DataFrame, file_name: str, key: str, label: str = "Download CSV") -> None:
     """A download button for a table, safe to open in a spreadsheet (see batch.csv_bytes)."""
     from rnndemo.batch import csv_bytes
@@ -715,10 +728,10 @@ def latency_caption(name: str, latency_ms: float, window: int = 25) -> str:
     history = st.session_state.setdefault("latency_history", {}).setdefault(name, [])
     history.append(latency_ms)
     del history[:-window]
-    from rnndemo.explain import counted
-
-    recent = "your last call" if len(history) == 1 else f"your last {counted(len(history), 'call')}"
-    return f"latency {latency_ms:.1f} ms (median {float(np.median(history)):.1f} ms over {recent})"
+    if len(history) == 1:  # a median of one call says nothing more
+        return f"latency {latency_ms:.1f} ms"
+    median = float(np.median(history))
+    return f"latency {latency_ms:.1f} ms (median {median:.1f} ms over your last {len(history)} calls)"
 
 
 # One uploaded file is parsed and scored once: the page reruns on every widget change, and a

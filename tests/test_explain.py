@@ -137,3 +137,8 @@ def test_readable_cell_never_shows_none_and_separates_thousands():
         "GloVe",
         True,
     ]
+
+
+def test_power_of_ten_is_written_with_superscripts():
+    assert explain.power_of_ten(1e-6) == "10⁻⁶" and explain.power_of_ten(1000.0) == "10³"
+    assert explain.power_of_ten(0.5) == "0.5"

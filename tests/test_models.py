@@ -41,9 +41,10 @@ def recomputed(bundle):
 
 
 def test_accuracy_floors_on_the_held_out_test_split(recomputed):
-    """Floors on metrics recomputed from the files (not copied from the manifest). Issue 13 asks for
-    LSTM >= 0.90; the committed LSTM measures 0.8960, so its floor here is what it meets, not the goal."""
-    assert recomputed["lstm"]["accuracy"] >= 0.89
+    """Issue 13's floors and goal, on metrics recomputed from the files (not copied from the manifest):
+    LSTM >= 0.90 and at or past the TF-IDF baseline, SimpleRNN >= 0.85; the GRU is held where it stands."""
+    assert recomputed["lstm"]["accuracy"] >= 0.90
+    assert recomputed["lstm"]["accuracy"] >= recomputed["baseline"]["accuracy"]
     assert recomputed["rnn"]["accuracy"] >= 0.85
     assert recomputed["gru"]["accuracy"] >= 0.88
     assert recomputed["lstm"]["auc"] >= recomputed["gru"]["auc"] > recomputed["rnn"]["auc"]

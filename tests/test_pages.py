@@ -192,6 +192,10 @@ def test_compare_tables_are_drawn_only_when_asked_and_match_the_models(bundle):
             predictions[name].trajectory, abs=1e-4
         )
     assert list(terms.columns) == ["term", "contribution to the logit"] and len(terms) > 0
+    # Shown with one number of decimals per column and "–" for a missing value; the data keep full precision.
+    shown = json.loads(app.dataframe[0].proto.columns)
+    assert {shown[column]["type_config"]["format"] for column in running.columns if column.startswith("p(")} == {"%.4f"}
+    assert app.dataframe[0].proto.placeholder == "–"
     go(app, "pages/tokens.py")
     go(app, "pages/compare.py")
     assert app.toggle(key="compare_show_running_predictions").value is True

@@ -130,7 +130,7 @@ def test_memory_gradient_axis_uses_powers_of_ten_and_the_title_fits():
     result = {"models": {"rnn": {"gradient": {"distance": [0, 1, 2], "mean_norm": [1e-2, 1e-6, 0.0]}}}}
     figure = plots.memory_gradient_figure(result, NAMES)
     assert figure.layout.yaxis.type == "log" and figure.layout.yaxis.exponentformat == "power"
-    assert list(figure.data[0].y) == [1e-2, 1e-6, 1e-12]  # zero is drawn at the floor of the log axis
+    assert list(figure.data[0].y) == [1e-2, 1e-6, 1e-7]  # zero is drawn a decade below the smallest value
     lines = figure.layout.title.text.split("<br>")
     assert len(lines) == 2 and max(len(line) for line in lines) <= 48  # each line fits a half-width column
 

@@ -230,12 +230,14 @@ def test_batch_rows_without_words_get_no_prediction(bundle):
         assert np.isfinite(values[0]) and np.isnan(values[1]) and np.isnan(values[2]), name
 
 
-def test_compare_caption_names_the_dense_layer_and_latency_is_a_median():
+def test_compare_caption_says_what_each_model_reads_and_latency_is_a_median():
     """The running-prediction caption says what is computed; the latency caption is a median over calls."""
     app = open_page("pages/compare.py", SAMPLE_TEXT)
     app.run()
     text = all_text(app)
-    assert "Dense layer applied to the state hₜ" in text and "sigmoid of the state hₜ" not in text
+    # Each model's readout, read from the model: the SimpleRNN averages its states, the LSTM and GRU do not.
+    assert "for the LSTM and GRU, to the state hₜ, p = σ(w·hₜ + b)" in text
+    assert "for the SimpleRNN, to the mean of the states h₁ … hₜ" in text
     assert "median" in text and "over your last 2 calls" in text
 
 
