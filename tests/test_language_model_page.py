@@ -72,3 +72,16 @@ def test_hostile_text_is_shown_as_text():
     surprise = [str(block.proto.body) for block in app.get("html") if "line-height:1.9" in block.proto.body]
     assert len(surprise) == 1 and ">onerror</span>" in surprise[0] and ">film</span>" in surprise[0]
     assert "<img" not in surprise[0] and "<b>" not in surprise[0]
+
+
+def test_suggestions_that_are_not_words_cannot_be_appended():
+    """[UNK] ("some word outside the vocabulary") and the end of the review are shown but not clickable:
+    appending "[UNK]" would type a word that the text cleaner then reads as "unk"."""
+    from rnndemo.vocab import OOV_TOKEN
+
+    app = open_page(PAGE, text="This movie was one of the")
+    suggestions = [button for button in app.button if button.key and button.key.startswith("lm_next_")]
+    not_words = [button for button in suggestions if button.label.split(" · ")[0] in (OOV_TOKEN, "</review>")]
+    assert not_words, [button.label for button in suggestions]  # this text makes [UNK] a top-5 suggestion
+    assert all(button.disabled for button in not_words)
+    assert not any(button.disabled for button in suggestions if button not in not_words)
