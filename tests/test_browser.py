@@ -220,6 +220,19 @@ def test_shared_link_prefills_the_text(server, browser):
     page.close()
 
 
+def test_batch_says_why_a_label_like_column_was_not_chosen(server, browser, tmp_path):
+    """A "sentiment" column with one value that is not a label: no label column is chosen, and the page says
+    why (choosing it then names the odd value: tests/test_batch.py checks that message)."""
+    upload = tmp_path / "reviews.csv"
+    upload.write_text("review,sentiment\nA wonderful film.,pos\nDull and far too long.,neg\nHard to say.,maybe\n")
+    page = open_page(browser, f"{server}/batch")
+    page.locator("input[type='file']").set_input_files(str(upload))
+    page.wait_for_selector("text=named like a label column", timeout=60_000)
+    assert page.get_by_text("not every value is one of").count() == 1
+    assert exceptions_on(page) == 0
+    page.close()
+
+
 def test_batch_upload_good_and_bad_files(server, browser, tmp_path):
     """A labelled CSV gets per-model accuracy; a binary file gets a clear message and the page keeps working."""
     good = tmp_path / "reviews.csv"
