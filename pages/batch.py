@@ -83,7 +83,7 @@ def chosen_columns(*, frame: pd.DataFrame, key: str) -> tuple[str, str | None]:
         key=f"{key}_label_column",
         help=f"Columns named like labels (sentiment, label, …) or holding only {LABEL_VALUES_TEXT}.",
     )
-    if label_guess is None and candidates:  # offered by name only: say why none was chosen for the visitor
+    if label_guess is None and candidates and label_column is None:  # say why none was chosen for the visitor
         st.info(
             f"{', '.join(ui.literal(str(column), 40) for column in candidates)}: named like a label column, but "
             f"not every value is one of {LABEL_VALUES_TEXT}, so none is chosen. Choose it above to see which "

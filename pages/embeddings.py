@@ -206,7 +206,11 @@ def analogy(*, spaces: dict, key: str) -> None:
     a = word_input(a_column, "a", "king", key=f"{key}_a")
     b = word_input(b_column, "− b", "man", key=f"{key}_b")
     c = word_input(c_column, "+ c", "woman", key=f"{key}_c")
-    space = spaces[source_column.selectbox("Space", list(spaces), **ui.option(f"{key}_analogy_source"))]
+    space = spaces[
+        source_column.selectbox(
+            "Space", list(spaces), **ui.option(f"{key}_analogy_source"), format_func=short_space_name
+        )
+    ]
     if not (a and b and c):
         return
     try:

@@ -217,7 +217,10 @@ def pca_scatter(
         figure.update_xaxes(title=axis_titles[0])
         figure.update_yaxes(title=axis_titles[1] if len(axis_titles) > 1 else None)
     kept = float(np.sum(ratios[: coordinates.shape[1]]))
-    return _layout(figure, f"{title}: these axes keep {kept:.0%} of the variance", height=520)
+    # Two lines: a long space name pushed the share off the chart's right edge.
+    _layout(figure, f"{title}<br>these axes keep {kept:.0%} of the variance", height=520)
+    figure.update_layout(margin_t=75)
+    return figure
 
 
 def heatmap(
@@ -644,14 +647,20 @@ def language_model_training_figure(section: dict, display_names: dict[str, str])
                 + "</extra>",
             )
         )
-    for name in ("ngram", "bigram"):
+    tokens = [x for trace in figure.data for x in trace.x] or [0, 1]
+    for name, dash in (("bigram", "dash"), ("ngram", "dot")):
         if name in section:
-            figure.add_hline(
-                y=section[name]["validation_perplexity"],
-                line_dash="dot",
-                line_color="gray",
-                annotation_text=f"{display_names.get(name, name)} (whole validation split)",
-                annotation_position="top left",  # on the right the curves come down through the labels
+            # Reference lines named in the legend: a label written on the chart ran into the curves.
+            value = section[name]["validation_perplexity"]
+            figure.add_trace(
+                go.Scatter(
+                    x=[min(tokens), max(tokens)],
+                    y=[value, value],
+                    name=f"{display_names.get(name, name)} (whole validation split)",
+                    mode="lines",
+                    line=dict(color="gray", dash=dash, width=1.5),
+                    hovertemplate=f"perplexity {value:.1f}<extra>{display_names.get(name, name)}</extra>",
+                )
             )
     figure.update_xaxes(title="training tokens seen")
     # A linear axis: Plotly places horizontal lines on a log axis by exponent, not by value.

@@ -250,3 +250,20 @@ def test_side_by_side_heatmaps_label_fewer_tokens_each():
     ]
     assert counts[0] <= plots.NARROW_TOKEN_TICKS and counts[0] > counts[1] > counts[2] >= 4
     assert counts[2] <= 10
+
+
+def test_language_model_reference_lines_are_named_in_the_legend_not_written_on_the_chart():
+    """The n-gram references are legend entries (a label written on the chart ran into the curves)."""
+    section = {
+        "lstm": {"history": {"tokens": [1_000_000, 2_000_000], "val_perplexity": [290.0, 200.0]}},
+        "ngram": {"validation_perplexity": 167.6},
+        "bigram": {"validation_perplexity": 202.4},
+    }
+    figure = plots.language_model_training_figure(section, {"lstm": "LSTM LM", "ngram": "trigram", "bigram": "bigram"})
+    assert not figure.layout.annotations
+    references = {trace.name: list(trace.y) for trace in figure.data if "whole validation split" in trace.name}
+    assert references == {
+        "bigram (whole validation split)": [202.4, 202.4],
+        "trigram (whole validation split)": [167.6, 167.6],
+    }
+    assert all(list(trace.x) == [1_000_000, 2_000_000] for trace in figure.data)
