@@ -39,7 +39,7 @@ def readable_cell(value: object, decimals: int | None = None) -> object:
     DataFrame: a column of ints with a missing value turns into floats.)"""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"

@@ -459,16 +459,11 @@ def memory_accuracy_figure(result: dict, display_names: dict[str, str]) -> go.Fi
     return figure
 
 
-def gradient_floor(smallest_positive: float) -> float:
-    """Where a gradient of exactly 0 is drawn on the log axis: one decade below the smallest measured one."""
-    return smallest_positive / 10
-
-
 def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Figure:
     figure = go.Figure()
     norms = [np.asarray(values["gradient"]["mean_norm"], dtype=np.float64) for values in result["models"].values()]
     positive = np.concatenate([values[values > 0] for values in norms] + [np.array([1.0])])
-    floor = gradient_floor(float(positive.min()))
+    floor = float(positive.min()) / 10  # an exact 0 is drawn one decade below the smallest measured gradient
     for name, values in result["models"].items():
         gradient = values["gradient"]
         norm = np.asarray(gradient["mean_norm"], dtype=np.float64)

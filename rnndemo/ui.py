@@ -242,12 +242,6 @@ def navigation_position() -> str:
     return "top" if presenting() else "sidebar"
 
 
-def initial_sidebar_state() -> str:
-    """For st.set_page_config: collapsed in presenter mode. The browser acts on a change of this value
-    only, so a sidebar the visitor opens by hand stays open on later reruns."""
-    return "collapsed" if presenting() else "auto"
-
-
 def _toggle_presenter() -> None:
     st.session_state[PRESENT_KEY] = bool(st.session_state[PRESENTER_TOGGLE])
 
