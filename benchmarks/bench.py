@@ -56,6 +56,9 @@ def model_rows(bundle, repetitions: int) -> list[dict]:
 
         naive = measure(one_call_per_token, 3, warmup=1)
         rows.append(row(f"importance_400_{name}", batched, naive))
+        # The previous batched path, side by side: every occluded copy run from the start, in blocks of rows.
+        from_start = measure(lambda: inspector._occlusion_by_rows(np.asarray(ids_long, dtype=np.int32)), 5)
+        rows.append(row(f"importance_400_{name}_every_copy_from_start", from_start))
         rows.append(row(f"inspect_400_{name}", measure(lambda: inspector.inspect(long), max(5, repetitions // 2))))
     return rows
 

@@ -38,17 +38,23 @@ def chosen_models(*, available: list[str], key: str) -> list[str]:
     return available if shown == "all" else [shown]
 
 
-def inspections_or_stop(*, bundle, names: list[str], review: str) -> tuple[dict, dict]:
-    """Each model's states and gates, and each token's importance; a text without words stops the page."""
-    inspections, importances = {}, {}
+def inspections_or_stop(*, bundle, names: list[str], review: str) -> dict:
+    """Each model's states and gates; a text without words stops the page."""
+    inspections = {}
     try:
         with st.spinner("Running the models step by step…"):
             for name in names:
-                inspections[name], importances[name] = ui.inspect_text(str(bundle.models_dir), name, review)
+                inspections[name] = ui.inspect_text(str(bundle.models_dir), name, review)
     except EmptyTextError as error:
         st.warning(str(error).capitalize() + ".")
         st.stop()
-    return inspections, importances
+    return inspections
+
+
+def importances_of(*, bundle, names: list[str], review: str) -> dict:
+    """Each token's occlusion importance per model: computed after the sections above are drawn."""
+    with st.spinner("Removing each word in turn and reading the text again…"):
+        return {name: ui.occlusion_importance(str(bundle.models_dir), name, review) for name in names}
 
 
 def unfolded(*, inspection, number: int, key: str) -> None:
@@ -321,9 +327,10 @@ def gru_gates(*, inspection, number: int, key: str) -> None:
     )
 
 
-def word_importance(*, inspections: dict, importances: dict, number: int, key: str) -> None:
+def word_importance(*, bundle, inspections: dict, review: str, number: int, key: str) -> None:
     """Occlusion importance in log-odds, on one colour scale for every model, and what it says."""
     st.subheader(f"{number}. Which words mattered")
+    importances = importances_of(bundle=bundle, names=list(inspections), review=review)
     # Inspector.importance gives p(text) − p(without t); with p(text) that is p(without t), and so its log-odds.
     effects = {
         name: log_odds_importance(inspection.trajectory[-1], importances[name])
@@ -412,7 +419,7 @@ st.caption(
 bundle = ui.bundle_or_stop()
 review = ui.text_input("inside", height=120)
 names = chosen_models(available=recurrent_models_or_stop(bundle), key="inside")
-inspections, importances = inspections_or_stop(bundle=bundle, names=names, review=review)
+inspections = inspections_or_stop(bundle=bundle, names=names, review=review)
 
 first = inspections[names[0]]
 if first.cut_tokens:
@@ -425,5 +432,5 @@ if "lstm" in inspections and inspections["lstm"].gates is not None:
     lstm_gates(inspection=inspections["lstm"], number=next(sections), key="inside")
 if "gru" in inspections and inspections["gru"].gates is not None:
     gru_gates(inspection=inspections["gru"], number=next(sections), key="inside")
-word_importance(inspections=inspections, importances=importances, number=next(sections), key="inside")
+word_importance(bundle=bundle, inspections=inspections, review=review, number=next(sections), key="inside")
 memory_experiment(bundle=bundle, number=next(sections), key="inside")

@@ -190,7 +190,7 @@ def send_review(*, selected: pd.DataFrame, key: str) -> None:
     pick = st.number_input("Send review number … to the other pages", 1, len(selected), **ui.option(pick_key))
     chosen = selected["text"].iloc[min(int(pick), len(selected)) - 1]
     st.caption(f"Review {int(pick)} of {len(selected):,}: " + ui.literal(chosen, 160))
-    st.button("Use this review", key=f"{key}_use", on_click=ui.set_text, args=(chosen,))
+    st.button("Use this review", key=f"{key}_use", on_click=ui.use_review, args=(chosen,))
     if ui.current_text() == chosen:
         st.success("This review is the shared text now: open any page to follow it through the pipeline.")
 

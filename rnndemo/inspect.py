@@ -20,7 +20,6 @@ from rnndemo.text import CleaningOptions
 GATE_NAMES = ("input", "forget", "cell_candidate", "output")  # Keras LSTM kernel order: i, f, c, o
 GRU_GATE_NAMES = ("update", "reset", "candidate")  # Keras GRU kernel order: z, r, h
 GATES_BY_LAYER = {"LSTM": GATE_NAMES, "GRU": GRU_GATE_NAMES}
-OCCLUSION_VALUES = 16_000_000  # gate values (64 MB of float32) one occlusion call may hold
 # Probabilities are clipped to [ε, 1 − ε] before the logit. A float32 sigmoid rounds to exactly 1.0 for
 # logits above about 17 (its spacing just below 1 is 6e-8), where the logit would be infinite; within 1e-6
 # of 0 or 1 only a handful of float32 values remain, so differences there are rounding, not the model.
@@ -120,6 +119,89 @@ def _gru_tracer(classifier):
     return trace
 
 
+def _occlusion_runner(classifier):
+    """A compiled function: ids (time,) -> (time + 1,) probabilities: row 0 the text's, row t + 1 the text's
+    without token t. Every removal shares the text's prefix, which is read once.
+
+    The text without token t has the text's own state before step t; from there it reads the rest.
+    So one loop over the text keeps a growing matrix of states: at step t every row started so far
+    reads token t (one matmul for all of them, with the token's input projection computed once), and
+    the row for "without token t" joins with the text's state from before the step. That is n²/2
+    recurrent steps instead of the n² of running every occluded copy from the start, and no input
+    matmul per row. The cell equations are Keras's own (checked against the model's outputs in the tests).
+    Returns None for a cell whose activations are not the defaults these equations assume.
+    """
+    import keras
+    import tensorflow as tf
+
+    model = classifier.model
+    layer = model.get_layer("recurrent")
+    cell, kind = layer.cell, type(layer).__name__
+    activations = [keras.activations.serialize(cell.activation)]
+    if kind in ("LSTM", "GRU"):
+        activations.append(keras.activations.serialize(cell.recurrent_activation))
+    if activations != ["tanh", "sigmoid"][: len(activations)] or not cell.use_bias:
+        return None
+    if kind == "GRU" and not cell.reset_after:
+        return None
+    embedding, classifier_layer, units = model.get_layer("embedding"), model.get_layer("classifier"), cell.units
+    mean = readout_of(model) == "mean"
+
+    def simple_step(projected, h, c):
+        return tf.tanh(projected + tf.matmul(h, cell.recurrent_kernel)), c
+
+    def lstm_step(projected, h, c):
+        z_i, z_f, z_c, z_o = tf.split(projected + tf.matmul(h, cell.recurrent_kernel), 4, axis=-1)
+        c = tf.sigmoid(z_f) * c + tf.sigmoid(z_i) * tf.tanh(z_c)
+        return tf.sigmoid(z_o) * tf.tanh(c), c
+
+    def gru_step(projected, h, c):
+        x_z, x_r, x_h = tf.split(projected, 3, axis=-1)
+        h_z, h_r, h_h = tf.split(tf.matmul(h, cell.recurrent_kernel) + cell.bias[1], 3, axis=-1)
+        update, reset = tf.sigmoid(x_z + h_z), tf.sigmoid(x_r + h_r)
+        return update * h + (1.0 - update) * tf.tanh(x_h + reset * h_h), c
+
+    step_of = {"SimpleRNN": simple_step, "LSTM": lstm_step, "GRU": gru_step}.get(kind)
+    if step_of is None:
+        return None
+    input_bias = cell.bias[0] if kind == "GRU" else cell.bias
+
+    @tf.function(input_signature=[tf.TensorSpec(shape=(None,), dtype=tf.int32)], autograph=False)
+    def run(ids):
+        real = tf.not_equal(ids, 0)  # padding (id 0) is skipped, as the embedding's mask makes the model skip it
+        projected = tf.matmul(embedding(ids[None, :])[0], cell.kernel) + input_bias  # (time, gates · units)
+        start = tf.zeros((1, units))
+
+        def step(t, h, c, total):
+            new_h, new_c = step_of(projected[t][None, :], h, c)
+            keep = real[t]
+            new_h, new_c = tf.where(keep, new_h, h), tf.where(keep, new_c, c)
+            new_total = total + tf.where(keep, new_h, tf.zeros_like(new_h))
+            # The row "without token t" starts now, from the text's own values before step t (row 0).
+            return (
+                t + 1,
+                tf.concat([new_h, h[:1]], 0),
+                tf.concat([new_c, c[:1]], 0),
+                tf.concat([new_total, total[:1]], 0),
+            )
+
+        growing = tf.TensorShape([None, units])
+        _, h, _, total = tf.while_loop(
+            lambda t, *_: t < tf.shape(ids)[0],
+            step,
+            (tf.constant(0), start, start, start),
+            shape_invariants=(tf.TensorShape([]), growing, growing, growing),
+        )
+        readout = h
+        if mean:  # the mean of the real tokens' states; a row with none left reads the zero vector, as the model does
+            count = tf.reduce_sum(tf.cast(real, tf.float32))
+            counts = tf.concat([[count], count - tf.cast(real, tf.float32)], 0)[:, None]
+            readout = total / tf.maximum(counts, 1.0)
+        return classifier_layer(readout)[:, 0]
+
+    return run
+
+
 def log_odds(probabilities) -> np.ndarray:
     """logit(p) = ln(p / (1 − p)), with p clipped to [PROBABILITY_CLIP, 1 − PROBABILITY_CLIP]."""
     clipped = np.clip(np.asarray(probabilities, dtype=np.float64), PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
@@ -143,8 +225,10 @@ class Inspector:
         self.classifier = classifier
         self.layer = type(classifier.model.get_layer("recurrent")).__name__  # from the loaded model itself
         self._trace = {"LSTM": _lstm_tracer, "GRU": _gru_tracer}.get(self.layer, lambda _: None)(classifier)
-        if self._trace is not None:  # traced now, under one thread, so concurrent first requests never race a trace
-            tensorflow_call(self._trace, tf.constant([2, 3], dtype=tf.int32))
+        self._occlusion = _occlusion_runner(classifier)
+        for compiled in (self._trace, self._occlusion):  # traced now, under one thread, so concurrent first
+            if compiled is not None:  # requests never race a trace
+                tensorflow_call(compiled, tf.constant([2, 3], dtype=tf.int32))
 
     def inspect(self, text: str, options: CleaningOptions = CleaningOptions()) -> Inspection:
         started = time.perf_counter()
@@ -172,23 +256,32 @@ class Inspector:
         )
 
     def importance(self, ids: list[int]) -> tuple[float, np.ndarray]:
-        """Occlusion: p(text) - p(text without token t), for every t, in a few batched calls.
+        """Occlusion: p(text) − p(text without token t), for every t, in one compiled call.
 
-        Dropping a token means setting its id to 0, which the embedding masks, so the
-        model skips that step exactly as if the word were absent. Padding (id 0) is
-        already skipped and so always gets 0.
+        Removing a token means the model never reads it, exactly as if the word were absent
+        (the same as setting its id to 0, which the embedding masks; the tests compare the two).
+        Padding (id 0) is already skipped and so always gets exactly 0.
         """
+        ids = np.asarray(ids, dtype=np.int32)
+        if self._occlusion is None:
+            probabilities = self._occlusion_by_rows(ids)
+        else:
+            probabilities = tensorflow_call(self._occlusion, ids).astype(np.float64)
+        importance = probabilities[0] - probabilities[1:]
+        importance[ids == 0] = 0.0
+        return float(probabilities[0]), importance
+
+    def _occlusion_by_rows(self, ids: np.ndarray) -> np.ndarray:
+        """The slow reference: every occluded copy run from the start (rows of ids with one set to 0), in blocks
+        of rows that bound the gate values held at once (401 × 400 × 4·units would be 650 MB for an LSTM(256))."""
         length = len(ids)
-        batch = np.tile(np.asarray(ids, dtype=np.int32), (length + 1, 1))  # row 0 is the text itself
+        batch = np.tile(ids, (length + 1, 1))  # row 0 is the text itself
         batch[np.arange(1, length + 1), np.arange(length)] = 0
-        # One call on all n + 1 rows of a 400-token text would hold 401 × 400 × 4·units gate values at once
-        # (650 MB for the LSTM(256)), and the allocator keeps such peaks: blocks bound it at OCCLUSION_VALUES.
         units = int(self.classifier.model.get_layer("recurrent").units)
-        rows = max(1, OCCLUSION_VALUES // max(1, length * 4 * units))
-        probabilities = np.concatenate(
+        rows = max(1, 16_000_000 // max(1, length * 4 * units))
+        return np.concatenate(
             [self.classifier.predict_ids_exact(batch[start : start + rows]) for start in range(0, length + 1, rows)]
         )
-        return float(probabilities[0]), probabilities[0] - probabilities[1:]
 
     def log_odds_importance(self, ids: list[int]) -> tuple[float, np.ndarray]:
         """Occlusion in log-odds: logit(p(text)) and logit(p(text)) − logit(p(text without token t)) for every t."""

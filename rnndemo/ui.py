@@ -405,11 +405,17 @@ def _load_inspector(models_dir: str, name: str):
 
 @st.cache_data(max_entries=24, ttl=3600, show_spinner=False)
 def inspect_text(models_dir: str, name: str, text: str):
-    """States, gates and occlusion importance of one text (pure: cached per text for every visitor,
+    """States, gates and trajectory of one text (pure: cached per text for every visitor,
     so a class opening the same shared link computes it once)."""
+    return _load_inspector(models_dir, name).inspect(text)
+
+
+@st.cache_data(max_entries=24, ttl=3600, show_spinner=False)
+def occlusion_importance(models_dir: str, name: str, text: str):
+    """p(text) − p(text without token t) for every token (cached like inspect_text). The slowest part
+    of the Inside page, so the page draws the sections before it first."""
     inspector = _load_inspector(models_dir, name)
-    inspection = inspector.inspect(text)
-    return inspection, inspector.importance(inspection.ids)[1]
+    return inspector.importance(inspect_text(models_dir, name, text).ids)[1]
 
 
 def bundle_or_stop():
@@ -465,8 +471,23 @@ def _submit_text(box: str) -> None:
 
 
 def picker_label_for(text: str) -> str:
-    """What a sample picker says for a text it did not load: the lesson's example by name, else "your own text"."""
-    return LESSON_EXAMPLE if text == DEFAULT_TEXT else OWN_TEXT
+    """What a sample picker says for a text it did not load: the lesson's example by name; a held-out review
+    by its kind (an IMDB test review by its label, a Rotten Tomatoes sentence); else "your own text"."""
+    if text == DEFAULT_TEXT:
+        return LESSON_EXAMPLE
+    truth = true_label(text)
+    if truth is not None and truth.source == "in the IMDB test split":
+        return f"{truth.name} IMDB review"
+    if truth is not None and truth.source == "in the Rotten Tomatoes sentences":
+        return "Rotten Tomatoes sentence"
+    return OWN_TEXT
+
+
+def use_review(text: str) -> None:
+    """Button callback: make `text` the shared review, and every page's sample picker name it."""
+    set_text(text)
+    for key in _SAMPLE_PICKERS:
+        st.session_state[key] = picker_label_for(text)
 
 
 def mark_own_text() -> None:

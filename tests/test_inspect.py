@@ -127,21 +127,22 @@ def test_inspection_json_has_the_promised_keys(bundle):
     assert len(payload["hidden"]) == len(payload["tokens"]) == 3
 
 
-def test_occlusion_in_blocks_equals_one_call(bundle, review, monkeypatch):
-    """Bounding the memory of occlusion (blocks of rows) changes no number: the same as one call on every row."""
-    from rnndemo import inspect as inspect_module
-
-    classifier = bundle.classifiers["lstm"]
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+def test_occlusion_sharing_the_prefix_equals_running_every_copy_from_the_start(bundle, review, name):
+    """The compiled prefix-sharing occlusion gives the numbers of the reference: every copy with one id set to 0,
+    run from the start by the Keras model itself. With padding inside and at the start, an unknown word, and the
+    edge texts of one word and of one word with padding."""
+    classifier = bundle.classifiers[name]
     inspector = Inspector(classifier)
-    ids = classifier.encode(review)[1][:120]
-    units = classifier.model.get_layer("recurrent").units
-    calls = []
-    original = classifier.predict_ids_exact
-    monkeypatch.setattr(classifier, "predict_ids_exact", lambda rows: calls.append(len(rows)) or original(rows))
-    monkeypatch.setattr(inspect_module, "OCCLUSION_VALUES", 120 * 4 * units * 10)  # ten rows a block
-    probability, blocks = inspector.importance(ids)
-    assert calls == [10] * 12 + [1]  # 121 rows: the text and one row per removed token
-    monkeypatch.setattr(inspect_module, "OCCLUSION_VALUES", 10**12)  # everything in one call
-    one_probability, whole = inspector.importance(ids)
-    assert probability == pytest.approx(one_probability, abs=1e-6)
-    np.testing.assert_allclose(blocks, whole, atol=1e-6)
+    assert inspector._occlusion is not None  # the fast path is the one under test
+    ids = classifier.encode(review)[1][:150]
+    cases = [ids, [0, 0] + ids[:40] + [0] + ids[40:80] + [1] + ids[80:], ids[:1], [0] + ids[:1] + [0]]
+    for case in cases:
+        probability, importance = inspector.importance(case)
+        reference = inspector._occlusion_by_rows(np.asarray(case, dtype=np.int32))
+        assert probability == pytest.approx(reference[0], abs=1e-5), (name, len(case))
+        np.testing.assert_allclose(importance, reference[0] - reference[1:], atol=1e-5, err_msg=f"{name} {len(case)}")
+        assert all(importance[position] == 0.0 for position, token in enumerate(case) if token == 0)
+    # Removing the only word leaves nothing to read: the classifier's σ(b), as for an empty text.
+    probability, importance = inspector.importance(ids[:1])
+    assert probability - importance[0] == pytest.approx(classifier.empty_probability, abs=1e-6)

@@ -153,6 +153,8 @@ def test_model_cards_views_and_use_this_review_reach_the_other_pages():
     assert "shared text now" in all_text(app)
     go(app, "pages/compare.py")
     assert app.text_area(key="compare_text_area").value == shown["text"].iloc[1]
+    # The picker names what the box holds: a held-out IMDB review with its label, not the lesson's example.
+    assert app.selectbox(key="compare_sample_kind").value == f"{shown['label'].iloc[1]} IMDB review"
     assert app.query_params["text"] == shown["text"].iloc[1][: LIMITS.max_url_text_characters]
 
 
@@ -343,6 +345,17 @@ def test_the_sample_picker_names_the_text_in_the_box_on_first_load():
     linked = open_page("pages/compare.py", query={"text": SAMPLE_TEXT})
     assert linked.session_state["review_text"] == SAMPLE_TEXT
     assert linked.selectbox(key="compare_sample_kind").value == ui.OWN_TEXT
+    # A link to a held-out review names its kind and label.
+    from rnndemo import data
+
+    negative = data.load_splits().test.query("label == 0")["text"].iloc[3]
+    assert open_page("pages/compare.py", query={"text": negative}).selectbox(key="compare_sample_kind").value == (
+        "negative IMDB review"
+    )
+    sentence = data.load_splits().rotten_tomatoes["text"].iloc[5]
+    assert open_page("pages/home.py", query={"text": sentence}).selectbox(key="home_sample_kind").value == (
+        "Rotten Tomatoes sentence"
+    )
 
 
 def test_editing_the_text_sets_every_sample_picker_to_your_own_text():
