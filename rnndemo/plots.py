@@ -106,16 +106,25 @@ def token_ticks(tokens: list[str], max_labels: int = MAX_TOKEN_TICKS) -> tuple[l
     return positions, [safe(tokens[position - 1], 12) for position in positions]
 
 
-def _token_axis(figure: go.Figure, tokens: list[str], title: str, max_labels: int = MAX_TOKEN_TICKS) -> None:
-    """Label a token-position x axis with the tokens themselves (hover still gives every position)."""
+def _token_axis(
+    figure: go.Figure,
+    tokens: list[str],
+    title: str,
+    max_labels: int = MAX_TOKEN_TICKS,
+    categories: list[str] | None = None,
+) -> None:
+    """Label a token-position x axis with the tokens themselves (hover still gives every position).
+    `categories`: the x values of a category axis, one per token, in order."""
     positions, labels = token_ticks(tokens, max_labels)
     figure.update_xaxes(
         title=title if len(positions) == len(tokens) else f"{title} (one in {positions[1] - positions[0]} labelled)",
         tickmode="array",
-        tickvals=positions,
+        tickvals=positions if categories is None else [categories[position - 1] for position in positions],
         ticktext=labels,
         automargin=True,
     )
+    if categories is not None:
+        figure.update_xaxes(type="category")
 
 
 # The browser draws one SVG marker per token on every rerun; for long reviews that was a large
@@ -233,23 +242,24 @@ def heatmap(
 ) -> go.Figure:
     """Units x tokens heatmap; hover shows token, unit and value. `side_by_side`: how many such charts share the
     page's width, so that each labels fewer tokens."""
-    words = [safe(token, 20) for token in tokens]
+    # Each column is named "position: word", so the hover names the word without a word per cell: a
+    # (units × time) array of words made a 400-token LSTM(256) heatmap 1.25 MB of JSON and most of its
+    # build time, six times per Inside page.
+    columns = [f"{position}: {safe(token, 20)}" for position, token in enumerate(tokens, start=1)]
     matrix = np.asarray(values).T  # (units, time)
-    customdata = np.array([words] * matrix.shape[0])
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=list(range(1, len(tokens) + 1)),
+            x=columns,
             y=list(range(matrix.shape[0])),
-            customdata=customdata,
             colorscale=colorscale,
             zmin=zrange[0],
             zmax=zrange[1],
-            hovertemplate="token %{x}: <b>%{customdata}</b><br>unit %{y}<br>value %{z:.3f}<extra></extra>",
+            hovertemplate="token %{x}<br>unit %{y}<br>value %{z:.3f}<extra></extra>",
             colorbar=dict(thickness=10 if side_by_side > 1 else 20),  # side by side, the data keeps the width
         )
     )
-    _token_axis(figure, list(tokens), "token", ticks_for_columns(side_by_side))
+    _token_axis(figure, list(tokens), "token", ticks_for_columns(side_by_side), categories=columns)
     figure.update_yaxes(title="unit")
     return _layout(figure, title, height=380)
 

@@ -172,10 +172,24 @@ def test_token_position_plots_use_the_words_as_tick_labels():
     ]
     for figure, limit, note in figures:
         positions, labels = plots.token_ticks(tokens, limit)
-        assert list(figure.layout.xaxis.tickvals) == positions and list(figure.layout.xaxis.ticktext) == labels
+        ticks = list(figure.layout.xaxis.tickvals)
+        if figure.layout.xaxis.type == "category":  # ticks name the columns they label: back to positions
+            ticks = [list(figure.data[0].x).index(tick) + 1 for tick in ticks]
+        assert ticks == positions and list(figure.layout.xaxis.ticktext) == labels
         assert len(positions) <= limit and note in figure.layout.xaxis.title.text
     short = plots.heatmap(np.zeros((5, 2)), ["a", "b", "c", "d", "e"], "states")
     assert list(short.layout.xaxis.ticktext) == ["a", "b", "c", "d", "e"] and short.layout.xaxis.title.text == "token"
+
+
+def test_heatmap_hover_names_each_column_word_without_a_word_per_cell():
+    """Hover gives position and word from the column itself: no (units × time) array of words to send."""
+    tokens = ["a", "<b>bold</b>", "a"]
+    figure = plots.heatmap(np.arange(6, dtype=np.float32).reshape(3, 2), tokens, "states")
+    trace = figure.data[0]
+    assert list(trace.x) == ["1: a", "2: &lt;b&gt;bold&lt;/b&gt;", "3: a"]  # escaped, and repeated words stay apart
+    assert trace.customdata is None and "token %{x}" in trace.hovertemplate
+    assert figure.layout.xaxis.type == "category"
+    np.testing.assert_array_equal(np.asarray(trace.z), [[0, 2, 4], [1, 3, 5]])  # (units, time)
 
 
 def test_scale_fonts_enlarges_every_text_the_chart_theme_sets_and_the_height():
