@@ -342,7 +342,8 @@ def word_importance(*, bundle, inspections: dict, review: str, number: int, key:
         "Occlusion: remove one token and see how the model's verdict changes, measured in log-odds, "
         "logit p(text) − logit p(text without the token), where logit p = ln(p / (1 − p)). Green pushed towards "
         "positive, red towards negative; +1 multiplies the odds of positive by e ≈ 2.7, for every model alike. "
-        "All removals run as one batch."
+        "All removals run in one pass: each text without a token starts from the state the text had just "
+        "before that token, so no prefix is read twice."
     )
     st.caption(
         f"One colour scale for every model: the colour saturates at ±{scale:.2f} log-odds, the largest effect of "
