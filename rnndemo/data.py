@@ -36,11 +36,14 @@ def computed_once(function: Callable[[], Result]) -> Callable[[], Result]:
 
     @functools.wraps(function)
     def once() -> Result:
-        if not results:
-            with lock:
-                if not results:  # another thread may have computed it while this one waited
-                    results.append(function())
-        return results[0]
+        try:
+            return results[0]  # one read of the list: safe while another thread computes or clears it
+        except IndexError:
+            pass
+        with lock:
+            if not results:  # another thread may have computed it while this one waited
+                results.append(function())
+            return results[0]
 
     def cache_clear() -> None:
         with lock:

@@ -415,7 +415,8 @@ def occlusion_importance(models_dir: str, name: str, text: str):
     """p(text) − p(text without token t) for every token (cached like inspect_text). The slowest part
     of the Inside page, so the page draws the sections before it first."""
     inspector = _load_inspector(models_dir, name)
-    return inspector.importance(inspect_text(models_dir, name, text).ids)[1]
+    # The ids from the classifier itself: inspect_text's cached value is a copy of every state and gate.
+    return inspector.importance(inspector.classifier.encode(text)[1])[1]
 
 
 def bundle_or_stop():
