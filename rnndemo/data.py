@@ -157,6 +157,9 @@ class TrueLabel:
         return LABEL_NAMES[self.label]
 
 
+IMDB_TEST_SOURCE = "in the IMDB test split"
+ROTTEN_TOMATOES_SOURCE = "in the Rotten Tomatoes sentences"
+
 # The lesson's worked example is an excerpt of a positive IMDB review, so it is looked up by name, not by text.
 LESSON_LABEL = TrueLabel(1, "by the lesson", trained_on=False)
 
@@ -168,10 +171,10 @@ def _labels_by_text() -> dict[str, TrueLabel]:
     found: dict[str, TrueLabel] = {}
     conflicting: set[str] = set()
     sources = (
-        (splits.test, "in the IMDB test split", False),
+        (splits.test, IMDB_TEST_SOURCE, False),
         (splits.validation, "in the IMDB validation split", False),  # early stopping only, never fitted on
         (splits.train, "in the IMDB training split", True),
-        (splits.rotten_tomatoes, "in the Rotten Tomatoes sentences", False),
+        (splits.rotten_tomatoes, ROTTEN_TOMATOES_SOURCE, False),
     )
     for frame, source, trained_on in sources:
         for text, label in zip(frame["text"], frame["label"]):

@@ -171,8 +171,7 @@ def _is_history_navigation() -> bool:
 
 def _adopt_url_text(in_url: str | None) -> None:
     set_text(DEFAULT_TEXT if in_url is None else in_url[: LIMITS.max_url_text_characters])
-    for key in _SAMPLE_PICKERS:  # a link's text was not loaded by a picker: say what it is
-        st.session_state[key] = picker_label_for(current_text())
+    name_text_in_pickers(current_text())  # a link's text was not loaded by a picker: say what it is
     cut = in_url is not None and (
         len(in_url) > LIMITS.max_url_text_characters or st.query_params.get(URL_CUT_KEY) == "1"
     )
@@ -476,10 +475,12 @@ def picker_label_for(text: str) -> str:
     by its kind (an IMDB test review by its label, a Rotten Tomatoes sentence); else "your own text"."""
     if text == DEFAULT_TEXT:
         return LESSON_EXAMPLE
+    from rnndemo.data import IMDB_TEST_SOURCE, ROTTEN_TOMATOES_SOURCE
+
     truth = true_label(text)
-    if truth is not None and truth.source == "in the IMDB test split":
+    if truth is not None and truth.source == IMDB_TEST_SOURCE:
         return f"{truth.name} IMDB review"
-    if truth is not None and truth.source == "in the Rotten Tomatoes sentences":
+    if truth is not None and truth.source == ROTTEN_TOMATOES_SOURCE:
         return "Rotten Tomatoes sentence"
     return OWN_TEXT
 
@@ -487,8 +488,14 @@ def picker_label_for(text: str) -> str:
 def use_review(text: str) -> None:
     """Button callback: make `text` the shared review, and every page's sample picker name it."""
     set_text(text)
+    name_text_in_pickers(text)
+
+
+def name_text_in_pickers(text: str) -> None:
+    """Every page's sample picker names `text`, which no picker loaded (see picker_label_for)."""
+    label = picker_label_for(text)
     for key in _SAMPLE_PICKERS:
-        st.session_state[key] = picker_label_for(text)
+        st.session_state[key] = label
 
 
 def mark_own_text() -> None:
