@@ -5,7 +5,7 @@ app:
 	bash scripts/setup.sh
 	@# Headless avoids Streamlit's first-run e-mail prompt; open a browser tab where there is a desktop.
 	@(sleep 10; .venv/bin/python -m webbrowser -t http://localhost:8501 >/dev/null 2>&1 || true) &
-	.venv/bin/python -m streamlit run app.py --server.headless true
+	.venv/bin/python scripts/serve.py --server.headless true
 
 test:
 	bash scripts/setup.sh --dev

@@ -11,6 +11,9 @@ import streamlit as st  # noqa: E402
 
 from rnndemo import ui  # noqa: E402
 
+# No browser may clear the caches; TensorFlow imports under the load lock (see rnndemo/loading.py).
+ui.server_ready()
+
 # The icon ships with the app: a :material/ icon would make the browser fetch it from a font CDN.
 ICON = Path(__file__).parent / ".streamlit" / "favicon.png"
 st.set_page_config(

@@ -1,4 +1,4 @@
-"""Run the real app (`streamlit run app.py`) and drive it in Debian's Chromium with playwright.
+"""Run the real app (`scripts/serve.py`, as `make app` does) and drive it in Debian's Chromium with playwright.
 
 Used by the browser tests and by `python -m benchmarks --browser`; playwright is imported lazily.
 """
@@ -42,10 +42,7 @@ def streamlit_server(extra_env: dict | None = None, timeout: float = 90.0, root:
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
+            str(root / "scripts" / "serve.py"),  # loads every model before it listens, as `make app` does
             "--server.port",
             str(port),
             "--server.address",

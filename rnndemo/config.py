@@ -121,6 +121,9 @@ class Limits:
     max_batch_rows: int = 5_000  # rows in the batch-check page
     max_batch_columns: int = 50  # columns of an uploaded CSV (a 200,000-column file cost 24 s of CPU per rerun)
     max_upload_megabytes: int = 10  # also server.maxUploadSize in .streamlit/config.toml
+    batch_cache_megabytes: int = 512  # parsed uploads and their scores, for every visitor together
+    batch_cache_megabytes_per_visitor: int = 128  # one visitor's share: their uploads evict only their own
+    batch_cache_minutes: int = 15  # an upload's table and scores are kept this long
     max_word_characters: int = 100  # a neighbour query word longer than this is refused
     max_language_model_tokens: int = 2_000  # language models read the last 2,000 tokens ((time, 10,001) floats each)
 

@@ -1,9 +1,9 @@
 """The thin Streamlit layer: cached loaders, session state and widgets shared by every page.
 
-This is the only module of the library that imports streamlit. Loaders use
-`st.cache_resource`, whose values every visitor shares: they are built once
-(Streamlit holds a lock per cached function, so a cold-start stampede loads once)
-and never mutated afterwards. Per-text results use `st.cache_data`.
+This is the only module of the library that imports streamlit. The loaders call `rnndemo.loading`,
+which loads TensorFlow and every model once per process under one lock (the launcher, scripts/serve.py,
+does it before the server listens); every visitor shares what it loaded, and nothing mutates it.
+Per-text results use `st.cache_data`. `guard_server` keeps a visitor from clearing those caches.
 
 Session state, one design:
 
@@ -34,6 +34,7 @@ from __future__ import annotations
 import html
 import re
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -41,11 +42,13 @@ import pandas as pd
 import streamlit as st
 
 from rnndemo.config import LIMITS, default_models_dir
+from rnndemo.shared_cache import OwnedByteCache
 from rnndemo.text import DEFAULT_TEXT
 
 TEXT_KEY = "review_text"  # the one text that follows the visitor across pages
 URL_TEXT_KEY = "text"  # its query parameter
 URL_CUT_KEY = "text_cut"  # present when ?text= holds only the start of a longer text
+_TEXT_CUT_NOTICE = "text_cut_notice"  # what was cut from the text the visitor submitted, if anything
 _URL_TEXT_WRITTEN = "url_text_written"  # what this session last put into ?text= (None: no parameter)
 PRESENT_KEY = "present"  # presenter mode, for the session; also the query parameter's name
 PRESENTER_TOGGLE = "presenter_toggle"  # its sidebar toggle, drawn by app.py on every page
@@ -272,6 +275,66 @@ def presenter_frame() -> None:
         st.html(_PRESENTER_CSS)
 
 
+# The Streamlit version whose private API `guard_server` patches; another version is not patched (it warns).
+GUARDED_STREAMLIT = "1.67."
+
+
+def _ignore_clear_cache_request(self) -> None:
+    """Stands in for AppSession._handle_clear_cache_request: a visitor may not clear every visitor's caches."""
+    print("rnndemo: ignored a clear_cache request from a browser", file=sys.stderr, flush=True)
+
+
+def guard_server() -> bool:
+    """Patch Streamlit's session so no browser can clear the server's caches, and none is told server details.
+
+    - Any websocket client may send the `clear_cache` BackMsg, without UI or token. It cleared every
+      visitor's caches and made the server reload its models (~4.3 s of CPU each time).
+    - Every new session was told the app's absolute path, the Streamlit and Python versions, the OS and
+      an installation id. The frontend needs none of them to run the app.
+
+    Idempotent; the launcher calls it before the server starts, app.py on every run. Returns whether the
+    guards are on (False, with a warning, on a Streamlit version whose private API was not checked).
+    """
+    from streamlit.runtime import app_session
+
+    session = app_session.AppSession
+    if getattr(session, "_rnndemo_guarded", False):
+        return True
+    if not st.__version__.startswith(GUARDED_STREAMLIT) or not hasattr(session, "_handle_clear_cache_request"):
+        print(
+            f"rnndemo: warning: Streamlit {st.__version__} is not guarded (checked: {GUARDED_STREAMLIT}x)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    create_new_session_message = session._create_new_session_message
+
+    def without_server_details(self, *arguments, **keywords):
+        message = create_new_session_message(self, *arguments, **keywords)
+        message.new_session.main_script_path = Path(message.new_session.main_script_path).name
+        initialize = message.new_session.initialize
+        initialize.user_info.Clear()  # the installation ids
+        initialize.environment_info.Clear()  # Streamlit and Python versions, the OS
+        return message
+
+    session._handle_clear_cache_request = _ignore_clear_cache_request
+    session._create_new_session_message = without_server_details
+    session._rnndemo_guarded = True
+    return True
+
+
+def server_ready() -> None:
+    """Guard the server and make sure TensorFlow is imported under the load lock before any page runs.
+
+    Under the launcher both are done before the first visitor; under a bare `streamlit run app.py` or
+    AppTest the first run does them, and sessions that arrive together wait on one lock.
+    """
+    from rnndemo import loading
+
+    guard_server()
+    loading.import_tensorflow()
+
+
 def plotly_chart(figure, **keywords) -> None:
     """st.plotly_chart, with fonts (and height) scaled up in presenter mode."""
     from rnndemo.plots import scale_fonts
@@ -284,18 +347,18 @@ def load_models():
     return _load_models(str(default_models_dir()))
 
 
-@st.cache_resource(show_spinner="Loading the cached models (once per server)…")
-def _load_models(models_dir: str):
-    from rnndemo.models import ModelFileError
-    from rnndemo.serving import load_bundle
+def _loading_spinner(key: tuple[str, ...], message: str):
+    """A spinner while `key` loads for the first time in this process (the launcher loads before serving)."""
+    from rnndemo import loading
 
-    # One line per real load: the stampede test counts these in the server's log.
-    print("rnndemo: loading models", file=sys.stderr, flush=True)
-    try:
-        bundle = load_bundle(Path(models_dir))
-    except ModelFileError as error:
-        return str(error)
-    _freeze_long_lived_objects()
+    return nullcontext() if loading.is_loaded(key) else st.spinner(message)
+
+
+def _load_models(models_dir: str):
+    from rnndemo import loading
+
+    with _loading_spinner(("models", models_dir), "Loading the cached models (once per server)…"):
+        bundle = loading.models(models_dir)
     _stop_streamlit_clearing_keras()
     return bundle
 
@@ -319,29 +382,12 @@ def _stop_streamlit_clearing_keras() -> None:
     keras.backend.clear_session = _ignore_clear_session
 
 
-def _freeze_long_lived_objects() -> None:
-    """Move everything allocated so far (TensorFlow, the models, GloVe's lookup) out of the GC's reach.
-
-    These objects live as long as the process; without this every full collection walks
-    them again (~175 ms measured here), holding the GIL while sessions wait.
-    """
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
-@st.cache_resource(show_spinner="Loading GloVe 6B-50d (400,000 words, once per server)…")
 def load_glove():
-    from rnndemo.embeddings import load_glove as load
+    from rnndemo import loading
 
-    print("rnndemo: loading GloVe", file=sys.stderr, flush=True)
-    bundle = load_models()  # already loaded by every page that shows GloVe
-    # Close spellings rank by the reviews' word frequencies ("moive": movie before move, unlike in news).
-    vocabulary = None if isinstance(bundle, str) else bundle.vocabulary
-    glove = load(frequency_words=vocabulary.words if vocabulary is not None else None)
-    _freeze_long_lived_objects()
-    return glove
+    models_dir = str(default_models_dir())
+    with _loading_spinner(("glove", models_dir), "Loading GloVe 6B-50d (400,000 words, once per server)…"):
+        return loading.glove(models_dir)
 
 
 def load_language_models():
@@ -349,17 +395,11 @@ def load_language_models():
     return _load_language_models(str(default_models_dir()))
 
 
-@st.cache_resource(show_spinner="Loading the language models (once per server)…")
 def _load_language_models(models_dir: str):
-    from rnndemo.models import ModelFileError
-    from rnndemo.next_word import load_language_models as load
+    from rnndemo import loading
 
-    print("rnndemo: loading language models", file=sys.stderr, flush=True)
-    try:
-        loaded = load(Path(models_dir))
-    except ModelFileError as error:
-        return str(error)
-    _freeze_long_lived_objects()
+    with _loading_spinner(("language_models", models_dir), "Loading the language models (once per server)…"):
+        loaded = loading.language_models(models_dir)
     _stop_streamlit_clearing_keras()
     return loaded
 
@@ -395,11 +435,11 @@ def append_word(word: str) -> None:
     mark_own_text()
 
 
-@st.cache_resource(show_spinner="Preparing the inspection functions…")
 def _load_inspector(models_dir: str, name: str):
-    from rnndemo.inspect import Inspector
+    from rnndemo import loading
 
-    return Inspector(_load_models(models_dir).classifiers[name])
+    with _loading_spinner(("inspector", models_dir, name), "Preparing the inspection functions…"):
+        return loading.inspector(models_dir, name)
 
 
 @st.cache_data(max_entries=24, ttl=3600, show_spinner=False)
@@ -448,8 +488,16 @@ _SAMPLE_PICKERS = tuple(key for keys in PAGE_OPTIONS.values() for key in keys if
 
 
 def set_text(text: str) -> None:
-    """Make `text` the shared review (call from callbacks, which run before the widgets are drawn)."""
-    st.session_state[TEXT_KEY] = text
+    """Make `text` the shared review (call from callbacks, which run before the widgets are drawn).
+
+    The session keeps at most what the app reads: the last 100,000 characters. A 24 MB paste kept
+    whole cost the server 24 MB per session although no page read past that cut.
+    """
+    from rnndemo.serving import prepare_text
+
+    kept, notice = prepare_text(text)
+    st.session_state[TEXT_KEY] = kept
+    st.session_state[_TEXT_CUT_NOTICE] = notice
     st.session_state["url_text_notice"] = ""  # a notice about a cut link is about the text it came with
 
 
@@ -467,6 +515,7 @@ def _load_sample(key_prefix: str) -> None:
 def _submit_text(box: str) -> None:
     """The review box's on_change: what the visitor submitted becomes the shared text."""
     set_text(st.session_state[box] or "")
+    st.session_state[box] = current_text()  # the box, too, keeps only what the app reads
     mark_own_text()
 
 
@@ -538,6 +587,7 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     if st.session_state.get("url_text_notice"):
         st.info(st.session_state["url_text_notice"])
     text, notice = prepare_text(current_text())
+    notice = notice or st.session_state.get(_TEXT_CUT_NOTICE, "")
     if notice:
         st.info(notice.capitalize() + ".")
     return text
@@ -757,19 +807,42 @@ def latency_caption(name: str, latency_ms: float, window: int = 25) -> str:
     return f"latency {latency_ms:.1f} ms (median {median:.1f} ms over your last {len(history)} calls)"
 
 
-# One uploaded file is parsed and scored once: the page reruns on every widget change, and a
-# 10 MB file cost ~6 s of CPU per rerun before. Keyed by the file's sha256 (the bytes themselves,
-# underscored, are not hashed again); a few entries, because each holds the file's table.
-@st.cache_data(max_entries=4, ttl=900, show_spinner="Reading the file…")
-def parsed_upload(_raw: bytes, digest: str, file_name: str):
+# One uploaded file is parsed and scored once: the page reruns on every widget change, and the largest
+# allowed file costs ~23 s of CPU per scoring. Keyed by the file's sha256 (the bytes themselves are not
+# hashed again); bounded by bytes, with a share per visitor, so no visitor's uploads push out another's
+# (rnndemo/shared_cache.py). Shared by every session: a class uploading one file scores it once.
+_UPLOADS = OwnedByteCache(
+    max_bytes=LIMITS.batch_cache_megabytes * 1024 * 1024,
+    max_bytes_per_owner=LIMITS.batch_cache_megabytes_per_visitor * 1024 * 1024,
+    ttl_seconds=LIMITS.batch_cache_minutes * 60,
+)
+
+
+def _session_owner() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    return context.session_id if context is not None else "no session"
+
+
+def parsed_upload(raw: bytes, digest: str, file_name: str):
+    """The uploaded file as a table (rnndemo.batch.ParsedUpload); raises UploadError for a bad file."""
     from rnndemo.batch import parse_upload
 
-    return parse_upload(_raw, file_name)
+    key = ("parsed", digest, file_name)
+    with nullcontext() if _UPLOADS.contains(key) else st.spinner("Reading the file…"):
+        return _UPLOADS.get_or_compute(key, _session_owner(), lambda: parse_upload(raw, file_name))
 
 
-@st.cache_data(max_entries=4, ttl=900, show_spinner="Every model is reading the reviews (once per file and column)…")
-def upload_probabilities(_raw: bytes, digest: str, file_name: str, text_column: str, models_dir: str) -> dict:
+def upload_probabilities(raw: bytes, digest: str, file_name: str, text_column: str, models_dir: str) -> dict:
+    """Every model's probabilities for one column of the uploaded file, computed once per file and column."""
     from rnndemo.evaluation import bundle_probabilities
 
-    texts = parsed_upload(_raw, digest, file_name).frame[text_column].astype(str).tolist()
-    return bundle_probabilities(_load_models(models_dir), texts)
+    def score() -> dict:
+        texts = parsed_upload(raw, digest, file_name).frame[text_column].astype(str).tolist()
+        return bundle_probabilities(_load_models(models_dir), texts)
+
+    key = ("probabilities", digest, file_name, text_column, models_dir)
+    spinner = "Every model is reading the reviews (once per file and column)…"
+    with nullcontext() if _UPLOADS.contains(key) else st.spinner(spinner):
+        return _UPLOADS.get_or_compute(key, _session_owner(), score)
