@@ -220,3 +220,14 @@ def test_model_card_and_language_model_tables_read_as_numbers_without_none():
         for column in ("test tokens", "training tokens", "parameters"):
             assert all(re.fullmatch(r"\d{1,3}(,\d{3})*|–", str(cell)) for cell in table[column]), table[column]
         assert any(re.fullmatch(r"\d{1,3}(,\d{3})+", str(cell)) for cell in table["training tokens"])
+
+
+def test_the_session_keeps_only_what_the_app_reads():
+    """A 300,000-character paste is kept as its last 100,000 characters (the box too), and the page says so."""
+    app = page("pages/compare.py")
+    pasted = "a fine film. " * 23_077  # 300,001 characters
+    app.text_area(key="compare_text_area").input(pasted).run()
+    assert not app.exception
+    assert app.session_state["review_text"] == pasted[-100_000:]
+    assert app.text_area(key="compare_text_area").value == pasted[-100_000:]
+    assert "The text had 300,001 characters; only the last 100,000 were kept." in all_text(app)
