@@ -1,11 +1,23 @@
 # The two commands a newcomer needs: `make app` and `make test`.
-.PHONY: app test test-fast train bench memory
+.PHONY: app test test-fast train bench memory classroom classroom-stop
+
+# The classroom layout's port (make classroom PORT=9000).
+PORT ?= 8501
 
 app:
 	bash scripts/setup.sh
 	@# Headless avoids Streamlit's first-run e-mail prompt; open a browser tab where there is a desktop.
 	@(sleep 10; .venv/bin/python -m webbrowser -t http://localhost:8501 >/dev/null 2>&1 || true) &
 	.venv/bin/python scripts/serve.py --server.headless true
+
+# A class on one URL: one app process per core behind nginx with sticky sessions (scripts/classroom.py).
+# Runs in the foreground: Ctrl+C, or `make classroom-stop` from another terminal, stops every process.
+classroom:
+	bash scripts/setup.sh --classroom
+	.venv/bin/python scripts/classroom.py start --port $(PORT)
+
+classroom-stop:
+	.venv/bin/python scripts/classroom.py stop
 
 test:
 	bash scripts/setup.sh --dev
