@@ -79,15 +79,23 @@ def state_window(hidden: np.ndarray, tokens: list[str], step: int, units: tuple[
 
 def log_odds_bars(tokens: list[str], effects: np.ndarray, title: str, scale: float) -> go.Figure:
     """Occlusion effects in log-odds as bars, on the y range ±`scale` that every model shares."""
-    figure = go.Figure(
-        go.Bar(
-            x=list(range(1, len(tokens) + 1)),
-            y=np.asarray(effects, dtype=np.float64),
-            customdata=[plots.safe(token) for token in tokens],
-            marker_color=["#2ca02c" if value > 0 else "#d62728" for value in effects],
-            hovertemplate="token %{x}: <b>%{customdata}</b><br>Δ log-odds = %{y:+.3f}<extra></extra>",
+    effects = np.asarray(effects, dtype=np.float64)
+    positions = np.arange(1, len(tokens) + 1)
+    words = np.array([plots.safe(token) for token in tokens], dtype=object)
+    figure = go.Figure()
+    # One trace per colour: a colour per bar is validated bar by bar (~17 ms for 400 tokens, on every rerun).
+    for wanted, color in ((effects > 0, "#2ca02c"), (effects <= 0, "#d62728")):
+        figure.add_trace(
+            go.Bar(
+                x=positions[wanted],
+                y=effects[wanted],
+                customdata=words[wanted],
+                marker_color=color,
+                showlegend=False,
+                hovertemplate="token %{x}: <b>%{customdata}</b><br>Δ log-odds = %{y:+.3f}<extra></extra>",
+            )
         )
-    )
+    figure.update_layout(barmode="overlay")  # each position is in one trace: overlay keeps every bar full width
     figure.update_yaxes(title="logit p(text) − logit p(without)", range=[-scale * 1.05, scale * 1.05])
     figure.update_xaxes(title="token position")
     figure.update_layout(title=title, height=300, margin=dict(l=40, r=20, t=50, b=40))
