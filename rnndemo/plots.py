@@ -309,11 +309,11 @@ def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 
     for column, position in enumerate(shown):
         x = column * 1.6
         fill = probability_color(trajectory[position])
-        shapes.append(
-            dict(type="rect", x0=x - 0.6, x1=x + 0.6, y0=-0.3, y1=0.3, line_color="#888", fillcolor="rgba(99,110,250,0.15)")
-        )
-        shapes.append(dict(type="rect", x0=x - 0.6, x1=x + 0.6, y0=0.9, y1=1.5, line_color="#888", fillcolor=fill))
-        annotations.append(dict(x=x, y=0, text=f"x{position + 1}<br><b>{safe(tokens[position], 12)}</b>", showarrow=False))
+        box = dict(type="rect", x0=x - 0.6, x1=x + 0.6, line_color="#888")
+        shapes.append(dict(box, y0=-0.3, y1=0.3, fillcolor="rgba(99,110,250,0.15)"))
+        shapes.append(dict(box, y0=0.9, y1=1.5, fillcolor=fill))
+        word = f"x{position + 1}<br><b>{safe(tokens[position], 12)}</b>"
+        annotations.append(dict(x=x, y=0, text=word, showarrow=False))
         annotations.append(
             dict(
                 x=x,
