@@ -134,6 +134,17 @@ def _token_axis(
 TRAJECTORY_MARKER_LIMIT = 80
 
 
+def horizontal_line(figure: go.Figure, y: float, opacity: float | None = None, **line) -> None:
+    """The shape `figure.add_hline(y)` draws, added directly: add_hline walks every axis of the figure
+    first (~16 ms on a three-model running-prediction chart, on every rerun)."""
+    figure.add_shape(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line, opacity=opacity)
+
+
+def vertical_line(figure: go.Figure, x: float, opacity: float | None = None, **line) -> None:
+    """The shape `figure.add_vline(x)` draws, added directly (see horizontal_line)."""
+    figure.add_shape(type="line", xref="x", x0=x, x1=x, yref="y domain", y0=0, y1=1, line=line, opacity=opacity)
+
+
 def trajectory_chart(
     trajectories: dict[str, list[float]], tokens: dict[str, list[str]], display_names: dict[str, str]
 ) -> go.Figure:
@@ -142,11 +153,12 @@ def trajectory_chart(
     longest = max((len(values) for values in trajectories.values()), default=0)
     mode = "lines+markers" if longest <= TRAJECTORY_MARKER_LIMIT else "lines"
     for name, values in trajectories.items():
-        words = [safe(token) for token in tokens[name]]
+        # Arrays, not lists: plotly validates and copies a list element by element on every rerun.
+        words = np.array([safe(token) for token in tokens[name]], dtype=object)
         figure.add_trace(
             go.Scatter(
-                x=list(range(1, len(values) + 1)),
-                y=values,
+                x=np.arange(1, len(values) + 1),
+                y=np.asarray(values, dtype=np.float64),
                 mode=mode,
                 name=display_names.get(name, name),
                 line=dict(color=MODEL_COLORS.get(name)),
@@ -157,7 +169,7 @@ def trajectory_chart(
                 + "</extra>",
             )
         )
-    figure.add_hline(y=0.5, line_dash="dash", line_color="gray")
+    horizontal_line(figure, 0.5, dash="dash", color="gray")
     figure.update_yaxes(range=[0, 1], title="p(positive) so far")
     _token_axis(figure, max(tokens.values(), key=len, default=[]), "tokens read")
     return _layout(figure, "Running prediction after each token", height=380)

@@ -36,7 +36,7 @@ def step_prediction_chart(
                 hovertemplate=f"token {step + 1}: p(positive) = %{{y:.3f}}<extra>{display}</extra>",
             )
         )
-    figure.add_vline(x=step + 1, line_color="black", line_width=1, opacity=0.5)
+    plots.vertical_line(figure, step + 1, color="black", width=1, opacity=0.5)
     figure.update_layout(title=f"Running prediction, token {step + 1} marked", height=320)
     return figure
 
@@ -59,7 +59,7 @@ def state_window(hidden: np.ndarray, tokens: list[str], step: int, units: tuple[
             hovertemplate="token %{x}: <b>%{customdata}</b><br>unit %{y}<br>h = %{z:.3f}<extra></extra>",
         )
     )
-    figure.add_vline(x=step + 1, line_color="black", line_width=2)
+    plots.vertical_line(figure, step + 1, color="black", width=2)
     figure.add_trace(
         go.Scatter(
             x=[step + 1] * len(units),
