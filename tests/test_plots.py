@@ -281,3 +281,20 @@ def test_language_model_reference_lines_are_named_in_the_legend_not_written_on_t
         "trigram (whole validation split)": [167.6, 167.6],
     }
     assert all(list(trace.x) == [1_000_000, 2_000_000] for trace in figure.data)
+
+
+def test_reference_lines_are_the_shapes_plotly_adds():
+    """horizontal_line / vertical_line draw exactly what add_hline / add_vline draw (golden: plotly itself)."""
+    import plotly.graph_objects as go
+
+    from rnndemo.plots import horizontal_line, vertical_line
+
+    def figure():
+        return go.Figure(go.Scatter(x=[1, 2, 3], y=[0.2, 0.6, 0.9]))
+
+    expected, ours = figure(), figure()
+    expected.add_hline(y=0.5, line_dash="dash", line_color="gray")
+    expected.add_vline(x=2, line_color="black", line_width=1, opacity=0.5)
+    horizontal_line(ours, 0.5, dash="dash", color="gray")
+    vertical_line(ours, 2, color="black", width=1, opacity=0.5)
+    assert ours.to_dict()["layout"]["shapes"] == expected.to_dict()["layout"]["shapes"]
