@@ -32,6 +32,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = PROJECT_ROOT / ".classroom"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 COOKIE = "rnndemo_replica"
+CONTENT_SECURITY_POLICY = (
+    "frame-ancestors 'none'; default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+    "connect-src 'self' wss: ws:; worker-src 'self' blob:"
+)
 
 NGINX_CONFIG = """# Written by scripts/classroom.py; regenerated on every start.
 worker_processes 1;
@@ -64,6 +69,7 @@ http {{
     }}
     server {{
         listen {host}:{port};
+        location = /_stcore/metrics {{ deny all; }}
         location / {{
             proxy_pass http://rnndemo;
             proxy_http_version 1.1;
@@ -78,6 +84,11 @@ http {{
             # A replica that is down: the request (and the reconnecting websocket) goes to the next one.
             proxy_next_upstream error timeout http_502 http_503;
             add_header Set-Cookie "{cookie}=$rnndemo_sticky; Path=/; HttpOnly; SameSite=Lax" always;
+            # The headers Streamlit cannot send itself (docs/DEPLOY.md, docs/SECURITY.md).
+            add_header X-Frame-Options "DENY" always;
+            add_header Content-Security-Policy "{policy}" always;
+            add_header X-Content-Type-Options "nosniff" always;
+            add_header Referrer-Policy "no-referrer" always;
         }}
     }}
 }}
@@ -103,6 +114,7 @@ def write_nginx_config(port: int, host: str, replica_ports: list[int], upload_me
     config = NGINX_CONFIG.format(
         run=RUN_DIR,
         cookie=COOKIE,
+        policy=CONTENT_SECURITY_POLICY,
         servers=servers,
         host=host,
         port=port,
