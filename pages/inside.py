@@ -252,19 +252,47 @@ def step_by_step(*, bundle, inspections: dict, number: int, key: str) -> None:
     body(bundle=bundle, inspections=inspections, key=f"{key}_step", playing_when_drawn=playing)
 
 
-def hidden_states(*, inspections: dict, number: int, key: str) -> None:
+UNITS_SHOWN = {"8 most active": 8, "16 most active": 16, "32 most active": 32, "all": None}
+
+
+def units_shown(*, key: str) -> int | None:
+    """How many units each heatmap draws: the ones this text moves most (all of them on request)."""
+    st.session_state.setdefault(f"{key}_units", "16 most active")
+    choice = st.select_slider(
+        "Units in each heatmap (the ones that vary most over this text)",
+        list(UNITS_SHOWN),
+        **ui.option(f"{key}_units"),
+    )
+    return UNITS_SHOWN[choice]
+
+
+def chosen_units(values: np.ndarray, count: int | None) -> np.ndarray | None:
+    return None if count is None else explain.most_active_units(values, count)
+
+
+def units_label(values: np.ndarray, units: np.ndarray | None) -> str:
+    total = values.shape[1]
+    return f"{total} units" if units is None or len(units) == total else f"{len(units)} of {total} units"
+
+
+def hidden_states(*, inspections: dict, count: int | None, number: int, key: str) -> None:
     """Each model's hidden state after every token, side by side, and where it moved most."""
     st.subheader(f"{number}. Hidden states hₜ")
-    st.write("Rows are units, columns are tokens. A unit that changes colour at a word has reacted to it.")
+    st.write(
+        "Rows are units, columns are tokens. A unit that changes colour at a word has reacted to it. "
+        "Each chart shows the units that vary most over this text, unless you choose all."
+    )
     columns = st.columns(len(inspections))
     for column, (name, inspection) in zip(columns, inspections.items()):
+        units = chosen_units(inspection.hidden, count)
         with column:
             ui.plotly_chart(
                 plots.heatmap(
                     inspection.hidden,
                     inspection.tokens,
-                    f"{DISPLAY_NAMES[name]}: hₜ ({inspection.hidden.shape[1]} units)",
+                    f"{DISPLAY_NAMES[name]}: hₜ ({units_label(inspection.hidden, units)})",
                     side_by_side=len(columns),
+                    units=units,
                 ),
                 key=f"{key}_hidden_{name}",
             )
@@ -272,7 +300,7 @@ def hidden_states(*, inspections: dict, number: int, key: str) -> None:
         st.caption(explain.moved_sentence(DISPLAY_NAMES[name], inspection.hidden, inspection.tokens, ui.literal))
 
 
-def lstm_gates(*, inspection, number: int, key: str) -> None:
+def lstm_gates(*, inspection, count: int | None, number: int, key: str) -> None:
     """The LSTM's three gates and its cell state, token by token."""
     st.subheader(f"{number}. LSTM gates and cell state")
     st.write(
@@ -282,10 +310,11 @@ def lstm_gates(*, inspection, number: int, key: str) -> None:
         "The cell state cₜ is the LSTM's long-term memory."
     )
     gate_columns = st.columns(2)
+    units = chosen_units(inspection.cell, count)  # the same units in every chart: a unit's gates beside its cell
     for position, gate in enumerate(("forget", "input", "output")):
         with gate_columns[position % 2]:
             ui.plotly_chart(
-                plots.gate_heatmap(inspection.gates[gate], inspection.tokens, gate, len(gate_columns)),
+                plots.gate_heatmap(inspection.gates[gate], inspection.tokens, gate, len(gate_columns), units=units),
                 key=f"{key}_gate_{gate}",
             )
     with gate_columns[1]:
@@ -294,9 +323,10 @@ def lstm_gates(*, inspection, number: int, key: str) -> None:
             plots.heatmap(
                 inspection.cell,
                 inspection.tokens,
-                "cell state cₜ",
+                f"cell state cₜ ({units_label(inspection.cell, units)})",
                 zrange=(-limit, limit),
                 side_by_side=len(gate_columns),
+                units=units,
             ),
             key=f"{key}_cell",
         )
@@ -304,7 +334,7 @@ def lstm_gates(*, inspection, number: int, key: str) -> None:
     st.caption(explain.forget_sentence(lowest, inspection.tokens, ui.literal))
 
 
-def gru_gates(*, inspection, number: int, key: str) -> None:
+def gru_gates(*, inspection, count: int | None, number: int, key: str) -> None:
     """The GRU's update and reset gates, token by token."""
     st.subheader(f"{number}. GRU gates")
     st.write(
@@ -313,10 +343,11 @@ def gru_gates(*, inspection, number: int, key: str) -> None:
         "near 0 lets the candidate ignore the previous state."
     )
     gate_columns = st.columns(2)
+    units = chosen_units(inspection.hidden, count)  # the units whose state moves most, in both gates
     for column, gate in zip(gate_columns, ("update", "reset")):
         with column:
             ui.plotly_chart(
-                plots.gate_heatmap(inspection.gates[gate], inspection.tokens, gate, len(gate_columns)),
+                plots.gate_heatmap(inspection.gates[gate], inspection.tokens, gate, len(gate_columns), units=units),
                 key=f"{key}_gru_gate_{gate}",
             )
     mean_update = inspection.gates["update"].mean(axis=1)  # (time,): averaged over units
@@ -428,10 +459,11 @@ if first.cut_tokens:
 sections = itertools.count(1)  # numbered as drawn: the gate sections appear only for the models shown
 unfolded(inspection=first, number=next(sections), key="inside")
 step_by_step(bundle=bundle, inspections=inspections, number=next(sections), key="inside")
-hidden_states(inspections=inspections, number=next(sections), key="inside")
+count = units_shown(key="inside")
+hidden_states(inspections=inspections, count=count, number=next(sections), key="inside")
 if "lstm" in inspections and inspections["lstm"].gates is not None:
-    lstm_gates(inspection=inspections["lstm"], number=next(sections), key="inside")
+    lstm_gates(inspection=inspections["lstm"], count=count, number=next(sections), key="inside")
 if "gru" in inspections and inspections["gru"].gates is not None:
-    gru_gates(inspection=inspections["gru"], number=next(sections), key="inside")
+    gru_gates(inspection=inspections["gru"], count=count, number=next(sections), key="inside")
 word_importance(bundle=bundle, inspections=inspections, review=review, number=next(sections), key="inside")
 memory_experiment(bundle=bundle, number=next(sections), key="inside")

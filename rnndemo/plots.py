@@ -244,6 +244,9 @@ def pca_scatter(
     return figure
 
 
+HEATMAP_NAMED_UNITS = 32  # up to this many rows, each row is labelled with its unit's number
+
+
 def heatmap(
     values: np.ndarray,
     tokens: list[str],
@@ -251,34 +254,43 @@ def heatmap(
     colorscale: str = "RdBu",
     zrange: tuple[float, float] = (-1, 1),
     side_by_side: int = 1,
+    units: np.ndarray | None = None,
 ) -> go.Figure:
     """Units x tokens heatmap; hover shows token, unit and value. `side_by_side`: how many such charts share the
-    page's width, so that each labels fewer tokens."""
+    page's width, so that each labels fewer tokens. `units`: the unit numbers (columns of `values`) to draw,
+    each labelled with its own number; all of them when None."""
     # Each column is named "position: word", so the hover names the word without a word per cell: a
     # (units × time) array of words made a 400-token LSTM(256) heatmap 1.25 MB of JSON and most of its
     # build time, six times per Inside page.
     columns = [f"{position}: {safe(token, 20)}" for position, token in enumerate(tokens, start=1)]
-    matrix = np.asarray(values).T  # (units, time)
+    units = np.arange(np.asarray(values).shape[1]) if units is None else np.asarray(units)
+    matrix = np.asarray(values)[:, units].T  # (units shown, time)
+    # A few chosen units are rows side by side, each named by its number (a category axis keeps them adjacent).
+    named = len(units) <= HEATMAP_NAMED_UNITS
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
             x=columns,
-            y=list(range(matrix.shape[0])),
+            y=[f"unit {unit}" for unit in units] if named else units,
             colorscale=colorscale,
             zmin=zrange[0],
             zmax=zrange[1],
-            hovertemplate="token %{x}<br>unit %{y}<br>value %{z:.3f}<extra></extra>",
+            hovertemplate="token %{x}<br>" + ("%{y}" if named else "unit %{y}") + "<br>value %{z:.3f}<extra></extra>",
             colorbar=dict(thickness=10 if side_by_side > 1 else 20),  # side by side, the data keeps the width
         )
     )
     _token_axis(figure, list(tokens), "token", ticks_for_columns(side_by_side), categories=columns)
-    figure.update_yaxes(title="unit")
+    figure.update_yaxes(title=None if named else "unit", type="category" if named else None)
     return _layout(figure, title, height=380)
 
 
-def gate_heatmap(values: np.ndarray, tokens: list[str], gate: str, side_by_side: int = 1) -> go.Figure:
+def gate_heatmap(
+    values: np.ndarray, tokens: list[str], gate: str, side_by_side: int = 1, units: np.ndarray | None = None
+) -> go.Figure:
     """A gate's values (time, units), each in [0, 1], on one fixed scale so that gates compare across charts."""
-    return heatmap(values, tokens, f"{gate} gate", colorscale="Viridis", zrange=(0, 1), side_by_side=side_by_side)
+    return heatmap(
+        values, tokens, f"{gate} gate", colorscale="Viridis", zrange=(0, 1), side_by_side=side_by_side, units=units
+    )
 
 
 # Red for negative, blue for positive, white at the decision threshold: ColorBrewer's RdBu, which

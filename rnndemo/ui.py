@@ -83,7 +83,7 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
         "embeddings_analogy_source",
     ),
     "compare": ("compare_sample_kind", "compare_show_running_predictions", "compare_show_baseline_terms"),
-    "inside": ("inside_sample_kind", "inside_model"),
+    "inside": ("inside_sample_kind", "inside_model", "inside_units"),
     "model_cards": ("cards_browse", "cards_error_model", "cards_pick"),
     "batch": (),
     "language_model": (
@@ -111,6 +111,7 @@ URL_OPTIONS = frozenset(
         "embeddings_map_source",
         "embeddings_dimensions",
         "inside_model",
+        "inside_units",
         "cards_browse",
         "cards_error_model",
         "lm_temperature",

@@ -142,3 +142,31 @@ def test_readable_cell_never_shows_none_and_separates_thousands():
 def test_power_of_ten_is_written_with_superscripts():
     assert explain.power_of_ten(1e-6) == "10⁻⁶" and explain.power_of_ten(1000.0) == "10³"
     assert explain.power_of_ten(0.5) == "0.5"
+
+
+def test_most_active_units_are_those_that_vary_most_over_the_text():
+    """The chosen units are the `count` columns with the largest standard deviation, listed in unit order."""
+    import numpy as np
+
+    from rnndemo.explain import most_active_units
+
+    generator = np.random.default_rng(0)
+    values = generator.normal(size=(30, 10)) * np.arange(1, 11)  # unit u varies about u + 1 times as much
+    values[:, 2] *= 50  # unit 2 varies most of all
+    chosen = most_active_units(values, 3)
+    spreads = values.std(axis=0)
+    assert list(chosen) == sorted(np.argsort(spreads)[-3:].tolist())
+    assert 2 in chosen and list(chosen) == sorted(chosen)
+    assert list(most_active_units(values, 99)) == list(range(10))
+
+
+def test_a_heatmap_of_chosen_units_draws_those_rows_named_by_unit():
+    import numpy as np
+
+    from rnndemo.plots import heatmap
+
+    values = np.arange(12, dtype=float).reshape(3, 4)  # (time, units)
+    figure = heatmap(values, ["a", "b", "c"], "h", units=np.array([1, 3]))
+    trace = figure.data[0]
+    assert list(trace.y) == ["unit 1", "unit 3"]
+    assert np.array_equal(np.asarray(trace.z), values[:, [1, 3]].T)
