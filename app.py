@@ -38,6 +38,7 @@ PAGES = [
     st.Page("pages/compare.py", title="RNN vs LSTM vs GRU", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/language_model.py", title="Language model", icon=":material/edit_note:", url_path="language_model"),
     st.Page("pages/inside.py", title="Inside the RNN", icon=":material/biotech:", url_path="inside"),
+    st.Page("pages/race.py", title="Train it yourself", icon=":material/timer:", url_path="race"),
     st.Page("pages/model_cards.py", title="Model cards", icon=":material/assignment:", url_path="model_cards"),
     st.Page("pages/batch.py", title="Batch check", icon=":material/upload_file:", url_path="batch"),
 ]

@@ -195,6 +195,35 @@ def soak_rows(texts: int) -> list[dict]:
     return rows
 
 
+def race_rows(seconds: float, lag: int = 50) -> list[dict]:
+    """Each cell's training speed in a live race (the adding problem, one TensorFlow thread, as a visitor's
+    race), from `python -m rnndemo race` in its own process. A sample is one stretch between two curve points,
+    in milliseconds per step; the row adds the cell's steps per second over its whole budget."""
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "rnndemo", "race", "--lag", str(lag), "--seconds", str(seconds), "--json"]
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    output = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900, cwd=root)
+    result = json.loads(output.stdout)
+    rows = []
+    for name, cell in result["models"].items():
+        curve = cell["curve"][1:]  # from step 0 to the first point includes the untimed compiling step
+        samples = [
+            (after["seconds"] - before["seconds"]) * 1000 / (after["step"] - before["step"])
+            for before, after in zip(curve, curve[1:])
+            if after["step"] > before["step"]
+        ]
+        rows.append(
+            row(
+                f"race_T{lag}_ms_per_step_{name}",
+                samples,
+                steps_per_second=round(cell["steps"] / cell["seconds"], 1),
+                budget_seconds=seconds,
+                test_mse=cell["test_mse"],
+            )
+        )
+    return rows
+
+
 def language_model_rows(models_dir: Path, bundle, repetitions: int) -> list[dict]:
     """Next word after 50 tokens, 50 generated words and the surprisal of 400 tokens, each beside
     `model.predict` on the same model and input."""
@@ -244,6 +273,7 @@ def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, 
     rows += batch_rows(bundle, 500 if quick else 2500)
     rows += page_rows(bundle, 5 if quick else 20)
     rows += cold_rows(models_dir)
+    rows += race_rows(5.0 if quick else 20.0)
     rows += soak_rows(50 if quick else 500)
     if browser:
         from benchmarks.browser_sessions import browser_rows

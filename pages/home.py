@@ -75,6 +75,7 @@ def vectors_to_prediction() -> None:
     )
     st.page_link("pages/compare.py", label="Compare SimpleRNN, LSTM and GRU token by token →")
     st.page_link("pages/inside.py", label="Look inside: hidden states and gates →")
+    st.page_link("pages/race.py", label="Train them yourself: a live race on a task that needs memory →")
 
 
 def sequences_as_output() -> None:

@@ -92,14 +92,23 @@ class Baseline:
             and len(terms) == len(idf) == len(coefficients) > 0
         ):
             raise ValueError("terms, idf and coefficients must be lists of one length")
-        float(payload["intercept"])
-        vectorizer = _vectorizer(BASELINE, vocabulary=payload["terms"])
-        vectorizer.idf_ = np.asarray(payload["idf"], dtype=np.float64)
+        idf, coefficients = _finite(idf, "idf"), _finite(coefficients, "coefficients")
+        vectorizer = _vectorizer(BASELINE, vocabulary=terms)
+        vectorizer.idf_ = idf
         classifier = LogisticRegression()
-        classifier.coef_ = np.asarray([payload["coefficients"]], dtype=np.float64)
-        classifier.intercept_ = np.asarray([payload["intercept"]], dtype=np.float64)
+        classifier.coef_ = coefficients[np.newaxis, :]
+        classifier.intercept_ = _finite([payload["intercept"]], "intercept")
         classifier.classes_ = np.asarray([0, 1])
         return cls(vectorizer, classifier)
+
+
+def _finite(values, name: str) -> np.ndarray:
+    """`values` as a flat float array; ValueError when one is not a finite number (a NaN weight turns every
+    prediction into NaN, which the pages cannot draw)."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1 or not np.isfinite(array).all():
+        raise ValueError(f"the baseline's {name} must be a list of finite numbers")
+    return array
 
 
 def _vectorizer(config: BaselineConfig, max_features: int | None = None, vocabulary: list[str] | None = None):

@@ -57,6 +57,24 @@ def decode_bytes(raw: bytes) -> tuple[str, str]:
         ) from error
 
 
+def header_columns(text: str) -> int:
+    """The number of cells in the CSV's first row; UploadError when Python's csv module cannot read it.
+
+    newline="" lets the reader end a row at LF, CRLF or a bare CR (Excel's "CSV (Macintosh)"), as pandas does,
+    and keeps a line break inside a quoted cell in its cell. The module also stops at a cell of more than
+    csv.field_size_limit() characters: a first row like that holds no column names.
+    """
+    try:
+        return len(next(csv.reader(io.StringIO(text, newline="")), []))
+    except csv.Error as error:
+        if "field limit" in str(error):
+            raise UploadError(
+                f"the CSV's first row has a cell of more than {csv.field_size_limit():,} characters (an unclosed "
+                "quote?); the first row should name the columns, for example text,label"
+            ) from error
+        raise UploadError(f"the CSV's first row could not be read ({str(error)[:200]})") from error
+
+
 def parse_upload(
     raw: bytes, file_name: str, max_rows: int = LIMITS.max_batch_rows, max_megabytes: int = LIMITS.max_upload_megabytes
 ) -> ParsedUpload:
@@ -65,9 +83,9 @@ def parse_upload(
         raise UploadError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {max_megabytes} MB")
     text, encoding = decode_bytes(raw)
     if file_name.lower().endswith(".csv"):
-        header = next(csv.reader(io.StringIO(text)), [])  # the header alone, checked before pandas reads a wide file
-        if len(header) > LIMITS.max_batch_columns:
-            raise UploadError(f"the CSV has {len(header):,} columns; the limit is {LIMITS.max_batch_columns}")
+        columns = header_columns(text)  # the header alone, checked before pandas reads a wide file
+        if columns > LIMITS.max_batch_columns:
+            raise UploadError(f"the CSV has {columns:,} columns; the limit is {LIMITS.max_batch_columns}")
         try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, on_bad_lines="error")
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:

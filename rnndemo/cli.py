@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -33,37 +34,92 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
-def positive_int(value: str) -> int:
-    """argparse type: a whole number of at least 1 (a usage error otherwise, before any work)."""
+# The smallest --limit of evaluate and train: the AUC and the baseline (its terms must appear in two reviews, and
+# its regression needs both labels) need reviews of both labels; 1 or 2 crashed after the work had started.
+MIN_LIMIT = 10
+
+
+def whole_number(low: int, high: int | None = None):
+    """argparse type: a whole number of at least `low` (and at most `high`); a usage error otherwise, before any
+    work."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if high is not None and not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        if number < low:
+            raise argparse.ArgumentTypeError(f"{value} is not at least {low}")
+        return number
+
+    return parse
+
+
+positive_int = whole_number(1)
+
+
+def write_problem(folder: Path) -> str | None:
+    """Why nothing can be written into `folder`, or None: found by creating and removing a file there (os.access
+    says yes to root for /sys and /proc, where every write fails)."""
     try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
-    return number
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".rnndemo-write-check-"):
+            return None
+    except OSError as error:
+        return f"cannot write into {folder} ({error.strerror or error})"
 
 
 def writable_file(value: str) -> Path:
-    """argparse type: a file path whose folder exists and is writable (checked before minutes of work)."""
+    """argparse type: a regular file (new, or replaced with --force) in a folder that takes a file; checked before
+    minutes of work. A device is refused: /dev/full accepts the open and fails the write."""
     path = Path(value)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{value} is a folder; give a file path")
-    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
-        raise argparse.ArgumentTypeError(f"cannot write into {path.parent}: no such writable folder")
+    if path.exists() and not path.is_file():
+        raise argparse.ArgumentTypeError(f"{value} is not a regular file (a device or a pipe?); give a file path")
+    problem = write_problem(path.parent)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return path
 
 
 def new_folder(value: str) -> Path:
-    """argparse type: a folder to create or fill; never an existing file or a device."""
+    """argparse type: a folder to create or fill; never an existing file or a device. Nothing is created here: the
+    command creates it once every check has passed (`check_output`)."""
     path = Path(value)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{value} exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise argparse.ArgumentTypeError(f"cannot create the folder {value} ({error.strerror})") from None
+    nearest = next(folder for folder in (path, *path.parents) if folder.is_dir())
+    problem = write_problem(nearest)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return path
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """True when `path` is `folder` or lies in it ('..' and links resolved)."""
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents
+
+
+def check_output(output: Path | None, models_dir: Path, force: bool) -> None:
+    """Refuse, before any work, an --output in the models folder (its files are written only by the commands that
+    record them in the manifest: `memory --output models/manifest.json` replaced the manifest, and every model was
+    refused after it) or one that would replace an existing file or fill a non-empty folder without --force.
+    Without --output a command writes into the models folder, which must then take a file."""
+    if output is None:
+        problem = write_problem(models_dir) if Path(models_dir).is_dir() else None
+        if problem:
+            raise UsageError(problem)
+        return
+    if _inside(output, models_dir):
+        raise UsageError(
+            f"--output {output} is in the models folder, which only train and the default outputs write; "
+            "choose a path outside it"
+        )
+    if not force and (output.is_file() or (output.is_dir() and any(output.iterdir()))):
+        raise UsageError(f"--output {output} already exists; add --force to replace it")
 
 
 def _read_text(value: str, notes: list[str]) -> str:
@@ -132,11 +188,10 @@ def command_encode(arguments) -> None:
         payload["ids"] = text_module.index_by_frequency(tokens)[1]
     else:
         from rnndemo import models
-        from rnndemo.vocab import Vocabulary
 
         try:
             manifest = models.read_manifest(arguments.models_dir)
-            vocabulary = Vocabulary.load(models.verified_path(arguments.models_dir, manifest, models.VOCABULARY_FILE))
+            vocabulary = models.load_vocabulary(arguments.models_dir, manifest)
         except models.ModelFileError as error:
             raise UsageError(str(error)) from error
         encoded = vocabulary.encode(
@@ -185,11 +240,9 @@ def _review_words(models_dir: Path) -> list[str] | None:
     """The reviews' vocabulary, most frequent first (it ranks GloVe's close spellings as the app does);
     None when the models folder has no verified vocabulary."""
     from rnndemo import models
-    from rnndemo.vocab import Vocabulary
 
     try:
-        manifest = models.read_manifest(models_dir)
-        return Vocabulary.load(models.verified_path(models_dir, manifest, models.VOCABULARY_FILE)).words
+        return models.load_vocabulary(models_dir, models.read_manifest(models_dir)).words
     except models.ModelFileError:
         return None
 
@@ -240,11 +293,26 @@ def command_evaluate(arguments) -> None:
     _emit(results, arguments.json, lines)
 
 
+def check_training_folder(arguments) -> None:
+    """`train --only lm` keeps the folder's classifiers: with none there, refuse before any work."""
+    from rnndemo import models
+
+    if arguments.only != "lm":
+        return
+    try:
+        models.read_manifest(arguments.models_dir, required=models.CLASSIFIER_KEYS)
+    except models.ModelFileError as error:
+        raise UsageError(f"train --only lm keeps the folder's classifiers, but: {error}") from error
+
+
 def command_train(arguments) -> None:
     from dataclasses import replace
 
     from rnndemo.config import TRAINING
+    from rnndemo.models import ModelFileError
     from rnndemo.training import train_all
+
+    check_training_folder(arguments)
 
     config = replace(
         TRAINING,
@@ -287,6 +355,8 @@ def command_train(arguments) -> None:
     except KeyboardInterrupt:
         print("\ninterrupted: the previous models were left in place", file=sys.stderr)
         raise SystemExit(130) from None
+    except ModelFileError as error:  # a file of the folder it keeps (--only) failed its check: nothing was swapped
+        raise UsageError(str(error)) from error
     finally:
         signal.signal(signal.SIGTERM, previous)
     summary = {
@@ -398,30 +468,28 @@ def command_generate(arguments) -> None:
     _emit(payload, arguments.json, lines, notes)
 
 
-def positive_float(value: str) -> float:
-    """argparse type: a finite number above 0 and at most 10."""
+# Below this, sampling is the likeliest word anyway; 1e-308 overflowed the scaled log-probabilities to NaN.
+MIN_TEMPERATURE = 0.01
+
+
+def temperature(value: str) -> float:
+    """argparse type: a sampling temperature from MIN_TEMPERATURE to 10 (nan and inf refused too)."""
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
     if not 0 < number <= 10:
         raise argparse.ArgumentTypeError(f"{value} is not above 0 and at most 10")
+    if number < MIN_TEMPERATURE:
+        raise argparse.ArgumentTypeError(
+            f"{value} is below {MIN_TEMPERATURE} (sampling would overflow); use {MIN_TEMPERATURE} to 10"
+        )
     return number
 
 
 def bounded_int(low: int, high: int):
     """argparse type: a whole number from `low` to `high`."""
-
-    def parse(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-        if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
-        return number
-
-    return parse
+    return whole_number(low, high)
 
 
 def command_inspect(arguments) -> None:
@@ -448,6 +516,7 @@ def command_memory(arguments) -> None:
     from rnndemo import models
     from rnndemo.memory import run_memory_experiment, save_memory_experiment
 
+    check_output(arguments.output, arguments.models_dir, arguments.force)
     bundle = _load_bundle(arguments.models_dir)
     if bundle.baseline is None or not bundle.classifiers:
         raise UsageError(
@@ -476,6 +545,7 @@ def command_memory(arguments) -> None:
 def command_export(arguments) -> None:
     from rnndemo.export import export_saved_models
 
+    check_output(Path(arguments.output), arguments.models_dir, arguments.force)
     bundle = _load_bundle(arguments.models_dir)
     written = export_saved_models(bundle, Path(arguments.output))
     _emit(
@@ -483,6 +553,89 @@ def command_export(arguments) -> None:
         arguments.json,
         [f"{name}: {path}" for name, path in written.items()],
     )
+
+
+def race_cells(value: str) -> tuple[str, ...]:
+    """argparse type: distinct recurrent cells, comma-separated (rnn,lstm,gru)."""
+    cells = tuple(part.strip() for part in value.split(","))
+    if not all(cells) or any(cell not in RECURRENT_NAMES for cell in cells) or len(set(cells)) != len(cells):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a comma-separated list of distinct cells among {','.join(RECURRENT_NAMES)}"
+        )
+    return cells
+
+
+def budget_seconds(value: str) -> float:
+    """argparse type: a wall-clock budget per cell, above 0 and at most 600 seconds."""
+    from rnndemo.race import MAX_SECONDS
+
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < number <= MAX_SECONDS:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{value} is not above 0 and at most {MAX_SECONDS:g} seconds")
+    return number
+
+
+def _race_progress(event) -> None:
+    """A race's curve points, one line each, on a terminal's stderr."""
+    if _progress_wanted() and event.stage in ("data", "evaluate"):
+        print(f"[race] {event.message}", file=sys.stderr, flush=True)
+
+
+def command_race(arguments) -> None:
+    from rnndemo import race
+
+    try:
+        config = race.RaceConfig(
+            task=arguments.task,
+            lag=arguments.lag,
+            cells=arguments.cells,
+            units=arguments.units,
+            seconds=arguments.seconds,
+            steps=arguments.steps,
+            seed=arguments.seed,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if arguments.sweep:
+        check_output(arguments.output, arguments.models_dir, arguments.force)
+    race.limit_threads()  # as a visitor's race: its steps per second and the sweep are comparable
+    try:
+        if arguments.sweep:
+            _race_sweep(arguments, config)
+            return
+        result = race.run_race(config, _race_progress)
+    except KeyboardInterrupt:
+        print("\ninterrupted: no result", file=sys.stderr)
+        raise SystemExit(130) from None
+    lines = [f"{arguments.task}, T = {result.lag}: chance MSE {result.chance_mse:.4f}"] + [
+        f"{name:5s} test MSE {cell.test_mse:.4f}  {cell.steps} steps in {cell.seconds:.1f} s "
+        f"({cell.steps_per_second:.0f} steps/s)"
+        for name, cell in result.cells.items()
+    ]
+    _emit(result.to_json(), arguments.json, lines)
+
+
+def _race_sweep(arguments, config) -> None:
+    """`race --sweep`: every lag and seed of the reference, written where the race page reads it."""
+    from rnndemo import models, race
+
+    sweep = race.run_sweep(config, report=_race_progress)
+    default = Path(arguments.models_dir) / models.RACE_SWEEP_FILE
+    output = arguments.output or default
+    race.save_sweep(sweep, output)
+    if Path(output).resolve() == default.resolve():
+        try:
+            models.record_in_manifest(arguments.models_dir, models.RACE_SWEEP_FILE)
+        except models.ModelFileError as error:
+            raise UsageError(f"the sweep was written, but {error}") from error
+    lines = [f"written to {output} in {sweep['total_seconds']:.0f} s"] + [
+        f"{name:5s} " + ", ".join(f"T={row['lag']}: {row['median_test_mse']:.4f}" for row in rows)
+        for name, rows in sweep["summary"].items()
+    ]
+    _emit({"output": str(output), "summary": sweep["summary"]}, arguments.json, lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -523,14 +676,21 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = add(
         "evaluate", command_evaluate, "Recompute held-out metrics of every cached model from the model files."
     )
-    evaluate.add_argument("--limit", type=positive_int, default=None, help="evaluate on the first N test reviews only")
+    evaluate.add_argument(
+        "--limit", type=whole_number(MIN_LIMIT), default=None, help=f"the first N test reviews only (N >= {MIN_LIMIT})"
+    )
 
     train = add(
         "train",
         command_train,
         "Train every cached model (seeded, early stopping on validation) and write the models folder.",
     )
-    train.add_argument("--limit", type=positive_int, default=None, help="train on N reviews only (smoke tests)")
+    train.add_argument(
+        "--limit",
+        type=whole_number(MIN_LIMIT),
+        default=None,
+        help=f"train on N reviews only (smoke tests; N >= {MIN_LIMIT})",
+    )
     train.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs")
     train.add_argument("--model", action="append", choices=RECURRENT_NAMES, help="train only these recurrent models")
     train.add_argument(
@@ -556,7 +716,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate = add("generate", command_generate, "Continue the text word by word with each neural language model.")
     generate.add_argument("text", help="the prompt, or - to read standard input")
     generate.add_argument("--words", type=bounded_int(1, 500), default=20, help="words to generate (1-500)")
-    generate.add_argument("--temperature", type=positive_float, default=1.0, help="above 0, at most 10 (1 = the model)")
+    generate.add_argument(
+        "--temperature", type=temperature, default=1.0, help=f"from {MIN_TEMPERATURE} to 10 (1 = the model)"
+    )
     generate.add_argument("--top-k", type=bounded_int(1, 100_000), default=None, help="sample among the K likeliest")
     generate.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="the same seed gives the same text")
 
@@ -569,11 +731,41 @@ def build_parser() -> argparse.ArgumentParser:
     memory.add_argument(
         "--output", type=writable_file, default=None, help="where to write the JSON (default: models folder)"
     )
+    memory.add_argument("--force", action="store_true", help="replace an existing --output file")
 
     export = add("export", command_export, "Export the recurrent models as TensorFlow SavedModels for TF Serving.")
     export.add_argument(
         "--output", type=new_folder, default="export", help="output folder (created; not an existing file)"
     )
+    export.add_argument("--force", action="store_true", help="write into an --output folder that is not empty")
+
+    from rnndemo.race import MAX_LAG, MAX_UNITS, MIN_LAG, TASKS
+
+    race_command = add("race", command_race, "Race SimpleRNN, LSTM and GRU on a memory task with the same time each.")
+    race_command.add_argument("--task", choices=tuple(TASKS), default="adding", help="the task (default: adding)")
+    race_command.add_argument(
+        "--lag", type=bounded_int(MIN_LAG, MAX_LAG), default=50, help=f"T, {MIN_LAG}-{MAX_LAG} steps"
+    )
+    race_command.add_argument(
+        "--seconds", type=budget_seconds, default=20.0, help="wall-clock training budget per cell"
+    )
+    race_command.add_argument(
+        "--steps", type=positive_int, default=None, help="also a step budget per cell (deterministic)"
+    )
+    race_command.add_argument(
+        "--cells", type=race_cells, default=RECURRENT_NAMES, help="comma-separated cells (default rnn,lstm,gru)"
+    )
+    race_command.add_argument(
+        "--units", type=bounded_int(1, MAX_UNITS), default=32, help=f"units per cell (1-{MAX_UNITS})"
+    )
+    race_command.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="the same seed, the same data")
+    race_command.add_argument(
+        "--sweep", action="store_true", help="the reference sweep: T from 10 to 200, three seeds (not --lag, --seed)"
+    )
+    race_command.add_argument(
+        "--output", type=writable_file, default=None, help="where --sweep writes (default: the models folder)"
+    )
+    race_command.add_argument("--force", action="store_true", help="replace an existing --output file")
     return parser
 
 

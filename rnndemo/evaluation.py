@@ -70,21 +70,60 @@ def evaluate_bundle(bundle, limit: int | None = None) -> dict[str, dict]:
 
 
 def load_heldout_predictions(bundle):
-    """The held-out probabilities saved at training time (verified), joined with the review texts (a DataFrame)."""
+    """The held-out probabilities saved at training time (verified), joined with the review texts (a DataFrame).
+
+    ModelFileError names the file when it is not shaped as the model cards read it (`heldout_problem`).
+    """
     import pandas as pd
 
     from rnndemo import data, models
+    from rnndemo.registry import CLASSIFIER_NAMES
 
     path = models.verified_path(bundle.models_dir, bundle.manifest, models.PREDICTIONS_FILE)
-    frame = pd.read_csv(path)
     splits = data.load_splits()
     texts = {
         "imdb_test": splits.test["text"],
         "rotten_tomatoes": splits.rotten_tomatoes["text"],
         "imdb_validation": splits.validation["text"],
     }
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError) as error:  # pandas' parser and empty-file errors are ValueErrors
+        models.LOGGER.warning("unreadable %s: %s", path, error)
+        problem = "not a CSV file"
+    else:
+        names = [name for name in CLASSIFIER_NAMES if name in frame.columns or name in bundle.names()]
+        problem = heldout_problem(frame, names, {split: len(values) for split, values in texts.items()})
+    if problem:
+        raise models.ModelFileError(
+            f"{models.PREDICTIONS_FILE} is not shaped like held-out predictions ({problem}); {models.REBUILD_HINT}"
+        )
     frame["text"] = [texts[split].iloc[row] for split, row in zip(frame["split"], frame["row"])]
     return frame
+
+
+def heldout_problem(frame, names: list[str], split_sizes: dict[str, int]) -> str | None:
+    """What keeps `frame` from being read as held-out predictions of the models `names`, or None.
+
+    The model cards index each text by (split, row), draw ROC curves of the IMDB test rows (both labels needed)
+    and compare every model's column with 0.1 and 0.9.
+    """
+    import pandas as pd
+
+    missing = [column for column in ("split", "row", "label", *names) if column not in frame.columns]
+    if missing:
+        return f"no column {missing[0]!r}"
+    if not frame["split"].isin(list(split_sizes)).all():
+        return "an unknown split"
+    rows, sizes = pd.to_numeric(frame["row"], errors="coerce"), frame["split"].map(split_sizes)
+    if not (frame["row"].dtype.kind == "i" and ((rows >= 0) & (rows < sizes)).all()):
+        return "a row outside its split"
+    if not frame["label"].isin([0, 1]).all() or set(frame.loc[frame["split"] == "imdb_test", "label"]) != {0, 1}:
+        return "labels other than 0 and 1, or IMDB test rows without both"
+    for name in names:
+        if not pd.to_numeric(frame[name], errors="coerce").between(0, 1).all():
+            return f"{name!r} must hold probabilities from 0 to 1"
+    return None
 
 
 def calibration_table(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10):

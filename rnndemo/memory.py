@@ -23,12 +23,23 @@ from pathlib import Path
 
 import numpy as np
 
-from rnndemo import data
+from rnndemo import data, models
 from rnndemo.evaluation import decide, wilson_interval
 from rnndemo.registry import DISPLAY_NAMES
 from rnndemo.text import tokenize
 
 DISTANCES = (0, 25, 50, 100, 200, 400)
+
+_ACCURACY_ROW = {key: models.NUMBER for key in ("distance", "accuracy", "ci_low", "ci_high")}
+_GRADIENT = {"distance": models.NUMBERS, "mean_norm": models.SOME_NUMBERS}
+# What the Inside page reads of the experiment (rnndemo.models.shape_problem's shapes).
+MEMORY_EXPERIMENT_SHAPE = {
+    "design": models.TEXT,
+    "models": models.Each({"accuracy": models.ListOf(_ACCURACY_ROW), "gradient": _GRADIENT}),
+    "accuracy_summary": models.MayBeAbsent(models.TEXT),
+    "gradient_summary": models.MayBeAbsent(models.TEXT),
+}
+
 NEUTRAL_COEFFICIENT = 0.3
 
 
@@ -176,21 +187,15 @@ def save_memory_experiment(result: dict, path: Path) -> None:
 def load_memory_experiment(models_dir: Path, manifest: dict) -> dict | None:
     """The verified experiment of a models folder; None if it was never computed.
 
-    Raises ModelFileError if the file does not match the manifest's sha256 or is not shaped like an experiment.
+    Raises ModelFileError if the file does not match the manifest's sha256 or is not shaped like an experiment
+    (MEMORY_EXPERIMENT_SHAPE: what the Inside page reads).
     """
-    from rnndemo import models
-
-    if not (Path(models_dir) / models.MEMORY_FILE).is_file():
+    result = models.load_verified_json(models_dir, manifest, models.MEMORY_FILE)
+    if result is None:
         return None
-    path = models.verified_path(models_dir, manifest, models.MEMORY_FILE)
-    try:
-        result = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise models.ModelFileError(f"{models.MEMORY_FILE} is not valid JSON; {models.REBUILD_HINT}") from error
-    if not (
-        isinstance(result, dict) and isinstance(result.get("design"), str) and isinstance(result.get("models"), dict)
-    ):
+    problem = models.shape_problem(result, MEMORY_EXPERIMENT_SHAPE)
+    if problem:
         raise models.ModelFileError(
-            f"{models.MEMORY_FILE} is not shaped like a memory experiment; {models.REBUILD_HINT}"
+            f"{models.MEMORY_FILE} is not shaped like a memory experiment ({problem}); {models.REBUILD_HINT}"
         )
     return result

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ BASELINE_FILE = "baseline.json"
 PREDICTIONS_FILE = "heldout_predictions.csv"
 MEMORY_FILE = "memory_experiment.json"
 LANGUAGE_MEMORY_FILE = "language_model_memory.json"  # perplexity against the context each LM may see
+RACE_SWEEP_FILE = "race_sweep.json"  # the race page's reference: test error against T, three seeds per cell
 REBUILD_HINT = "rebuild it with: python -m rnndemo train"
 PIN_ENVIRONMENT = "RNNDEMO_MANIFEST_SHA256"  # a deployment's pin of the manifest's own sha256 (docs/SECURITY.md)
 LOGGER = logging.getLogger("rnndemo.models")  # full paths and raw errors go here, never to visitors
@@ -108,8 +110,12 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(models_dir: Path) -> dict:
-    """The models folder's manifest, checked against the deployment's pin and validated; ModelFileError otherwise."""
+def read_manifest(models_dir: Path, required: tuple[str, ...] = ()) -> dict:
+    """The models folder's manifest, checked against the deployment's pin and validated; ModelFileError otherwise.
+
+    `required`: top-level keys this reader needs besides those every manifest has (CLASSIFIER_KEYS for the
+    classifiers' bundle; a folder written by `race --sweep` alone has none of them).
+    """
     path = Path(models_dir) / MANIFEST_FILE
     if not path.is_file():
         LOGGER.warning("no manifest at %s", path)
@@ -125,32 +131,159 @@ def read_manifest(models_dir: Path) -> dict:
     except (OSError, ValueError) as error:
         LOGGER.warning("unreadable manifest %s: %s", path, error)
         raise ModelFileError(f"{MANIFEST_FILE} is unreadable (not JSON); {REBUILD_HINT}") from error
-    problem = manifest_problem(manifest)
+    except RecursionError as error:  # deeply nested JSON: Python's parser gives up, and it is no ValueError
+        raise ModelFileError(f"{MANIFEST_FILE} is not a valid manifest (nested too deeply); {REBUILD_HINT}") from error
+    problem = manifest_problem(manifest) or next(
+        (f"'{key}' is missing" for key in required if key not in manifest), None
+    )
     if problem:
         raise ModelFileError(f"{MANIFEST_FILE} is not a valid manifest ({problem}); {REBUILD_HINT}")
     return manifest
 
 
 def manifest_problem(manifest: Any) -> str | None:
-    """What is wrong with a manifest's shape, or None (the schema every loader relies on)."""
-    if not isinstance(manifest, dict):
-        return "not a JSON object"
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not all(
-        isinstance(name, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
-        for name, digest in files.items()
-    ):
-        return "'files' must map file names to sha256 digests"
-    if not isinstance(manifest.get("models", {}), dict) or not all(
-        isinstance(entry, dict) and isinstance(entry.get("file"), str) for entry in manifest.get("models", {}).values()
-    ):
-        return "'models' must map model names to entries with a 'file'"
-    length = manifest.get("sequence_length")
-    if not isinstance(length, int) or isinstance(length, bool) or not 1 <= length <= 100_000:
-        return "'sequence_length' must be a whole number from 1 to 100,000"
-    if not isinstance(manifest.get("baseline", {}), dict):
-        return "'baseline' must be an object"
-    return None
+    """What is wrong with a manifest's shape, or None (the schema every loader, page and command relies on)."""
+    return shape_problem(manifest, MANIFEST_SHAPE)
+
+
+# --- The shape of the models folder's JSON ---------------------------------------------------------------------
+# Pages and commands index these files directly (manifest["split"]["test"], a row's "ci_low"). A key that is
+# missing or of the wrong type is refused here, by the file's name, instead of crashing whichever page reads it.
+
+
+@dataclass(frozen=True)
+class Check:
+    """A leaf of a shape: a test of one value, and what the value must be (for the message)."""
+
+    test: Callable[[Any], bool]
+    must_be: str
+
+
+@dataclass(frozen=True)
+class MayBeAbsent:
+    """A key of an object shape that may be missing; when present its value has `shape`."""
+
+    shape: Any
+
+
+@dataclass(frozen=True)
+class Each:
+    """An object of any keys whose every value has `shape`."""
+
+    shape: Any
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A non-empty list whose every item has `shape`."""
+
+    shape: Any
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)  # NaN is a number: a metric may be NaN
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_number(item) for item in value)
+
+
+def _is_confusion_matrix(value: Any) -> bool:
+    rows = value if isinstance(value, list) and len(value) == 2 else [None]
+    return all(isinstance(row, list) and len(row) == 2 and all(_is_count(cell) for cell in row) for row in rows)
+
+
+NUMBER = Check(_is_number, "a number")
+COUNT = Check(_is_count, "a whole number of at least 0")
+TEXT = Check(lambda value: isinstance(value, str), "text")
+NUMBERS = Check(_is_numbers, "a list of numbers")
+SOME_NUMBERS = Check(lambda value: _is_numbers(value) and len(value) > 0, "a non-empty list of numbers")
+DIGEST = Check(lambda value: isinstance(value, str) and _SHA256.fullmatch(value) is not None, "a sha256 digest")
+SEQUENCE_LENGTH = Check(lambda value: _is_count(value) and 1 <= value <= 100_000, "a whole number from 1 to 100,000")
+CONFUSION_MATRIX = Check(_is_confusion_matrix, "a 2 x 2 table of counts")
+
+HYPERPARAMETERS = {"initialised_from": MayBeAbsent(TEXT), "max_features": MayBeAbsent(COUNT)}
+HELD_OUT_SCORES = {"test_accuracy": NUMBER, "test_auc": NUMBER, "rotten_tomatoes_accuracy": NUMBER}
+CLASSIFIER_ENTRY = HELD_OUT_SCORES | {
+    "file": TEXT,
+    "parameters": COUNT,
+    "epochs": COUNT,
+    "training_seconds": NUMBER,
+    "history": Each(NUMBERS),
+    "hyperparameters": HYPERPARAMETERS,
+    "test": {"confusion_matrix": CONFUSION_MATRIX},
+    "validation_accuracy": MayBeAbsent(NUMBER),
+}
+BASELINE_ENTRY = HELD_OUT_SCORES | {
+    "hyperparameters": HYPERPARAMETERS,
+    "training_seconds": MayBeAbsent(NUMBER),
+    "validation_accuracy": MayBeAbsent(NUMBER),
+    "test": MayBeAbsent({"confusion_matrix": CONFUSION_MATRIX}),
+}
+LANGUAGE_MODEL_ENTRY = {
+    "file": TEXT,
+    "test": {"perplexity": NUMBER, "tokens": COUNT},
+    "validation_perplexity": MayBeAbsent(NUMBER),
+    "tokens_seen": MayBeAbsent(COUNT),
+    "training_seconds": MayBeAbsent(NUMBER),
+    "parameters": MayBeAbsent(COUNT),
+    "history": MayBeAbsent({"tokens": NUMBERS, "val_perplexity": NUMBERS}),
+}
+MANIFEST_SHAPE = {
+    "files": Each(DIGEST),
+    "sequence_length": SEQUENCE_LENGTH,
+    "models": MayBeAbsent(Each(CLASSIFIER_ENTRY)),
+    "baseline": MayBeAbsent(BASELINE_ENTRY),
+    "vocabulary_size": MayBeAbsent(COUNT),
+    "glove_coverage": MayBeAbsent({"hits": COUNT, "misses": COUNT}),
+    "split": MayBeAbsent(
+        {key: COUNT for key in ("train", "validation", "test", "duplicates_dropped")} | {"test_sha256": TEXT}
+    ),
+    "created": MayBeAbsent(TEXT),
+    "language_models": MayBeAbsent(Each(LANGUAGE_MODEL_ENTRY)),
+    "language_model_vocabulary": MayBeAbsent({"classifier_words": COUNT, "test_oov_rate": MayBeAbsent(NUMBER)}),
+}
+# What the classifiers' pages read besides: a folder trained by `train` always has them.
+CLASSIFIER_KEYS = ("models", "baseline", "vocabulary_size", "glove_coverage", "split")
+
+
+def shape_problem(value: Any, shape: Any, where: str = "") -> str | None:
+    """Where `value` first differs from `shape`, as "'split.test' must be a whole number …", or None.
+
+    A shape is a Check, an object shape (a dict of key -> shape; MayBeAbsent marks an optional key; other keys
+    are allowed), Each(shape) or ListOf(shape).
+    """
+    shown = where[:80]  # a key is the file's text: never a whole page of it in a message
+    if isinstance(shape, Check):
+        return None if shape.test(value) else f"'{shown}' must be {shape.must_be}"
+    if isinstance(shape, ListOf):
+        if not isinstance(value, list) or not value:
+            return f"'{shown}' must be a non-empty list"
+        return _first_problem((item, shape.shape, f"{where}[{index}]") for index, item in enumerate(value))
+    if not isinstance(value, dict):
+        return f"'{shown}' must be an object" if where else "not a JSON object"
+    if isinstance(shape, Each):
+        return _first_problem((item, shape.shape, _key_path(where, key)) for key, item in value.items())
+    missing = [key for key, item in shape.items() if key not in value and not isinstance(item, MayBeAbsent)]
+    if missing:
+        return f"'{_key_path(where, missing[0])[:80]}' is missing"
+    return _first_problem(
+        (value[key], item.shape if isinstance(item, MayBeAbsent) else item, _key_path(where, key))
+        for key, item in shape.items()
+        if key in value
+    )
+
+
+def _first_problem(checks) -> str | None:
+    return next((problem for problem in (shape_problem(*check) for check in checks) if problem), None)
+
+
+def _key_path(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else str(key)
 
 
 def confined_path(models_dir: Path, file_name: Any) -> Path:
@@ -184,6 +317,37 @@ def verified_path(models_dir: Path, manifest: dict, file_name: str) -> Path:
             f"refused to load it; {REBUILD_HINT}"
         )
     return path
+
+
+def load_verified_json(models_dir: Path, manifest: dict, file_name: str, hint: str = REBUILD_HINT) -> Any:
+    """A JSON side file of the models folder (an experiment, a sweep), read only once its sha256 matches the
+    manifest; None when the folder has no such file. ModelFileError names the file and `hint` says the fix."""
+    if not (Path(models_dir) / file_name).is_file():
+        return None
+    return read_json(verified_path(models_dir, manifest, file_name), hint)
+
+
+def read_json(path: Path, hint: str = REBUILD_HINT) -> Any:
+    """The JSON value of a verified file of the models folder; ModelFileError naming the file when it is not JSON,
+    or is nested too deeply for Python's parser (a RecursionError, which is no ValueError)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ModelFileError(f"{path.name} is not valid JSON; {hint}") from error
+    except RecursionError as error:
+        raise ModelFileError(f"{path.name} is not valid JSON (nested too deeply); {hint}") from error
+
+
+def load_vocabulary(models_dir: Path, manifest: dict) -> Any:
+    """The folder's verified vocabulary (rnndemo.vocab.Vocabulary); ModelFileError naming the file otherwise."""
+    from rnndemo.vocab import Vocabulary
+
+    path = verified_path(models_dir, manifest, VOCABULARY_FILE)
+    try:
+        return Vocabulary(read_json(path))
+    except (ModelFileError, ValueError, TypeError) as error:
+        LOGGER.warning("unreadable vocabulary %s: %s", path, error)
+        raise ModelFileError(f"{VOCABULARY_FILE} is not a valid vocabulary; {REBUILD_HINT}") from error
 
 
 def record_in_manifest(models_dir: Path, file_name: str) -> None:
@@ -225,7 +389,25 @@ def load_keras_model(models_dir: Path, manifest: dict, name: str, section: str =
             f"{file_name} holds a {actual or 'non-recurrent'} model, not the {layers[name]} "
             f"that '{name}' must be (swapped or relabelled); refused"
         )
+    problem = classifier_layers_problem(model) if section == "models" else None
+    if problem:
+        raise ModelFileError(f"{file_name} {problem}, which serving reads; refused; {REBUILD_HINT}")
     return model
+
+
+def classifier_layers_problem(model: Any) -> str | None:
+    """What a loaded classifier lacks of the layers serving reads by name (its embedding, and a classifier of one
+    output with a bias), or None. Without this check such a model raised later, outside any refusal."""
+    names = [layer.name for layer in model.layers]
+    missing = next((name for name in ("embedding", "classifier") if name not in names), None)
+    if missing:
+        return f"has no '{missing}' layer"
+    embedding, classifier = model.get_layer("embedding"), model.get_layer("classifier")
+    if not hasattr(embedding, "input_dim"):
+        return f"has an 'embedding' layer that is a {type(embedding).__name__}, not an Embedding"
+    if getattr(classifier, "units", None) != 1 or not getattr(classifier, "use_bias", False):
+        return f"has a 'classifier' layer of {getattr(classifier, 'units', '?')} outputs (one, with a bias, expected)"
+    return None
 
 
 def recurrent_kind(model: Any) -> str | None:

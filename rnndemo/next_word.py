@@ -41,25 +41,41 @@ class LanguageModels:
         return {name: model for name, model in self.models.items() if name in NEURAL_LANGUAGE_NAMES}
 
     def memory_result(self, models_dir: Path) -> dict | None:
-        """The context-length experiment written at training time (verified), or None."""
+        """The context-length experiment written at training time (verified), or None: never computed, or
+        refused (the refusal, by the file's name, is in `errors` since the load)."""
         try:
-            path = models.verified_path(models_dir, self.manifest, models.LANGUAGE_MEMORY_FILE)
+            return load_context_experiment(models_dir, self.manifest)
         except models.ModelFileError:
             return None
-        return read_memory_result(path)
 
 
-def read_memory_result(path: Path) -> dict:
-    """The context experiment's JSON, checked for shape (a bad file raises ValueError)."""
-    result = json.loads(Path(path).read_text(encoding="utf-8"))
-    contexts = result.get("contexts") if isinstance(result, dict) else None
-    rows = result.get("models") if isinstance(result, dict) else None
-    if (
-        not isinstance(contexts, list)
-        or not isinstance(rows, dict)
-        or not all(isinstance(values, list) and len(values) == len(contexts) for values in rows.values())
-    ):
-        raise ValueError(f"{models.LANGUAGE_MEMORY_FILE} is not shaped like a context experiment")
+CONTEXT_EXPERIMENT = "context experiment"  # its key in LanguageModels.errors
+_CONTEXT_EXPERIMENT_SHAPE = {
+    "contexts": models.ListOf(models.COUNT),  # 0 stands for the whole review
+    "models": models.Each(models.SOME_NUMBERS),
+    "tokens": models.COUNT,
+    "reviews": models.COUNT,
+}
+
+
+def load_context_experiment(models_dir: Path, manifest: dict) -> dict | None:
+    """The verified context experiment (None when the folder has none); ModelFileError names a damaged file."""
+    hint = "retrain the language models with: python -m rnndemo train --only lm"
+    result = models.load_verified_json(models_dir, manifest, models.LANGUAGE_MEMORY_FILE, hint)
+    if result is None:
+        return None
+    problem = models.shape_problem(result, _CONTEXT_EXPERIMENT_SHAPE) or next(
+        (
+            f"'models.{name[:40]}' has {len(values)} values for {len(result['contexts'])} contexts"
+            for name, values in result["models"].items()
+            if len(values) != len(result["contexts"])
+        ),
+        None,
+    )
+    if problem:
+        raise models.ModelFileError(
+            f"{models.LANGUAGE_MEMORY_FILE} is not shaped like a context experiment ({problem}); {hint}"
+        )
     return result
 
 
@@ -74,10 +90,14 @@ def load_language_models(models_dir: Path) -> LanguageModels:
     if not isinstance(section, dict) or not section:
         hint = "the language models are not in this models folder; train them with: python -m rnndemo train --only lm"
         return LanguageModels(vocabulary=None, errors={"language_models": hint}, manifest=manifest)
-    vocabulary = Vocabulary.load(models.verified_path(models_dir, manifest, models.VOCABULARY_FILE))
+    vocabulary = models.load_vocabulary(models_dir, manifest)
     size = int(manifest.get("language_model_vocabulary", {}).get("classifier_words", 0))
     words = LanguageModelVocabulary.from_vocabulary(vocabulary, size)
     loaded = LanguageModels(vocabulary=words, manifest=manifest)
+    try:
+        load_context_experiment(models_dir, manifest)  # checked once here, so a damaged file is named on the page
+    except models.ModelFileError as error:
+        loaded.errors[CONTEXT_EXPERIMENT] = str(error)
     custom_layers()  # the tied embedding is a registered layer class: safe_mode loads it, and nothing else
     for name in NEURAL_LANGUAGE_NAMES:
         try:

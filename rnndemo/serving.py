@@ -264,20 +264,32 @@ def configure_tensorflow_for_serving(threads: int = 1) -> None:
 def _load_vocabulary(models_dir: Path, manifest: dict) -> Vocabulary:
     """The verified vocabulary, shaped as the manifest says; the recurrent models need it,
     so a bad one refuses the folder."""
-    path = model_files.verified_path(models_dir, manifest, model_files.VOCABULARY_FILE)
-    try:
-        vocabulary = Vocabulary.load(path)
-    except (ValueError, TypeError, AttributeError) as error:
-        model_files.LOGGER.warning("unreadable vocabulary %s: %s", path, error)
-        raise model_files.ModelFileError(
-            f"{model_files.VOCABULARY_FILE} is not a valid vocabulary; {model_files.REBUILD_HINT}"
-        ) from error
+    vocabulary = model_files.load_vocabulary(models_dir, manifest)
     if len(vocabulary) != manifest.get("vocabulary_size"):
         raise model_files.ModelFileError(
             f"{model_files.VOCABULARY_FILE} has {len(vocabulary):,} entries, not the "
             f"manifest's vocabulary_size; refused; {model_files.REBUILD_HINT}"
         )
     return vocabulary
+
+
+def _load_classifier(models_dir: Path, manifest: dict, name: str, vocabulary: Vocabulary) -> Classifier:
+    """One verified classifier with its serving functions; ModelFileError naming its file otherwise."""
+    model = model_files.load_keras_model(models_dir, manifest, name)
+    file_name = manifest["models"][name]["file"]
+    rows = model.get_layer("embedding").input_dim
+    if rows != len(vocabulary):
+        raise model_files.ModelFileError(
+            f"{file_name} reads {rows:,} words but {model_files.VOCABULARY_FILE} "
+            f"has {len(vocabulary):,}; refused; {model_files.REBUILD_HINT}"
+        )
+    try:
+        return Classifier(name, model, vocabulary, int(manifest["sequence_length"]), manifest["models"][name])
+    except Exception as error:  # a verified, checked file that still fails is refused by name; details to the log
+        model_files.LOGGER.error("could not serve %s: %s: %s", file_name, type(error).__name__, error)
+        raise model_files.ModelFileError(
+            f"{file_name} could not be prepared for serving (see the server log); {model_files.REBUILD_HINT}"
+        ) from error
 
 
 def load_bundle(models_dir: Path | None = None) -> Bundle:
@@ -287,27 +299,19 @@ def load_bundle(models_dir: Path | None = None) -> Bundle:
     configure_tensorflow_for_serving()
     started = time.perf_counter()
     models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
-    manifest = model_files.read_manifest(models_dir)
+    manifest = model_files.read_manifest(models_dir, required=model_files.CLASSIFIER_KEYS)
     vocabulary = _load_vocabulary(models_dir, manifest)
     bundle = Bundle(models_dir, manifest, vocabulary)
-    sequence_length = int(manifest["sequence_length"])
-    for name, entry in manifest.get("models", {}).items():
+    for name in manifest.get("models", {}):
         try:
-            model = model_files.load_keras_model(models_dir, manifest, name)
-            rows = model.get_layer("embedding").input_dim
-            if rows != len(vocabulary):
-                raise model_files.ModelFileError(
-                    f"{entry['file']} reads {rows:,} words but {model_files.VOCABULARY_FILE} "
-                    f"has {len(vocabulary):,}; refused; {model_files.REBUILD_HINT}"
-                )
-            bundle.classifiers[name] = Classifier(name, model, vocabulary, sequence_length, entry)
+            bundle.classifiers[name] = _load_classifier(models_dir, manifest, name, vocabulary)
         except model_files.ModelFileError as error:
             bundle.errors[name] = str(error)
     try:
         bundle.baseline = Baseline.load(model_files.verified_path(models_dir, manifest, model_files.BASELINE_FILE))
     except model_files.ModelFileError as error:
         bundle.errors["baseline"] = str(error)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:  # RecursionError: nested JSON
         model_files.LOGGER.warning("unreadable baseline in %s: %s", models_dir, error)
         bundle.errors["baseline"] = f"{model_files.BASELINE_FILE} is not a valid baseline; {model_files.REBUILD_HINT}"
     bundle.load_seconds = time.perf_counter() - started

@@ -501,7 +501,7 @@ def pretrained_language_model(
     try:
         if section is None:
             manifest = models.read_manifest(folder)
-            old = Vocabulary.load(models.verified_path(folder, manifest, models.VOCABULARY_FILE))
+            old = models.load_vocabulary(folder, manifest)
             if old.words != vocabulary.words:
                 return None
         else:
@@ -536,7 +536,7 @@ def train_all(
             vocabulary, tokens = prepared.vocabulary, prepared.tokens
         else:
             manifest = copy_classifiers(models_dir, staging)
-            vocabulary = Vocabulary.load(staging / models.VOCABULARY_FILE)
+            vocabulary = models.load_vocabulary(staging, manifest)
             tokens = tokenize_splits(config, report)
         language_models = None
         if "language_models" in config.parts:
@@ -551,6 +551,7 @@ def train_all(
                 manifest = carry_language_models(models_dir, staging, manifest)
         if language_models is not None:
             manifest = add_language_models(staging, manifest, *language_models)
+        carry_race_sweep(models_dir, staging)
         swap_in(staging, models_dir)  # the folder becomes visible only now, complete
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -608,6 +609,18 @@ def carry_language_models(models_dir: Path, staging: Path, manifest: dict) -> di
     manifest["files"] = manifest["files"] | old_files
     (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
+
+
+def carry_race_sweep(models_dir: Path, staging: Path) -> None:
+    """Keep the old folder's verified race sweep: it does not depend on the trained models (`race --sweep`)."""
+    if (staging / models.RACE_SWEEP_FILE).exists():
+        return
+    try:
+        path = models.verified_path(models_dir, models.read_manifest(models_dir), models.RACE_SWEEP_FILE)
+    except models.ModelFileError:
+        return  # none, or one that fails its check: the race page says how to recompute it
+    shutil.copy2(path, staging / models.RACE_SWEEP_FILE)
+    models.record_in_manifest(staging, models.RACE_SWEEP_FILE)
 
 
 def language_model_files() -> set[str]:

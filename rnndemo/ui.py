@@ -95,6 +95,7 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
         "lm_words",
         "lm_surprise_model",
     ),
+    "race": ("race_task", "race_lag", "race_units", "race_seconds", "race_cells", "race_axis"),
 }
 # The options a shared link carries (each is its own query parameter, named by its key).
 URL_OPTIONS = frozenset(
@@ -118,6 +119,8 @@ URL_OPTIONS = frozenset(
         "lm_top_k",
         "lm_seed",
         "lm_words",
+        "race_task",
+        "race_lag",
     }
 )
 _REGISTERED = frozenset(key for keys in PAGE_OPTIONS.values() for key in keys)
@@ -847,3 +850,15 @@ def upload_probabilities(raw: bytes, digest: str, file_name: str, text_column: s
     spinner = "Every model is reading the reviews (once per file and column)…"
     with nullcontext() if _UPLOADS.contains(key) else st.spinner(spinner):
         return _UPLOADS.get_or_compute(key, _session_owner(), score)
+
+
+def session_id() -> str:
+    """This visitor's session id (a race job belongs to it)."""
+    return _session_owner()
+
+
+def race_jobs():
+    """The race queue of this server process, shared by every session (rnndemo.race_jobs; created once)."""
+    from rnndemo.race_jobs import shared_jobs
+
+    return shared_jobs()

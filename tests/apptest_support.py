@@ -15,6 +15,7 @@ PAGE_TITLES = {
     "pages/compare.py": "SimpleRNN vs LSTM vs GRU",
     "pages/language_model.py": "Language model: the next word",
     "pages/inside.py": "Inside the RNN",
+    "pages/race.py": "Train it yourself",
     "pages/model_cards.py": "Model cards",
     "pages/batch.py": "Batch check",
 }

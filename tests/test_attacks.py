@@ -363,3 +363,268 @@ def test_literal_is_inert_for_random_strings():
             assert literal(text) == ""
             continue
         assert rendered(literal(text)).replace("\u2060", "") == f"<p><code>{escaped(expected)}</code></p>\n", repr(text)
+
+
+# --- Issue 25: every damaged-folder case is refused by name; the rest keeps serving -------------------------------
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000  # valid JSON that Python's parser refuses with a RecursionError
+
+
+def classifier_missing(layer: str, units: int = 1):
+    """A change for `rewritten`: rnn.keras becomes a small SimpleRNN classifier whose `layer` ("embedding" or
+    "classifier") has another name, and whose classifier layer has `units` outputs."""
+
+    def change(folder, manifest):
+        import keras
+        from keras import layers
+
+        names = {"embedding": "embedding", "classifier": "classifier"} | {layer: f"not_{layer}"}
+        token_ids = keras.Input(shape=(None,), dtype="int32")
+        embedded = layers.Embedding(manifest["vocabulary_size"], 4, mask_zero=True, name=names["embedding"])(token_ids)
+        state = layers.SimpleRNN(4, name="recurrent")(embedded)
+        probability = layers.Dense(units, activation="sigmoid", name=names["classifier"])(state)
+        keras.Model(token_ids, probability).save(folder / "rnn.keras")
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "layer, units, refused",
+    [
+        ("embedding", 1, "rnn.keras has no 'embedding' layer"),
+        ("classifier", 1, "rnn.keras has no 'classifier' layer"),
+        ("none", 2, "rnn.keras has a 'classifier' layer of 2 outputs"),
+    ],
+)
+def test_classifier_without_the_layers_serving_reads_is_refused_by_name(tmp_path, layer, units, refused):
+    """Such a model raised at load (after its checks), which took down 6 of 7 pages; now it alone is refused."""
+    from rnndemo.serving import load_bundle
+
+    bundle = load_bundle(rewritten(tmp_path, classifier_missing(layer, units)))
+    assert refused in bundle.errors.get("rnn", ""), bundle.errors
+    assert set(bundle.names()) == {"lstm", "gru", "baseline"}
+
+
+def test_deeply_nested_manifest_is_refused_by_name(tmp_path, capsys):
+    """No hash protects the manifest itself: a nested one broke every page and the CLI (RecursionError)."""
+    from rnndemo.cli import main
+    from rnndemo.models import ModelFileError, read_manifest
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(DEEP_JSON)
+    with pytest.raises(ModelFileError, match="manifest.json is not a valid manifest"):
+        read_manifest(folder)
+    assert main(["--models-dir", str(folder), "predict", "a fine film"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_deeply_nested_vocabulary_is_refused_by_name(tmp_path, capsys):
+    """vocabulary.json (hash rewritten) nested too deeply for Python's parser broke every page and the CLI."""
+    from rnndemo.cli import main
+    from rnndemo.models import ModelFileError
+    from rnndemo.next_word import load_language_models
+    from rnndemo.serving import load_bundle
+
+    folder = rewritten(tmp_path, damaged_json("vocabulary.json", DEEP_JSON))
+    for load in (load_bundle, load_language_models):
+        with pytest.raises(ModelFileError, match="vocabulary.json is not a valid vocabulary"):
+            load(folder)
+    for command in (["predict", "a fine film"], ["encode", "a fine film"], ["next", "a fine"]):
+        assert main(["--models-dir", str(folder), *command]) == 2
+        assert "vocabulary.json is not a valid vocabulary" in capsys.readouterr().err
+
+
+def drop(*keys: str):
+    """A manifest change for `rewritten`: delete the value at the dotted path."""
+
+    def change(folder, manifest):
+        *parents, last = keys
+        for key in parents:
+            manifest = manifest[key]
+        del manifest[last]
+
+    return change
+
+
+def put(value, *keys: str):
+    """A manifest change for `rewritten`: set the value at the dotted path."""
+
+    def change(folder, manifest):
+        *parents, last = keys
+        for key in parents:
+            manifest = manifest[key]
+        manifest[last] = value
+
+    return change
+
+
+MANIFEST_DAMAGE = [
+    (drop("split"), "'split' is missing"),
+    (put("2,500", "split", "test"), "'split.test' must be"),
+    (put([19245, 753], "glove_coverage"), "'glove_coverage' must be"),
+    (put("20000", "vocabulary_size"), "'vocabulary_size' must be"),
+    (put("0.87", "models", "rnn", "test_accuracy"), "'models.rnn.test_accuracy' must be"),
+    (put([1, 2], "models", "lstm", "history"), "'models.lstm.history' must be"),
+    (put([[1, 2]], "models", "gru", "test", "confusion_matrix"), "'models.gru.test.confusion_matrix' must be"),
+    (put("C=4", "baseline", "hyperparameters"), "'baseline.hyperparameters' must be"),
+    (put("low", "language_models", "lstm", "test", "perplexity"), "'language_models.lstm.test.perplexity' must be"),
+    (put([], "language_model_vocabulary"), "'language_model_vocabulary' must be"),
+]
+
+
+@pytest.mark.parametrize("change, problem", MANIFEST_DAMAGE, ids=[problem for _, problem in MANIFEST_DAMAGE])
+def test_manifest_keys_missing_or_of_the_wrong_type_are_refused_by_name(tmp_path, capsys, change, problem):
+    """Each crashed a page (model cards, embeddings, language model) or printed a CLI traceback."""
+    from rnndemo.cli import main
+    from rnndemo.models import ModelFileError
+    from rnndemo.serving import load_bundle
+
+    folder = rewritten(tmp_path, change)
+    with pytest.raises(ModelFileError, match="manifest.json is not a valid manifest") as raised:
+        load_bundle(folder)
+    assert problem in str(raised.value)
+    assert main(["--models-dir", str(folder), "predict", "a fine film"]) == 2
+    assert problem in capsys.readouterr().err
+    if problem.endswith("is missing"):  # a key only the classifiers read: the language models keep serving
+        assert main(["--models-dir", str(folder), "next", "a fine"]) == 0
+    else:
+        assert main(["--models-dir", str(folder), "next", "a fine"]) == 2 and problem in capsys.readouterr().err
+
+
+def damaged_json(file_name: str, damage):
+    """A change for `rewritten`: `file_name` is read as JSON, changed by `damage(value)` (its return value, or
+    the value itself, is written back), or replaced when `damage` is a string."""
+    import json
+
+    def change(folder, manifest):
+        path = folder / file_name
+        if isinstance(damage, str):
+            path.write_text(damage)
+            return
+        value = json.loads(path.read_text())
+        changed = damage(value)
+        path.write_text(json.dumps(value if changed is None else changed))
+
+    return change
+
+
+def refusal(folder: Path, file_name: str, bundle) -> str:
+    """What the loaders of `folder` say about `file_name` (empty when they accept it)."""
+    import dataclasses
+
+    from rnndemo.evaluation import load_heldout_predictions
+    from rnndemo.memory import load_memory_experiment
+    from rnndemo.models import ModelFileError, read_manifest
+    from rnndemo.next_word import load_language_models
+    from rnndemo.serving import load_bundle
+
+    manifest = read_manifest(folder)
+    try:
+        if file_name == "baseline.json":
+            return load_bundle(folder).errors.get("baseline", "")
+        if file_name == "language_model_memory.json":
+            loaded = load_language_models(folder)
+            assert loaded.memory_result(folder) is None and set(loaded.models) == {"rnn", "lstm", "ngram"}
+            return "\n".join(loaded.errors.values())
+        if file_name == "memory_experiment.json":
+            load_memory_experiment(folder, manifest)
+        else:
+            load_heldout_predictions(dataclasses.replace(bundle, models_dir=folder, manifest=manifest))
+    except ModelFileError as error:
+        return str(error)
+    return ""
+
+
+def set_nan(path: str):
+    """A damage for `damaged_json`: one number of the baseline becomes NaN or infinite."""
+
+    def damage(value):
+        key, _, position = path.partition("[")
+        if position:
+            value[key][int(position.rstrip("]"))] = float("nan") if key == "coefficients" else float("inf")
+        else:
+            value[key] = float("nan")
+
+    return damage
+
+
+SIDE_FILE_DAMAGE = [
+    ("baseline.json", set_nan("coefficients[5]"), "baseline.json is not a valid baseline"),
+    ("baseline.json", set_nan("idf[0]"), "baseline.json is not a valid baseline"),
+    ("baseline.json", set_nan("intercept"), "baseline.json is not a valid baseline"),
+    ("baseline.json", DEEP_JSON, "baseline.json is not a valid baseline"),
+    ("memory_experiment.json", DEEP_JSON, "memory_experiment.json is not"),
+    (
+        "memory_experiment.json",
+        lambda value: value["models"]["rnn"].update(accuracy="high"),
+        "memory_experiment.json is not shaped like a memory experiment ('models.rnn.accuracy'",
+    ),
+    (
+        "memory_experiment.json",
+        lambda value: value["models"]["gru"]["gradient"].update(mean_norm=[]),
+        "'models.gru.gradient.mean_norm' must be",
+    ),
+    ("language_model_memory.json", DEEP_JSON, "language_model_memory.json is not"),
+    ("language_model_memory.json", "[1, 2]", "language_model_memory.json is not shaped like a context experiment"),
+    (
+        "language_model_memory.json",
+        lambda value: {key: item for key, item in value.items() if key != "tokens"},
+        "'tokens' is missing",
+    ),
+    ("language_model_memory.json", lambda value: value["models"].update(rnn=[1.0]), "'models.rnn' has 1 values"),
+]
+
+
+@pytest.mark.parametrize(
+    "file_name, damage, refused", SIDE_FILE_DAMAGE, ids=[f"{name}: {refused}" for name, _, refused in SIDE_FILE_DAMAGE]
+)
+def test_damaged_side_files_are_refused_by_name(tmp_path, bundle, file_name, damage, refused):
+    """A damaged side file (hashes rewritten to match) crashed a page or printed a CLI traceback; now it alone
+    is refused by name, with one message."""
+    folder = rewritten(tmp_path, damaged_json(file_name, damage))
+    assert refused in refusal(folder, file_name, bundle)
+
+
+def heldout_damage(damage):
+    """A change for `rewritten`: heldout_predictions.csv read with pandas, changed by `damage(frame)` (its return
+    value is written back), or replaced when `damage` is bytes."""
+
+    def change(folder, manifest):
+        path = folder / "heldout_predictions.csv"
+        if isinstance(damage, bytes):
+            path.write_bytes(damage)
+        else:
+            damage(pd.read_csv(path)).to_csv(path, index=False)
+
+    return change
+
+
+HELDOUT_DAMAGE = [
+    (lambda frame: frame.drop(columns="lstm"), "no column 'lstm'"),
+    (lambda frame: frame.assign(row=frame["row"] + 100_000), "a row outside its split"),
+    (lambda frame: frame.assign(split="imdb_train"), "an unknown split"),
+    (lambda frame: frame.assign(gru="high"), "'gru' must hold probabilities"),
+    (lambda frame: frame.assign(label=2), "labels other than 0 and 1"),
+    (b"", "not a CSV file"),
+]
+
+
+@pytest.mark.parametrize("damage, problem", HELDOUT_DAMAGE, ids=[problem for _, problem in HELDOUT_DAMAGE])
+def test_damaged_heldout_predictions_are_refused_by_name(tmp_path, bundle, damage, problem):
+    folder = rewritten(tmp_path, heldout_damage(damage))
+    message = refusal(folder, "heldout_predictions.csv", bundle)
+    assert "heldout_predictions.csv is not" in message and problem in message
+
+
+@pytest.mark.slow  # a rewritten models folder loaded in fresh app sessions
+def test_a_manifest_without_split_is_refused_on_every_classifier_page(tmp_path, monkeypatch):
+    """The model cards page read manifest["split"] and crashed; every page now names the manifest instead."""
+    from .apptest_support import all_text, open_page
+
+    folder = rewritten(tmp_path, drop("split"))
+    monkeypatch.setenv("RNNDEMO_MODELS_DIR", str(folder))
+    for path in ("pages/model_cards.py", "pages/embeddings.py"):
+        app = open_page(path)
+        assert not app.exception, (path, [e.value for e in app.exception])
+        assert "manifest.json is not a valid manifest ('split' is missing)" in all_text(app)

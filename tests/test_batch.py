@@ -170,3 +170,28 @@ def test_csv_injection_is_neutralised_in_downloads():
     safe = csv_safe(frame)
     assert safe["text"].tolist() == ["'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(A1)", "'\tx", "fine"]
     assert frame["text"][0].startswith("=")  # the original is not modified
+
+
+# --- Issue 25: the header check and every line ending ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "bare CR"])
+def test_every_line_ending_is_read_the_same(ending):
+    """Excel's "CSV (Macintosh)" ends lines with a bare CR: read like any other CSV; a line break inside a
+    quoted cell stays in its cell."""
+    raw = ending.join(["text,label", "Great film,1", f'"two{ending}lines",0', "Awful,0", ""]).encode()
+    parsed = parse_upload(raw, "reviews.csv")
+    assert parsed.frame.to_dict("list") == {
+        "text": ["Great film", f"two{ending}lines", "Awful"],
+        "label": ["1", "0", "0"],
+    }
+
+
+@pytest.mark.parametrize(
+    "first_row", [b"a" * 140_000 + b",label", b'"' + b"a" * 140_000 + b'",label'], ids=["plain", "quoted"]
+)
+def test_a_header_cell_longer_than_the_csv_modules_limit_gets_a_clear_message(first_row):
+    """Python's csv module stops at 131,072 characters a cell; the first row names the columns, so such a cell
+    is refused with a message the page shows (an UploadError), never a crash."""
+    with pytest.raises(UploadError, match="first row"):
+        parse_upload(first_row + b"\nx,1\n", "long_header.csv")

@@ -73,6 +73,9 @@ def test_quick_benchmark_json_from_a_real_run():
         for name in (f"lm_next_word_after_50_{model}", f"lm_generate_50_words_{model}", f"lm_surprisal_400_{model}"):
             assert rows[name]["naive_p50_ms"] > 0 and rows[name]["n"] >= 5, name
     assert rows["lm_next_word_after_50_ngram"]["n"] == 20
+    for cell in ("rnn", "lstm", "gru"):  # --quick: a 5-second race per cell, one TensorFlow thread
+        race = rows[f"race_T50_ms_per_step_{cell}"]
+        assert race["budget_seconds"] == 5.0 and race["n"] >= 10 and race["steps_per_second"] > 0
     soak = rows["soak_50_distinct_long_texts_inside_and_compare"]
     assert soak["n"] == 50 and 0 < soak["rss_mb_before"] <= soak["rss_mb_after"] < soak["rss_limit_mb"]
     first, rerun = (

@@ -1,6 +1,7 @@
 """The real app in a real browser: navigation, verdicts, sharing links, and no script injection."""
 
 import os
+import time
 import urllib.parse
 
 import pytest
@@ -33,6 +34,7 @@ PAGE_TITLES = [
     "RNN vs LSTM vs GRU",
     "Language model",
     "Inside the RNN",
+    "Train it yourself",
     "Model cards",
     "Batch check",
 ]
@@ -44,6 +46,7 @@ PAGE_URLS = {
     "/compare": "SimpleRNN vs LSTM vs GRU",
     "/language_model": "Language model: the next word",
     "/inside": "Inside the RNN",
+    "/race": "Train it yourself",
     "/model_cards": "Model cards",
     "/batch": "Batch check",
 }
@@ -610,3 +613,95 @@ def test_presenter_mode_puts_every_verdict_above_the_fold_with_larger_type(serve
         page.wait_for_timeout(800)
         page.screenshot(path=str(SCREENSHOTS / f"presenter_{path.strip('/')}_full.png"))
         page.close()
+
+
+# The race page ----------------------------------------------------------------------------------------------
+
+RACE_FIRST_POINT = (
+    "() => { const chart = document.querySelector('.js-plotly-plot');"
+    " return !!chart && !!chart.data && chart.data.some((trace) => trace.x && trace.x.length > 0); }"
+)
+RACE_POINTS = (
+    "() => { const chart = document.querySelector('.js-plotly-plot');"
+    " return chart && chart.data ? chart.data.reduce((sum, trace) => sum + (trace.x ? trace.x.length : 0), 0) : 0; }"
+)
+
+
+def child_processes(pid: int) -> set[int]:
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as handle:
+            found.update(int(child) for child in handle.read().split())
+    return found
+
+
+def cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def idle_standby(server_pid: int, timeout: float = 60) -> int:
+    """The standby worker once it has imported TensorFlow: a child of the server whose CPU time stops growing."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in child_processes(server_pid):
+            try:
+                before = cpu_ticks(child)
+                time.sleep(0.7)
+                if cpu_ticks(child) == before and before > 100:  # > 1 s of CPU: TensorFlow was imported
+                    return child
+            except FileNotFoundError:
+                continue
+        time.sleep(0.2)
+    raise AssertionError("no idle standby worker")
+
+
+def set_slider(page, label: str, key: str) -> None:
+    slider = page.locator("[data-testid='stSlider']", has_text=label).locator("input[type='range']")
+    slider.focus()  # visually hidden; the keyboard moves the thumb
+    page.keyboard.press(key)
+    wait_for_idle(page)
+
+
+def test_race_train_draws_curves_and_a_result_then_stop_frees_the_worker(browser):
+    """A visitor opens the race, presses Train with a 1-second budget and watches three curves and the result;
+    then trains for 60 s and presses Stop mid-race. Measured: the first curve point within 2 s of Train (the
+    standby worker ready, as it is a few seconds after the page opens), the worker gone within 1 s of Stop."""
+    with streamlit_server() as (url, process, seconds):  # its own server: its worker processes are its children
+        page = open_page(browser, url + "/race")
+        race_then_stop(page, process.pid)
+        page.close()
+
+
+def race_then_stop(page, server_pid: int) -> None:
+    """A 1-second race to its end, then a 60-second race stopped once its curves have grown."""
+    assert page.locator("h1").first.inner_text() == "Train it yourself"
+    set_slider(page, "Training time per cell", "Home")
+    set_slider(page, "Lag T", "Home")
+    idle_standby(server_pid)
+    clicked = time.monotonic()
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(RACE_FIRST_POINT, polling=20, timeout=30_000)
+    first_point = time.monotonic() - clicked
+    print(f"first curve point {first_point:.2f} s after Train")
+    page.get_by_text("Finished in").wait_for(timeout=60_000)
+    wait_for_idle(page)
+    assert page.evaluate(RACE_POINTS) >= 6 and page.locator("[data-testid='stDataFrame']").count() >= 1
+    assert page.get_by_text("At T = 10, in 1 s each").count() == 1
+    assert first_point < 2.0
+
+    set_slider(page, "Training time per cell", "End")
+    worker = idle_standby(server_pid)
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("Training: about").wait_for(timeout=30_000)  # the new race's chart, not the last one's
+    page.wait_for_function(f"() => ({RACE_POINTS})() >= 6", polling=50, timeout=30_000)
+    stopped = time.monotonic()
+    page.get_by_role("button", name="Stop").click()
+    while os.path.exists(f"/proc/{worker}") and time.monotonic() - stopped < 5:
+        time.sleep(0.005)
+    freed = time.monotonic() - stopped
+    print(f"Stop -> worker process gone {freed:.3f} s after the click")
+    page.get_by_text("Stopped after").wait_for(timeout=10_000)
+    assert freed < 1.0
+    assert exceptions_on(page) == 0

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +150,123 @@ def test_inspect_json_has_each_gated_models_gates(capsys, name, gates):
     assert code == 0 and set(payload["gates"]) == gates
     assert ("cell" in payload) == (name == "lstm")
     assert all(len(values) == len(payload["tokens"]) == 7 for values in payload["gates"].values())
+
+
+# --- Issue 25: accepted arguments that crashed, and outputs checked before any work -----------------------------
+
+
+def failing(capsys, *arguments) -> tuple[int, str]:
+    """Exit code and stderr of a command that must fail (argparse's own errors leave through SystemExit)."""
+    try:
+        code = main(list(arguments))
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, capsys.readouterr().err
+
+
+def assert_one_line(code: int, err: str, fragment: str) -> None:
+    assert code == 2 and err.count("\n") == 1 and fragment in err and "Traceback" not in err, (code, err)
+
+
+@pytest.mark.parametrize(
+    "arguments, fragment",
+    [
+        (["generate", "the acting was", "--temperature", "1e-308"], "--temperature"),
+        (["evaluate", "--limit", "1"], "--limit"),
+    ],
+)
+def test_accepted_arguments_that_crashed_are_refused(capsys, arguments, fragment):
+    assert_one_line(*failing(capsys, "--models-dir", str(MODELS_DIR), *arguments), fragment)
+
+
+@pytest.mark.parametrize("limit", ["1", "2"])
+def test_train_with_too_few_reviews_is_refused_before_any_work(capsys, tmp_path, limit):
+    """One or two reviews cannot train the baseline (its terms must appear in two reviews, and it needs both
+    labels): refused by the argument check, before a staging folder exists."""
+    folder = tmp_path / "models"
+    arguments = ["--only", "classifiers", "--limit", limit, "--epochs", "1", "--model", "rnn"]
+    assert_one_line(*failing(capsys, "--models-dir", str(folder), "train", *arguments), "--limit")
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_smallest_limit_has_reviews_of_both_labels():
+    """The floor of --limit holds: the first test reviews (evaluate) and the seeded training sample (train) of that
+    size have both labels, so AUC and the baseline can be computed."""
+    from rnndemo import data
+    from rnndemo.cli import MIN_LIMIT
+    from rnndemo.config import TRAINING
+
+    splits = data.load_splits()
+    assert set(splits.test["label"].iloc[:MIN_LIMIT]) == {0, 1}
+    assert set(splits.train.sample(n=MIN_LIMIT, random_state=TRAINING.seed)["label"]) == {0, 1}
+
+
+def test_train_only_lm_into_an_empty_folder_is_refused_before_any_work(capsys, tmp_path):
+    folder = tmp_path / "models"
+    code, err = failing(capsys, "--models-dir", str(folder), "train", "--only", "lm", "--lm-tokens", "1000")
+    assert_one_line(code, err, "--only lm")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture
+def no_memory_work(monkeypatch):
+    """The memory experiment must never start: every refusal comes before any work."""
+    from rnndemo import memory
+
+    def started(*arguments, **keywords):
+        raise AssertionError("the memory experiment started")
+
+    monkeypatch.setattr(memory, "run_memory_experiment", started)
+
+
+@pytest.mark.parametrize(
+    "output, fragment",
+    [
+        ("/dev/full", "not a regular file"),  # writing 1 byte to it fails (ENOSPC), but only after the work
+        ("/sys/rnndemo_memory.json", "cannot write"),  # an unwritable place (even for root)
+        (str(MODELS_DIR / "manifest.json"), "models folder"),  # overwriting it refused every model
+        (str(MODELS_DIR / "memory_experiment.json"), "models folder"),
+        (str(MODELS_DIR / "new_file.json"), "models folder"),
+    ],
+)
+def test_memory_output_is_checked_before_any_work(capsys, no_memory_work, output, fragment):
+    manifest = (MODELS_DIR / "manifest.json").read_bytes()
+    assert_one_line(*failing(capsys, "--models-dir", str(MODELS_DIR), "memory", "--output", output), fragment)
+    assert (MODELS_DIR / "manifest.json").read_bytes() == manifest
+    assert not (MODELS_DIR / "new_file.json").exists()
+
+
+def test_memory_output_replaces_an_existing_file_only_with_force(capsys, tmp_path, monkeypatch, no_memory_work):
+    from rnndemo import memory
+
+    existing = tmp_path / "notes.json"
+    existing.write_text("keep me")
+    command = ["--models-dir", str(MODELS_DIR), "memory", "--output", str(existing)]
+    assert_one_line(*failing(capsys, *command), "--force")
+    assert existing.read_text() == "keep me"
+    monkeypatch.setattr(memory, "run_memory_experiment", lambda bundle, **keywords: {"models": {}})
+    assert main([*command, "--force"]) == 0
+    assert json.loads(existing.read_text()) == {"models": {}}
+
+
+@pytest.fixture
+def models_copy(tmp_path):
+    import shutil
+
+    return Path(shutil.copytree(MODELS_DIR, tmp_path / "models"))
+
+
+def test_race_sweep_and_export_never_write_into_the_models_folder(capsys, monkeypatch, models_copy):
+    from rnndemo import export, race
+
+    def started(*arguments, **keywords):
+        raise AssertionError("the work started")
+
+    monkeypatch.setattr(race, "run_sweep", started)
+    monkeypatch.setattr(export, "export_saved_models", started)
+    folder = ["--models-dir", str(models_copy)]
+    sweep = ["race", "--sweep", "--output", str(models_copy / "manifest.json")]
+    assert_one_line(*failing(capsys, *folder, *sweep), "models folder")
+    for output in (models_copy, models_copy / "exported"):
+        assert_one_line(*failing(capsys, *folder, "export", "--output", str(output)), "models folder")
+    assert not (models_copy / "exported").exists()

@@ -152,8 +152,9 @@ def test_inside_page_draws_every_view():
     assert not app.exception
     charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
     titles = [str(chart["layout"].get("title", {}).get("text", "")) for chart in charts]
-    for title in ("forget gate", "input gate", "output gate", "cell state cₜ", "update gate", "reset gate"):
+    for title in ("forget gate", "input gate", "output gate", "cell state cₜ (16 of 256 units)", "update gate"):
         assert title in titles, (title, titles)
+    assert "reset gate" in titles
     # unfolded, stepper (running prediction, h_t window ×3), h_t ×3, LSTM, GRU, importance ×3, memory
     assert len(charts) == 1 + 1 + 3 + 3 + 4 + 2 + 3 + 2
     highlights = [block for block in app.get("html") if "copy-link" not in str(block.proto.body)]
