@@ -139,6 +139,7 @@ truth = ui.true_label(ui.current_text())
 with top if ui.presenting() else st.container():
     verdicts(predictions=predictions, manifest=bundle.manifest, truth=truth, compact=ui.presenting())
     ui.label_callout(predictions=predictions, truth=truth, baseline=bundle.baseline, review=review)
+ui.why_cards(bundle=bundle, review=review, predictions=predictions, truth=truth, key="compare")
 agreement(predictions=predictions, recurrent=recurrent)
 if recurrent:
     readouts = {name: readout_of(bundle.classifiers[name].model) for name in recurrent}

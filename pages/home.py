@@ -132,4 +132,5 @@ truth = ui.true_label(ui.current_text())
 with top if ui.presenting() else st.container():
     verdicts(predictions=predictions, truth=truth)
     ui.label_callout(predictions=predictions, truth=truth, baseline=bundle.baseline, review=review)
+ui.why_cards(bundle=bundle, review=review, predictions=predictions, truth=truth, key="home")
 sequences_as_output()

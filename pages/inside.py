@@ -110,15 +110,28 @@ def _toggle_play(length: int) -> None:
     st.session_state[STEP_PLAYING_KEY] = True
 
 
+def _step_from_url(value: str | None) -> int:
+    """?step= counts tokens from 1; anything but a whole number means the first token."""
+    value = (value or "").strip()
+    return int(value) - 1 if value.isdigit() else 0
+
+
 def current_step(tokens: list[str]) -> int:
-    """The step for these tokens: a new text starts at its first token; any step is kept inside the text."""
+    """The step for these tokens: a new text starts at its first token, unless a link (?step=) says where;
+    any step is kept inside the text, and written back into ?step= unless Play is running."""
     digest = _tokens_digest(tokens)
     if st.session_state.get(STEP_TOKENS_KEY) != digest:
         st.session_state[STEP_TOKENS_KEY] = digest
         st.session_state[STEP_KEY] = 0
         st.session_state[STEP_PLAYING_KEY] = False
+    linked, value = ui.url_parameter_to_adopt(ui.STEP_PARAMETER)
+    if linked:  # after the reset above: a link's step belongs to the link's text
+        st.session_state[STEP_KEY] = _step_from_url(value)
+        st.session_state[STEP_PLAYING_KEY] = False
     step = stepper.clamp_step(st.session_state.get(STEP_KEY, 0), len(tokens))
     st.session_state[STEP_KEY] = step
+    if not st.session_state.get(STEP_PLAYING_KEY, False):  # a tick of Play would push a browser history entry
+        ui.write_url_parameter(ui.STEP_PARAMETER, None if step == 0 else str(step + 1))
     return step
 
 
@@ -350,12 +363,8 @@ def gru_gates(*, inspection, count: int | None, number: int, key: str) -> None:
                 plots.gate_heatmap(inspection.gates[gate], inspection.tokens, gate, len(gate_columns), units=units),
                 key=f"{key}_gru_gate_{gate}",
             )
-    mean_update = inspection.gates["update"].mean(axis=1)  # (time,): averaged over units
-    lowest = int(np.argmin(mean_update))
-    st.caption(
-        f"Mean update gate over units: {mean_update.mean():.2f}; it is lowest ({mean_update[lowest]:.2f}), "
-        f"so the state is rewritten most, at token {lowest + 1} ({ui.literal(inspection.tokens[lowest], 30)})."
-    )
+    lowest = explain.lowest_mean(inspection.gates["update"])
+    st.caption(explain.update_sentence(lowest, inspection.tokens, ui.literal))
 
 
 def word_importance(*, bundle, inspections: dict, review: str, number: int, key: str) -> None:

@@ -7,7 +7,14 @@ import streamlit as st
 from rnndemo import plots, ui
 from rnndemo.config import LIMITS, default_models_dir
 from rnndemo.explain import readable_rows
-from rnndemo.next_word import PERPLEXITY_DECIMALS, perplexity_table, step_predictions, surprise_contrast, top_words
+from rnndemo.next_word import (
+    PERPLEXITY_DECIMALS,
+    perplexity_table,
+    repetition_note,
+    step_predictions,
+    surprise_contrast,
+    top_words,
+)
 from rnndemo.registry import LANGUAGE_DISPLAY_NAMES
 from rnndemo.text import tokenize
 from rnndemo.vocab import OOV_TOKEN
@@ -93,7 +100,19 @@ def generation_settings() -> dict:
     seed = right.number_input(
         "Seed", 0, 2**31 - 1, 0, 1, **ui.option("lm_seed"), help="the same seed and settings give the same words"
     )
-    return {"temperature": float(temperature), "top_k": int(top_k) or None, "seed": int(seed)}
+    exclude_unknown = st.toggle(
+        f"Never sample {OOV_TOKEN}",
+        True,
+        **ui.option("lm_exclude_unknown"),
+        help=f"{OOV_TOKEN} stands for every word outside the vocabulary; on, its probability is set to 0 "
+        "and the other words' probabilities are rescaled to sum to 1 before each draw",
+    )
+    return {
+        "temperature": float(temperature),
+        "top_k": int(top_k) or None,
+        "seed": int(seed),
+        "exclude_unknown": bool(exclude_unknown),
+    }
 
 
 def _set_words(count: int) -> None:
@@ -122,19 +141,35 @@ def generation(*, loaded, ids: list[int], key: str) -> None:
         generated = ui.generated_words(str(default_models_dir()), name, tuple(ids), count, **settings)
         with column:
             st.markdown(f"**{LANGUAGE_DISPLAY_NAMES[name]}**")
-            ui.dataframe(
-                pd.DataFrame(
-                    {
-                        "step": range(1, len(generated) + 1),
-                        "word": [w for w, _ in generated],
-                        "probability": [round(p, 4) for _, p in generated],
-                    }
-                ),
-                hide_index=True,
-                key=f"{key}_{name}_table",
-            )
-            text = " ".join(word for word, _ in generated if word != END_WORD)
-            st.text("… " + text + (" [end of review]" if generated and generated[-1][0] == END_WORD else ""))
+            generated_table(generated=generated, key=f"{key}_{name}_table")
+            words = [item.word for item in generated if item.word != END_WORD]
+            ended = bool(generated) and generated[-1].word == END_WORD
+            st.text("… " + " ".join(words) + (" [end of review]" if ended else ""))
+            st.caption(repetition_note(words, quote=lambda word: ui.literal(word, 30)))
+    st.caption(
+        "probability: how likely the model found the word after the text so far; chance of this draw: its share "
+        "of the distribution it was drawn from, after the temperature, the top-k cut and the "
+        f"{OOV_TOKEN} switch; likeliest draws: the words that could have come at this step, with their chance."
+    )
+
+
+def generated_table(*, generated: list, key: str) -> None:
+    """Each generated word with its probability, its chance of being drawn, and the likeliest alternatives."""
+    ui.dataframe(
+        pd.DataFrame(
+            {
+                "step": range(1, len(generated) + 1),
+                "word": [item.word for item in generated],
+                "probability": [item.probability for item in generated],
+                "chance of this draw": [item.chance for item in generated],
+                "likeliest draws here": [
+                    " · ".join(f"{word} {chance:.1%}" for word, chance in item.alternatives) for item in generated
+                ],
+            }
+        ),
+        hide_index=True,
+        key=key,
+    )
 
 
 def surprise(*, loaded, tokens: list[str], ids: list[int]) -> None:
@@ -154,6 +189,11 @@ def surprise(*, loaded, tokens: list[str], ids: list[int]) -> None:
         **ui.option("lm_surprise_model"),
     )
     st.html(plots.surprise_html(tokens, surprisals[shown]))
+    st.html(plots.surprise_legend_html())
+    st.caption(
+        f"Surprisal is −ln p(word | the words before it), in nats (1 nat = 1/ln 2 ≈ {1 / np.log(2):.2f} bits); "
+        "hover a word for its value. The colour deepens up to the last swatch and stays there."
+    )
     st.caption(
         "Deep red: the model gave that word a low probability. The trigram counts every three-word sequence of the "
         "training reviews, so on a review it was trained on (the lesson's example is in the train split) its "

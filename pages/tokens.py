@@ -1,5 +1,6 @@
 """Text → tokens → indices: cleaning options, tokens, unique words and the three index orders."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -8,6 +9,7 @@ from rnndemo import ui
 from rnndemo.vocab import OOV_INDEX
 
 SHOWN_CHARACTERS = 5000  # the code blocks show the start of a long text; the tables below hold every token
+SHOWN_TOKENS = 2000  # of the text with its out-of-vocabulary words marked (each token is one HTML span)
 
 
 def cleaning_options(*, key: str) -> text_stage.CleaningOptions:
@@ -99,13 +101,32 @@ def numbered(*, order: str, tokens: list[str], encoded, vocabulary_size: int) ->
     return encoded.ids
 
 
+def out_of_vocabulary(*, tokens: list[str], ids: list[int]) -> None:
+    """How many tokens are out of the vocabulary, and which: marked in red in the text, and listed."""
+    unknown = [position for position, index in enumerate(ids) if index == OOV_INDEX]
+    st.metric("Out-of-vocabulary tokens (index 1)", f"{len(unknown):,} of {len(tokens):,}")
+    shown = min(len(tokens), SHOWN_TOKENS)
+    unknown_shown = [ids[position] == OOV_INDEX for position in range(shown)]
+    scores = np.where(unknown_shown, -1.0, 0.0)  # red at full strength, the others uncoloured
+    titles = [f"index {index}" + (" (out of vocabulary)" if index == OOV_INDEX else "") for index in ids[:shown]]
+    ui.show_html(ui.highlighted_tokens(tokens[:shown], scores, scale=1.0, titles=titles))
+    cut = ""
+    if shown < len(tokens):
+        cut = f" (the first {SHOWN_TOKENS:,} tokens of {len(tokens):,} are shown; the table below has them all)"
+    if unknown:
+        listed = ", ".join(f"{ui.literal(tokens[position], 40)} (token {position + 1})" for position in unknown[:20])
+        more = f" and {len(unknown) - 20:,} more" if len(unknown) > 20 else ""
+        st.caption(f"Red: out of vocabulary, read by the model as index 1{cut}: {listed}{more}.")
+    else:
+        st.caption(f"Every token is in the model's vocabulary{cut}.")
+
+
 def index_table(*, tokens: list[str], ids: list[int], count_oov: bool, key: str) -> None:
     """Position, token and index; for the model's vocabulary also which tokens are out of vocabulary."""
     table = pd.DataFrame({"position": range(1, len(tokens) + 1), "token": tokens, "index": ids})
     if count_oov:
         table["out of vocabulary"] = [index == OOV_INDEX for index in ids]
-        oov = int(table["out of vocabulary"].sum())
-        st.metric("Out-of-vocabulary tokens (index 1)", f"{oov:,} of {len(tokens):,}")
+        out_of_vocabulary(tokens=tokens, ids=ids)
     st.dataframe(table, hide_index=True, height=300, key=f"{key}_index_table")
     ui.csv_download(table, "indices.csv", key=f"{key}_download_indices")
 

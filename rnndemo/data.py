@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.resources
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -197,3 +198,121 @@ def true_label(text: str) -> TrueLabel | None:
     if not text or not text.strip():
         return None
     return _labels_by_text().get(text)
+
+
+# --------------------------------------------------------------------------- the start of a training review
+
+# Line-break tags and runs of whitespace, which the slide's excerpt writes as one space.
+_BREAKS_AND_SPACES = re.compile(r"(?:<\s*br\s*/?\s*>|\s)+", re.IGNORECASE)
+START_KEY_CHARACTERS = 64  # a text shorter than this is looked up only whole (true_label), never as a start
+
+
+def flattened(text: str) -> str:
+    """A text with its <br /> tags and whitespace runs written as single spaces (the slide's excerpt is so)."""
+    return _BREAKS_AND_SPACES.sub(" ", text).strip()
+
+
+@computed_once
+def _training_reviews_by_start() -> dict[str, list[int]]:
+    """Positions in the train split of the reviews, by the first START_KEY_CHARACTERS of their flattened text."""
+    by_start: dict[str, list[int]] = {}
+    for position, review in enumerate(load_splits().train["text"]):
+        # Flattening only the head is enough unless line breaks shrink it below the key.
+        start = flattened(review[: 4 * START_KEY_CHARACTERS])
+        if len(start) < START_KEY_CHARACTERS:
+            start = flattened(review)
+        by_start.setdefault(start[:START_KEY_CHARACTERS], []).append(position)
+    return by_start
+
+
+@dataclass(frozen=True)
+class TrainingSource:
+    """A training review that a text is (up to line breaks and spacing), or is the start of."""
+
+    whole: bool  # the text is the whole review; False: only its start, as the slide's Bait excerpt
+    position: int | None  # in the train split (None for the lesson's excerpt, which is known without the dataset)
+
+
+# The lesson's example is the start of a training review (tests/test_data.py checks it on the dataset);
+# named here, so that the landing page does not read the dataset to say so.
+LESSON_SOURCE = TrainingSource(whole=False, position=None)
+
+
+def training_source(text: str) -> TrainingSource | None:
+    """The training review that `text` is, or is the start of (at least START_KEY_CHARACTERS long); else None.
+
+    The first lookup reads the dataset once per process; the index holds one short key per training review."""
+    if text == DEFAULT_TEXT:
+        return LESSON_SOURCE
+    wanted = flattened(text or "")
+    if len(wanted) < START_KEY_CHARACTERS:
+        return None
+    train = load_splits().train["text"]
+    for position in _training_reviews_by_start().get(wanted[:START_KEY_CHARACTERS], []):
+        review = flattened(train.iloc[position])
+        if review.startswith(wanted):
+            return TrainingSource(whole=len(review) == len(wanted), position=position)
+    return None
+
+
+# --------------------------------------------------------------------------- the lesson's samples
+
+NEGATION_PAIR = ("Not bad at all, actually quite good.", "Not good at all, actually quite bad.")
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """One of docs/TEACHING.md's contrasts: a review of the test split, by its position there."""
+
+    number: int
+    topic: str
+    test_position: int
+
+    @property
+    def name(self) -> str:
+        return f"contrast {self.number}, {self.topic} (test review {self.test_position})"
+
+
+CONTRASTS = (
+    Contrast(1, "word order", 868),
+    Contrast(2, "sarcasm", 1226),
+    Contrast(3, "how far back each model looks", 46),
+)
+BAIT_EXCERPT = f"the Bait excerpt, as on the slide (its first {len(DEFAULT_TEXT)} characters)"
+BAIT_FULL = "the full Bait review (in the training split)"
+# The samples every picker offers by name, in the lesson's order; their texts come from lesson_samples().
+LESSON_SAMPLE_NAMES = (
+    BAIT_EXCERPT,
+    BAIT_FULL,
+    *(contrast.name for contrast in CONTRASTS),
+    f"negation: {NEGATION_PAIR[0]}",
+    f"negation, mirrored: {NEGATION_PAIR[1]}",
+)
+
+
+def full_bait_review() -> str:
+    """The whole review whose first sentences are the lesson's example (it is in the train split)."""
+    train = load_splits().train["text"]
+    for position in _training_reviews_by_start().get(DEFAULT_TEXT[:START_KEY_CHARACTERS], []):
+        if flattened(train.iloc[position]).startswith(DEFAULT_TEXT):
+            return train.iloc[position]
+    raise ValueError("the lesson's Bait review is not in the train split; check data.SPLIT and the dataset")
+
+
+@computed_once
+def lesson_samples() -> dict[str, str]:
+    """Each lesson sample's text by its name (reads the dataset once per process)."""
+    test = load_splits().test["text"]
+    texts = [DEFAULT_TEXT, full_bait_review(), *(test.iloc[contrast.test_position] for contrast in CONTRASTS)]
+    return dict(zip(LESSON_SAMPLE_NAMES, [*texts, *NEGATION_PAIR]))
+
+
+def lesson_sample_name(text: str) -> str | None:
+    """The name of the lesson sample that `text` is, or None (the dataset is read only for a dataset text)."""
+    if text == DEFAULT_TEXT:
+        return BAIT_EXCERPT
+    if not text or not text.strip():
+        return None
+    if text in NEGATION_PAIR:
+        return LESSON_SAMPLE_NAMES[-2 + NEGATION_PAIR.index(text)]
+    return next((name for name, sample in lesson_samples().items() if sample == text), None)

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnndemo.evaluation import DECISION_THRESHOLD, crossing_positions, decide
 from rnndemo.inspect import log_odds
+
+if TYPE_CHECKING:  # the card reads word counts; loading them is the caller's business
+    from rnndemo.word_statistics import WordCount, WordStatistics
 
 REACH_FRACTION = 0.1  # a token "counts" for importance reach when |effect| ≥ this share of the largest
 CONTEXT_WIDTH = 2  # neighbours on each side when a token is quoted in its context
@@ -224,3 +228,160 @@ def swing_sentence(
         return f"{name} says {verdict}; no single word pushes towards it."
     listed = ", ".join(f"{quote(tokens[position])} ({effects[position]:+.2f})" for position in swing.supporters)
     return f"{name} says {verdict}; no single word flips it. The words pushing hardest towards {verdict}: {listed}."
+
+
+def update_sentence(lowest: Lowest, tokens: list[str], quote: Quote = plain_quote) -> str:
+    """Where the GRU's mean update gate is lowest: where it replaces most of its state with the candidate."""
+    return (
+        f"The mean update gate over units is {lowest.mean:.2f} on average; it is lowest ({lowest.value:.2f}), "
+        f"so the GRU rewrites most of its state, at {token_in_context(tokens, lowest.position, quote)}."
+    )
+
+
+# The gate each gated model's caption reads: where it is lowest, the model lets go of the most state.
+CAPTIONED_GATES = {"forget": forget_sentence, "update": update_sentence}
+
+
+def lowest_gate(gates: dict[str, np.ndarray] | None) -> tuple[str, Lowest] | None:
+    """The captioned gate of a gated model and where its mean is lowest; None for the SimpleRNN (no gates)."""
+    gate = next((name for name in CAPTIONED_GATES if gates and name in gates), None)
+    return None if gate is None else (gate, lowest_mean(gates[gate]))
+
+
+def gate_sentence(lowest: tuple[str, Lowest], tokens: list[str], quote: Quote = plain_quote) -> str:
+    gate, found = lowest
+    return CAPTIONED_GATES[gate](found, tokens, quote)
+
+
+# ----------------------------------------------------------------------------- "why it said that"
+
+# A right verdict this close to the threshold is explained too: a small change of text would flip it.
+UNCERTAIN = (0.4, 0.6)
+
+
+def card_reason(probability: float, label: int | None) -> str | None:
+    """Why a model's verdict gets a card: "wrong" (against a known label), "uncertain" (p within UNCERTAIN), or None."""
+    if label is not None and bool(decide(np.asarray([probability]))[0]) != bool(label):
+        return "wrong"
+    if UNCERTAIN[0] <= probability <= UNCERTAIN[1]:
+        return "uncertain"
+    return None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A word that swung the verdict, with what the training reviews say about it."""
+
+    position: int  # from 0
+    token: str
+    effect: float  # logit p(text) − logit p(text without it)
+    counts: WordCount | None  # None outside the vocabulary, or without statistics
+
+
+@dataclass(frozen=True)
+class WhyCard:
+    """Why one model said what it said: where it decided, which words did it, what its gates did there."""
+
+    reason: str  # "wrong" or "uncertain"
+    probability: float
+    positive: bool  # the verdict
+    last_crossing: Crossing | None  # the last time the running prediction changed side; None if it never did
+    crossing_count: int
+    flips: tuple[Evidence, ...]  # removing any one of these alone flips the verdict, strongest first
+    supporters: tuple[Evidence, ...]  # when no word flips it: the words pushing hardest towards the verdict
+    gate: tuple[str, Lowest] | None  # a gated model's captioned gate ("forget", "update") and where it is lowest
+    step: int  # from 0: the token to open the stepper at (the last crossing, else the strongest word)
+
+
+def why_card(
+    *,
+    reason: str,
+    trajectory: np.ndarray,
+    tokens: list[str],
+    effects: np.ndarray,
+    statistics: WordStatistics | None = None,
+    gates: dict[str, np.ndarray] | None = None,
+    limit: int = 3,
+) -> WhyCard:
+    """The card of one model on one text, from its running prediction, its log-odds occlusion effects, its gates
+    and the train split's word statistics (rnndemo.word_statistics; None: no counts)."""
+    trajectory = np.asarray(trajectory, dtype=np.float64)
+    probability = float(trajectory[-1])
+    swing = verdict_swing(probability, effects, count=limit)
+    found = crossings(trajectory)
+
+    def evidence(positions: list[int]) -> tuple[Evidence, ...]:
+        return tuple(
+            Evidence(
+                position,
+                tokens[position],
+                float(effects[position]),
+                statistics.of(tokens[position]) if statistics is not None else None,
+            )
+            for position in positions[:limit]
+        )
+
+    flips = evidence(swing.flips)
+    supporters = () if flips else evidence(swing.supporters)
+    strongest = (flips or supporters)[0].position if (flips or supporters) else len(tokens) - 1
+    return WhyCard(
+        reason=reason,
+        probability=probability,
+        positive=swing.positive,
+        last_crossing=found[-1] if found else None,
+        crossing_count=len(found),
+        flips=flips,
+        supporters=supporters,
+        gate=lowest_gate(gates),
+        step=found[-1].position if found else strongest,
+    )
+
+
+def evidence_phrase(item: Evidence, quote: Quote = plain_quote, with_counts: bool = True) -> str:
+    """ "'favor' (token 89, −2.70 log-odds; in 199 training reviews, 34% of them positive)"; without the counts
+    when there are no statistics to count with."""
+    where = f"token {item.position + 1}, {item.effect:+.2f} log-odds"
+    if not with_counts:
+        return f"{quote(item.token)} ({where})"
+    if item.counts is None:
+        return f"{quote(item.token)} ({where}; not a word of the vocabulary, so no training counts)"
+    counts = item.counts
+    if not counts.reviews:
+        return f"{quote(item.token)} ({where}; in no training review)"
+    return (
+        f"{quote(item.token)} ({where}; in {counted(counts.reviews, 'training review')}, "
+        f"{counts.positive_share:.0%} of them positive)"
+    )
+
+
+def card_sentences(
+    card: WhyCard, tokens: list[str], statistics: WordStatistics | None = None, quote: Quote = plain_quote
+) -> list[str]:
+    """The card as sentences: the decision point, the words that did it (with their training counts), the gates."""
+    verdict, other = ("positive", "negative") if card.positive else ("negative", "positive")
+    crossing = card.last_crossing
+    if crossing is None:
+        decided = f"Its running prediction never crossed {DECISION_THRESHOLD:g}: it was {verdict} from the first token."
+    else:
+        times = "once" if card.crossing_count == 1 else f"{card.crossing_count} times in all"
+        decided = (
+            f"Its running prediction crossed {DECISION_THRESHOLD:g} for the last time at token "
+            f"{crossing.position + 1}, {quote(tokens[crossing.position])}, going {verdict} ({times})."
+        )
+    if card.flips:
+        words = "; ".join(evidence_phrase(item, quote, statistics is not None) for item in card.flips)
+        removal = f"Removing any one of these words alone flips it to {other}: {words}."
+    elif card.supporters:
+        words = "; ".join(evidence_phrase(item, quote, statistics is not None) for item in card.supporters)
+        removal = f"No single word's removal flips it. The words pushing hardest towards {verdict}: {words}."
+    else:
+        removal = f"No single word's removal flips it, and no word pushes towards {verdict}."
+    sentences = [decided, removal]
+    if statistics is not None and (card.flips or card.supporters):
+        sentences.append(
+            f"For scale: of all {counted(statistics.reviews, 'training review')}, "
+            f"{statistics.positive_share:.0%} are positive."
+        )
+    if card.gate is not None:
+        sentences.append(gate_sentence(card.gate, tokens, quote))
+    return sentences

@@ -515,13 +515,32 @@ class LanguageModel:
         top_k: int | None = None,
         seed: int = 0,
         stop_at_end: bool = True,
+        exclude_unknown: bool = False,
     ) -> list[tuple[int, float]]:
         """Sample up to `words` ids after [END] + ids; each with the probability the unmodified model gave it.
 
+        See `generate_steps`, which also says what else could have been drawn at each step."""
+        steps = self.generate_steps(ids, words, temperature, top_k, seed, stop_at_end, exclude_unknown)
+        return [(step.index, step.probability) for step in steps]
+
+    def generate_steps(
+        self,
+        ids: list[int],
+        words: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        seed: int = 0,
+        stop_at_end: bool = True,
+        exclude_unknown: bool = False,
+        alternatives: int = 0,
+    ) -> list[GenerationStep]:
+        """Sample up to `words` ids after [END] + ids, one `GenerationStep` each.
+
         Sampling uses the distribution sharpened or flattened by `temperature` and cut to the
-        `top_k` most likely words; padding (probability 0) is never drawn. With `stop_at_end`
-        generation stops after drawing "</review>" (which is included). The recurrent state is
-        carried between steps, so each word costs one small compiled call. Reproducible per seed.
+        `top_k` most likely words (`sampling_distribution`); padding (probability 0) is never drawn,
+        nor [UNK] with `exclude_unknown`. With `stop_at_end` generation stops after drawing "</review>"
+        (which is included). The recurrent state is carried between steps, so each word costs one
+        small compiled call. Reproducible per seed; a longer continuation starts with the shorter one.
         """
         from rnndemo.serving import tensorflow_call
 
@@ -529,20 +548,24 @@ class LanguageModel:
             raise ValueError("temperature must be positive")
         if top_k is not None and top_k < 1:
             raise ValueError("top_k must be at least 1")
+        excluded = (OOV_INDEX,) if exclude_unknown else ()
         rng = np.random.default_rng(seed)
         context = np.asarray([[self.end_index] + self._check(ids)], dtype=np.int32)
         probabilities, hidden, cell = tensorflow_call(self._next, context, self._zero_state(), self._zero_state())
-        generated: list[tuple[int, float]] = []
+        generated: list[GenerationStep] = []
         for _ in range(words):
             distribution = _normalised(probabilities[0])
-            with np.errstate(divide="ignore"):
-                scores = np.log(distribution) / temperature  # index 0 stays -inf
-            if top_k is not None and top_k < len(scores):
-                cut = np.partition(scores, -top_k)[-top_k]
-                scores = np.where(scores >= cut, scores, -np.inf)
-            weights = np.exp(scores - scores.max())
-            choice = int(rng.choice(len(weights), p=weights / weights.sum()))
-            generated.append((choice, float(distribution[choice])))
+            drawn_from = sampling_distribution(distribution, temperature, top_k, excluded)
+            choice = int(rng.choice(len(drawn_from), p=drawn_from))
+            likeliest = np.argsort(-drawn_from, kind="stable")[:alternatives]
+            generated.append(
+                GenerationStep(
+                    choice,
+                    float(distribution[choice]),
+                    float(drawn_from[choice]),
+                    tuple((int(index), float(drawn_from[index])) for index in likeliest if drawn_from[index] > 0),
+                )
+            )
             if stop_at_end and choice == self.end_index:
                 break
             probabilities, hidden, cell = tensorflow_call(
@@ -637,6 +660,32 @@ class LanguageModel:
             total += float(-np.log(np.maximum(chosen, 1e-300)).sum())
             count += len(chunk)
         return (float(np.exp(total / count)) if count else math.nan), count
+
+
+@dataclass(frozen=True)
+class GenerationStep:
+    """One generated word: what was drawn, how likely the model found it, and what else could have come."""
+
+    index: int  # the id drawn
+    probability: float  # the unmodified model's p(word | text so far)
+    chance: float  # its probability in the distribution it was drawn from (temperature, top-k, exclusions)
+    alternatives: tuple[tuple[int, float], ...]  # the likeliest draws at this step, (id, chance), likeliest first
+
+
+def sampling_distribution(
+    distribution: np.ndarray, temperature: float = 1.0, top_k: int | None = None, excluded: tuple[int, ...] = ()
+) -> np.ndarray:
+    """What a word is drawn from: the model's distribution with the `excluded` ids masked (their logit set to
+    −∞, as padding's is), scaled by 1/`temperature` in log space, cut to the `top_k` likeliest words that remain,
+    and renormalised to sum to 1."""
+    with np.errstate(divide="ignore"):
+        scores = np.log(np.asarray(distribution, dtype=np.float64)) / temperature  # padding stays −∞
+    scores[list(excluded)] = -np.inf
+    if top_k is not None and top_k < int(np.isfinite(scores).sum()):
+        cut = np.partition(scores, -top_k)[-top_k]
+        scores = np.where(scores >= cut, scores, -np.inf)
+    weights = np.exp(scores - scores.max())
+    return weights / weights.sum()
 
 
 def _normalised(probabilities: np.ndarray) -> np.ndarray:

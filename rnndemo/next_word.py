@@ -312,15 +312,83 @@ def surprise_contrast(tokens: list[str], better: np.ndarray, worse: np.ndarray, 
     ]
 
 
+@dataclass(frozen=True)
+class GeneratedWord:
+    """One word of a continuation, with the words that could have come instead."""
+
+    word: str
+    probability: float  # the model's p(word | the text so far)
+    chance: float  # its probability of being drawn (after temperature, top-k and the [UNK] exclusion)
+    alternatives: tuple[tuple[str, float], ...]  # the likeliest draws at this step with their chance
+
+
+ALTERNATIVES_SHOWN = 5  # the likeliest draws listed beside each generated word
+
+
 def continuation(
-    model, ids: list[int], words: list[str], count: int, temperature: float, top_k: int | None, seed: int
-) -> list[tuple[str, float]]:
+    model,
+    ids: list[int],
+    words: list[str],
+    count: int,
+    temperature: float,
+    top_k: int | None,
+    seed: int,
+    exclude_unknown: bool = False,
+) -> list[GeneratedWord]:
     """`count` sampled words after the text. The same seed and settings give the same words, and a longer
     continuation starts with the shorter one (the page's "next step" adds one word to it)."""
+    steps = model.generate_steps(
+        ids,
+        count,
+        temperature=temperature,
+        top_k=top_k,
+        seed=seed,
+        exclude_unknown=exclude_unknown,
+        alternatives=ALTERNATIVES_SHOWN,
+    )
     return [
-        (words[index], probability)
-        for index, probability in model.generate(ids, count, temperature=temperature, top_k=top_k, seed=seed)
+        GeneratedWord(
+            words[step.index],
+            step.probability,
+            step.chance,
+            tuple((words[index], chance) for index, chance in step.alternatives),
+        )
+        for step in steps
     ]
+
+
+@dataclass(frozen=True)
+class Repeat:
+    position: int  # from 0, in the generated words
+    word: str
+    distance: int  # tokens back to its previous occurrence
+
+
+REPEAT_WINDOW = 5  # a word counts as a repeat when it occurred within this many tokens before
+
+
+def repeats(words: list[str], window: int = REPEAT_WINDOW) -> list[Repeat]:
+    """Every word that repeats a word from the `window` tokens before it (what makes generated text read as a loop)."""
+    found = []
+    for position, word in enumerate(words):
+        earlier = words[max(0, position - window) : position]
+        if word in earlier:
+            last = len(earlier) - 1 - earlier[::-1].index(word)  # its latest occurrence before this one
+            found.append(Repeat(position, word, len(earlier) - last))
+    return found
+
+
+def repetition_note(words: list[str], window: int = REPEAT_WINDOW, quote=lambda word: f"'{word}'") -> str:
+    """ "3 of 10 generated words repeat a word from the 5 tokens before them: 'the' (step 4, 2 back), …"."""
+    found = repeats(words, window)
+    if not found:
+        return f"No generated word repeats a word from the {window} tokens before it."
+    listed = ", ".join(f"{quote(item.word)} (step {item.position + 1}, {item.distance} back)" for item in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return (
+        f"{len(found)} of {len(words)} generated words repeat a word from the {window} tokens before them: "
+        f"{listed}{more}."
+    )
 
 
 # How the perplexity table is shown: perplexities and seconds to one decimal (0.9 s next to 713.1 s).

@@ -635,7 +635,24 @@ def context_memory_figure(result: dict, display_names: dict[str, str]) -> go.Fig
     return _layout(figure, "How much context each language model uses", height=380)
 
 
-def surprise_html(tokens: list[str], surprisal: np.ndarray, scale_nats: float = 12.0) -> str:
+SURPRISE_SCALE_NATS = 12.0  # the surprisal at which the colour is deepest: p = e^−12 ≈ 6e-06
+
+
+def surprise_legend_html(scale_nats: float = SURPRISE_SCALE_NATS, stops: int = 5) -> str:
+    """The colour key of `surprise_html`: swatches from 0 nats to `scale_nats`, each with its p and its bits."""
+    swatches = []
+    for value in np.linspace(0.0, scale_nats, stops):
+        strength = float(value / scale_nats)
+        more = "≥ " if value == scale_nats else ""
+        swatches.append(
+            f"<span style='background:rgba(214,39,40,{strength:.2f});padding:0 6px;border-radius:3px;"
+            f"border:1px solid rgba(128,128,128,.4)'>{more}{value:g} nats</span> "
+            f"<span>p {'≤' if more else '='} {np.exp(-value):.2g} · {value / np.log(2):.1f} bits</span>"
+        )
+    return "<div data-rnndemo='surprise-legend' style='line-height:2'>" + " &nbsp; ".join(swatches) + "</div>"
+
+
+def surprise_html(tokens: list[str], surprisal: np.ndarray, scale_nats: float = SURPRISE_SCALE_NATS) -> str:
     """The text with each token shaded by a model's surprisal (−ln p, nats): white = expected,
     deep red = surprising. Returns escaped HTML (tokens are visitor text); the hover names the value."""
     spans = []

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rnndemo import data, embeddings, models
+from rnndemo import data, embeddings, models, word_statistics
 from rnndemo.config import TRAINING, ClassifierConfig, TrainingConfig, default_models_dir
 from rnndemo.evaluation import accuracy, heldout_metrics
 from rnndemo.progress import ProgressCallback, TrainingEvent
@@ -454,6 +454,9 @@ def write_models(
     """Every classifier artifact into `staging`, the manifest last (it marks the folder complete);
     returns the manifest."""
     prepared.vocabulary.save(staging / models.VOCABULARY_FILE)
+    # The train split's counts per word, for the "why it said that" card (the tokens are at hand only here).
+    counts = word_statistics.count(prepared.tokens["train"], prepared.labels["train"], prepared.vocabulary)
+    word_statistics.save(counts, staging / word_statistics.FILE)
     baseline = fit_baseline(prepared, staging, config, report)
     recurrent = fit_recurrent_models(prepared, staging, config, report, pretrained)
     predictions = {"baseline": baseline["predictions"]} | {

@@ -23,6 +23,9 @@ Session state, one design:
   `?text=` that differs from what this session last wrote (a shared link, a reload, Back or
   Forward) becomes the text; otherwise the text, cut to its first 5,000 characters, is
   written to `?text=`. The default text has no parameter, so a bare URL means the lesson's review.
+- The Inside page's stepper position is no widget either: the plain session key `inside_step`, carried by
+  `?step=` (counted from 1) through `url_parameter_to_adopt` and `write_url_parameter`, which follow the
+  text's rule (adopt what this session did not write; else write). The "why it said that" cards link to it.
 - Presenter mode follows the same design: `present` is plain session state, `?present=1` carries it
   (kept in step by `sync_presenter_with_url`, as the text), and the sidebar toggle drawn by app.py on
   every page is filled from it and writes back in its on_change. A bound toggle would not do: the
@@ -42,6 +45,7 @@ import pandas as pd
 import streamlit as st
 
 from rnndemo.config import LIMITS, default_models_dir
+from rnndemo.data import BAIT_EXCERPT, LESSON_SAMPLE_NAMES
 from rnndemo.shared_cache import OwnedByteCache
 from rnndemo.text import DEFAULT_TEXT
 
@@ -54,6 +58,9 @@ PRESENT_KEY = "present"  # presenter mode, for the session; also the query param
 PRESENTER_TOGGLE = "presenter_toggle"  # its sidebar toggle, drawn by app.py on every page
 _URL_PRESENT_WRITTEN = "url_present_written"  # what this session last put into ?present=
 PRESENTER_SCALE = 1.25  # type and chart fonts on a projector
+# State that is no widget but belongs in a link: the Inside page's stepper position, counted from 1 (absent: 1).
+STEP_PARAMETER = "step"
+_URL_PARAMETERS_WRITTEN = "url_parameters_written"  # such a parameter -> what this session last put into the URL
 # Widgets of the frame (app.py), drawn on every page; they are not any one page's options.
 FRAME_WIDGETS = frozenset({PRESENTER_TOGGLE})
 
@@ -93,6 +100,7 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
         "lm_top_k",
         "lm_seed",
         "lm_words",
+        "lm_exclude_unknown",
         "lm_surprise_model",
     ),
     "race": ("race_task", "race_lag", "race_units", "race_seconds", "race_cells", "race_axis"),
@@ -106,23 +114,67 @@ URL_OPTIONS = frozenset(
         "tokens_whitespace",
         "tokens_order",
         "tokens_padding",
+        "embeddings_table_source",
         "embeddings_query",
         "embeddings_metric",
         "embeddings_k",
         "embeddings_map_source",
         "embeddings_dimensions",
+        "embeddings_extra",
+        "embeddings_a",
+        "embeddings_b",
+        "embeddings_c",
+        "embeddings_analogy_source",
         "inside_model",
         "inside_units",
         "cards_browse",
         "cards_error_model",
+        "lm_k",
         "lm_temperature",
         "lm_top_k",
         "lm_seed",
         "lm_words",
+        "lm_exclude_unknown",
+        "lm_surprise_model",
         "race_task",
         "race_lag",
     }
 )
+# What the Copy-link hint calls each option a link keeps (tests/test_state.py: every URL option has a name),
+# and the state that is no widget but is in the link too (the stepper's token, ?step=).
+URL_OPTION_NAMES = {
+    "tokens_lowercase": "lowercase",
+    "tokens_line_breaks": "the <br /> switch",
+    "tokens_punctuation": "remove punctuation",
+    "tokens_whitespace": "collapse whitespace",
+    "tokens_order": "the index order",
+    "tokens_padding": "padding",
+    "embeddings_table_source": "Vectors from",
+    "embeddings_query": "the neighbour word",
+    "embeddings_metric": "the metric",
+    "embeddings_k": "k",
+    "embeddings_map_source": "the map's space",
+    "embeddings_dimensions": "its dimensions",
+    "embeddings_extra": "More words (the preset's too)",
+    "embeddings_a": "the analogy's a",
+    "embeddings_b": "b",
+    "embeddings_c": "c",
+    "embeddings_analogy_source": "the analogy's space",
+    "inside_model": "the models",
+    "inside_units": "the units in each heatmap",
+    "cards_browse": "the review list",
+    "cards_error_model": "its model",
+    "lm_k": "how many next words",
+    "lm_temperature": "temperature",
+    "lm_top_k": "top k",
+    "lm_seed": "seed",
+    "lm_words": "words to generate",
+    "lm_exclude_unknown": "the [UNK] switch",
+    "lm_surprise_model": "the colouring's model",
+    "race_task": "the task",
+    "race_lag": "the lag T",
+}
+LINKED_STATE_NAMES = {"inside": ("the stepper's token",)}
 _REGISTERED = frozenset(key for keys in PAGE_OPTIONS.values() for key in keys)
 # Widgets whose value is not kept on its own: choices that belong to one uploaded file (which itself does not
 # survive a page switch), and the stepper's slider, which is set every run from the plain session key "inside_step".
@@ -241,6 +293,29 @@ def sync_presenter_with_url() -> None:
         else:
             st.query_params[PRESENT_KEY] = wanted
     st.session_state[_URL_PRESENT_WRITTEN] = wanted
+
+
+def url_parameter_to_adopt(name: str) -> tuple[bool, str | None]:
+    """(True, value) when ?name= holds a value this session did not write there (a shared link, a reload, a
+    link of another page, Back/Forward); a missing parameter counts only on Back/Forward, since a page switch
+    drops unbound parameters. Else (False, None). Pairs with write_url_parameter, as the text's sync does."""
+    in_url = st.query_params.get(name)
+    written = st.session_state.setdefault(_URL_PARAMETERS_WRITTEN, {}).get(name)
+    if in_url is not None and in_url != written:
+        return True, in_url
+    if in_url is None and written is not None and _is_history_navigation():
+        return True, None
+    return False, None
+
+
+def write_url_parameter(name: str, value: str | None) -> None:
+    """Put `value` into ?name= (None takes it out) and remember it as what this session wrote."""
+    if st.query_params.get(name) != value:
+        if value is None:
+            del st.query_params[name]
+        else:
+            st.query_params[name] = value
+    st.session_state.setdefault(_URL_PARAMETERS_WRITTEN, {})[name] = value
 
 
 def navigation_position() -> str:
@@ -423,13 +498,22 @@ def language_models_or_stop():
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def generated_words(
-    models_dir: str, name: str, ids: tuple[int, ...], count: int, temperature: float, top_k: int | None, seed: int
-) -> list[tuple[str, float]]:
-    """A model's sampled continuation (pure for given settings, so reruns and "next step" reuse it)."""
+    models_dir: str,
+    name: str,
+    ids: tuple[int, ...],
+    count: int,
+    temperature: float,
+    top_k: int | None,
+    seed: int,
+    exclude_unknown: bool = True,
+) -> list:
+    """A model's sampled continuation, next_word.GeneratedWord each (pure for given settings, so reruns and
+    "next step" reuse it)."""
     from rnndemo.next_word import continuation
 
     loaded = _load_language_models(models_dir)
-    return continuation(loaded.models[name], list(ids), loaded.vocabulary.words, count, temperature, top_k, seed)
+    words = loaded.vocabulary.words
+    return continuation(loaded.models[name], list(ids), words, count, temperature, top_k, seed, exclude_unknown)
 
 
 def append_word(word: str) -> None:
@@ -478,17 +562,25 @@ def bundle_or_stop():
     return bundle
 
 
+LESSON_SAMPLE = "lesson"  # a sample of docs/TEACHING.md, one fixed text (rnndemo.data.lesson_samples)
 SAMPLE_KINDS = {
-    "positive IMDB review": "positive",
+    **dict.fromkeys(LESSON_SAMPLE_NAMES, LESSON_SAMPLE),
+    "positive IMDB review": "positive",  # a random draw of the test split (data.sample_reviews)
     "negative IMDB review": "negative",
     "random IMDB review": "random",
     "Rotten Tomatoes sentence": "rotten_tomatoes",
-    "the Bait review (lesson default)": None,
     "your own text": "",  # what the picker says once the text was edited; nothing to load
 }
 OWN_TEXT = "your own text"
-LESSON_EXAMPLE = "the Bait review (lesson default)"
+LESSON_EXAMPLE = BAIT_EXCERPT  # the lesson's worked example, rnndemo.text.DEFAULT_TEXT
 _SAMPLE_PICKERS = tuple(key for keys in PAGE_OPTIONS.values() for key in keys if key.endswith("_sample_kind"))
+# The page of each review box's key prefix ("lm" is the language model's), read off its sample picker.
+_PAGE_OF_PREFIX = {
+    key.removesuffix("_sample_kind"): page
+    for page, keys in PAGE_OPTIONS.items()
+    for key in keys
+    if key in _SAMPLE_PICKERS
+}
 
 
 def set_text(text: str) -> None:
@@ -506,14 +598,21 @@ def set_text(text: str) -> None:
 
 
 def _load_sample(key_prefix: str) -> None:
-    """Button callback: put a held-out sample into the shared text."""
-    from rnndemo.data import sample_reviews
+    """Picker and button callback: put the chosen sample into the shared text (a lesson sample, or a new draw
+    of held-out reviews of the chosen kind), and every page's picker names it."""
+    from rnndemo.data import lesson_samples, sample_reviews
 
-    source = SAMPLE_KINDS[st.session_state[f"{key_prefix}_sample_kind"]]
+    chosen = st.session_state[f"{key_prefix}_sample_kind"]
+    source = SAMPLE_KINDS[chosen]
     if source == "":  # "your own text": the button is disabled; nothing to load
         return
-    st.session_state["sample_counter"] = st.session_state.get("sample_counter", 0) + 1
-    set_text(DEFAULT_TEXT if source is None else sample_reviews(source, 1, seed=st.session_state["sample_counter"])[0])
+    if source == LESSON_SAMPLE:
+        set_text(lesson_samples()[chosen])
+    else:
+        st.session_state["sample_counter"] = st.session_state.get("sample_counter", 0) + 1
+        set_text(sample_reviews(source, 1, seed=st.session_state["sample_counter"])[0])
+    for key in _SAMPLE_PICKERS:
+        st.session_state[key] = chosen
 
 
 def _submit_text(box: str) -> None:
@@ -524,12 +623,13 @@ def _submit_text(box: str) -> None:
 
 
 def picker_label_for(text: str) -> str:
-    """What a sample picker says for a text it did not load: the lesson's example by name; a held-out review
+    """What a sample picker says for a text it did not load: a lesson sample by name; a held-out review
     by its kind (an IMDB test review by its label, a Rotten Tomatoes sentence); else "your own text"."""
-    if text == DEFAULT_TEXT:
-        return LESSON_EXAMPLE
-    from rnndemo.data import IMDB_TEST_SOURCE, ROTTEN_TOMATOES_SOURCE
+    from rnndemo.data import IMDB_TEST_SOURCE, ROTTEN_TOMATOES_SOURCE, lesson_sample_name
 
+    lesson = lesson_sample_name(text)
+    if lesson is not None:
+        return lesson
     truth = true_label(text)
     if truth is not None and truth.source == IMDB_TEST_SOURCE:
         return f"{truth.name} IMDB review"
@@ -570,7 +670,11 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     # A fresh session's picker names the text in the box (the lesson's example, or a link's text), not option 0.
     st.session_state.setdefault(f"{key_prefix}_sample_kind", picker_label_for(current_text()))
     picked = picker.selectbox(
-        "Or pick a real held-out review", list(SAMPLE_KINDS), **option(f"{key_prefix}_sample_kind")
+        "Or pick a sample: the lesson's, or a real held-out review",
+        list(SAMPLE_KINDS),
+        **option(f"{key_prefix}_sample_kind"),
+        on_change=_load_sample,  # picking loads it: one action; the button draws another review of the kind
+        args=(key_prefix,),
     )
     button.button(
         "Load sample",
@@ -587,7 +691,7 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     # No max_chars: the browser would silently refuse a longer paste; prepare_text cuts it and says so.
     st.text_area(label, value=None, key=box, height=height, on_change=_submit_text, args=(box,))
     label_caption(current_text())
-    share_control()
+    share_control(_PAGE_OF_PREFIX.get(key_prefix, ""))
     if st.session_state.get("url_text_notice"):
         st.info(st.session_state["url_text_notice"])
     text, notice = prepare_text(current_text())
@@ -604,18 +708,33 @@ def true_label(text: str):
     return lookup(text)
 
 
-def label_caption(text: str) -> None:
-    """Under the review box: the text's true label, when it has one."""
-    truth = true_label(text)
-    if truth is None:
-        # Always one element here: a caption that comes and goes shifts the widgets after it, and Streamlit
-        # then stopped writing their bound values into the URL (tests/test_browser.py, the copy-link test).
-        st.caption("True label: none known (not the lesson's example or a dataset review).")
-        return
-    caution = " The models may have learned this very review in training, so their verdict on it proves little." * (
-        truth.trained_on
+def training_note(text: str, truth) -> str:
+    """A sentence for a text that is a training review, or its start, when its label does not already say so."""
+    from rnndemo.data import training_source
+
+    if truth is not None and truth.trained_on:
+        return " The models may have learned this very review in training, so their verdict on it proves little."
+    source = training_source(text)
+    if source is None:
+        return ""
+    if source.whole:
+        return " It is a review of the IMDB training split (but for line breaks): the models were trained on it."
+    return (
+        f" It is the start, the first {len(text):,} characters, of a review in the IMDB training split: the models "
+        "were trained on the whole review."
     )
-    st.caption(f"True label: **{truth.name}** (labelled {truth.source}).{caution}")
+
+
+def label_caption(text: str) -> None:
+    """Under the review box: the text's true label, when it has one, and whether the models were trained on it."""
+    truth = true_label(text)
+    note = training_note(text, truth)
+    # Always one element here: a caption that comes and goes shifts the widgets after it, and Streamlit
+    # then stopped writing their bound values into the URL (tests/test_browser.py, the copy-link test).
+    if truth is None:
+        st.caption(f"True label: none known (not the lesson's example or a dataset review).{note}")
+        return
+    st.caption(f"True label: **{truth.name}** (labelled {truth.source}).{note}")
 
 
 def verdict_mark(verdict: str, truth) -> str:
@@ -656,6 +775,70 @@ def label_callout(*, predictions: dict, truth, baseline=None, review: str = "") 
     (st.success if right == len(lines) else st.warning)(header + "\n\n" + "\n".join(lines))
 
 
+@st.cache_resource(show_spinner=False)
+def _word_statistics(models_dir: str):
+    """The train split's word counts of a models folder, verified (rnndemo.word_statistics); None when the folder
+    has none; the reason as text when they cannot be used. Read-only and shared, like the models."""
+    from rnndemo import models, word_statistics
+
+    bundle = _load_models(models_dir)
+    try:
+        return word_statistics.load(Path(models_dir), bundle.manifest, bundle.vocabulary)
+    except models.ModelFileError as error:
+        return str(error)
+
+
+def why_cards(*, bundle, review: str, predictions: dict, truth, key: str) -> None:
+    """A "why it said that" card for each recurrent model whose verdict is wrong or uncertain (rnndemo.explain):
+    its last crossing of 0.5, the words whose removal flips it with their training counts, its gates, and a link
+    to the Inside page's stepper at that token."""
+    from rnndemo import explain
+    from rnndemo.inspect import log_odds_importance
+    from rnndemo.registry import display_name
+
+    models_dir = str(bundle.models_dir)
+    statistics = _word_statistics(models_dir)
+    for name, prediction in predictions.items():
+        reason = explain.card_reason(prediction.probability_positive, None if truth is None else truth.label)
+        if not prediction.trajectory or name not in bundle.classifiers or reason is None:
+            continue  # the baseline has no running prediction to explain
+        with st.spinner(f"Reading the text again without each word, for the {display_name(name)}…"):
+            inspection = inspect_text(models_dir, name, review)  # cached per text; the Inside page reuses it
+            importance = occlusion_importance(models_dir, name, review)
+        effects = log_odds_importance(inspection.trajectory[-1], importance)
+        counts = statistics if not isinstance(statistics, str) else None
+        card = explain.why_card(
+            reason=reason,
+            trajectory=inspection.trajectory,
+            tokens=inspection.tokens,
+            effects=effects,
+            statistics=counts,
+            gates=inspection.gates,
+        )
+        verdict = "positive" if card.positive else "negative"
+        low, high = explain.UNCERTAIN
+        against = f", labelled {truth.name}" if reason == "wrong" else f", uncertain: within {low:g}–{high:g}"
+        with st.container(border=True, key=f"{key}_why_{name}"):
+            st.markdown(f"**Why the {display_name(name)} said {verdict}** (p = {card.probability:.3f}{against})")
+            for sentence in explain.card_sentences(card, inspection.tokens, counts, quote=literal):
+                st.markdown(f"- {sentence}")
+            if isinstance(statistics, str):
+                st.caption("The training counts are unavailable:")
+                st.text(statistics)
+            st.page_link(
+                "pages/inside.py",
+                label=f"Step through the {display_name(name)} on Inside the RNN, from token {card.step + 1}",
+                icon=":material/arrow_forward:",
+                query_params=view_parameters() | {STEP_PARAMETER: str(card.step + 1)},
+            )
+
+
+def view_parameters() -> dict[str, str]:
+    """The text's and presenter mode's query parameters, for a link that opens this view elsewhere (a new tab
+    starts a new session, which has only the link)."""
+    return {key: st.query_params[key] for key in (URL_TEXT_KEY, URL_CUT_KEY, PRESENT_KEY) if key in st.query_params}
+
+
 def truncation_notice(sequence_length: int, cut_tokens: int) -> None:
     """Say that the start of a long review was cut, in the one sentence the CLI and batch use too."""
     from rnndemo.vocab import truncation_note
@@ -674,7 +857,7 @@ _COPY_LINK_HTML = """
 <button type="button" data-rnndemo="copy-link" style="padding:.25rem .75rem;border-radius:.5rem;border:1px solid
 rgba(128,128,128,.4);background:transparent;cursor:pointer;color:inherit;font:inherit">Copy link</button>
 <input data-rnndemo="link" readonly aria-label="Link to this view"
-placeholder="copies the address of this view: its page, text and options"
+placeholder="copies the address of this view (what it keeps is said below)"
 style="flex:1;min-width:0;font-size:.8rem;border:none;background:transparent;color:inherit">
 </div>
 <script>
@@ -695,9 +878,23 @@ if (!window.rnndemoCopyLink) {
 """
 
 
-def share_control() -> None:
-    """A "Copy link" button for what is on screen, and a note when the link cannot hold the whole text."""
+def link_keeps(page: str) -> str:
+    """What a copied link of `page` keeps, exactly: the page, the text, presenter mode, and the page's options that
+    are bound to the URL (URL_OPTIONS, in the page's order) or carried by it (LINKED_STATE_NAMES)."""
+    kept = [URL_OPTION_NAMES[key] for key in PAGE_OPTIONS.get(page, ()) if key in URL_OPTIONS]
+    kept += LINKED_STATE_NAMES.get(page, ())
+    options = f"; and these options: {', '.join(kept)}" if kept else ""
+    return (
+        f"The copied link keeps this page, the text (its first {LIMITS.max_url_text_characters:,} "
+        f"characters) and presenter mode{options}. Other choices last only for your visit."
+    )
+
+
+def share_control(page: str = "") -> None:
+    """A "Copy link" button for what is on screen, what the link keeps, and a note when the link cannot hold the
+    whole text."""
     st.html(_COPY_LINK_HTML, unsafe_allow_javascript=True)
+    st.caption(link_keeps(page))
     if len(current_text()) > LIMITS.max_url_text_characters:
         st.caption(
             f"The text has {len(current_text()):,} characters; the link holds only its first "
@@ -711,9 +908,11 @@ def highlighted_tokens(
     scale: float | None = None,
     marked: int | None = None,
     unit: str = "",
+    titles: list[str] | None = None,
 ) -> str:
     """Tokens as escaped HTML spans, green for positive scores and red for negative, saturating at ±`scale`
-    (default: the largest |score|); the token at position `marked` is outlined (the stepper's current token)."""
+    (default: the largest |score|); the token at position `marked` is outlined (the stepper's current token).
+    Each token's hover says its score, or its entry of `titles` when given."""
     scale = scale or (
         float(np.max(np.abs(scores))) if scores is not None and len(scores) and np.max(np.abs(scores)) > 0 else 1.0
     )
@@ -722,7 +921,8 @@ def highlighted_tokens(
         score = 0.0 if scores is None else float(scores[position])
         alpha = min(1.0, abs(score) / scale) * 0.75
         color = f"rgba(44,160,44,{alpha:.2f})" if score > 0 else f"rgba(214,39,40,{alpha:.2f})"
-        title = html.escape(token if scores is None else f"{token}: {score:+.4f}{unit}", quote=True)
+        title = token if scores is None else f"{token}: {score:+.4f}{unit}"
+        title = html.escape(title if titles is None else f"{token}: {titles[position]}", quote=True)
         outline = "outline:2px solid #1f77b4;font-weight:bold;" if position == marked else ""
         current = ' data-rnndemo="current-token"' if position == marked else ""
         spans.append(

@@ -24,6 +24,7 @@ if not chromium_available():
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from rnndemo.data import BAIT_EXCERPT  # noqa: E402
 from rnndemo.text import DEFAULT_TEXT  # noqa: E402
 
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
@@ -405,7 +406,7 @@ def test_the_sample_picker_loads_a_labelled_review_and_follows_the_text(server, 
 
     page = open_page(browser, f"{server}/compare")
     picker = page.locator("[data-testid='stSelectbox'] input").first  # the combobox shows its choice as its value
-    assert picker.input_value() == "the Bait review (lesson default)"
+    assert picker.input_value() == BAIT_EXCERPT
     assert page.get_by_text("labelled by the lesson").count() >= 1
     open_selectbox(page, 0).filter(has_text="negative IMDB review").first.click()
     settle(page)
@@ -421,6 +422,26 @@ def test_the_sample_picker_loads_a_labelled_review_and_follows_the_text(server, 
     settle(page)
     assert picker.input_value() == "your own text"
     assert page.get_by_role("button", name="Load sample").is_disabled()
+    assert exceptions_on(page) == 0
+    page.close()
+
+
+def test_the_why_card_links_to_the_stepper_at_the_token_it_names(server, browser):
+    """On the Walkthrough, the LSTM's "why it said that" card links to Inside: the link opens the stepper at the
+    token where the LSTM's running prediction last crossed 0.5, and ?step= says so; Next moves it on in the URL."""
+    from .browser_sweep import settle
+
+    page = open_page(browser, f"{server}/")
+    link = page.get_by_role("link", name="Step through the LSTM on Inside the RNN, from token")
+    step = link.inner_text().rsplit(" ", 1)[-1]
+    link.click()
+    page.wait_for_function("() => window.location.pathname.endsWith('/inside')", timeout=30_000)
+    wait_for_idle(page, 120_000)
+    settle(page)
+    assert urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)["step"] == [step]
+    page.get_by_text(f"Token {step} of").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_function(f"() => window.location.search.includes('step={int(step) + 1}')", timeout=30_000)
     assert exceptions_on(page) == 0
     page.close()
 

@@ -67,3 +67,48 @@ def test_concurrent_first_lookups_read_the_dataset_once(monkeypatch):
     assert len(reads) == 1, reads
     assert len(found) == 10 and len({id(label) for label in found}) == 1
     assert found[0].source == "in the Rotten Tomatoes sentences"
+
+
+def test_the_lesson_samples_are_the_texts_teaching_md_names():
+    """The slide's excerpt is the start of the full Bait review, which is in the train split; the contrasts are
+    the test reviews TEACHING.md quotes, with their labels; the negation pair mirrors itself."""
+    from rnndemo.text import DEFAULT_TEXT
+
+    from .conftest import PROJECT_ROOT
+
+    samples = data.lesson_samples()
+    assert list(samples) == list(data.LESSON_SAMPLE_NAMES)
+    full = samples[data.BAIT_FULL]
+    assert samples[data.BAIT_EXCERPT] == DEFAULT_TEXT and len(DEFAULT_TEXT) == 594
+    assert data.flattened(full)[: len(DEFAULT_TEXT)] == DEFAULT_TEXT and len(full) == 1104
+    splits = data.load_splits()
+    assert full in set(splits.train["text"])
+    assert full not in set(splits.test["text"]) and full not in set(splits.validation["text"])
+    teaching = " ".join(line.strip().lstrip(">").strip() for line in (PROJECT_ROOT / "docs/TEACHING.md").open())
+    labels = {1: 1, 2: 0, 3: 1}  # as TEACHING.md says: positive, negative, positive
+    for contrast in data.CONTRASTS:
+        text = samples[contrast.name]
+        assert text == splits.test["text"].iloc[contrast.test_position]
+        assert data.true_label(text).label == labels[contrast.number]
+        assert f"test review {contrast.test_position}" in teaching
+        assert text[:70] in teaching, contrast.name  # the text the lesson tells the teacher to paste (or its start)
+    negations = [samples[name] for name in data.LESSON_SAMPLE_NAMES[-2:]]
+    assert negations == ["Not bad at all, actually quite good.", "Not good at all, actually quite bad."]
+    for name, text in samples.items():
+        assert data.lesson_sample_name(text) == name
+
+
+def test_the_train_split_lookup_finds_whole_reviews_and_their_starts():
+    """A training review, with or without its line breaks, or its first sentences, are found; test reviews
+    and short texts are not; the lesson's excerpt is what a lookup of its text finds."""
+    full = data.lesson_samples()[data.BAIT_FULL]
+    found = data.training_source(full)
+    assert found.whole and data.load_splits().train["text"].iloc[found.position] == full
+    assert data.training_source(full.replace("<br /><br />", "\n")).whole
+    start = data.training_source(full[:300])
+    assert start == data.TrainingSource(whole=False, position=found.position)
+    looked_up = data.training_source(" " + data.lesson_samples()[data.BAIT_EXCERPT])  # not the named text
+    assert looked_up.whole == data.LESSON_SOURCE.whole and looked_up.position == found.position
+    assert data.training_source(data.lesson_samples()[data.CONTRASTS[0].name]) is None  # a test review
+    assert data.training_source(full[:40]) is None  # too short to call it a review's start
+    assert data.training_source("") is None

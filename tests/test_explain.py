@@ -170,3 +170,119 @@ def test_a_heatmap_of_chosen_units_draws_those_rows_named_by_unit():
     trace = figure.data[0]
     assert list(trace.y) == ["unit 1", "unit 3"]
     assert np.array_equal(np.asarray(trace.z), values[:, [1, 3]].T)
+
+
+# --------------------------------------------------------------------------- the "why it said that" card
+
+CARD_TOKENS = "a lovely film but the ending was a mess".split()
+
+
+class Counts:
+    """A stand-in for word_statistics.WordStatistics: "mess" in 10 reviews (2 positive), "lovely" in 20 (18)."""
+
+    reviews, positive_reviews, positive_share = 100, 50, 0.5
+
+    def of(self, word):
+        from rnndemo.word_statistics import WordCount
+
+        return {"mess": WordCount("mess", 10, 2), "lovely": WordCount("lovely", 20, 18)}.get(word)
+
+
+def test_a_card_is_for_a_wrong_or_an_uncertain_verdict():
+    assert explain.card_reason(0.2, 1) == "wrong" and explain.card_reason(0.7, 0) == "wrong"
+    assert explain.card_reason(0.55, 1) == "uncertain" and explain.card_reason(0.4, None) == "uncertain"
+    assert explain.card_reason(0.6, None) == "uncertain" and explain.card_reason(0.61, 1) is None
+    assert explain.card_reason(0.9, None) is None and explain.card_reason(0.1, 0) is None
+    assert explain.card_reason(0.5, 0) == "wrong"  # 0.5 is positive, as evaluation.decide says
+
+
+def test_the_card_names_the_last_crossing_the_flipping_words_their_counts_and_the_gate():
+    trajectory = np.array([0.4, 0.8, 0.7, 0.6, 0.6, 0.55, 0.6, 0.4, 0.3])  # up at "lovely", down at the second "a"
+    effects = np.zeros(len(CARD_TOKENS))
+    effects[8] = -1.5  # "mess": without it, logit 0.3 + 1.5 > 0, so removing it alone flips the verdict
+    effects[1] = 0.9  # "lovely" pushed the other way
+    forget = np.full((len(CARD_TOKENS), 2), 0.9)
+    forget[4] = 0.1  # "the": the lowest forget gate
+    card = explain.why_card(
+        reason="wrong",
+        trajectory=trajectory,
+        tokens=CARD_TOKENS,
+        effects=effects,
+        statistics=Counts(),
+        gates={"forget": forget, "input": forget},
+    )
+    assert card.last_crossing == explain.Crossing(7, False) and card.crossing_count == 2
+    assert [item.token for item in card.flips] == ["mess"] and card.supporters == ()
+    assert card.flips[0].counts.reviews == 10 and card.step == 7 and not card.positive
+    assert card.gate[0] == "forget" and card.gate[1].position == 4
+    sentences = explain.card_sentences(card, CARD_TOKENS, Counts())
+    assert sentences[0] == (
+        "Its running prediction crossed 0.5 for the last time at token 8, 'a', going negative (2 times in all)."
+    )
+    assert sentences[1] == (
+        "Removing any one of these words alone flips it to positive: "
+        "'mess' (token 9, -1.50 log-odds; in 10 training reviews, 20% of them positive)."
+    )
+    assert sentences[2] == "For scale: of all 100 training reviews, 50% are positive."
+    assert sentences[3].startswith("The mean forget gate over units") and "token 5, 'the'" in sentences[3]
+
+
+def test_without_a_flipping_word_the_card_names_the_strongest_and_without_counts_says_nothing_of_them():
+    trajectory = np.array([0.3, 0.2, 0.25, 0.1])  # never crossed: negative from the first token
+    effects = np.array([-0.2, -0.9, 0.1, -0.4])  # none flips a p of 0.1 alone
+    tokens = ["mess", "lovely", "film", "zzz"]
+    update = np.full((4, 3), 0.8)
+    update[3] = 0.2
+    card = explain.why_card(
+        reason="uncertain",
+        trajectory=trajectory,
+        tokens=tokens,
+        effects=effects,
+        statistics=Counts(),
+        gates={"update": update, "reset": update},
+    )
+    assert card.last_crossing is None and card.flips == ()
+    assert [item.token for item in card.supporters] == ["lovely", "zzz", "mess"] and card.step == 1
+    sentences = explain.card_sentences(card, tokens, Counts())
+    assert sentences[0] == "Its running prediction never crossed 0.5: it was negative from the first token."
+    assert "No single word's removal flips it. The words pushing hardest towards negative: 'lovely'" in sentences[1]
+    assert "'zzz' (token 4, -0.40 log-odds; not a word of the vocabulary, so no training counts)" in sentences[1]
+    assert "GRU rewrites most of its state, at token 4, 'zzz'" in sentences[-1]
+    bare = explain.card_sentences(
+        explain.why_card(reason="uncertain", trajectory=trajectory, tokens=tokens, effects=effects), tokens
+    )
+    assert len(bare) == 2 and "'lovely' (token 2, -0.90 log-odds);" in bare[1] and "training" not in " ".join(bare)
+
+
+def test_the_lesson_reviews_cards_say_what_issue_22_found(bundle):
+    """On the lesson's Bait excerpt: removing "favor" alone flips the LSTM, and "favor" is in 199 training
+    reviews, 34% of them positive; the GRU's update gate is lowest at "suffers"; the SimpleRNN is right but
+    uncertain."""
+    from rnndemo import word_statistics
+    from rnndemo.inspect import Inspector, log_odds_importance
+    from rnndemo.text import DEFAULT_TEXT
+
+    from .conftest import MODELS_DIR
+
+    statistics = word_statistics.load(MODELS_DIR, bundle.manifest, bundle.vocabulary)
+    cards = {}
+    for name in ("rnn", "lstm", "gru"):
+        inspector = Inspector(bundle.classifiers[name])
+        inspection = inspector.inspect(DEFAULT_TEXT)
+        _, importance = inspector.importance(inspection.ids)
+        cards[name] = explain.why_card(
+            reason=explain.card_reason(float(inspection.trajectory[-1]), 1),
+            trajectory=inspection.trajectory,
+            tokens=inspection.tokens,
+            effects=log_odds_importance(inspection.trajectory[-1], importance),
+            statistics=statistics,
+            gates=inspection.gates,
+        )
+        tokens = inspection.tokens
+    assert {name: card.reason for name, card in cards.items()} == {"rnn": "uncertain", "lstm": "wrong", "gru": "wrong"}
+    (favor,) = cards["lstm"].flips
+    assert favor.token == "favor" and (favor.counts.reviews, favor.counts.positive) == (199, 67)
+    assert cards["lstm"].last_crossing.position + 1 == 102 and tokens[101] == "and"
+    gate, lowest = cards["gru"].gate
+    assert gate == "update" and tokens[lowest.position] == "suffers"
+    assert statistics.reviews == 19_904  # the train split alone

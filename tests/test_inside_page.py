@@ -155,3 +155,20 @@ def test_sections_are_numbered_in_the_order_drawn_for_any_choice_of_models():
         titles = " | ".join(str(header.value) for header in app.subheader)
         assert ("LSTM gates" in titles) == (shown in ("all", "lstm")), titles
         assert ("GRU gates" in titles) == (shown in ("all", "gru")), titles
+
+
+def test_the_stepper_position_is_in_the_link_and_a_link_opens_the_stepper_there():
+    """?step= counts tokens from 1: a link opens the stepper at that token; Next writes the new step into the URL;
+    a new text starts at its first token again, with no step in the URL; a step past the end is the last token."""
+    app = open_page("pages/inside.py", TEXT, query={"step": "5"})
+    assert not app.exception and step(app) == 4 and app.query_params["step"] == "5"
+    assert app.slider(key="inside_step_slider").value == 5
+    app.button(key="inside_step_next").click().run()
+    assert step(app) == 5 and app.query_params["step"] == "6"
+    app.run()  # a rerun keeps it: the URL holds what this session wrote
+    assert step(app) == 5
+    app.text_area(key="inside_text_area").input("A new text of my own, with a few more words.").run()
+    assert step(app) == 0 and "step" not in app.query_params
+    past = open_page("pages/inside.py", TEXT, query={"step": "999"})
+    assert step(past) == len(TEXT.split()) - 1 and past.query_params["step"] == str(len(TEXT.split()))
+    assert step(open_page("pages/inside.py", TEXT, query={"step": "two"})) == 0

@@ -217,3 +217,43 @@ def test_next_distributions_equal_one_next_distribution_per_prefix(trained):
     expected = np.array([model.next_distribution(ids[: position + 1]) for position in range(2, 5)])
     np.testing.assert_allclose(rows, expected, atol=1e-6)
     assert (rows[:, 0] == 0).all()
+
+
+def test_the_sampling_distribution_masks_excluded_words_and_renormalises():
+    """Excluding a word sets its probability to exactly 0 and rescales the rest to sum to 1; the top-k cut is taken
+    among the words that remain, and temperature 1 with nothing cut is the model's own distribution."""
+    from rnndemo.language_model import sampling_distribution
+
+    distribution = np.array([0.0, 0.4, 0.3, 0.2, 0.1])  # padding, [UNK], three words
+    np.testing.assert_allclose(sampling_distribution(distribution), distribution)
+    without_unknown = sampling_distribution(distribution, excluded=(1,))
+    np.testing.assert_allclose(without_unknown, [0.0, 0.0, 0.5, 1 / 3, 1 / 6])
+    assert without_unknown.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(sampling_distribution(distribution, top_k=2, excluded=(1,)), [0, 0, 0.6, 0.4, 0])
+    sharp = sampling_distribution(distribution, temperature=0.5, excluded=(1,))  # p² renormalised
+    np.testing.assert_allclose(sharp, np.array([0, 0, 0.09, 0.04, 0.01]) / 0.14)
+
+
+def test_generation_without_unknown_never_draws_it_and_names_the_alternatives(trained):
+    """With the [UNK] switch on, 50 seeded generations never draw id 1 (the tiny model draws it often without the
+    switch); each step lists its likeliest draws, and the chance of the drawn word is its share of that distribution."""
+    from rnndemo.language_model import sampling_distribution
+    from rnndemo.vocab import OOV_INDEX
+
+    _, model, _ = trained
+    drawn_with, drawn_without = [], []
+    for seed in range(50):
+        steps = model.generate_steps([3, 1, 4], 12, seed=seed, stop_at_end=False, exclude_unknown=True, alternatives=3)
+        drawn_with += [step.index for step in steps]
+        drawn_without += [index for index, _ in model.generate([3, 1, 4], 12, seed=seed, stop_at_end=False)]
+    assert OOV_INDEX not in drawn_with and OOV_INDEX in drawn_without
+    first = model.generate_steps([3, 4], 1, exclude_unknown=True, alternatives=3)[0]
+    expected = sampling_distribution(model.next_distribution([3, 4]), excluded=(OOV_INDEX,))
+    assert first.chance == pytest.approx(expected[first.index])
+    assert first.probability == pytest.approx(model.next_distribution([3, 4])[first.index], abs=1e-6)
+    assert [index for index, _ in first.alternatives] == list(np.argsort(-expected, kind="stable")[:3])
+    assert OOV_INDEX not in [index for index, _ in first.alternatives]
+    # Without the switch, generate_steps draws exactly what generate draws (the page's earlier words stay).
+    assert [step.index for step in model.generate_steps([3, 4], 8, seed=7)] == [
+        index for index, _ in model.generate([3, 4], 8, seed=7)
+    ]

@@ -161,3 +161,37 @@ def test_a_tampered_language_model_is_refused_by_name(tiny_folder, tmp_path, cap
     assert "lm_lstm.keras" in loaded.errors["lstm"] and set(loaded.models) == {"rnn", "ngram"}
     code, out, err = run(capsys, copy, "next", "a fine", "--json")
     assert code == 0 and set(json.loads(out)["models"]) == {"rnn", "ngram"} and "lm_lstm.keras" in err
+
+
+def test_repeats_are_words_seen_within_the_window_before_them():
+    from rnndemo.next_word import Repeat, repeats, repetition_note
+
+    words = "the film the film was the best film".split()
+    assert repeats(words, window=2) == [Repeat(2, "the", 2), Repeat(3, "film", 2)]
+    assert repeats(words, window=5) == [
+        Repeat(2, "the", 2),
+        Repeat(3, "film", 2),
+        Repeat(5, "the", 3),
+        Repeat(7, "film", 4),
+    ]
+    assert repetition_note(words, window=2) == (
+        "2 of 8 generated words repeat a word from the 2 tokens before them: 'the' (step 3, 2 back), "
+        "'film' (step 4, 2 back)."
+    )
+    assert repetition_note(["a", "b"]) == "No generated word repeats a word from the 5 tokens before it."
+
+
+def test_with_unknown_excluded_no_generation_of_the_served_models_holds_it(language_models):
+    """The page's default: across 50 seeded continuations of a text that makes [UNK] likely, neither recurrent
+    language model ever writes [UNK]; with the switch off, they do."""
+    from rnndemo.next_word import continuation
+    from rnndemo.vocab import OOV_TOKEN
+
+    words = language_models.vocabulary.words
+    ids = language_models.vocabulary.encode_tokens("this movie was one of the".split())
+    for name, model in language_models.neural_models().items():
+        excluded = [continuation(model, ids, words, 12, 1.0, None, seed, exclude_unknown=True) for seed in range(50)]
+        assert all(item.word != OOV_TOKEN for generated in excluded for item in generated), name
+        assert all(OOV_TOKEN not in dict(item.alternatives) for generated in excluded for item in generated), name
+        kept = [continuation(model, ids, words, 12, 1.0, None, seed) for seed in range(50)]
+        assert any(item.word == OOV_TOKEN for generated in kept for item in generated), name

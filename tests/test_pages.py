@@ -2,6 +2,7 @@
 
 import json
 import re
+import urllib.parse
 
 import pytest
 
@@ -232,3 +233,87 @@ def test_the_session_keeps_only_what_the_app_reads():
     assert app.session_state["review_text"] == pasted[-100_000:]
     assert app.text_area(key="compare_text_area").value == pasted[-100_000:]
     assert "The text had 300,001 characters; only the last 100,000 were kept." in all_text(app)
+
+
+def expected_cards(bundle, text: str, label: int | None) -> dict[str, list[str]]:
+    """The "why it said that" card of each recurrent model that needs one, as rnndemo computes it."""
+    from rnndemo import explain, ui, word_statistics
+    from rnndemo.inspect import Inspector, log_odds_importance
+
+    from .conftest import MODELS_DIR
+
+    statistics = word_statistics.load(MODELS_DIR, bundle.manifest, bundle.vocabulary)
+    cards = {}
+    for name in ("rnn", "lstm", "gru"):
+        inspector = Inspector(bundle.classifiers[name])
+        inspection = inspector.inspect(text)
+        reason = explain.card_reason(float(inspection.trajectory[-1]), label)
+        if reason is None:
+            continue
+        card = explain.why_card(
+            reason=reason,
+            trajectory=inspection.trajectory,
+            tokens=inspection.tokens,
+            effects=log_odds_importance(inspection.trajectory[-1], inspector.importance(inspection.ids)[1]),
+            statistics=statistics,
+            gates=inspection.gates,
+        )
+        cards[name] = (card, explain.card_sentences(card, inspection.tokens, statistics, quote=ui.literal))
+    return cards
+
+
+def links_to_the_stepper(app) -> list[str]:
+    return [link.proto.query_string for link in app.get("page_link") if "step=" in link.proto.query_string]
+
+
+def test_the_walkthrough_explains_each_wrong_or_uncertain_verdict_and_links_to_the_stepper(bundle):
+    """On the lesson's review the Walkthrough has a card for the uncertain SimpleRNN and the wrong LSTM and GRU,
+    with the library's sentences, and each card links to the Inside page's stepper at its last crossing."""
+    from rnndemo import data
+
+    app = page("pages/home.py")
+    assert not app.exception
+    text = all_text(app)
+    cards = expected_cards(bundle, DEFAULT_TEXT, 1)
+    assert set(cards) == {"rnn", "lstm", "gru"}
+    for name, (_card, sentences) in cards.items():
+        for sentence in sentences:
+            assert f"- {sentence}" in text, (name, sentence)
+    assert "**Why the LSTM said negative** (p = 0.222, labelled positive)" in text
+    assert "` favor ` (token 89, -2.70 log-odds; in 199 training reviews, 34% of them positive)" in text
+    assert links_to_the_stepper(app) == [f"step={card.step + 1}" for card, _ in cards.values()]
+    # On Compare, for the sarcasm contrast (labelled negative), only the two wrong models get a card.
+    compare = page("pages/compare.py", data.lesson_samples()[data.CONTRASTS[1].name])
+    assert not compare.exception
+    cards = expected_cards(bundle, compare.session_state["review_text"], 0)
+    assert set(cards) == {"lstm", "gru"}
+    shown = all_text(compare)
+    assert all(f"- {sentence}" in shown for _, sentences in cards.values() for sentence in sentences)
+    links = [urllib.parse.parse_qs(link) for link in links_to_the_stepper(compare)]
+    assert [link["step"] for link in links] == [[str(card.step + 1)] for card, _ in cards.values()]
+    # The link carries the text too, so that it opens the same view in a new tab (a new session).
+    assert all(link["text"] == [compare.session_state["review_text"]] for link in links)
+
+
+def test_tokens_marks_the_out_of_vocabulary_words_it_counts(bundle):
+    """Numbered by the model's vocabulary, the lesson's review has its out-of-vocabulary tokens counted, marked in
+    red in the text (hover: index 1) and listed, and they are exactly the tokens the vocabulary maps to index 1."""
+    from rnndemo.text import tokenize
+
+    app = page("pages/tokens.py")
+    app.radio(key="tokens_order").set_value("the model's vocabulary").run()
+    assert not app.exception
+    tokens = tokenize(DEFAULT_TEXT)
+    unknown = [position for position, index in enumerate(bundle.vocabulary.encode_tokens(tokens)) if index == 1]
+    assert unknown  # the lesson's review has some
+    assert [metric.value for metric in app.metric] == [f"{len(unknown)} of {len(tokens)}"]
+    (marked,) = [str(block.proto.body) for block in app.get("html") if "(out of vocabulary)" in str(block.proto.body)]
+    red_span = r'title="([^"]*): index 1 \(out of vocabulary\)" style="background:rgba\(214,39,40,0\.75\)'
+    red = re.findall(red_span, marked)
+    assert red == [tokens[position] for position in unknown]
+    listed = ", ".join(f"` {tokens[position]} ` (token {position + 1})" for position in unknown)
+    assert f"Red: out of vocabulary, read by the model as index 1: {listed}." in all_text(app)
+    hostile = page("pages/tokens.py", "<b>zzqx</b> film")
+    hostile.radio(key="tokens_order").set_value("the model's vocabulary").run()
+    (marked,) = [str(b.proto.body) for b in hostile.get("html") if "(out of vocabulary)" in str(b.proto.body)]
+    assert "<b>" not in marked and ">zzqx</span>" in marked  # visitor text, escaped

@@ -188,6 +188,49 @@ def test_a_shared_link_sets_text_and_options():
     assert app.text_input(key="embeddings_query").value == "bad"
 
 
+def test_a_link_restores_every_option_a_visitor_set_on_embeddings_and_the_language_model():
+    """Reloading (or opening a shared link to) Embeddings keeps "Vectors from", the preset's words and the analogy
+    words and space; the Language model keeps the colouring, the number of next words and the [UNK] switch."""
+    sentiment_preset = "good great excellent wonderful superb bad awful terrible horrible worst boring brilliant"
+    lstm = "LSTM trained embedding (20,000 words)"
+    embeddings = {
+        "embeddings_table_source": lstm,
+        "embeddings_extra": sentiment_preset,
+        "embeddings_a": "paris",
+        "embeddings_b": "france",
+        "embeddings_c": "italy",
+        "embeddings_analogy_source": "LSTM · trained",  # the URL holds what the select shows
+    }
+    app = open_page("pages/embeddings.py", query=embeddings)
+    assert not app.exception
+    assert app.selectbox(key="embeddings_table_source").value == lstm
+    assert app.selectbox(key="embeddings_analogy_source").value == lstm
+    for key in ("embeddings_extra", "embeddings_a", "embeddings_b", "embeddings_c"):
+        assert app.text_input(key=key).value == embeddings[key], key
+    assert "paris − france + italy" in all_text(app)
+    from rnndemo.registry import LANGUAGE_DISPLAY_NAMES
+
+    shown = LANGUAGE_DISPLAY_NAMES["lstm"]  # a select's URL value is what it shows
+    language_model = {"lm_k": "12", "lm_surprise_model": shown, "lm_exclude_unknown": "false"}
+    app = open_page("pages/language_model.py", query=language_model)
+    assert not app.exception
+    assert app.slider(key="lm_k").value == 12 and app.selectbox(key="lm_surprise_model").value == "lstm"
+    assert app.toggle(key="lm_exclude_unknown").value is False
+
+
+def test_the_copy_link_hint_says_exactly_what_a_link_keeps():
+    """Under every review box: the page's options bound to the URL, each by name, and nothing else."""
+    assert set(ui.URL_OPTION_NAMES) == ui.URL_OPTIONS
+    for key in ui.URL_OPTIONS:
+        assert ui.option(key)["bind"] == "query-params", key
+    for page, path in (("embeddings", "pages/embeddings.py"), ("inside", "pages/inside.py"), ("home", "pages/home.py")):
+        hint = ui.link_keeps(page)
+        assert hint in all_text(open_page(path)), page
+        named = [name for key, name in ui.URL_OPTION_NAMES.items() if key in ui.PAGE_OPTIONS[page]]
+        assert all(name in hint for name in named) and ("options" in hint) == bool(named or page == "inside")
+    assert "the stepper's token" in ui.link_keeps("inside") and "the [UNK] switch" in ui.link_keeps("language_model")
+
+
 def test_the_url_follows_the_text_and_stays_short():
     """Submitting a text writes it to ?text= (its first 5,000 characters); the lesson's text has no parameter."""
     app = open_page("pages/tokens.py")
@@ -202,8 +245,7 @@ def test_the_url_follows_the_text_and_stays_short():
     assert "only the first 5,000 characters of a longer review" in all_text(recipient)
     go(app, "pages/home.py")  # a page switch keeps the text and its parameter
     assert app.session_state["review_text"] == long_text
-    app.selectbox(key="home_sample_kind").set_value("the Bait review (lesson default)").run()
-    app.button(key="home_sample_button").click().run()
+    app.selectbox(key="home_sample_kind").set_value(ui.LESSON_EXAMPLE).run()  # picking it loads it
     assert app.session_state["review_text"] == DEFAULT_TEXT and "text" not in app.query_params
 
 
@@ -358,6 +400,30 @@ def test_the_sample_picker_names_the_text_in_the_box_on_first_load():
     assert open_page("pages/home.py", query={"text": sentence}).selectbox(key="home_sample_kind").value == (
         "Rotten Tomatoes sentence"
     )
+
+
+def test_every_lesson_sample_loads_when_picked_and_every_picker_names_it():
+    """A teacher picks each of the lesson's samples (the slide's excerpt, the full Bait review, the three contrasts,
+    the negation pair): picking loads it, every page's picker names it, and the box says which are training text."""
+    from rnndemo import data
+
+    app = open_page("pages/compare.py")
+    assert f"the first {len(DEFAULT_TEXT)} characters, of a review in the IMDB training split" in all_text(app)
+    for name in data.LESSON_SAMPLE_NAMES:
+        app.selectbox(key="compare_sample_kind").set_value(name).run()
+        assert not app.exception, name
+        assert app.session_state["review_text"] == data.lesson_samples()[name], name
+        assert app.selectbox(key="compare_sample_kind").value == name
+        text = all_text(app)
+        trained = name in (data.BAIT_EXCERPT, data.BAIT_FULL)
+        assert ("IMDB training split" in text) == trained, name
+        if name == data.BAIT_FULL:
+            assert "labelled in the IMDB training split). The models may have learned this very review" in text
+    go(app, "pages/home.py")
+    assert app.selectbox(key="home_sample_kind").value == data.LESSON_SAMPLE_NAMES[-1]
+    contrast = data.CONTRASTS[1]
+    linked = open_page("pages/home.py", query={"text": data.lesson_samples()[contrast.name]})
+    assert linked.selectbox(key="home_sample_kind").value == contrast.name
 
 
 def test_editing_the_text_sets_every_sample_picker_to_your_own_text():

@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnndemo import models, training
+from rnndemo import models, training, word_statistics
 from rnndemo.config import TRAINING
 from rnndemo.serving import load_bundle
 
@@ -51,6 +51,8 @@ def test_tiny_train_writes_a_complete_verified_folder(tiny_models):
     assert any(event.stage == "batch" and event.eta_seconds is not None for event in events)
     bundle = load_bundle(folder)
     assert not bundle.errors and set(bundle.names()) == {"rnn", "lstm", "gru", "baseline"}
+    # The word counts of the "why it said that" card: the reviews the models were trained on, and no others.
+    assert word_statistics.load(folder, manifest, bundle.vocabulary).reviews == manifest["split"]["train"] == 300
     for name, entry in manifest["models"].items():  # what the manifest says is what the file holds
         choice = TINY.classifier(name)
         assert (
