@@ -45,7 +45,11 @@ pid {run}/nginx.pid;
 error_log {run}/nginx-error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    # Which replica served each request and websocket (logged when it closes): the tests read it, and it is
+    # where to look when one student's page misbehaves. No addresses or paths, only the sticky key.
+    # Fields are separated by "|": $upstream_addr lists every replica tried ("a, b") when one was down.
+    log_format replica '$time_iso8601|$rnndemo_sticky|$upstream_addr|$status|$request_method $uri';
+    access_log {run}/access.log replica;
     server_tokens off;
     client_body_temp_path {run}/tmp/body;
     proxy_temp_path {run}/tmp/proxy;

@@ -19,7 +19,44 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# glibc's mallopt parameter numbers (malloc.h).
+M_ARENA_MAX = -8
+
+
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's malloc arenas before any thread starts; True if applied.
+
+    Streamlit runs each session's script on its own thread, and glibc gives threads up to 8 arenas per
+    core, each keeping freed memory of its own: after a class's visits the server held memory no session
+    used. Two arenas keep the settled RSS down (measured in docs/PERFORMANCE.md) at no measured cost
+    in speed. Elsewhere (musl, macOS) this does nothing.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False
+
+
+def release_freed_memory() -> None:
+    """Give the loads' freed temporaries (the GloVe file, the dataset's columns) back to the system."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> int:
+    # RNNDEMO_MALLOC_ARENAS=0 keeps glibc's default (for measuring the difference).
+    arenas = int(os.environ.get("RNNDEMO_MALLOC_ARENAS", "2"))
+    if arenas > 0:
+        limit_malloc_arenas(arenas)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.chdir(PROJECT_ROOT)
     sys.path.insert(0, str(PROJECT_ROOT))
@@ -37,6 +74,7 @@ def main() -> int:
     started = time.perf_counter()
     ui.guard_server()
     seconds = loading.load_everything(str(default_models_dir()))
+    release_freed_memory()
     steps = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items())
     print(f"rnndemo: ready in {time.perf_counter() - started:.1f} s ({steps})", file=sys.stderr, flush=True)
     sys.argv = ["streamlit", "run", str(PROJECT_ROOT / "app.py"), *sys.argv[1:]]
