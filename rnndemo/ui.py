@@ -89,7 +89,13 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
         "embeddings_c",
         "embeddings_analogy_source",
     ),
-    "compare": ("compare_sample_kind", "compare_show_running_predictions", "compare_show_baseline_terms"),
+    "compare": (
+        "compare_sample_kind",
+        "compare_show_running_predictions",
+        "compare_show_baseline_terms",
+        "compare_show_order_test",
+        "compare_pair",
+    ),
     "inside": ("inside_sample_kind", "inside_model", "inside_units"),
     "model_cards": ("cards_browse", "cards_error_model", "cards_pick"),
     "batch": (),
@@ -104,6 +110,16 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
         "lm_surprise_model",
     ),
     "race": ("race_task", "race_lag", "race_units", "race_seconds", "race_cells", "race_axis"),
+    # The horizon, models and origin depend on the series, so each series keeps its own.
+    "time_series": (
+        "ts_series",
+        "ts_horizon_co2",
+        "ts_horizon_sunspots",
+        "ts_models_co2",
+        "ts_models_sunspots",
+        "ts_origin_co2",
+        "ts_origin_sunspots",
+    ),
 }
 # The options a shared link carries (each is its own query parameter, named by its key).
 URL_OPTIONS = frozenset(
@@ -776,6 +792,19 @@ def label_callout(*, predictions: dict, truth, baseline=None, review: str = "") 
 
 
 @st.cache_resource(show_spinner=False)
+def forecast_page_data(series: str, models_dir: str | None = None):
+    """The Time series page's data of one series (forecast_serving.PageData: the series, its metrics and the
+    precomputed test-period forecasts, verified; no TensorFlow), or the reason it cannot load, as text.
+    Read-only and shared by every visitor."""
+    from rnndemo import forecast_serving, models
+
+    try:
+        return forecast_serving.load_page_data(Path(models_dir or default_models_dir()), series)
+    except models.ModelFileError as error:
+        return str(error)
+
+
+@st.cache_resource(show_spinner=False)
 def _word_statistics(models_dir: str):
     """The train split's word counts of a models folder, verified (rnndemo.word_statistics); None when the folder
     has none; the reason as text when they cannot be used. Read-only and shared, like the models."""
@@ -788,20 +817,65 @@ def _word_statistics(models_dir: str):
         return str(error)
 
 
+# Up to this many tokens the cards are drawn at once; a longer review's cards wait for a click. Reading the text
+# again without each word costs the LSTM(256) 0.16 s at 144 tokens and 1.18 s at 408 (docs/PERFORMANCE.md),
+# and in a class most dataset reviews have a wrong or uncertain model, so every submit paid it.
+WHY_CARDS_AT_ONCE_TOKENS = 200
+
+
+def _remember_cards_asked(asked: str, digest: str) -> None:
+    st.session_state[asked] = digest
+
+
+def _cards_wanted(review: str, predictions: dict, reasons: dict, key: str) -> bool:
+    """Whether to draw the cards now: a short review always; a long one once the visitor asks (kept per text)."""
+    import hashlib
+
+    from rnndemo.registry import display_name
+
+    tokens = max(len(predictions[name].trajectory) for name in reasons)
+    asked = f"{key}_why_asked"
+    digest = hashlib.sha256(review.encode("utf-8", "surrogatepass")).hexdigest()
+    if tokens <= WHY_CARDS_AT_ONCE_TOKENS or st.session_state.get(asked) == digest:
+        return True
+    names = ", ".join(display_name(name) for name in reasons)
+    # A callback, not the button's return value: the press must survive a rerun that the page's URL sync may
+    # start before the button is drawn again.
+    st.button(
+        f"Why did the {names} say that?",
+        key=f"{key}_why_button",
+        icon=":material/help:",
+        on_click=_remember_cards_asked,
+        args=(asked, digest),
+    )
+    st.caption(
+        f"Explaining means reading this {tokens}-token review again without each word, once per model "
+        "(about a second for the LSTM): press the button to see it."
+    )
+    return False
+
+
 def why_cards(*, bundle, review: str, predictions: dict, truth, key: str) -> None:
     """A "why it said that" card for each recurrent model whose verdict is wrong or uncertain (rnndemo.explain):
     its last crossing of 0.5, the words whose removal flips it with their training counts, its gates, and a link
     to the Inside page's stepper at that token."""
     from rnndemo import explain
     from rnndemo.inspect import log_odds_importance
-    from rnndemo.registry import display_name
+    from rnndemo.registry import RECURRENT_NAMES, display_name
 
     models_dir = str(bundle.models_dir)
+    reasons = {
+        name: explain.card_reason(prediction.probability_positive, None if truth is None else truth.label)
+        for name, prediction in predictions.items()
+        # The baseline has no running prediction to explain; the DFN and the CNN no states or gates.
+        if prediction.trajectory and name in RECURRENT_NAMES and name in bundle.classifiers
+    }
+    reasons = {name: reason for name, reason in reasons.items() if reason is not None}
+    if not reasons or not _cards_wanted(review, predictions, reasons, key):
+        return
     statistics = _word_statistics(models_dir)
-    for name, prediction in predictions.items():
-        reason = explain.card_reason(prediction.probability_positive, None if truth is None else truth.label)
-        if not prediction.trajectory or name not in bundle.classifiers or reason is None:
-            continue  # the baseline has no running prediction to explain
+    for name, reason in reasons.items():
+        prediction = predictions[name]
         with st.spinner(f"Reading the text again without each word, for the {display_name(name)}…"):
             inspection = inspect_text(models_dir, name, review)  # cached per text; the Inside page reuses it
             importance = occlusion_importance(models_dir, name, review)

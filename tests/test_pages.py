@@ -131,7 +131,7 @@ def test_missing_models_folder_gives_a_first_run_message(monkeypatch, tmp_path):
 
 
 def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_path):
-    """A corrupted rnn.keras is refused by name; the LSTM, the GRU and the baseline still answer; the text is kept."""
+    """A corrupted rnn.keras is refused by name; the other models still answer; the text is kept."""
     from .conftest import tampered_copy
 
     copy = tampered_copy(tmp_path, "rnn.keras")
@@ -141,7 +141,8 @@ def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_pa
     assert "rnn" in " ".join(str(w.value) for w in app.warning)
     assert "rnn.keras" in all_text(app) and "python -m rnndemo train" in all_text(app)
     assert str(copy) not in all_text(app)  # file names, never server paths
-    assert [m.label for m in app.metric].count("verdict") == 3  # LSTM, GRU and baseline; the SimpleRNN is refused
+    # LSTM, GRU, DFN, CNN and baseline; the SimpleRNN is refused
+    assert [m.label for m in app.metric].count("verdict") == 5
     assert app.session_state["review_text"] == "A tender, funny and moving film."
 
 
@@ -293,6 +294,36 @@ def test_the_walkthrough_explains_each_wrong_or_uncertain_verdict_and_links_to_t
     assert [link["step"] for link in links] == [[str(card.step + 1)] for card, _ in cards.values()]
     # The link carries the text too, so that it opens the same view in a new tab (a new session).
     assert all(link["text"] == [compare.session_state["review_text"]] for link in links)
+
+
+def test_a_long_reviews_cards_wait_for_a_click_and_stay_for_that_text(bundle):
+    """Past ui.WHY_CARDS_AT_ONCE_TOKENS tokens the cards cost about a second each: a button asks first; once pressed,
+    the library's cards are shown and stay on later reruns of the same text; a new long text asks again."""
+    from rnndemo import data, ui
+
+    splits = data.load_splits().test.reset_index(drop=True)
+    reviews = [(text, int(label)) for text, label in zip(splits.text, splits.label)]
+    long_wrong = [
+        (text, label)
+        for text, label in reviews
+        if ui.WHY_CARDS_AT_ONCE_TOKENS < len(bundle.classifiers["lstm"].encode(text)[1]) <= 260
+        and (bundle.classify(text)["lstm"].probability_positive >= 0.5) != bool(label)
+    ][:2]
+    assert len(long_wrong) == 2
+    (text, label), (other, _) = long_wrong
+    app = page("pages/compare.py", text)
+    assert not app.exception
+    assert "Why the" not in all_text(app)
+    assert "press the button to see it" in all_text(app)
+    app.button(key="compare_why_button").click().run()
+    cards = expected_cards(bundle, text, label)
+    shown = all_text(app)
+    assert "lstm" in cards
+    assert all(f"- {sentence}" in shown for _, sentences in cards.values() for sentence in sentences)
+    app.run()  # another rerun of the same text keeps them
+    assert all(f"- {sentence}" in all_text(app) for _, sentences in cards.values() for sentence in sentences)
+    app.text_area(key="compare_text_area").input(other).run()
+    assert "press the button to see it" in all_text(app) and "Why the LSTM said" not in all_text(app)
 
 
 def test_tokens_marks_the_out_of_vocabulary_words_it_counts(bundle):
