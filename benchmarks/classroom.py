@@ -31,7 +31,6 @@ import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from benchmarks.browser import PROJECT_ROOT, streamlit_server
 from benchmarks.browser_sessions import cpu_seconds, sample_texts
@@ -337,6 +336,7 @@ def started_layout(layout: str, replicas: int):
     elif layout == "classroom":
         sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
         from classroom import Classroom  # scripts/classroom.py: the layout `make classroom` starts
+
         from benchmarks.browser import free_port
 
         with Classroom(free_port(), replicas) as classroom:
@@ -409,8 +409,10 @@ def main(arguments: list[str] | None = None) -> int:
     if parsed.json:
         print(json.dumps([dict(layout=layout, **result) for layout, result in results], indent=1))
     else:
-        print("| layout | sessions | submit → script finished p50 / p95 / max (s) | p95 per page (s) | errors "
-              "| disconnects | server CPU (cores) | RSS per process (MB) |")
+        print(
+            "| layout | sessions | submit → script finished p50 / p95 / max (s) | p95 per page (s) | errors "
+            "| disconnects | server CPU (cores) | RSS per process (MB) |"
+        )
         print("|---|---|---|---|---|---|---|---|")
         for layout, result in results:
             print(format_row(layout, result))
