@@ -37,6 +37,7 @@ PAGES = [
     st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:", url_path="embeddings"),
     st.Page("pages/compare.py", title="RNN vs LSTM vs GRU", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/language_model.py", title="Language model", icon=":material/edit_note:", url_path="language_model"),
+    st.Page("pages/time_series.py", title="Time series", icon=":material/show_chart:", url_path="time_series"),
     st.Page("pages/inside.py", title="Inside the RNN", icon=":material/biotech:", url_path="inside"),
     st.Page("pages/race.py", title="Train it yourself", icon=":material/timer:", url_path="race"),
     st.Page("pages/model_cards.py", title="Model cards", icon=":material/assignment:", url_path="model_cards"),

@@ -33,6 +33,7 @@ def review_of_length(bundle, length: int) -> str:
 
 def model_rows(bundle, repetitions: int) -> list[dict]:
     from rnndemo.inspect import Inspector
+    from rnndemo.registry import RECURRENT_NAMES
 
     rows = []
     short, long = review_of_length(bundle, 20), review_of_length(bundle, 400)
@@ -43,6 +44,8 @@ def model_rows(bundle, repetitions: int) -> list[dict]:
             naive = measure(lambda: classifier.model.predict(ids, verbose=0), max(5, repetitions // 4))
             rows.append(row(f"predict_{label}_{name}", serving, naive))
         rows.append(row(f"trajectory_400_{name}", measure(lambda: classifier.predict_text(long), repetitions)))
+        if name not in RECURRENT_NAMES:
+            continue  # the DFN and the CNN have no states to inspect; the pages occlude only recurrent models
         inspector = Inspector(classifier)
         ids_long = classifier.encode(long)[1]
         batched = measure(lambda: inspector.importance(ids_long), max(5, repetitions // 4))

@@ -1,11 +1,12 @@
-"""SimpleRNN vs LSTM vs GRU: each cached model's verdict, side by side, and its running prediction."""
+"""SimpleRNN vs LSTM vs GRU: each cached model's verdict, side by side, and its running prediction; beside them
+the DFN and the 1-D CNN, which do not read in order, and the measured word-order test."""
 
 import pandas as pd
 import streamlit as st
 
-from rnndemo import plots, ui
-from rnndemo.models import readout_of
-from rnndemo.registry import DISPLAY_NAMES, SHORT_NAMES
+from rnndemo import order_test, plots, ui
+from rnndemo.models import ModelFileError, readout_of
+from rnndemo.registry import DISPLAY_NAMES, RECURRENT_NAMES, SHORT_NAMES
 from rnndemo.serving import EmptyTextError
 
 
@@ -55,7 +56,7 @@ def verdicts(*, predictions: dict, manifest: dict, truth, compact: bool) -> None
 
 def agreement(*, predictions: dict, recurrent: dict) -> None:
     """Whether the recurrent models agree with each other, and with the baseline."""
-    labels = {name: prediction.label for name, prediction in recurrent.items()}
+    labels = {name: prediction.label for name, prediction in recurrent.items() if name in RECURRENT_NAMES}
     if len(set(labels.values())) > 1:
         st.warning(
             "The models disagree: "
@@ -82,12 +83,16 @@ def running_predictions(*, recurrent: dict, readouts: dict[str, str], key: str) 
         key=f"{key}_trajectory",
     )
     averaging = [DISPLAY_NAMES[name] for name in recurrent if readouts.get(name) == "mean"]
-    last_state = [DISPLAY_NAMES[name] for name in recurrent if readouts.get(name) != "mean"]
+    last_state = [DISPLAY_NAMES[name] for name in recurrent if readouts.get(name) == "last"]
     reads = []
     if last_state:
         reads.append(f"for the {' and '.join(last_state)}, to the state hₜ, p = σ(w·hₜ + b)")
     if averaging:
         reads.append(f"for the {' and '.join(averaging)}, to the mean of the states h₁ … hₜ")
+    if "dfn" in recurrent:
+        reads.append(f"for the {DISPLAY_NAMES['dfn']}, after its hidden layer, to the mean of the word vectors so far")
+    if "cnn" in recurrent:
+        reads.append(f"for the {DISPLAY_NAMES['cnn']}, to the maximum of each 3-, 4- and 5-word feature so far")
     st.caption(
         "Each point is the model's answer if the review ended at that token: the Dense layer applied, through "
         f"its sigmoid, {'; '.join(reads)}. The last point is the verdict."
@@ -119,13 +124,124 @@ def baseline_terms(*, baseline, review: str, key: str) -> None:
     )
 
 
+def order_test_claim(*, bundle, key: str) -> None:
+    """The lesson's claim with its measured number, computed from the committed word-order test; on request,
+    the test as a chart and a table."""
+    try:
+        result = order_test.load_order_test(bundle.models_dir, bundle.manifest)
+    except ModelFileError as error:
+        st.warning("The word-order test's file was refused.")
+        st.text(str(error))
+        return
+    if result is None:
+        st.info("The word-order test has not been computed for these models; run `python -m rnndemo order-test`.")
+        return
+    st.markdown(f"**{order_test.claim(result, DISPLAY_NAMES)}**")
+    if not st.toggle("Show the word-order test for every model", **ui.option(f"{key}_show_order_test")):
+        return
+    ui.plotly_chart(plots.order_test_figure(result, DISPLAY_NAMES, order_test.CONDITION_NAMES), key=f"{key}_order_test")
+    lost = order_test.drops(result)
+    table = pd.DataFrame(
+        {
+            "model": [DISPLAY_NAMES.get(name, name) for name in result["models"]],
+            "as written": [scores["original"] for scores in result["models"].values()],
+        }
+        | {
+            f"points lost, {order_test.CONDITION_NAMES[condition]}": [lost[name][condition] for name in lost]
+            for condition in order_test.CONDITIONS[1:]
+        }
+    )
+    ui.dataframe(table, hide_index=True, key=f"{key}_order_table")
+    st.caption(
+        f"Test accuracy on the {result['n']:,} held-out test reviews, each reordered with its own seeded shuffle "
+        "(the same for every model); only the words a model reads are reordered. The DFN averages its word "
+        "vectors, so no reordering can change its answer."
+    )
+
+
+def _reorder(condition: str) -> None:
+    """Button callback: reorder the shared text's words (a new shuffle on every press)."""
+    previous = st.session_state.get("compare_reorder") or {}
+    st.session_state["compare_reorder"] = {
+        "condition": condition,
+        "seed": previous.get("seed", 0) + 1,
+        "text": ui.current_text(),
+    }
+
+
+def reorder_row(*, bundle, review: str, predictions: dict, key: str) -> None:
+    """Shuffle or reverse this text's words; each model's verdict on the reordering beside its verdict on the
+    text as written, and a sentence that says which verdicts changed."""
+    st.subheader("Does the order of the words matter to each model?")
+    shuffle, reverse = st.columns(2)
+    shuffle.button("Shuffle the words", key=f"{key}_shuffle", on_click=_reorder, args=("shuffled",), width="stretch")
+    reverse.button("Reverse the words", key=f"{key}_reverse", on_click=_reorder, args=("reversed",), width="stretch")
+    state = st.session_state.get("compare_reorder")
+    if not state or state["text"] != ui.current_text():
+        st.caption("Shuffle or reverse the words of the review above and see which models change their minds.")
+        return
+    sequence_length = int(bundle.manifest["sequence_length"])
+    variant = order_test.variant_text(review, state["condition"], state["seed"], sequence_length)
+    st.caption(f"The review, {order_test.CONDITION_NAMES[state['condition']]}:")
+    st.text(ui.literal(variant, 1_000))
+    after = bundle.classify(variant, list(predictions))
+    rows = [
+        {
+            "model": DISPLAY_NAMES.get(name, name),
+            "as written": f"{prediction.label} ({prediction.probability_positive:.3f})",
+            order_test.CONDITION_NAMES[state["condition"]]: f"{after[name].label} "
+            f"({after[name].probability_positive:.3f})",
+        }
+        for name, prediction in predictions.items()
+    ]
+    ui.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{key}_reorder_table")
+    before = {name: prediction.probability_positive for name, prediction in predictions.items()}
+    st.caption(order_test.change_sentence(before, {n: p.probability_positive for n, p in after.items()}, DISPLAY_NAMES))
+
+
+def minimal_pairs(*, bundle, key: str) -> None:
+    """Curated pairs of sentences whose word order flips the meaning: each model's verdict on both, and buttons
+    that load either sentence into the review box."""
+    st.subheader("Minimal pairs: the order of the words flips the meaning")
+    chosen = st.selectbox(
+        "Pair",
+        range(len(order_test.MINIMAL_PAIRS)),
+        format_func=lambda index: " / ".join(text for text, _ in order_test.MINIMAL_PAIRS[index]),
+        **ui.option(f"{key}_pair"),
+    )
+    pair = order_test.MINIMAL_PAIRS[chosen]
+    columns = st.columns(2)
+    for position, (column, (sentence, label)) in enumerate(zip(columns, pair)):
+        column.button(
+            f"Load “{sentence}” ({label})",
+            key=f"{key}_pair_load_{position}",
+            on_click=ui.use_review,
+            args=(sentence,),
+            width="stretch",
+        )
+    # Lines, not a table: the page draws its tables only when asked (each costs every visitor's browser).
+    for sentence, label in pair:
+        verdicts = bundle.classify(sentence)
+        st.markdown(f"“{sentence}” ({label}): " + pair_verdicts(verdicts=verdicts, label=label))
+    st.caption("The labels are ours, by reading: a pair tests order only if a model gets both right.")
+
+
+def pair_verdicts(*, verdicts: dict, label: str) -> str:
+    """Each model's verdict on one curated sentence, marked right or wrong against its label, in one line."""
+    return " · ".join(
+        f"{SHORT_NAMES.get(name, name)} {prediction.label} {'✓' if prediction.label == label else '✗'}"
+        for name, prediction in verdicts.items()
+    )
+
+
 ui.leave_legacy_router()
 st.title("SimpleRNN vs LSTM vs GRU")
 # In presenter mode the verdicts are drawn here, above the review box, so that they fit the projector's screen.
 top = st.container()
 st.caption(
-    "The SimpleRNN, the LSTM and the GRU read the same tokens; "
-    "the TF-IDF + logistic regression baseline is the sanity reference."
+    "The SimpleRNN, the LSTM and the GRU read the same tokens; beside them a feed-forward network (DFN), which "
+    "averages the word vectors and so ignores their order, and a 1-D CNN, which reads 3 to 5 words at a time. "
+    "The TF-IDF + logistic regression baseline is the sanity reference."
 )
 bundle = ui.bundle_or_stop()
 review = ui.text_input("compare")
@@ -147,3 +263,6 @@ if recurrent:
     running_predictions_table(recurrent=recurrent, key="compare")
 if bundle.baseline is not None:
     baseline_terms(baseline=bundle.baseline, review=review, key="compare")
+order_test_claim(bundle=bundle, key="compare")
+reorder_row(bundle=bundle, review=review, predictions=predictions, key="compare")
+minimal_pairs(bundle=bundle, key="compare")

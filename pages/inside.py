@@ -13,7 +13,7 @@ from rnndemo.evaluation import DECISION_THRESHOLD
 from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
 from rnndemo.memory import load_memory_experiment
 from rnndemo.models import ModelFileError, readout_of
-from rnndemo.registry import DISPLAY_NAMES, RECURRENT_NAMES
+from rnndemo.registry import DISPLAY_NAMES, NOT_RECURRENT_NAMES, RECURRENT_NAMES
 from rnndemo.serving import EmptyTextError
 
 
@@ -24,6 +24,17 @@ def recurrent_models_or_stop(bundle) -> list[str]:
         st.error("No recurrent model is loaded.")
         st.stop()
     return available
+
+
+def not_recurrent_note(*, bundle) -> None:
+    """Say why the DFN and the CNN are not offered here: they have no state to step through."""
+    absent = [DISPLAY_NAMES[name] for name in NOT_RECURRENT_NAMES if name in bundle.classifiers]
+    if absent:
+        st.caption(
+            f"The {' and the '.join(absent)} {'are' if len(absent) > 1 else 'is'} not recurrent: no hidden state "
+            "is carried from word to word, so there is nothing to step through or gate here. "
+            "They are compared with the recurrent models on RNN vs LSTM vs GRU and on Model cards."
+        )
 
 
 def chosen_models(*, available: list[str], key: str) -> list[str]:
@@ -460,6 +471,7 @@ st.caption(
 bundle = ui.bundle_or_stop()
 review = ui.text_input("inside", height=120)
 names = chosen_models(available=recurrent_models_or_stop(bundle), key="inside")
+not_recurrent_note(bundle=bundle)
 inspections = inspections_or_stop(bundle=bundle, names=names, review=review)
 
 first = inspections[names[0]]

@@ -9,7 +9,7 @@ from rnndemo.evaluation import calibration_table, decide, load_heldout_predictio
 from rnndemo.explain import readable_rows
 from rnndemo.models import ModelFileError, architecture_summary
 from rnndemo.next_word import PERPLEXITY_DECIMALS, perplexity_table
-from rnndemo.registry import CLASSIFIER_NAMES, DISPLAY_NAMES, LANGUAGE_DISPLAY_NAMES, RECURRENT_NAMES
+from rnndemo.registry import CLASSIFIER_NAMES, DISPLAY_NAMES, LANGUAGE_DISPLAY_NAMES, NEURAL_NAMES, RECURRENT_NAMES
 
 VIEWS = ["the recurrent models disagree", "confidently wrong (p > 0.9 for the wrong class)"]
 
@@ -209,7 +209,7 @@ test = predictions[predictions["split"] == "imdb_test"]
 available = [name for name in CLASSIFIER_NAMES if name in predictions.columns]
 summary(available=available, manifest=bundle.manifest, key="cards")
 roc_and_calibration(test=test, available=available, key="cards")
-for name in [n for n in RECURRENT_NAMES if n in bundle.manifest["models"]]:
+for name in [n for n in NEURAL_NAMES if n in bundle.manifest["models"]]:
     model_card(name=name, entry=bundle.manifest["models"][name], bundle=bundle, key="cards")
 language_model_cards(manifest=bundle.manifest)
 selected = reviews_in_view(test=test, available=available, key="cards")

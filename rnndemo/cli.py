@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rnndemo.config import LIMITS, default_models_dir
-from rnndemo.registry import CLASSIFIER_NAMES, RECURRENT_NAMES
+from rnndemo.registry import CLASSIFIER_NAMES, FORECAST_SERIES, NEURAL_NAMES, RECURRENT_NAMES
 from rnndemo.vocab import truncation_note
 
 END_WORD = "</review>"  # the language models' end-of-review word (language_model.END_TOKEN, without importing it)
@@ -290,7 +290,71 @@ def command_evaluate(arguments) -> None:
             f"{name:9s} perplexity={values['perplexity']:.2f} tokens={values['tokens']}"
             for name, values in results["language_models"].items()
         ]
+    forecasters = _evaluate_forecasters(arguments.models_dir)
+    if forecasters:
+        results["forecasters"] = forecasters
+        lines += [
+            f"{series:9s} {name:15s} "
+            + " ".join(f"MASE(h={horizon})={value:.3f}" for horizon, value in values["mase"].items())
+            for series, table in forecasters.items()
+            for name, values in table.items()
+        ]
     _emit(results, arguments.json, lines)
+
+
+def _evaluate_forecasters(models_dir: Path) -> dict | None:
+    """The forecasters' test scores recomputed from their files; None (with a warning) when the folder has none."""
+    from rnndemo.forecast_serving import evaluate_forecasters
+    from rnndemo.models import ModelFileError
+
+    try:
+        return evaluate_forecasters(models_dir)
+    except ModelFileError as error:
+        print(f"warning: {error}", file=sys.stderr)
+        return None
+
+
+def command_forecast(arguments) -> None:
+    from rnndemo.forecast_serving import forecast_from
+    from rnndemo.models import ModelFileError
+
+    try:
+        payload = forecast_from(arguments.models_dir, arguments.series, arguments.horizon, arguments.origin)
+    except (ValueError, ModelFileError) as error:
+        raise UsageError(str(error)) from None
+    lines = [
+        f"{arguments.series} from {payload['origin']} ({payload['unit']})",
+        "date        truth     " + " ".join(f"{name:>14s}" for name in payload["models"]),
+    ]
+    for row, date in enumerate(payload["dates"]):
+        truth = payload["truth"][row]
+        shown = f"{truth:8.2f}" if truth is not None else "       -"
+        lines.append(f"{date}  {shown}  " + " ".join(f"{values[row]:14.2f}" for values in payload["models"].values()))
+    _emit(payload, arguments.json, lines)
+
+
+def command_train_forecasters(arguments) -> None:
+    from rnndemo.forecast_models import train_forecasters
+    from rnndemo.models import ModelFileError
+
+    check_output(None, arguments.models_dir, False)
+
+    def report(message: str) -> None:
+        if _progress_wanted():
+            print(f"[forecasters] {message}", file=sys.stderr, flush=True)
+
+    try:
+        metrics = train_forecasters(arguments.models_dir, report)
+    except ModelFileError as error:
+        raise UsageError(str(error)) from error
+    summary = {series: metrics[series]["test"] for series in ("co2", "sunspots")}
+    lines = [
+        f"{series:9s} {name:22s} "
+        + " ".join(f"MASE(h={horizon})={value:.3f}" for horizon, value in values["mase"].items())
+        for series, table in summary.items()
+        for name, values in table.items()
+    ] + [f"trained and scored in {metrics['training_seconds']:.0f} s"]
+    _emit({"test": summary, "training_seconds": metrics["training_seconds"]}, arguments.json, lines)
 
 
 def check_training_folder(arguments) -> None:
@@ -351,7 +415,10 @@ def command_train(arguments) -> None:
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        manifest = train_all(arguments.models_dir, config, report)
+        if arguments.add:
+            manifest = _add_classifiers(arguments, config, report)
+        else:
+            manifest = train_all(arguments.models_dir, config, report)
     except KeyboardInterrupt:
         print("\ninterrupted: the previous models were left in place", file=sys.stderr)
         raise SystemExit(130) from None
@@ -384,6 +451,18 @@ def command_train(arguments) -> None:
             for name, values in language.items()
         ]
     _emit(summary, arguments.json, lines)
+
+
+def _add_classifiers(arguments, config, report) -> dict:
+    """`train --add --model …`: train those classifiers and add them to the folder beside its other models."""
+    from rnndemo.training import add_classifiers
+
+    if not arguments.model:
+        raise UsageError("train --add needs at least one --model")
+    try:
+        return add_classifiers(arguments.models_dir, config, report)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
 
 
 def _load_language_models(models_dir: Path):
@@ -542,6 +621,60 @@ def command_memory(arguments) -> None:
     _emit({name: values["accuracy"] for name, values in result["models"].items()}, arguments.json, lines)
 
 
+def command_order_test(arguments) -> None:
+    from rnndemo import data, models
+    from rnndemo.order_test import ORDER_TEST_FILE, run_order_test, save_order_test
+
+    check_output(arguments.output, arguments.models_dir, arguments.force)
+    bundle = _load_bundle(arguments.models_dir)
+    if not bundle.names():
+        raise UsageError("the order test needs at least one model; " + models.REBUILD_HINT)
+    if arguments.pairs:
+        _minimal_pairs(bundle, arguments.json)
+        return
+    test = data.load_splits().test
+    if arguments.limit is not None:
+        test = test.iloc[: arguments.limit]
+
+    def progress(message: str, fraction: float) -> None:
+        if _progress_wanted():
+            print(f"\r[{fraction:5.0%}] {message:50s}", end="", file=sys.stderr, flush=True)
+
+    result = run_order_test(bundle, test["text"].tolist(), test["label"].to_numpy(), progress=progress)
+    if _progress_wanted():
+        print(file=sys.stderr)
+    output = arguments.output
+    if output is None and arguments.limit is None:  # only the whole test split is committed with the models
+        output = Path(arguments.models_dir) / ORDER_TEST_FILE
+        save_order_test(result, output)
+        models.record_in_manifest(arguments.models_dir, ORDER_TEST_FILE)
+    elif output is not None:
+        save_order_test(result, output)
+    lines = [f"{'model':9s} " + " ".join(f"{condition:>17s}" for condition in result["models"][bundle.names()[0]])]
+    lines += [
+        f"{name:9s} " + " ".join(f"{value:17.4f}" for value in scores.values())
+        for name, scores in result["models"].items()
+    ]
+    if output is not None:
+        lines.append(f"written to {output}")
+    _emit({"models": result["models"], "n": result["n"], "seed": result["seed"]}, arguments.json, lines)
+
+
+def _minimal_pairs(bundle, as_json: bool) -> None:
+    """`order-test --pairs`: every model's p(positive) on each minimal pair's sentences, and its accuracy."""
+    from rnndemo.order_test import pair_accuracy, pair_sentences
+
+    sentences = []
+    for text, label in pair_sentences():
+        verdicts = bundle.classify(text)
+        probabilities = {name: round(prediction.probability_positive, 4) for name, prediction in verdicts.items()}
+        sentences.append({"text": text, "label": label, "probability_positive": probabilities})
+    accuracy = pair_accuracy(bundle)
+    lines = [f"{item['label']:8s} {item['text']}: {item['probability_positive']}" for item in sentences]
+    lines.append(f"accuracy: {accuracy}")
+    _emit({"sentences": sentences, "accuracy": accuracy}, as_json, lines)
+
+
 def command_export(arguments) -> None:
     from rnndemo.export import export_saved_models
 
@@ -669,7 +802,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     neighbors = add("neighbors", command_neighbors, "Nearest words in GloVe or in a model's trained embedding.")
     neighbors.add_argument("word")
-    neighbors.add_argument("--source", choices=("glove", *RECURRENT_NAMES), default="glove")
+    neighbors.add_argument("--source", choices=("glove", *NEURAL_NAMES), default="glove")
     neighbors.add_argument("-k", type=int, default=10, help="how many neighbours (1-1000)")
     neighbors.add_argument("--metric", choices=("cosine", "euclidean"), default="cosine")
 
@@ -692,7 +825,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"train on N reviews only (smoke tests; N >= {MIN_LIMIT})",
     )
     train.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs")
-    train.add_argument("--model", action="append", choices=RECURRENT_NAMES, help="train only these recurrent models")
+    train.add_argument("--model", action="append", choices=NEURAL_NAMES, help="train only these Keras classifiers")
+    train.add_argument(
+        "--add",
+        action="store_true",
+        help="add the --model classifiers to the folder, keeping its other models (same split and vocabulary)",
+    )
     train.add_argument(
         "--lm-tokens",
         type=positive_int,
@@ -733,6 +871,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     memory.add_argument("--force", action="store_true", help="replace an existing --output file")
 
+    order = add(
+        "order-test",
+        command_order_test,
+        "Each model's test accuracy with its words as written, shuffled, reversed and shuffled within sentences.",
+    )
+    order.add_argument(
+        "--limit", type=whole_number(MIN_LIMIT), default=None, help="the first N test reviews only (not written)"
+    )
+    order.add_argument(
+        "--output", type=writable_file, default=None, help="where to write the JSON (default: models folder)"
+    )
+    order.add_argument("--force", action="store_true", help="replace an existing --output file")
+    order.add_argument(
+        "--pairs", action="store_true", help="score the curated minimal pairs instead (nothing is written)"
+    )
+
     export = add("export", command_export, "Export the recurrent models as TensorFlow SavedModels for TF Serving.")
     export.add_argument(
         "--output", type=new_folder, default="export", help="output folder (created; not an existing file)"
@@ -766,6 +920,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=writable_file, default=None, help="where --sweep writes (default: the models folder)"
     )
     race_command.add_argument("--force", action="store_true", help="replace an existing --output file")
+
+    forecast = add(
+        "forecast", command_forecast, "Every forecaster's next values of a real time series (co2 or sunspots)."
+    )
+    forecast.add_argument("--series", choices=FORECAST_SERIES, default="co2", help="the series (default: co2)")
+    forecast.add_argument(
+        "--horizon", type=whole_number(1), default=13, help="steps ahead: 1-52 weeks for co2, 1-11 years for sunspots"
+    )
+    forecast.add_argument("--origin", required=True, help="the last date seen, YYYY-MM-DD (e.g. 2000-01-01)")
+    add(
+        "train-forecasters",
+        command_train_forecasters,
+        "Train the SimpleRNN, LSTM and GRU forecasters, fit the baselines, score them and record them in the manifest.",
+    )
     return parser
 
 

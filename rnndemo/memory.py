@@ -25,7 +25,7 @@ import numpy as np
 
 from rnndemo import data, models
 from rnndemo.evaluation import decide, wilson_interval
-from rnndemo.registry import DISPLAY_NAMES
+from rnndemo.registry import DISPLAY_NAMES, RECURRENT_NAMES
 from rnndemo.text import tokenize
 
 DISTANCES = (0, 25, 50, 100, 200, 400)
@@ -94,7 +94,7 @@ def run_memory_experiment(
     filler = neutral_filler(bundle.vocabulary, bundle.baseline, max(distances))
     labels = test["label"].to_numpy()
     result = {"design": __doc__.strip(), "distances": list(distances), "models": {}, "filler_tokens": len(filler)}
-    names = list(bundle.classifiers)
+    names = [name for name in bundle.classifiers if name in RECURRENT_NAMES]  # the DFN and CNN have no memory
     for model_position, name in enumerate(names):
         classifier = bundle.classifiers[name]
         seen = [ids[-sequence_length:] for ids in id_lists]

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from rnndemo.registry import DISPLAY_NAMES, LANGUAGE_MODELS, RECURRENT_KINDS  # noqa: F401  (re-exported)
+from rnndemo.registry import DISPLAY_NAMES, LANGUAGE_MODELS, NEURAL_LAYERS, RECURRENT_KINDS  # noqa: F401  (re-exported)
 
 LANGUAGE_LAYERS = {spec.name: spec.layer for spec in LANGUAGE_MODELS if spec.layer}
 
@@ -57,9 +58,45 @@ class ModelArchitecture:
     spatial_dropout: float = 0.0  # drops whole embedding channels for a review (training only)
     output_dropout: float = 0.0  # dropout on the readout before the classifier (training only)
     readout: str = "last"  # "last": the final state h_T; "mean": the mean of h_1..h_T over the real tokens
+    kernel_widths: tuple[int, ...] = (3, 4, 5)  # the CNN's convolution widths (`units` filters each)
 
 
 READOUTS = ("last", "mean")
+
+
+def classifier_layers() -> dict[str, Any]:
+    """The classifiers' custom layers by name, registered with Keras on first use (so importing this module does
+    not import Keras). Call it before `keras.saving.load_model` of a CNN file."""
+    with _LAYERS_LOCK:  # Keras refuses a second registration under the same name
+        if not _LAYERS:
+            _define_layers()
+    return _LAYERS
+
+
+def _define_layers() -> None:
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="rnndemo")
+    class ZeroAtPadding(keras.layers.Layer):
+        """[values (batch, time, channels), token_ids (batch, time)] -> values, zero where the id is 0 (padding).
+
+        The CNN's convolutions and max pooling know no Keras mask; zeroing the padding's vectors and features
+        makes its output the same however much padding a batch adds."""
+
+        def call(self, inputs):
+            values, token_ids = inputs
+            real = ops.cast(ops.not_equal(token_ids, 0), values.dtype)  # (batch, time)
+            return values * ops.expand_dims(real, -1)
+
+        def compute_output_shape(self, input_shapes):
+            return input_shapes[0]
+
+    _LAYERS["ZeroAtPadding"] = ZeroAtPadding
+
+
+_LAYERS: dict[str, Any] = {}
+_LAYERS_LOCK = threading.Lock()
 
 
 def build_model(architecture: ModelArchitecture, embedding_matrix: np.ndarray | None = None) -> Any:
@@ -67,8 +104,12 @@ def build_model(architecture: ModelArchitecture, embedding_matrix: np.ndarray | 
     import keras
     from keras import layers
 
+    if architecture.kind == "dfn":
+        return _build_feedforward(architecture, embedding_matrix)
+    if architecture.kind == "cnn":
+        return _build_convolutional(architecture, embedding_matrix)
     if architecture.kind not in RECURRENT_KINDS:
-        raise ValueError(f"unknown model kind {architecture.kind!r}; use one of {sorted(RECURRENT_KINDS)}")
+        raise ValueError(f"unknown model kind {architecture.kind!r}; use one of {sorted(NEURAL_LAYERS)}")
     token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")  # (batch, time)
     embedded = layers.Embedding(
         architecture.vocabulary_size, architecture.embedding_dim, mask_zero=True, name="embedding"
@@ -92,8 +133,78 @@ def build_model(architecture: ModelArchitecture, embedding_matrix: np.ndarray | 
     return model
 
 
+def _embedded_input(architecture: ModelArchitecture, mask_zero: bool) -> tuple[Any, Any, Any]:
+    """The token-id input, the embedding layer, and the embedded tensor (batch, time, embedding_dim)."""
+    import keras
+    from keras import layers
+
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")  # (batch, time)
+    embedding = layers.Embedding(
+        architecture.vocabulary_size, architecture.embedding_dim, mask_zero=mask_zero, name="embedding"
+    )
+    return token_ids, embedding, embedding(token_ids)
+
+
+def _finish(model: Any, embedding_matrix: np.ndarray | None) -> Any:
+    if embedding_matrix is not None:
+        model.get_layer("embedding").set_weights([np.asarray(embedding_matrix, dtype=np.float32)])
+    return model
+
+
+def _build_feedforward(architecture: ModelArchitecture, embedding_matrix: np.ndarray | None) -> Any:
+    """The DFN: the mean of the word vectors (padding masked) -> Dense(units, relu) -> Dense(1, sigmoid).
+    The mean forgets the order of the words, so the model is order-blind by construction."""
+    import keras
+    from keras import layers
+
+    token_ids, _, embedded = _embedded_input(architecture, mask_zero=True)
+    if architecture.spatial_dropout:
+        embedded = layers.SpatialDropout1D(architecture.spatial_dropout, name="spatial_dropout")(embedded)
+    mean = layers.GlobalAveragePooling1D(name="readout")(embedded)  # (batch, embedding_dim), real tokens only
+    hidden = layers.Dense(architecture.units, activation="relu", name="hidden")(mean)  # (batch, units)
+    if architecture.output_dropout:
+        hidden = layers.Dropout(architecture.output_dropout, name="output_dropout")(hidden)
+    probability = layers.Dense(1, activation="sigmoid", name="classifier")(hidden)  # (batch, 1)
+    return _finish(keras.Model(token_ids, probability, name="dfn_classifier"), embedding_matrix)
+
+
+def _build_convolutional(architecture: ModelArchitecture, embedding_matrix: np.ndarray | None) -> Any:
+    """The 1-D CNN: for each width w, Conv1D(units, w, causal, relu) over the word vectors -> the maximum over
+    the real positions; the maxima concatenated -> Dense(1, sigmoid). It sees the order of w words at a time.
+
+    Causal windows end at their position, so the feature at token t reads tokens t-w+1..t: the running
+    prediction (the model on the review's first t tokens) is the classifier of the running maxima."""
+    import keras
+    from keras import layers
+
+    zero_at_padding = classifier_layers()["ZeroAtPadding"]
+    token_ids, _, embedded = _embedded_input(architecture, mask_zero=False)
+    embedded = zero_at_padding(name="padding_vectors")([embedded, token_ids])  # (batch, time, embedding_dim)
+    if architecture.spatial_dropout:
+        embedded = layers.SpatialDropout1D(architecture.spatial_dropout, name="spatial_dropout")(embedded)
+    maxima = []
+    for index, width in enumerate(architecture.kernel_widths):
+        name = "convolution" if index == 0 else f"convolution_{width}"
+        features = layers.Conv1D(architecture.units, width, padding="causal", activation="relu", name=name)(embedded)
+        features = zero_at_padding(name=f"{name}_real")([features, token_ids])  # (batch, time, units)
+        maxima.append(layers.GlobalMaxPooling1D(name=f"{name}_max")(features))  # (batch, units); features >= 0
+    pooled = maxima[0] if len(maxima) == 1 else layers.Concatenate(name="readout")(maxima)
+    if architecture.output_dropout:
+        pooled = layers.Dropout(architecture.output_dropout, name="output_dropout")(pooled)
+    probability = layers.Dense(1, activation="sigmoid", name="classifier")(pooled)  # (batch, 1)
+    return _finish(keras.Model(token_ids, probability, name="cnn_classifier"), embedding_matrix)
+
+
+def convolutions_of(model: Any) -> list[Any]:
+    """The CNN's Conv1D layers in order of their widths (empty for any other model)."""
+    return [layer for layer in model.layers if type(layer).__name__ == "Conv1D"]
+
+
 def readout_of(model: Any) -> str:
-    """ "mean" if the model averages its states before the classifier, else "last" (read from the model itself)."""
+    """ "mean" if the model averages its states before the classifier, else "last" (read from the model itself);
+    "not recurrent" for the DFN and the CNN, which have no states."""
+    if body_kind(model) in ("Dense", "Conv1D"):
+        return "not recurrent"
     try:
         model.get_layer("readout")
     except ValueError:
@@ -233,6 +344,10 @@ LANGUAGE_MODEL_ENTRY = {
     "parameters": MayBeAbsent(COUNT),
     "history": MayBeAbsent({"tokens": NUMBERS, "val_perplexity": NUMBERS}),
 }
+FORECASTER_ENTRY = {
+    "files": ListOf(TEXT),
+    "test": {"mase": Each(NUMBER), "rmse": Each(NUMBER), "smape": Each(NUMBER)},
+}
 MANIFEST_SHAPE = {
     "files": Each(DIGEST),
     "sequence_length": SEQUENCE_LENGTH,
@@ -246,6 +361,8 @@ MANIFEST_SHAPE = {
     "created": MayBeAbsent(TEXT),
     "language_models": MayBeAbsent(Each(LANGUAGE_MODEL_ENTRY)),
     "language_model_vocabulary": MayBeAbsent({"classifier_words": COUNT, "test_oov_rate": MayBeAbsent(NUMBER)}),
+    # series -> forecaster -> its files and test scores per horizon (`train-forecasters`; rnndemo.forecast_models)
+    "forecasters": MayBeAbsent(Each(Each(FORECASTER_ENTRY))),
 }
 # What the classifiers' pages read besides: a folder trained by `train` always has them.
 CLASSIFIER_KEYS = ("models", "baseline", "vocabulary_size", "glove_coverage", "split")
@@ -360,6 +477,20 @@ def record_in_manifest(models_dir: Path, file_name: str) -> None:
     os.replace(temporary, models_dir / MANIFEST_FILE)  # never a half-written manifest
 
 
+def update_manifest(models_dir: Path, change: Callable[[dict], None]) -> None:
+    """Read the folder's manifest, let `change` edit it in place, and write it back atomically, all at once: a
+    writer of one section (the forecasters) keeps every entry another writer added before."""
+    models_dir = Path(models_dir)
+    manifest = read_manifest(models_dir)
+    change(manifest)
+    problem = manifest_problem(manifest)
+    if problem:
+        raise ModelFileError(f"refused to write an invalid {MANIFEST_FILE} ({problem})")
+    temporary = models_dir / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    os.replace(temporary, models_dir / MANIFEST_FILE)  # never a half-written manifest
+
+
 def load_keras_model(models_dir: Path, manifest: dict, name: str, section: str = "models") -> Any:
     """Load one verified `.keras` model with safe_mode=True, and check that it is the kind its name says.
 
@@ -368,7 +499,9 @@ def load_keras_model(models_dir: Path, manifest: dict, name: str, section: str =
     """
     import keras
 
-    layers = RECURRENT_KINDS if section == "models" else LANGUAGE_LAYERS
+    layers = NEURAL_LAYERS if section == "models" else LANGUAGE_LAYERS
+    if section == "models":
+        classifier_layers()  # the CNN's ZeroAtPadding
     entry = manifest.get(section, {}).get(name)
     if name not in layers:
         raise ModelFileError(f"the manifest lists an unknown model; only {', '.join(layers)} are served")
@@ -383,7 +516,7 @@ def load_keras_model(models_dir: Path, manifest: dict, name: str, section: str =
     except Exception as error:  # a verified file that still fails is reported by name; the detail goes to the log
         LOGGER.error("could not load %s: %s: %s", path, type(error).__name__, error)
         raise ModelFileError(f"{file_name} could not be loaded (see the server log); {REBUILD_HINT}") from error
-    actual = recurrent_kind(model)
+    actual = recurrent_kind(model) if section != "models" else body_kind(model)
     if actual != layers[name]:
         raise ModelFileError(
             f"{file_name} holds a {actual or 'non-recurrent'} model, not the {layers[name]} "
@@ -416,6 +549,17 @@ def recurrent_kind(model: Any) -> str | None:
         return type(model.get_layer("recurrent")).__name__
     except ValueError:
         return None
+
+
+def body_kind(model: Any) -> str | None:
+    """The class name of the layer that makes a classifier what it is: its recurrent layer, else its first
+    convolution (CNN), else its hidden Dense layer (DFN); read from the loaded architecture, not the manifest."""
+    for layer_name in ("recurrent", "convolution", "hidden"):
+        try:
+            return type(model.get_layer(layer_name)).__name__
+        except ValueError:
+            continue
+    return None
 
 
 def parameter_count(model: Any) -> int:

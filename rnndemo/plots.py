@@ -18,6 +18,8 @@ MODEL_COLORS = {
     "lstm": "#636EFA",
     "gru": "#FFA15A",
     "baseline": "#7f7f7f",
+    "dfn": "#19D3F3",
+    "cnn": "#B6E880",
     "glove": "#00CC96",
     "ngram": "#AB63FA",
 }
@@ -704,3 +706,24 @@ def language_model_training_figure(section: dict, display_names: dict[str, str])
     # A linear axis: Plotly places horizontal lines on a log axis by exponent, not by value.
     figure.update_yaxes(title="validation perplexity")
     return _layout(figure, "Language models while training: validation perplexity", height=360)
+
+
+def order_test_figure(result: dict, display_names: dict[str, str], condition_names: dict[str, str]) -> go.Figure:
+    """Each model's held-out accuracy with its words as written and reordered (the word-order test), as
+    grouped bars: one group per model, one bar per condition."""
+    figure = go.Figure()
+    names = list(result["models"])
+    for condition, label in condition_names.items():
+        figure.add_trace(
+            go.Bar(
+                x=[display_names.get(name, name) for name in names],
+                y=[result["models"][name][condition] for name in names],
+                name=label,
+                hovertemplate="%{x}: accuracy %{y:.3f}<extra>" + label + "</extra>",
+            )
+        )
+    figure.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="chance", annotation_position="right")
+    figure.update_yaxes(title="test accuracy", range=[0.4, 1.0])
+    _layout(figure, f"Word order: accuracy on {result['n']:,} test reviews, reordered", height=380)
+    figure.update_layout(barmode="group", margin_r=70)  # room for the "chance" label
+    return figure

@@ -16,8 +16,8 @@ class ModelSpec:
 
     name: str  # the key in the CLI, JSON outputs, URLs and the manifest
     display_name: str  # what visitors read
-    kind: str  # "recurrent" (a Keras classifier), "baseline" (TF-IDF) or "language" (a next-word model)
-    layer: str | None  # the Keras recurrent layer class, for recurrent and language models
+    kind: str  # "recurrent", "feedforward" or "convolutional" (Keras classifiers), "baseline" (TF-IDF) or "language"
+    layer: str | None  # the Keras class of the layer that makes the model what it is (recurrent, Conv1D or Dense)
     file: str  # the artifact's file name in the models folder
 
 
@@ -25,6 +25,10 @@ MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("rnn", "SimpleRNN", "recurrent", "SimpleRNN", "rnn.keras"),
     ModelSpec("lstm", "LSTM", "recurrent", "LSTM", "lstm.keras"),
     ModelSpec("gru", "GRU", "recurrent", "GRU", "gru.keras"),
+    # Not recurrent: the lesson's contrast. The DFN reads the mean of the word vectors (order-blind by construction);
+    # the CNN reads windows of 3 to 5 words (local order only).
+    ModelSpec("dfn", "Feed-forward network (DFN)", "feedforward", "Dense", "dfn.keras"),
+    ModelSpec("cnn", "1-D CNN", "convolutional", "Conv1D", "cnn.keras"),
     ModelSpec("baseline", "TF-IDF + logistic regression", "baseline", None, "baseline.json"),
 )
 BY_NAME = {spec.name: spec for spec in MODELS}
@@ -48,14 +52,22 @@ LANGUAGE_DISPLAY_NAMES: dict[str, str] = {
     spec.name: spec.display_name for spec in LANGUAGE_MODELS + LANGUAGE_REFERENCES
 }
 
+NEURAL_KINDS: tuple[str, ...] = ("recurrent", "feedforward", "convolutional")  # Keras classifiers over word ids
 RECURRENT_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind == "recurrent")
-CLASSIFIER_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind in ("recurrent", "baseline"))
+NEURAL_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind in NEURAL_KINDS)
+NOT_RECURRENT_NAMES: tuple[str, ...] = tuple(name for name in NEURAL_NAMES if name not in RECURRENT_NAMES)
+CLASSIFIER_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind in (*NEURAL_KINDS, "baseline"))
 RECURRENT_KINDS: dict[str, str] = {spec.name: spec.layer for spec in MODELS if spec.kind == "recurrent"}
+NEURAL_LAYERS: dict[str, str] = {spec.name: spec.layer for spec in MODELS if spec.kind in NEURAL_KINDS}
 DISPLAY_NAMES: dict[str, str] = {spec.name: spec.display_name for spec in MODELS}
 # For headings in a quarter of the page, where "TF-IDF + logistic regression" takes two lines.
-SHORT_NAMES: dict[str, str] = DISPLAY_NAMES | {"baseline": "TF-IDF baseline"}
+SHORT_NAMES: dict[str, str] = DISPLAY_NAMES | {"baseline": "TF-IDF baseline", "dfn": "DFN"}
 
 
 def display_name(name: str) -> str:
     """The visitor-facing name of `name` (the name itself when unknown)."""
     return DISPLAY_NAMES.get(name, name)
+
+
+# Time series (issue 23): the series `forecast --series` takes (their configuration: rnndemo.forecasting.SERIES).
+FORECAST_SERIES: tuple[str, ...] = ("co2", "sunspots")

@@ -9,6 +9,7 @@ Streamlit's session threads.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -87,6 +88,10 @@ def _sequence_model(model: Any) -> Any:
     import keras
     from keras import ops
 
+    if model_files.body_kind(model) == "Dense":
+        return _feedforward_sequence_model(model)
+    if model_files.body_kind(model) == "Conv1D":
+        return _convolutional_sequence_model(model)
     recurrent = model.get_layer("recurrent")
     config = recurrent.get_config() | {"return_sequences": True, "dropout": 0.0, "name": "recurrent_sequence"}
     sequence_layer = type(recurrent).from_config(config)
@@ -103,8 +108,54 @@ def _sequence_model(model: Any) -> Any:
     return keras.Model(token_ids, [probabilities, states], name=f"{model.name}_sequence")
 
 
+def _running_mean(values: Any, token_ids: Any) -> Any:
+    """The mean of `values` (batch, time, channels) over the real tokens up to each position (padding skipped)."""
+    from keras import ops
+
+    real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, 0), values.dtype), -1)  # (batch, time, 1)
+    return ops.cumsum(values * real, axis=1) / ops.maximum(ops.cumsum(real, axis=1), 1.0)
+
+
+def _feedforward_sequence_model(model: Any) -> Any:
+    """The DFN's running prediction: its hidden and classifier layers applied to the running mean of the word
+    vectors. Its second output is that running mean (batch, time, embedding_dim), in place of hidden states."""
+    import keras
+
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    embedding = model.get_layer("embedding")
+    means = _running_mean(embedding(token_ids), token_ids)  # (batch, time, embedding_dim)
+    probabilities = model.get_layer("classifier")(model.get_layer("hidden")(means))  # (batch, time, 1)
+    return keras.Model(token_ids, [probabilities, means], name=f"{model.name}_sequence")
+
+
+def _convolutional_sequence_model(model: Any) -> Any:
+    """The CNN's running prediction: its classifier applied to the running maximum of each causal convolution's
+    features over the real tokens so far. Its second output is those running maxima (batch, time, features).
+
+    A callable for the compiled serving functions, not a Keras model: the running maximum is a `tf.scan`."""
+    import keras
+    import tensorflow as tf
+
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    zero_at_padding = model.get_layer("padding_vectors")
+    embedded = zero_at_padding([model.get_layer("embedding")(token_ids), token_ids])  # (batch, time, embedding_dim)
+    features = [
+        zero_at_padding([convolution(embedded), token_ids])  # (batch, time, units), >= 0
+        for convolution in model_files.convolutions_of(model)
+    ]
+    features_model = keras.Model(token_ids, keras.layers.Concatenate()(features) if len(features) > 1 else features[0])
+    classifier = model.get_layer("classifier")
+
+    def running(ids, training=False):
+        by_time = tf.transpose(features_model(ids, training=training), [1, 0, 2])  # (time, batch, features)
+        maxima = tf.transpose(tf.scan(tf.maximum, by_time), [1, 0, 2])  # (batch, time, features)
+        return classifier(maxima), maxima
+
+    return running
+
+
 class Classifier:
-    """A loaded recurrent model with compiled serving functions."""
+    """A loaded Keras classifier (recurrent, feed-forward or convolutional) with compiled serving functions."""
 
     def __init__(self, name: str, model: Any, vocabulary: Vocabulary, sequence_length: int, entry: dict | None = None):
         import tensorflow as tf
@@ -130,8 +181,14 @@ class Classifier:
             skip_rows=2,
         )
         signature = [tf.TensorSpec(shape=(None, None), dtype=tf.int32)]
-        self._final = tf.function(self._call_final, input_signature=signature, autograph=False)
-        self._steps = tf.function(self._call_steps, input_signature=signature, autograph=False)
+        # A partial per classifier, not the bound method: TensorFlow counts traces per code object, and five
+        # classifiers tracing once each printed an "excessive retracing" warning on every command's stderr.
+        self._final = tf.function(
+            functools.partial(Classifier._call_final, self), input_signature=signature, autograph=False
+        )
+        self._steps = tf.function(
+            functools.partial(Classifier._call_steps, self), input_signature=signature, autograph=False
+        )
         # Trace both now, under one thread, so concurrent first requests never race a trace.
         warm = tf.constant([[2, 3]], dtype=tf.int32)
         tensorflow_call(self._final, warm)

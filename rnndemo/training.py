@@ -25,6 +25,7 @@ import numpy as np
 from rnndemo import data, embeddings, models, word_statistics
 from rnndemo.config import TRAINING, ClassifierConfig, TrainingConfig, default_models_dir
 from rnndemo.evaluation import accuracy, heldout_metrics
+from rnndemo.forecast_models import carry_forecasters
 from rnndemo.progress import ProgressCallback, TrainingEvent
 from rnndemo.registry import BY_NAME, DISPLAY_NAMES, LANGUAGE_BY_NAME, RECURRENT_NAMES
 from rnndemo.text import tokenize
@@ -122,6 +123,7 @@ def architecture_for(name: str, prepared: PreparedData, config: TrainingConfig) 
         spatial_dropout=choice.spatial_dropout,
         output_dropout=choice.output_dropout,
         readout=choice.readout,
+        kernel_widths=choice.kernel_widths,
     )
 
 
@@ -356,7 +358,7 @@ def fit_recurrent_models(
             "parameters": models.parameter_count(trained.model),
             "hyperparameters": {
                 "units": choice.units,
-                "readout": choice.readout,
+                "readout": READOUT_NAMES.get(name, choice.readout),
                 "embedding_dim": config.embedding_dim,
                 "dropout": choice.dropout,
                 "spatial_dropout": choice.spatial_dropout,
@@ -368,8 +370,9 @@ def fit_recurrent_models(
                 "clip_norm": config.clip_norm,
                 "embedding": embedding_start(pretrained.model if usable else None, prepared.embedding_matrix.shape[0]),
                 "initialised_from": pretrained.description if usable else "GloVe",
-                "mask_zero": True,
-            },
+                "mask_zero": name != "cnn",  # the CNN zeroes padding itself (models.ZeroAtPadding)
+            }
+            | ({"kernel_widths": list(choice.kernel_widths)} if name == "cnn" else {}),
             "epochs": trained.epochs,
             "best_epoch": trained.best_epoch,
             "training_seconds": round(trained.seconds, 1),
@@ -378,6 +381,63 @@ def fit_recurrent_models(
         results[name] = {"entry": entry, "predictions": predictions}
         keras.backend.clear_session(free_memory=False)
     return results
+
+
+READOUT_NAMES = {"dfn": "mean of the word vectors", "cnn": "maximum of each feature over the positions"}
+
+
+def add_classifiers(models_dir: Path, config: TrainingConfig, report: ProgressCallback | None = None) -> dict:
+    """Train the classifiers `config.model_names` names on the folder's own split and vocabulary, and add them to
+    the folder beside the models it holds (their files, held-out predictions and manifest entries); the other
+    models are left as they are. Returns the manifest as written.
+
+    The manifest is changed in one read-modify-write at the end, so entries another process recorded meanwhile
+    are kept. Refused when the vocabulary or the test split would differ from the folder's."""
+    import pandas as pd
+
+    report = report or (lambda event: None)
+    models_dir = Path(models_dir)
+    manifest = models.read_manifest(models_dir, required=models.CLASSIFIER_KEYS)
+    vocabulary = models.load_vocabulary(models_dir, manifest)
+    prepared = prepare_data(config, report)
+    if prepared.vocabulary.words != vocabulary.words:
+        raise ValueError(
+            "the rebuilt vocabulary differs from the folder's; retrain everything: python -m rnndemo train"
+        )
+    if prepared.splits.test_checksum() != manifest["split"]["test_sha256"]:
+        raise ValueError("the test split differs from the folder's; retrain everything: python -m rnndemo train")
+    staging = new_staging_folder(models_dir)
+    try:
+        results = fit_recurrent_models(prepared, staging, config, report)
+        for name in results:
+            file_name = BY_NAME[name].file
+            shutil.copy2(staging / file_name, staging / f"{file_name}.part")
+            os.replace(staging / f"{file_name}.part", models_dir / file_name)
+        predictions_path = models.verified_path(models_dir, models.read_manifest(models_dir), models.PREDICTIONS_FILE)
+        frame = pd.read_csv(predictions_path)
+        for split, split_name in (
+            ("test", "imdb_test"),
+            ("rotten", "rotten_tomatoes"),
+            ("validation", "imdb_validation"),
+        ):
+            rows = (frame["split"] == split_name).to_numpy()
+            for name, result in results.items():
+                if name not in frame.columns:
+                    frame[name] = np.nan
+                frame.loc[rows, name] = np.round(result["predictions"][split][frame.loc[rows, "row"].to_numpy()], 6)
+        frame.to_csv(staging / models.PREDICTIONS_FILE, index=False)
+        os.replace(staging / models.PREDICTIONS_FILE, models_dir / models.PREDICTIONS_FILE)
+
+        def change(current: dict) -> None:
+            for name, result in results.items():
+                current["models"][name] = result["entry"] | held_out_scores(result["predictions"], prepared.labels)
+                current["files"][BY_NAME[name].file] = models.sha256_file(models_dir / BY_NAME[name].file)
+            current["files"][models.PREDICTIONS_FILE] = models.sha256_file(models_dir / models.PREDICTIONS_FILE)
+
+        models.update_manifest(models_dir, change)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return models.read_manifest(models_dir)
 
 
 def held_out_scores(predictions: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict:
@@ -555,6 +615,7 @@ def train_all(
         if language_models is not None:
             manifest = add_language_models(staging, manifest, *language_models)
         carry_race_sweep(models_dir, staging)
+        carry_forecasters(models_dir, staging)  # the time-series forecasters share nothing with the classifiers
         swap_in(staging, models_dir)  # the folder becomes visible only now, complete
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

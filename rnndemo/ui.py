@@ -875,7 +875,6 @@ def why_cards(*, bundle, review: str, predictions: dict, truth, key: str) -> Non
         return
     statistics = _word_statistics(models_dir)
     for name, reason in reasons.items():
-        prediction = predictions[name]
         with st.spinner(f"Reading the text again without each word, for the {display_name(name)}…"):
             inspection = inspect_text(models_dir, name, review)  # cached per text; the Inside page reuses it
             importance = occlusion_importance(models_dir, name, review)

@@ -14,6 +14,7 @@ PAGE_TITLES = {
     "pages/embeddings.py": "Words become vectors",
     "pages/compare.py": "SimpleRNN vs LSTM vs GRU",
     "pages/language_model.py": "Language model: the next word",
+    "pages/time_series.py": "Time series: the same recurrent layers forecast",
     "pages/inside.py": "Inside the RNN",
     "pages/race.py": "Train it yourself",
     "pages/model_cards.py": "Model cards",

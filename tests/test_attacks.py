@@ -212,7 +212,7 @@ def test_pinned_manifest_hash(tmp_path, monkeypatch):
     from .conftest import MODELS_DIR
 
     monkeypatch.setenv(models.PIN_ENVIRONMENT, models.sha256_file(MODELS_DIR / models.MANIFEST_FILE))
-    assert set(load_bundle(MODELS_DIR).names()) == {"rnn", "lstm", "gru", "baseline"}
+    assert set(load_bundle(MODELS_DIR).names()) == {"rnn", "lstm", "gru", "dfn", "cnn", "baseline"}
     folder = rewritten(tmp_path, lambda folder, manifest: manifest.update(created="rewritten"))
     with pytest.raises(models.ModelFileError, match="pinned"):
         load_bundle(folder)
@@ -402,7 +402,7 @@ def test_classifier_without_the_layers_serving_reads_is_refused_by_name(tmp_path
 
     bundle = load_bundle(rewritten(tmp_path, classifier_missing(layer, units)))
     assert refused in bundle.errors.get("rnn", ""), bundle.errors
-    assert set(bundle.names()) == {"lstm", "gru", "baseline"}
+    assert set(bundle.names()) == {"lstm", "gru", "dfn", "cnn", "baseline"}
 
 
 def test_deeply_nested_manifest_is_refused_by_name(tmp_path, capsys):

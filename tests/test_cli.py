@@ -38,8 +38,8 @@ def test_encode_orders(capsys):
 def test_predict_json_has_every_model(capsys):
     code, out, _ = run(capsys, "predict", DEFAULT_TEXT, "--json")
     models = json.loads(out)["models"]
-    assert code == 0 and set(models) == {"rnn", "lstm", "gru", "baseline"}
-    for name in ("rnn", "lstm", "gru"):
+    assert code == 0 and set(models) == {"rnn", "lstm", "gru", "dfn", "cnn", "baseline"}
+    for name in ("rnn", "lstm", "gru", "dfn", "cnn"):  # the same fields for every network (issue 24)
         assert models[name]["label"] in ("positive", "negative")
         assert models[name]["trajectory"][-1] == pytest.approx(models[name]["probability_positive"], abs=1e-4)
         assert len(models[name]["trajectory"]) == 105
@@ -136,7 +136,7 @@ def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
     assert code == 2 and "lstm.keras" in err and "python -m rnndemo train" in err and err.count("\n") == 1
     code = main(["--models-dir", str(copy), "predict", "a fine film", "--json"])
     captured = capsys.readouterr()
-    assert code == 0 and set(json.loads(captured.out)["models"]) == {"rnn", "gru", "baseline"}
+    assert code == 0 and set(json.loads(captured.out)["models"]) == {"rnn", "gru", "dfn", "cnn", "baseline"}
     assert "warning:" in captured.err and "lstm.keras" in captured.err
 
 

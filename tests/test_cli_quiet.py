@@ -42,6 +42,8 @@ def successes(tmp_path) -> list[tuple[str, ...]]:
         ("--models-dir", models, "generate", "the acting was", "--words", "5", "--seed", "3", "--json"),
         ("--models-dir", models, "memory", "--reviews", "2", "--output", str(tmp_path / "memory.json"), "--json"),
         ("--models-dir", models, "export", "--output", str(tmp_path / "export"), "--json"),
+        ("--models-dir", models, "order-test", "--limit", "10", "--json"),
+        ("--models-dir", models, "order-test", "--pairs", "--json"),
         (
             "--models-dir",
             str(tmp_path / "trained"),

@@ -60,7 +60,7 @@ def test_cli(capsys, shared_cli_bundle, name, text):
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     if code == 0:
-        assert {"rnn", "lstm", "gru", "baseline"} == set(json.loads(captured.out)["models"])
+        assert {"rnn", "lstm", "gru", "dfn", "cnn", "baseline"} == set(json.loads(captured.out)["models"])
     else:
         assert code == 2
         assert captured.err.startswith("error:") and captured.err.count("\n") == 1

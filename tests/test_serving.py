@@ -11,7 +11,7 @@ from rnndemo.text import DEFAULT_TEXT
 
 
 def test_all_models_load_and_agree_with_keras_call(bundle):
-    assert {"rnn", "lstm", "gru", "baseline"} == set(bundle.names()), bundle.errors
+    assert {"rnn", "lstm", "gru", "dfn", "cnn", "baseline"} == set(bundle.names()), bundle.errors
     for classifier in bundle.classifiers.values():
         prediction = classifier.predict_text(DEFAULT_TEXT)
         reference = float(classifier.model(np.asarray([prediction.ids], dtype=np.int32), training=False).numpy()[0, 0])

@@ -33,7 +33,7 @@ def tiny_models(tmp_path_factory):
 
 def test_tiny_train_writes_a_complete_verified_folder(tiny_models):
     folder, manifest, events = tiny_models
-    assert {"rnn", "lstm", "gru"} == set(manifest["models"])
+    assert {"rnn", "lstm", "gru", "dfn", "cnn"} == set(manifest["models"])
     for entry in manifest["models"].values():
         assert (folder / entry["file"]).stat().st_size < 6_000_000
         assert entry["epochs"] == 1 and entry["parameters"] > 0 and 0 <= entry["test_accuracy"] <= 1
@@ -50,13 +50,15 @@ def test_tiny_train_writes_a_complete_verified_folder(tiny_models):
     assert any(event.stage == "epoch" for event in events) and events[-1].stage == "done"
     assert any(event.stage == "batch" and event.eta_seconds is not None for event in events)
     bundle = load_bundle(folder)
-    assert not bundle.errors and set(bundle.names()) == {"rnn", "lstm", "gru", "baseline"}
+    assert not bundle.errors and set(bundle.names()) == {"rnn", "lstm", "gru", "dfn", "cnn", "baseline"}
     # The word counts of the "why it said that" card: the reviews the models were trained on, and no others.
     assert word_statistics.load(folder, manifest, bundle.vocabulary).reviews == manifest["split"]["train"] == 300
     for name, entry in manifest["models"].items():  # what the manifest says is what the file holds
         choice = TINY.classifier(name)
-        assert (
-            entry["hyperparameters"]["readout"] == choice.readout == models.readout_of(bundle.classifiers[name].model)
+        readout = training.READOUT_NAMES.get(name, choice.readout)
+        assert entry["hyperparameters"]["readout"] == readout
+        assert models.readout_of(bundle.classifiers[name].model) == (
+            choice.readout if name in ("rnn", "lstm", "gru") else "not recurrent"
         )
         assert len(entry["history"]["val_accuracy"]) == entry["epochs"] and entry["best_epoch"] <= entry["epochs"]
         # No language model in a fresh folder: the LSTM says it started from GloVe, whatever it asked for.
@@ -156,3 +158,31 @@ def test_learning_rate_decays_per_epoch_and_the_kept_epoch_is_the_best_by_accura
     probabilities = np.concatenate([trained.model(inputs, training=False).numpy()[:, 0] for inputs, _ in batches])
     labels = np.concatenate([labels for _, labels in batches])
     assert training.accuracy(probabilities, labels) == pytest.approx(best, abs=1e-4)
+
+
+def test_adding_classifiers_keeps_the_folders_other_models(tmp_path):
+    """`train --add --model dfn --model cnn` on a folder: the new models join the old ones on the same split,
+    vocabulary and predictions file, every hash is recorded, and the old models are untouched."""
+    import pandas as pd
+
+    folder = tmp_path / "models"
+    first = training.train_all(folder, replace(TINY, model_names=("rnn",)))
+    rnn_bytes = (folder / "rnn.keras").read_bytes()
+    manifest = training.add_classifiers(folder, replace(TINY, model_names=("dfn", "cnn")))
+    assert set(manifest["models"]) == {"rnn", "dfn", "cnn"}
+    assert manifest["models"]["rnn"] == first["models"]["rnn"] and (folder / "rnn.keras").read_bytes() == rnn_bytes
+    for file_name, digest in manifest["files"].items():
+        assert models.sha256_file(folder / file_name) == digest, file_name
+    predictions = pd.read_csv(folder / models.PREDICTIONS_FILE)
+    assert {"rnn", "dfn", "cnn", "baseline"} <= set(predictions.columns) and not predictions["cnn"].isna().any()
+    bundle = load_bundle(folder)
+    assert not bundle.errors and set(bundle.names()) == {"rnn", "dfn", "cnn", "baseline"}
+    test = predictions[predictions["split"] == "imdb_test"].sort_values("row")
+    from rnndemo import data
+    from rnndemo.evaluation import heldout_metrics
+
+    recomputed = bundle.classifiers["cnn"].predict_texts(data.load_splits().test["text"].tolist())
+    np.testing.assert_allclose(test["cnn"].to_numpy(), recomputed, atol=2e-6)
+    assert (
+        manifest["models"]["cnn"]["test_accuracy"] == heldout_metrics(recomputed, test["label"].to_numpy())["accuracy"]
+    )

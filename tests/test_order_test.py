@@ -1,0 +1,195 @@
+"""The DFN and the 1-D CNN against numpy on random weights, and the word-order test: its reorderings keep the
+words a model reads, and the DFN's accuracy never moves under them (order-blind by construction)."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from rnndemo import models, order_test
+from rnndemo.serving import Bundle, Classifier
+from rnndemo.text import tokenize
+from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary, pad_batch
+
+WORDS = [PADDING_TOKEN, OOV_TOKEN] + [f"w{index}" for index in range(38)]
+IDS = [5, 9, 2, 17, 30, 4, 4, 11, 25, 3, 8, 39]
+REVIEWS = [
+    "w3 w4 w5. w6 w7 w8 w9! w10 w11<br />w12 w13 w14?",
+    "w20 w21 w22 w23. w24 w25 w26. w27 w28 w29 w30 w31 w32 w33 w34 w35",
+    "w2 w2 w3. w9 w10 w11 w12 w13. w14 w15 w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26 w27",
+]
+
+
+def _classifier(kind: str, seed: int = 3, sequence_length: int = 400) -> Classifier:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    architecture = models.ModelArchitecture(
+        kind, len(WORDS), 6, 5, spatial_dropout=0.2, output_dropout=0.3, kernel_widths=(2, 3)
+    )
+    model = models.build_model(architecture)
+    model.set_weights([weight * 3 for weight in model.get_weights()])  # larger weights: outputs vary
+    return Classifier(kind, model, Vocabulary(WORDS), sequence_length)
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-values))
+
+
+def numpy_dfn(model, ids: list[int]) -> np.ndarray:
+    """The DFN's running prediction recomputed: mean of the vectors so far -> relu(Dense) -> sigmoid(Dense)."""
+    vectors = model.get_layer("embedding").get_weights()[0][np.asarray(ids)]  # (time, embedding_dim)
+    means = np.cumsum(vectors, axis=0) / np.arange(1, len(ids) + 1)[:, None]
+    hidden_kernel, hidden_bias = model.get_layer("hidden").get_weights()
+    kernel, bias = model.get_layer("classifier").get_weights()
+    return _sigmoid(np.maximum(means @ hidden_kernel + hidden_bias, 0) @ kernel + bias)[:, 0]
+
+
+def numpy_cnn(model, ids: list[int]) -> np.ndarray:
+    """The CNN's running prediction recomputed: causal convolutions (zeros before the first word), relu, running
+    maximum per feature, concatenated -> sigmoid(Dense)."""
+    vectors = model.get_layer("embedding").get_weights()[0][np.asarray(ids)]  # (time, embedding_dim)
+    maxima = []
+    for convolution in models.convolutions_of(model):
+        kernel, bias = convolution.get_weights()  # (width, embedding_dim, filters), (filters,)
+        width = kernel.shape[0]
+        padded = np.concatenate([np.zeros((width - 1, vectors.shape[1])), vectors])
+        features = np.stack(
+            [np.einsum("wd,wdf->f", padded[t : t + width], kernel) + bias for t in range(len(ids))]
+        )  # (time, filters)
+        maxima.append(np.maximum.accumulate(np.maximum(features, 0), axis=0))
+    kernel, bias = model.get_layer("classifier").get_weights()
+    return _sigmoid(np.concatenate(maxima, axis=1) @ kernel + bias)[:, 0]
+
+
+@pytest.mark.parametrize("kind, reference", [("dfn", numpy_dfn), ("cnn", numpy_cnn)])
+def test_running_prediction_matches_numpy_and_the_model_on_every_prefix(kind, reference):
+    """A teacher trusts the DFN's and CNN's running predictions: each point is numpy's and the model's own
+    verdict on the review cut there."""
+    classifier = _classifier(kind)
+    expected = reference(classifier.model, IDS)
+    trajectory, _ = classifier.run_steps(np.asarray([IDS], dtype=np.int32))
+    np.testing.assert_allclose(trajectory[0], expected, rtol=1e-5, atol=1e-6)
+    prefixes = [float(classifier.model(np.asarray([IDS[:t]], dtype=np.int32))[0, 0]) for t in range(1, len(IDS) + 1)]
+    np.testing.assert_allclose(prefixes, expected, rtol=1e-5, atol=1e-6)
+    assert np.ptp(expected) > 0.01  # the weights are large enough for the check to mean something
+
+
+@pytest.mark.parametrize("kind", ["dfn", "cnn"])
+def test_padding_changes_nothing(kind):
+    """A review scored alone or padded in a batch beside a longer one gets the same probability."""
+    classifier = _classifier(kind)
+    alone = classifier.predict_ids_exact(np.asarray([IDS[:5]], dtype=np.int32))
+    padded = classifier.predict_ids_exact(pad_batch([IDS[:5], IDS], len(IDS)))
+    np.testing.assert_allclose(padded[0], alone[0], rtol=1e-6)
+
+
+def test_dfn_is_order_blind_and_cnn_is_not():
+    """Shuffling the ids leaves the DFN's probability where it was, but moves the CNN's (it reads local order)."""
+    rng = np.random.default_rng(0)
+    shuffled = [IDS[index] for index in rng.permutation(len(IDS))]
+    dfn, cnn = _classifier("dfn"), _classifier("cnn")
+    np.testing.assert_allclose(dfn.predict_ids([shuffled]), dfn.predict_ids([IDS]), rtol=1e-6, atol=1e-7)
+    assert abs(cnn.predict_ids([shuffled])[0] - cnn.predict_ids([IDS])[0]) > 1e-4
+
+
+def test_sentences_join_to_the_reviews_tokens():
+    """Splitting a review into sentences loses no word: the sentences' tokens, joined, are the review's."""
+    for review in REVIEWS + ["Not bad at all. Really!! <br/><br/>Great...fun?no"]:
+        assert [token for sentence in order_test.sentences(review) for token in sentence] == tokenize(review)
+    expected = [["w3", "w4", "w5"], ["w6", "w7", "w8", "w9"], ["w10", "w11"], ["w12", "w13", "w14"]]
+    assert order_test.sentences(REVIEWS[0]) == expected
+
+
+def test_every_condition_keeps_the_words_the_model_reads():
+    """Each reordering is a permutation of the last `sequence_length` tokens; reversal reverses them; a shuffle
+    within sentences leaves every sentence's words in its own place; the same seed gives the same text."""
+    sequence_length = 12
+    reviews = order_test.reordered_reviews(REVIEWS, sequence_length, seed=5)
+    for row, review in enumerate(REVIEWS):
+        read = tokenize(review)[-sequence_length:]
+        assert reviews["original"][row] == read
+        assert reviews["reversed"][row] == read[::-1]
+        for condition in order_test.CONDITIONS:
+            assert Counter(reviews[condition][row]) == Counter(read)
+        sentence_of = [index for index, sentence in enumerate(order_test.sentences(review)) for _ in sentence]
+        sentence_of = sentence_of[-sequence_length:]
+        for sentence in set(sentence_of):
+            positions = [index for index, value in enumerate(sentence_of) if value == sentence]
+            reordered = reviews["sentence_shuffled"][row]
+            assert Counter(reordered[p] for p in positions) == Counter(read[p] for p in positions)
+    assert any(reviews["shuffled"][row] != reviews["original"][row] for row in range(len(REVIEWS)))
+    assert order_test.reordered_reviews(REVIEWS, sequence_length, seed=5) == reviews
+    assert order_test.reordered_reviews(REVIEWS, sequence_length, seed=6)["shuffled"] != reviews["shuffled"]
+
+
+def test_dfn_loses_exactly_nothing_in_the_order_test():
+    """The order test's headline: the DFN's accuracy is the same under every reordering, to the last review,
+    and its probabilities agree to float tolerance; the CNN's do not all agree."""
+    texts = REVIEWS * 8
+    labels = np.asarray([0, 1, 1] * 8)
+    bundle = Bundle(None, {"sequence_length": 400}, Vocabulary(WORDS))
+    bundle.classifiers = {"dfn": _classifier("dfn"), "cnn": _classifier("cnn")}
+    result = order_test.run_order_test(bundle, texts, labels)
+    scores = result["models"]["dfn"]
+    assert scores["shuffled"] == scores["reversed"] == scores["sentence_shuffled"] == scores["original"]
+    assert result["verdicts_changed"]["dfn"] == {"shuffled": 0.0, "reversed": 0.0, "sentence_shuffled": 0.0}
+    assert order_test.drops(result)["dfn"] == {"shuffled": 0.0, "reversed": 0.0, "sentence_shuffled": 0.0}
+    reviews = order_test.reordered_reviews(texts, 400)
+    original = order_test.model_probabilities(bundle, "dfn", reviews["original"])
+    for condition in order_test.CONDITIONS[1:]:
+        reordered = order_test.model_probabilities(bundle, "dfn", reviews[condition])
+        np.testing.assert_allclose(reordered, original, rtol=1e-6, atol=1e-7)
+        cnn_moved = order_test.model_probabilities(bundle, "cnn", reviews[condition])
+        assert np.abs(cnn_moved - order_test.model_probabilities(bundle, "cnn", reviews["original"])).max() > 1e-4
+    assert models.shape_problem(result, order_test.ORDER_TEST_SHAPE) is None
+
+
+def test_claim_is_computed_from_the_numbers():
+    """The page's sentence says what the file says, and 'none' only for a drop of exactly 0."""
+    result = {
+        "n": 2500,
+        "models": {
+            "lstm": {"original": 0.9, "shuffled": 0.85, "reversed": 0.88, "sentence_shuffled": 0.89},
+            "dfn": {"original": 0.86, "shuffled": 0.86, "reversed": 0.86, "sentence_shuffled": 0.86},
+        },
+    }
+    sentence = order_test.claim(result, {"lstm": "LSTM", "dfn": "DFN"})
+    assert sentence == (
+        "On 2,500 held-out test reviews, shuffling the words costs the LSTM 5.0 accuracy points and the DFN none."
+    )
+
+
+def test_committed_order_test_shows_the_dfn_unmoved(bundle):
+    """The committed file (listed in the manifest, verified) measured the whole test split, and the DFN's
+    accuracy is identical in its four columns."""
+    result = order_test.load_order_test(bundle.models_dir, bundle.manifest)
+    if result is None:
+        pytest.skip("no committed order test (python -m rnndemo order-test)")
+    assert result["n"] == bundle.manifest["split"]["test"]
+    assert set(result["models"]) >= {"rnn", "lstm", "gru", "dfn", "cnn", "baseline"}
+    scores = result["models"]["dfn"]
+    assert scores["shuffled"] == scores["reversed"] == scores["sentence_shuffled"] == scores["original"]
+
+
+def test_order_test_command_prints_the_contract_and_writes_nothing_when_limited(capsys, shared_cli_bundle):
+    """`order-test --limit 10 --json` prints {"models": {name: four accuracies}} for every model, the DFN's four
+    equal, and leaves the committed file and manifest alone; `--pairs` scores the minimal pairs."""
+    import json
+
+    from rnndemo.cli import main
+
+    from .conftest import MODELS_DIR
+
+    manifest_before = (MODELS_DIR / models.MANIFEST_FILE).read_bytes()
+    assert main(["--models-dir", str(MODELS_DIR), "order-test", "--limit", "10", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload["models"]) == set(shared_cli_bundle.names()) and payload["n"] == 10
+    for scores in payload["models"].values():
+        assert list(scores) == list(order_test.CONDITIONS)
+    assert len(set(payload["models"]["dfn"].values())) == 1
+    assert (MODELS_DIR / models.MANIFEST_FILE).read_bytes() == manifest_before
+    assert main(["--models-dir", str(MODELS_DIR), "order-test", "--pairs", "--json"]) == 0
+    pairs = json.loads(capsys.readouterr().out)
+    assert len(pairs["sentences"]) == 2 * len(order_test.MINIMAL_PAIRS)
+    assert pairs["accuracy"] == order_test.pair_accuracy(shared_cli_bundle)
