@@ -78,7 +78,9 @@ def load_reviews() -> pd.DataFrame:
     """All reviews (columns text, label, source); read from the installed package, never the network."""
     resource = importlib.resources.files(DATA_PACKAGE).joinpath(*DATA_FILE)
     with importlib.resources.as_file(resource) as path:
-        frame = pd.read_csv(path, dtype={"text": str, "label": "int64", "source": str})
+        # Plain Python strings, not pandas 3's Arrow strings: each split's take() copied Arrow's buffers and
+        # the labels' dict copied every text again, about 260 MB of the server's memory (docs/PERFORMANCE.md).
+        frame = pd.read_csv(path, dtype={"text": object, "label": "int64", "source": object})
     return frame
 
 

@@ -348,11 +348,14 @@ def _toggle_presenter() -> None:
 # The sidebar is hidden outright: st.set_page_config's initial_sidebar_state did not fold it on a fresh load
 # (measured in Chromium at 1280×720), and with it open the verdicts were cut to "positiv…". The pages are
 # then reached from the top navigation bar (app.py), and the toggle moves to the top of the page.
+# Six verdicts share a row since the DFN and the CNN came: at Streamlit's 2.25rem, "negative ✗" needed
+# 193 px of a 163-pixel column (Chromium, 1280×720), so the verdicts' type is 1.8rem here.
 _PRESENTER_CSS = f"""
 <style data-rnndemo="presenter">
 html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; padding-bottom: 3rem; }}
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {{ display: none; }}
+[data-testid="stMetricValue"] {{ font-size: 1.8rem; }}
 </style>
 """
 

@@ -405,7 +405,10 @@ def test_the_sample_picker_loads_a_labelled_review_and_follows_the_text(server, 
     from .browser_sweep import open_selectbox, settle
 
     page = open_page(browser, f"{server}/compare")
-    picker = page.locator("[data-testid='stSelectbox'] input").first  # the combobox shows its choice as its value
+    # Found by its label: Compare has other selectboxes (the minimal pairs'), and a CI run read one of those.
+    picker = (
+        page.locator("[data-testid='stSelectbox']", has_text="Or pick a sample").locator("input").first
+    )  # the combobox shows its choice as its value
     assert picker.input_value() == BAIT_EXCERPT
     assert page.get_by_text("labelled by the lesson").count() >= 1
     open_selectbox(page, 0).filter(has_text="negative IMDB review").first.click()
