@@ -212,7 +212,7 @@ def leave_legacy_router() -> None:
     Streamlit serve a deep link such as /inside by running pages/inside.py alone: no page
     config, no frame, file-name navigation. Page hashes come from url_path, and every url_path
     equals its file stem, so after leaving that mode a rerun resolves to the same page through
-    app.py. Covered by tests/test_browser.py::test_first_request_deep_link_gets_the_frame.
+    app.py. Covered by tests/test_browser.py::test_first_requests_to_every_page_at_once_get_the_frame.
     """
     from streamlit.runtime.pages_manager import PagesManager
 

@@ -46,6 +46,7 @@ PAGE_URLS = {
     "/embeddings": "Words become vectors",
     "/compare": "SimpleRNN vs LSTM vs GRU",
     "/language_model": "Language model: the next word",
+    "/time_series": "Time series: the same recurrent layers forecast",
     "/inside": "Inside the RNN",
     "/race": "Train it yourself",
     "/model_cards": "Model cards",
@@ -288,24 +289,28 @@ def text_in_box(page) -> str:
     return page.locator("textarea").first.input_value()
 
 
-@pytest.mark.parametrize("path", list(PAGE_URLS))
-def test_first_request_deep_link_gets_the_frame(browser, path):
-    """A fresh server's very first request, to any page's URL, shows that page inside the app's frame:
-    wide layout and the app's navigation (not Streamlit's file-name router)."""
+def test_first_requests_to_every_page_at_once_get_the_frame(browser):
+    """A fresh server's first requests, to every page's URL at once (a class arriving on different pages), each
+    show that page inside the app's frame: wide layout and the app's navigation (not Streamlit's file-name
+    router). One server for all pages: a server per page cost 25 s each in CI."""
     with streamlit_server() as (url, process, seconds):
-        page = open_page(browser, url + path)
-        page.wait_for_timeout(500)
-        wait_for_idle(page)
-        assert heading(page) == PAGE_URLS[path]
-        assert page.url.rstrip("/").endswith(path)
-        width = page.evaluate(
-            "() => document.querySelector(\"[data-testid='stMainBlockContainer']\").getBoundingClientRect().width"
-        )
-        assert width > CENTERED_LAYOUT_WIDTH, width
-        assert page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()[-1].endswith("Batch check")
-        assert not page.get_by_text("Page not found").count()
-        assert exceptions_on(page) == 0
-        page.close()
+        pages = {path: new_page(browser, []) for path in PAGE_URLS}
+        for path, page in pages.items():
+            page.goto(url + path, wait_until="commit")  # every request is sent before any page has run
+        for path, page in pages.items():
+            wait_for_idle(page, 120_000)
+            page.wait_for_timeout(300)
+            wait_for_idle(page)
+            assert heading(page) == PAGE_URLS[path], path
+            assert page.url.rstrip("/").endswith(path)
+            width = page.evaluate(
+                "() => document.querySelector(\"[data-testid='stMainBlockContainer']\").getBoundingClientRect().width"
+            )
+            assert width > CENTERED_LAYOUT_WIDTH, (path, width)
+            assert page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()[-1].endswith("Batch check"), path
+            assert not page.get_by_text("Page not found").count(), path
+            assert exceptions_on(page) == 0, path
+            page.close()
 
 
 def test_sweep_every_control_from_a_deep_link(browser, tmp_path):
