@@ -507,32 +507,42 @@ def test_the_app_works_under_the_documented_content_security_policy(server, brow
     # Responses fulfilled by the test (to add the header) lose their address space, and Chromium's
     # local-network checks would then block the websocket to 127.0.0.1; a real proxy has no such issue.
     options["args"] = [*options["args"], "--disable-features=LocalNetworkAccessChecks"]
+    from playwright.sync_api import Error as PlaywrightError
+
     browser = browser.browser_type.launch(**options)  # a second Chromium with that one flag
-    context = browser.new_context(
-        viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
-    )
-    violations = []
-    page = context.new_page()
-    page.on(
-        "console",
-        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
-    )
+    try:
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
+        )
+        violations = []
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+        )
 
-    def with_policy(route):
-        response = route.fetch()
-        headers = {**response.headers, "content-security-policy": policy, "x-frame-options": "DENY"}
-        route.fulfill(response=response, headers=headers)
+        def with_policy(route):
+            try:
+                response = route.fetch()
+            except PlaywrightError:
+                # A request the next navigation cancelled (the server reset it): an unhandled error here
+                # left that navigation waiting forever in one CI run, so the request is aborted instead.
+                route.abort()
+                return
+            headers = {**response.headers, "content-security-policy": policy, "x-frame-options": "DENY"}
+            route.fulfill(response=response, headers=headers)
 
-    page.route(f"{server}/**", with_policy)
-    for path in ("/compare", "/inside", "/embeddings"):
-        page.goto(server + path)
-        wait_for_idle(page, 120_000)
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-        assert exceptions_on(page) == 0, path
-    page.locator("button[data-rnndemo='copy-link']").click()
-    page.wait_for_selector("button[data-rnndemo='copy-link']:has-text('Link copied')", timeout=10_000)
-    assert not violations, violations[:3]
-    browser.close()
+        page.route(f"{server}/**", with_policy)
+        for path in ("/compare", "/inside", "/embeddings"):
+            page.goto(server + path, wait_until="commit", timeout=120_000)
+            wait_for_idle(page, 120_000)
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            assert exceptions_on(page) == 0, path
+        page.locator("button[data-rnndemo='copy-link']").click()
+        page.wait_for_selector("button[data-rnndemo='copy-link']:has-text('Link copied')", timeout=10_000)
+        assert not violations, violations[:3]
+    finally:
+        browser.close()  # also when an assertion failed: its routes must not reach the next test
 
 
 def test_visitor_words_in_messages_render_as_typed(server, browser):
