@@ -25,8 +25,8 @@ st.set_page_config(
 ui.init_session()
 ui.presenter_frame()
 
-# Every url_path equals its file's stem, so Streamlit's legacy `pages/` router (which serves a
-# fresh server's first request) and st.navigation name each page alike (see ui.leave_legacy_router).
+# Every page file has a url_path equal to its file's stem, so Streamlit's legacy `pages/` router (which
+# serves a fresh server's first request) and st.navigation name each page alike (see ui.leave_legacy_router).
 # The Walkthrough is the default page, whose URL is "/" (a default page's url_path is not used); hidden
 # twins serve /home (its file's stem) and /walkthrough (its title), which visitors type.
 PAGES = [

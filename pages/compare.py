@@ -159,6 +159,9 @@ def order_test_claim(*, bundle, key: str) -> None:
     )
 
 
+SWAPPED = "swapped"  # the reorder state of a swap of two chosen words
+
+
 def _reorder(condition: str) -> None:
     """Button callback: reorder the shared text's words (a new shuffle on every press)."""
     previous = st.session_state.get("compare_reorder") or {}
@@ -169,28 +172,79 @@ def _reorder(condition: str) -> None:
     }
 
 
+def _swap(key: str) -> None:
+    """Button callback: swap the two words chosen in the position inputs (checked when the row is drawn)."""
+    previous = st.session_state.get("compare_reorder") or {}
+    st.session_state["compare_reorder"] = {
+        "condition": SWAPPED,
+        "seed": previous.get("seed", 0),
+        "positions": (int(st.session_state[f"{key}_swap_first"]), int(st.session_state[f"{key}_swap_second"])),
+        "text": ui.current_text(),
+    }
+
+
+def swap_controls(*, tokens: list[str], key: str) -> None:
+    """Two position inputs, each with the word it points at, and the Swap button."""
+    first, second = st.columns(2)
+    for column, which, label, default in (
+        (first, "first", "Swap the word at position", 1),
+        (second, "second", "with the word at position", 2),
+    ):
+        position = column.number_input(
+            label, min_value=1, max_value=max(len(tokens), 2), value=default, step=1, **ui.option(f"{key}_swap_{which}")
+        )
+        word = f"“{tokens[position - 1]}”" if 1 <= position <= len(tokens) else "past the end of the review"
+        column.caption(f"{position}: {word}")
+    st.button("Swap these two words", key=f"{key}_swap", on_click=_swap, args=(key,))
+
+
+def variant_of(*, state: dict, review: str, tokens: list[str], sequence_length: int) -> tuple[str, str] | None:
+    """The reordered text the row scores and its column's name; None (with the reason shown) when a swap's
+    positions do not fit the review."""
+    if state["condition"] != SWAPPED:
+        variant = order_test.variant_text(review, state["condition"], state["seed"], sequence_length)
+        return variant, order_test.CONDITION_NAMES[state["condition"]]
+    first, second = state["positions"]
+    try:
+        swapped = order_test.swap_words(tokens, first, second)
+    except ValueError as error:
+        st.warning(str(error))
+        return None
+    return " ".join(swapped), f"words {first} and {second} swapped"
+
+
 def reorder_row(*, bundle, review: str, predictions: dict, key: str) -> None:
-    """Shuffle or reverse this text's words; each model's verdict on the reordering beside its verdict on the
-    text as written, and a sentence that says which verdicts changed."""
+    """Shuffle or reverse this text's words, or swap two chosen words; each model's verdict on the reordering
+    beside its verdict on the text as written, and a sentence that says which verdicts changed."""
     st.subheader("Does the order of the words matter to each model?")
     shuffle, reverse = st.columns(2)
     shuffle.button("Shuffle the words", key=f"{key}_shuffle", on_click=_reorder, args=("shuffled",), width="stretch")
     reverse.button("Reverse the words", key=f"{key}_reverse", on_click=_reorder, args=("reversed",), width="stretch")
+    sequence_length = int(bundle.manifest["sequence_length"])
+    tokens = order_test.words_read(review, sequence_length)
+    if len(tokens) >= 2:
+        swap_controls(tokens=tokens, key=key)
+    else:
+        st.caption(order_test.swap_problem(tokens, 1, 2))
     state = st.session_state.get("compare_reorder")
     if not state or state["text"] != ui.current_text():
-        st.caption("Shuffle or reverse the words of the review above and see which models change their minds.")
+        st.caption(
+            "Shuffle or reverse the words of the review above, or swap two of them, and see which models change "
+            "their minds. Positions count the words the models read."
+        )
         return
-    sequence_length = int(bundle.manifest["sequence_length"])
-    variant = order_test.variant_text(review, state["condition"], state["seed"], sequence_length)
-    st.caption(f"The review, {order_test.CONDITION_NAMES[state['condition']]}:")
+    shown = variant_of(state=state, review=review, tokens=tokens, sequence_length=sequence_length)
+    if shown is None:
+        return
+    variant, column_name = shown
+    st.caption(f"The review, {column_name}:")
     st.text(ui.literal(variant, 1_000))
     after = bundle.classify(variant, list(predictions))
     rows = [
         {
             "model": DISPLAY_NAMES.get(name, name),
             "as written": f"{prediction.label} ({prediction.probability_positive:.3f})",
-            order_test.CONDITION_NAMES[state["condition"]]: f"{after[name].label} "
-            f"({after[name].probability_positive:.3f})",
+            column_name: f"{after[name].label} ({after[name].probability_positive:.3f})",
         }
         for name, prediction in predictions.items()
     ]

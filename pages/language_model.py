@@ -98,7 +98,13 @@ def generation_settings() -> dict:
         **ui.option("lm_top_k"),
     )
     seed = right.number_input(
-        "Seed", 0, 2**31 - 1, 0, 1, **ui.option("lm_seed"), help="the same seed and settings give the same words"
+        "Seed",
+        0,
+        LIMITS.max_generation_seed,
+        0,
+        1,
+        **ui.option("lm_seed"),
+        help="the same seed and settings give the same words",
     )
     exclude_unknown = st.toggle(
         f"Never sample {OOV_TOKEN}",
@@ -117,7 +123,7 @@ def generation_settings() -> dict:
 
 def _set_words(count: int) -> None:
     """Button callback: the number of generated words (the widget's own key, before it is drawn)."""
-    st.session_state["lm_words"] = max(1, min(50, count))
+    st.session_state["lm_words"] = max(1, min(LIMITS.max_generated_words, count))
 
 
 def generation(*, loaded, ids: list[int], key: str) -> None:
@@ -125,7 +131,7 @@ def generation(*, loaded, ids: list[int], key: str) -> None:
     settings = generation_settings()
     # The buttons below set this slider through its key, so its default lives in the session, not in a value=.
     st.session_state.setdefault("lm_words", 10)
-    count = st.slider("Words to generate", 1, 50, **ui.option("lm_words"))
+    count = st.slider("Words to generate", 1, LIMITS.max_generated_words, **ui.option("lm_words"))
     step, reset = st.columns(2)
     step.button(
         "Next step (+1 word)",
@@ -133,7 +139,7 @@ def generation(*, loaded, ids: list[int], key: str) -> None:
         on_click=_set_words,
         args=(count + 1,),
         width="stretch",
-        disabled=count >= 50,
+        disabled=count >= LIMITS.max_generated_words,
     )
     reset.button("Back to 1 word", key=f"{key}_reset", on_click=_set_words, args=(1,), width="stretch")
     names = list(loaded.neural_models())

@@ -175,15 +175,26 @@ def origin_picker(*, data: forecast_serving.PageData, key: str) -> int:
 
 
 def verdict(*, data: forecast_serving.PageData) -> None:
-    """Whether the best recurrent forecaster beats Holt–Winters on the test period, in numbers."""
+    """Whether the best recurrent forecaster beats Holt–Winters on the test period, and, for sunspots, the AR(p)
+    model, in numbers computed from the metrics file."""
     config = data.prepared.series.config
-    beaten, sentences = forecast_serving.holt_winters_verdict(data.metrics["test"], config.horizons, config.unit)
-    headline = (
-        "On the test period the best recurrent model matches or beats Holt–Winters at every horizon."
-        if beaten
-        else "On the test period the recurrent models do **not** beat Holt–Winters at every horizon."
-    )
-    (st.success if beaten else st.warning)(headline + "\n\n" + "\n".join(f"- {line}" for line in sentences))
+    references = [("holt_winters", "Holt–Winters", "")]
+    if "ar" in data.metrics["test"]:
+        order = forecast_serving.ar_order(data.metrics)
+        note = (
+            f" AR({order}) is an autoregression on the last {order} {config.step}s; AIC chose p = {order} on training."
+        )
+        references.append(("ar", f"AR({order})", note))
+    for baseline, label, note in references:
+        beaten, sentences = forecast_serving.baseline_verdict(
+            data.metrics["test"], config.horizons, config.unit, baseline, label
+        )
+        headline = (
+            f"On the test period the best recurrent model matches or beats {label} at every horizon."
+            if beaten
+            else f"On the test period the recurrent models do **not** beat {label} at every horizon."
+        )
+        (st.success if beaten else st.warning)(headline + note + "\n\n" + "\n".join(f"- {line}" for line in sentences))
 
 
 def metrics_table(*, data: forecast_serving.PageData, shown: list[str]) -> None:

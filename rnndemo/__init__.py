@@ -4,4 +4,9 @@ Importing the package is cheap: TensorFlow is imported only by the modules
 that need it (models, serving, inspect, training), and only when they are used.
 """
 
-__version__ = "1.0.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("rnndemo")  # pyproject.toml's, the one place the version is written
+except PackageNotFoundError:  # a source tree that was never installed (pip install -e .)
+    __version__ = "0+unknown"

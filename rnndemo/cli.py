@@ -853,12 +853,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = add("generate", command_generate, "Continue the text word by word with each neural language model.")
     generate.add_argument("text", help="the prompt, or - to read standard input")
-    generate.add_argument("--words", type=bounded_int(1, 500), default=20, help="words to generate (1-500)")
+    generate.add_argument(
+        "--words",
+        type=bounded_int(1, LIMITS.max_generated_words),
+        default=20,
+        help=f"words to generate (1-{LIMITS.max_generated_words}, as on the page)",
+    )
     generate.add_argument(
         "--temperature", type=temperature, default=1.0, help=f"from {MIN_TEMPERATURE} to 10 (1 = the model)"
     )
     generate.add_argument("--top-k", type=bounded_int(1, 100_000), default=None, help="sample among the K likeliest")
-    generate.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="the same seed gives the same text")
+    generate.add_argument(
+        "--seed",
+        type=bounded_int(0, LIMITS.max_generation_seed),
+        default=0,
+        help=f"0-{LIMITS.max_generation_seed:,}, as on the page; the same seed gives the same text",
+    )
 
     inspect = add("inspect", command_inspect, "Hidden states (and LSTM or GRU gates, LSTM cell states) at every token.")
     inspect.add_argument("text", help="the review, or - to read standard input")

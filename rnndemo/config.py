@@ -141,6 +141,8 @@ class Limits:
     batch_cache_minutes: int = 15  # an upload's table and scores are kept this long
     max_word_characters: int = 100  # a neighbour query word longer than this is refused
     max_language_model_tokens: int = 2_000  # language models read the last 2,000 tokens ((time, 10,001) floats each)
+    max_generated_words: int = 50  # words one generation adds: the language-model page's slider and `generate --words`
+    max_generation_seed: int = 2**31 - 1  # the largest seed of a generation: the page's seed box and `generate --seed`
 
 
 TRAINING = TrainingConfig()

@@ -16,7 +16,6 @@ import numpy as np
 
 GLOVE_MATRIX_FILE = "glove_6B_50d_emb.npy"
 GLOVE_INDEX_FILE = "glove_6B_index.parquet"
-METRICS = ("cosine", "euclidean")
 SPELLING_POOL = 100_000  # the most frequent words close spellings are drawn from: enough, and fast
 
 

@@ -172,19 +172,34 @@ def best_recurrent(test_scores: dict, horizon: str) -> str:
     return min(RECURRENT_NAMES, key=lambda cell: test_scores[cell]["mase"][horizon])
 
 
-def holt_winters_verdict(test_scores: dict, horizons: tuple[int, ...], unit: str) -> tuple[bool, list[str]]:
-    """Whether the best recurrent forecaster matches or beats Holt–Winters (test MASE) at every horizon, and one
-    sentence per horizon with the numbers."""
+def baseline_verdict(
+    test_scores: dict, horizons: tuple[int, ...], unit: str, baseline: str, label: str | None = None
+) -> tuple[bool, list[str]]:
+    """Whether the best recurrent forecaster matches or beats the baseline `baseline` ("holt_winters", "ar")
+    (test MASE) at every horizon, and one sentence per horizon with the numbers. `label`: how the sentences name
+    the baseline (default: its display name)."""
+    label = label or forecast_models.DISPLAY_NAMES[baseline]
     sentences, beaten_everywhere = [], True
     for horizon in map(str, horizons):
         cell = best_recurrent(test_scores, horizon)
-        network, reference = test_scores[cell], test_scores["holt_winters"]
+        network, reference = test_scores[cell], test_scores[baseline]
         beats = network["mase"][horizon] <= reference["mase"][horizon]
         beaten_everywhere &= beats
         sentences.append(
             f"h = {horizon}: the best recurrent model, the {forecast_models.DISPLAY_NAMES[cell]}, has MASE "
-            f"{network['mase'][horizon]:.3f} (RMSE {network['rmse'][horizon]:.3f} {unit}); Holt–Winters has "
+            f"{network['mase'][horizon]:.3f} (RMSE {network['rmse'][horizon]:.3f} {unit}); {label} has "
             f"{reference['mase'][horizon]:.3f} (RMSE {reference['rmse'][horizon]:.3f} {unit}): "
-            + ("the network matches or beats it." if beats else "Holt–Winters is better.")
+            + ("the network matches or beats it." if beats else f"{label} is better.")
         )
     return beaten_everywhere, sentences
+
+
+def holt_winters_verdict(test_scores: dict, horizons: tuple[int, ...], unit: str) -> tuple[bool, list[str]]:
+    """Whether the best recurrent forecaster matches or beats Holt–Winters (test MASE) at every horizon, and one
+    sentence per horizon with the numbers."""
+    return baseline_verdict(test_scores, horizons, unit, "holt_winters")
+
+
+def ar_order(series_metrics: dict) -> int:
+    """The order p of a series' AR(p) baseline (its largest lag, chosen by AIC on training), from its metrics."""
+    return max(series_metrics["baselines"]["ar"]["lags"])

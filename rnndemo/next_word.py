@@ -20,7 +20,7 @@ import numpy as np
 from rnndemo import models
 from rnndemo.config import LanguageModelConfig
 from rnndemo.progress import ProgressCallback, TrainingEvent
-from rnndemo.registry import LANGUAGE_BY_NAME, LANGUAGE_REFERENCES, NEURAL_LANGUAGE_NAMES
+from rnndemo.registry import LANGUAGE_BY_NAME, NEURAL_LANGUAGE_NAMES
 from rnndemo.vocab import Vocabulary
 
 NGRAM_ORDERS = {"unigram": 1, "bigram": 2, "ngram": 3}  # registry name -> n-gram order
@@ -280,9 +280,6 @@ def evaluate_language_models(loaded: LanguageModels, limit: int | None = None) -
         perplexity, tokens = model.perplexity(reviews)
         results[name] = {"perplexity": round(perplexity, 3), "tokens": tokens}
     return results
-
-
-REFERENCE_NAMES = tuple(spec.name for spec in LANGUAGE_REFERENCES)
 
 
 def top_words(model, ids: list[int], words: list[str], k: int) -> list[tuple[str, float]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,40 @@ def change_sentence(before: dict[str, float], after: dict[str, float], display_n
     else:
         opening = "The reordering changed no model's verdict."
     return f"{opening} Change in p(positive): {moves}."
+
+
+def words_read(text: str, sequence_length: int) -> list[str]:
+    """The tokens a model reads of `text`: its last `sequence_length` tokens, in order."""
+    return tokenize(text)[-sequence_length:]
+
+
+def swap_problem(tokens: Sequence[str], first: int, second: int) -> str | None:
+    """Why the words at positions `first` and `second` (counted from 1) of `tokens` cannot be swapped, in a
+    sentence for the visitor; None when they can."""
+    if len(tokens) < 2:
+        count = "no words" if not tokens else f"one word (“{tokens[0]}”)"
+        return f"A swap needs two words; this review has {count}."
+    for position in (first, second):
+        if not 1 <= position <= len(tokens):
+            return (
+                f"Position {position} is out of range: the review has {len(tokens):,} words, "
+                f"so pick positions from 1 to {len(tokens):,}."
+            )
+    if first == second:
+        return f"Pick two different positions: both are position {first} (“{tokens[first - 1]}”)."
+    return None
+
+
+def swap_words(tokens: Sequence[str], first: int, second: int) -> list[str]:
+    """A copy of `tokens` with the words at positions `first` and `second` (counted from 1, as the page shows
+    them) exchanged; every other word stays where it was. ValueError, with `swap_problem`'s sentence, when the
+    positions are the same, out of range, or the review has fewer than two words."""
+    problem = swap_problem(tokens, first, second)
+    if problem:
+        raise ValueError(problem)
+    swapped = list(tokens)
+    swapped[first - 1], swapped[second - 1] = swapped[second - 1], swapped[first - 1]
+    return swapped
 
 
 # --- Minimal pairs: the same words (or nearly), the order flips the meaning --------------------------------------

@@ -515,21 +515,6 @@ def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Fi
     return figure
 
 
-def importance_bars(tokens: list[str], importance: np.ndarray, title: str) -> go.Figure:
-    figure = go.Figure(
-        go.Bar(
-            x=list(range(1, len(tokens) + 1)),
-            y=importance,
-            customdata=[safe(token) for token in tokens],
-            marker_color=["#2ca02c" if value > 0 else "#d62728" for value in importance],
-            hovertemplate="token %{x}: <b>%{customdata}</b><br>Δp = %{y:+.4f}<extra></extra>",
-        )
-    )
-    figure.update_yaxes(title="p(text) − p(text without the token)")
-    _token_axis(figure, list(tokens), "token", NARROW_TOKEN_TICKS)
-    return _layout(figure, title, height=300)
-
-
 def next_word_bars(candidates: dict[str, list[tuple[str, float]]], display_names: dict[str, str]) -> go.Figure:
     """Each language model's top next words as horizontal bars, side by side (most probable on top)."""
     from plotly.subplots import make_subplots

@@ -13,12 +13,14 @@ class TrainingEvent:
     stage: str  # "data", "baseline", "epoch", "batch", "evaluate", "done"
     model: str = ""  # which model, when it applies
     message: str = ""  # a human sentence
-    epoch: int = 0
+    epoch: int = 0  # a classifier's epoch; a language model's validation check
     epochs: int = 0
     batch: int = 0
     batches: int = 0
     metrics: dict | None = None  # loss, accuracy, val_loss, val_accuracy ...
-    eta_seconds: float | None = None  # remaining time for this model (upper bound: max_epochs)
+    # Estimated seconds left: of this epoch (a classifier's "batch" events), of its token budget (a language model),
+    # of its time budget (a race cell); None when not estimated.
+    eta_seconds: float | None = None
 
 
 ProgressCallback = Callable[[TrainingEvent], None]

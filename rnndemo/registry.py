@@ -1,8 +1,10 @@
 """The one list of models: names, display names, kinds and files.
 
-Every other place (CLI choices, pages, training, serving, evaluation, memory) reads
-this module, so a new model is added here once. It imports nothing from the package,
-so any module can use it without an import cycle.
+CLI choices, pages, training, serving, evaluation and memory read this module. Not yet
+everything: a new model also needs its colour in plots.MODEL_COLORS, a new language model
+its Keras class in language_model.KINDS, and the Inside page picks its gate views by model
+name (issue 26, item 3). It imports nothing from the package, so any module can use it
+without an import cycle.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ class ModelSpec:
 
     name: str  # the key in the CLI, JSON outputs, URLs and the manifest
     display_name: str  # what visitors read
-    kind: str  # "recurrent", "feedforward" or "convolutional" (Keras classifiers), "baseline" (TF-IDF) or "language"
+    # "recurrent", "feedforward" or "convolutional" (Keras classifiers), "baseline" (TF-IDF), "language" (a Keras
+    # language model) or "ngram" (a Kneser–Ney n-gram)
+    kind: str
     layer: str | None  # the Keras class of the layer that makes the model what it is (recurrent, Conv1D or Dense)
     file: str  # the artifact's file name in the models folder
 
@@ -40,14 +44,14 @@ LANGUAGE_MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("lstm", "LSTM language model", "language", "LSTM", "lm_lstm.keras"),
     ModelSpec("ngram", "Kneser–Ney trigram", "ngram", None, "lm_ngram.npz"),
 )
-# Lower-order n-grams, reported beside the trigram as references (files, not served on pages).
+# Lower-order n-grams, reported beside the trigram as references: `evaluate` scores their files, and the model
+# cards list their perplexity from the manifest (the bigram's also drawn); no page offers their next words.
 LANGUAGE_REFERENCES: tuple[ModelSpec, ...] = (
     ModelSpec("bigram", "Kneser–Ney bigram", "ngram", None, "lm_bigram.npz"),
     ModelSpec("unigram", "unigram", "ngram", None, "lm_unigram.npz"),
 )
 LANGUAGE_BY_NAME = {spec.name: spec for spec in LANGUAGE_MODELS + LANGUAGE_REFERENCES}
 NEURAL_LANGUAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in LANGUAGE_MODELS if spec.kind == "language")
-LANGUAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in LANGUAGE_MODELS)
 LANGUAGE_DISPLAY_NAMES: dict[str, str] = {
     spec.name: spec.display_name for spec in LANGUAGE_MODELS + LANGUAGE_REFERENCES
 }

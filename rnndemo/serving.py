@@ -69,7 +69,7 @@ def prepare_text(text: str, max_characters: int = LIMITS.max_text_characters) ->
 class Prediction:
     """One model's verdict on one text."""
 
-    model: str  # "rnn", "lstm" or "baseline"
+    model: str  # its registry name: "rnn", "lstm", "gru", "dfn", "cnn" or "baseline"
     probability_positive: float
     trajectory: list[float]  # probability after each token seen (empty for the baseline)
     tokens: list[str]  # tokens the model saw, in order
@@ -350,7 +350,8 @@ def _load_classifier(models_dir: Path, manifest: dict, name: str, vocabulary: Vo
 
 
 def load_bundle(models_dir: Path | None = None) -> Bundle:
-    """Load and verify every artifact; one bad model never stops the others."""
+    """Load and verify the classifiers, their vocabulary and the baseline; one bad model never stops the others
+    (it is in `errors`). A bad manifest or vocabulary refuses the whole folder: ModelFileError."""
     from rnndemo.baseline import Baseline
 
     configure_tensorflow_for_serving()

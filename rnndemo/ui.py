@@ -95,6 +95,8 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
         "compare_show_baseline_terms",
         "compare_show_order_test",
         "compare_pair",
+        "compare_swap_first",
+        "compare_swap_second",
     ),
     "inside": ("inside_sample_kind", "inside_model", "inside_units"),
     "model_cards": ("cards_browse", "cards_error_model", "cards_pick"),
@@ -210,9 +212,10 @@ def leave_legacy_router() -> None:
 
     Until st.navigation has run once in a process, a `pages/` folder beside app.py makes
     Streamlit serve a deep link such as /inside by running pages/inside.py alone: no page
-    config, no frame, file-name navigation. Page hashes come from url_path, and every url_path
-    equals its file stem, so after leaving that mode a rerun resolves to the same page through
-    app.py. Covered by tests/test_browser.py::test_first_requests_to_every_page_at_once_get_the_frame.
+    config, no frame, file-name navigation. Page hashes come from url_path, and every page file has
+    a url_path equal to its file stem (pages/home.py: its hidden twin /home, beside "index" and
+    "walkthrough"), so after leaving that mode a rerun resolves to the same page through app.py.
+    Covered by tests/test_browser.py::test_first_requests_to_every_page_at_once_get_the_frame.
     """
     from streamlit.runtime.pages_manager import PagesManager
 

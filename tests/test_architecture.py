@@ -91,3 +91,13 @@ def test_no_module_of_the_library_imports_another_in_a_cycle():
     for module in sorted(graph):
         if module not in state:
             visit(module, [])
+
+
+def test_the_package_reports_the_version_pyproject_declares():
+    """One place for the version: rnndemo.__version__ is read from the installed metadata, written from pyproject."""
+    import tomllib
+
+    import rnndemo
+
+    declared = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert rnndemo.__version__ == declared

@@ -270,3 +270,17 @@ def test_race_sweep_and_export_never_write_into_the_models_folder(capsys, monkey
     for output in (models_copy, models_copy / "exported"):
         assert_one_line(*failing(capsys, *folder, "export", "--output", str(output)), "models folder")
     assert not (models_copy / "exported").exists()
+
+
+def test_generate_takes_the_limits_of_the_language_model_page(capsys):
+    """`generate` and the page share config.LIMITS: at most 50 words (the page's slider) and seeds up to 2**31 − 1
+    (the page's seed box); one more is refused by both."""
+    from rnndemo.cli import build_parser
+
+    parser = build_parser()
+    accepted = parser.parse_args(["generate", "good", "--words", "50", "--seed", str(2**31 - 1)])
+    assert (accepted.words, accepted.seed) == (50, 2**31 - 1)
+    for too_many in (["--words", "51"], ["--seed", str(2**31)]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["generate", "good", *too_many])
+        assert "is not between" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The DFN and the 1-D CNN on the pages (issue 24): the order test's sentence, the shuffle and reverse row, the
+"""The DFN and the 1-D CNN on the pages (issue 24): the order test's sentence, the shuffle, reverse and swap row, the
 minimal pairs, the Inside page's "not recurrent" note and their model cards."""
 
 import pytest
@@ -48,6 +48,46 @@ def test_shuffle_and_reverse_show_each_models_new_verdict_beside_the_old(bundle)
     app.button(key="compare_shuffle").click().run()
     assert not app.exception
     assert "words shuffled" in app.dataframe[0].value.columns
+
+
+def test_swapping_two_chosen_words_shows_each_models_verdict_on_the_swapped_text(bundle):
+    """A visitor picks positions 4 (“hate”) and 7 (“loved”) and presses Swap: each model's verdict on the swapped
+    words appears beside its verdict on the text as written, equal to the model's own prediction of the swapped
+    sentence (written out by hand here), with the computed sentence about what changed."""
+    text = "I expected to hate it but loved it"
+    app = open_page("pages/compare.py", text)
+    assert not app.exception, [e.value for e in app.exception]
+    app.number_input(key="compare_swap_first").set_value(4)
+    app.number_input(key="compare_swap_second").set_value(7).run()
+    captions = [str(caption.value) for caption in app.caption]
+    assert "4: “hate”" in captions and "7: “loved”" in captions
+    app.button(key="compare_swap").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    swapped = "i expected to loved it but hate it"
+    assert swapped in all_text(app)
+    table = app.dataframe[0].value
+    assert list(table.columns) == ["model", "as written", "words 4 and 7 swapped"]
+    written, after = bundle.classify(text), bundle.classify(swapped)
+    assert set(after) == set(bundle.names())
+    for name in bundle.names():
+        row = table[table["model"] == DISPLAY_NAMES[name]].iloc[0]
+        assert row["as written"] == f"{written[name].label} ({written[name].probability_positive:.3f})"
+        assert row["words 4 and 7 swapped"] == f"{after[name].label} ({after[name].probability_positive:.3f})"
+    before = {name: prediction.probability_positive for name, prediction in written.items()}
+    sentence = order_test.change_sentence(
+        before, {name: prediction.probability_positive for name, prediction in after.items()}, DISPLAY_NAMES
+    )
+    assert sentence in all_text(app)
+
+
+def test_swapping_a_word_with_itself_says_so_instead_of_scoring():
+    """The same position twice gets the swap function's message, and no table."""
+    app = open_page("pages/compare.py", "not bad at all")
+    app.number_input(key="compare_swap_second").set_value(1).run()
+    app.button(key="compare_swap").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "Pick two different positions: both are position 1 (“not”)." in [str(w.value) for w in app.warning]
+    assert not app.dataframe
 
 
 def test_a_minimal_pair_loads_and_is_scored_by_every_model(bundle):

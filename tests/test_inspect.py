@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from rnndemo import data
-from rnndemo.inspect import GRU_GATE_NAMES, PROBABILITY_CLIP, Inspector, log_odds, log_odds_importance
+from rnndemo.inspect import PROBABILITY_CLIP, Inspector, log_odds, log_odds_importance
 from rnndemo.models import readout_of
 from rnndemo.serving import tensorflow_call
 
-from .reference import numpy_gru, numpy_lstm, numpy_running_probability, numpy_simple_rnn
+from .reference import GRU_GATE_NAMES, numpy_gru, numpy_lstm, numpy_running_probability, numpy_simple_rnn
 
 
 @pytest.fixture(scope="module")

@@ -137,7 +137,8 @@ def test_generate_is_reproducible_per_seed(tiny_folder, capsys):
         (("perplexity", ""), "empty"),
         (("generate", "good", "--temperature", "0"), "above 0"),
         (("generate", "good", "--temperature", "nan"), "above 0"),
-        (("generate", "good", "--words", "100000"), "between 1 and 500"),
+        (("generate", "good", "--words", "51"), "between 1 and 50"),
+        (("generate", "good", "--seed", str(2**31)), "between 0 and 2147483647"),
         (("generate", "good", "--top-k", "-3"), "between 1 and"),
     ],
 )

@@ -193,3 +193,36 @@ def test_order_test_command_prints_the_contract_and_writes_nothing_when_limited(
     pairs = json.loads(capsys.readouterr().out)
     assert len(pairs["sentences"]) == 2 * len(order_test.MINIMAL_PAIRS)
     assert pairs["accuracy"] == order_test.pair_accuracy(shared_cli_bundle)
+
+
+def test_swap_exchanges_exactly_the_two_chosen_words():
+    """Swapping positions 4 and 7 (counted from 1, as the page shows them) of the lesson's contrast sentence
+    gives the hand-written sentence, in either order of the positions, and leaves the input list untouched."""
+    tokens = ["i", "expected", "to", "hate", "it", "but", "loved", "it"]
+    expected = ["i", "expected", "to", "loved", "it", "but", "hate", "it"]
+    assert order_test.swap_words(tokens, 4, 7) == expected
+    assert order_test.swap_words(tokens, 7, 4) == expected
+    assert order_test.swap_words(tokens, 1, 8) == ["it", "expected", "to", "hate", "it", "but", "loved", "i"]
+    assert tokens == ["i", "expected", "to", "hate", "it", "but", "loved", "it"]
+    assert order_test.swap_problem(tokens, 4, 7) is None
+    assert order_test.words_read("I expected to hate it, but LOVED it!", 400) == tokens
+    assert order_test.words_read("I expected to hate it, but LOVED it!", 3) == ["but", "loved", "it"]
+
+
+@pytest.mark.parametrize(
+    "tokens, first, second, message",
+    [
+        (["not", "bad"], 2, 2, "Pick two different positions: both are position 2 (“bad”)."),
+        (["great"], 1, 2, "A swap needs two words; this review has one word (“great”)."),
+        ([], 1, 2, "A swap needs two words; this review has no words."),
+        (["not", "bad", "at", "all"], 2, 5, "Position 5 is out of range: the review has 4 words, so pick positions"),
+        (["not", "bad", "at", "all"], 0, 3, "Position 0 is out of range: the review has 4 words, so pick positions"),
+    ],
+)
+def test_swap_refuses_bad_positions_with_a_clear_message(tokens, first, second, message):
+    """The same position twice, a review of fewer than two words, or a position outside 1..n: a ValueError whose
+    sentence says which, as the page shows it."""
+    with pytest.raises(ValueError) as raised:
+        order_test.swap_words(tokens, first, second)
+    assert str(raised.value).startswith(message)
+    assert order_test.swap_problem(tokens, first, second) == str(raised.value)

@@ -162,12 +162,11 @@ def test_token_ticks_escape_words_and_handle_no_tokens():
 
 
 def test_token_position_plots_use_the_words_as_tick_labels():
-    """The heatmaps, the running prediction and the importance bars all label their x axis with the tokens;
-    the half-width ones with fewer labels."""
+    """The heatmaps and the running prediction label their x axis with the tokens; the half-width ones with fewer
+    labels."""
     tokens = [f"word{i}" for i in range(120)]
     figures = [
         (plots.heatmap(np.zeros((120, 4)), tokens, "states"), plots.NARROW_TOKEN_TICKS, "one in 6 labelled"),
-        (plots.importance_bars(tokens, np.linspace(-1, 1, 120), "importance"), plots.NARROW_TOKEN_TICKS, "one in 6"),
         (plots.trajectory_chart({"rnn": [0.5] * 120}, {"rnn": tokens}, NAMES), plots.MAX_TOKEN_TICKS, "one in 3"),
     ]
     for figure, limit, note in figures:
@@ -298,3 +297,27 @@ def test_reference_lines_are_the_shapes_plotly_adds():
     horizontal_line(ours, 0.5, dash="dash", color="gray")
     vertical_line(ours, 2, color="black", width=1, opacity=0.5)
     assert ours.to_dict()["layout"]["shapes"] == expected.to_dict()["layout"]["shapes"]
+
+
+def test_log_odds_bars_draw_every_token_once_coloured_by_sign_on_the_shared_range():
+    """The Inside page's occlusion bars (step_plots.log_odds_bars): one bar per token at its position, green when
+    removing the token lowers p(positive) (a positive effect), red otherwise, the word escaped in its hover, and
+    every model's chart on the same ±scale (5 % headroom)."""
+    from rnndemo.step_plots import log_odds_bars
+
+    tokens = ["<b>great</b>", "plot", "dull", "x"]
+    effects = np.array([1.5, 0.0, -2.0, 0.25])
+    figure = log_odds_bars(tokens, effects, "LSTM", scale=4.0)
+    drawn = {}
+    for trace in figure.data:
+        for position, value, word in zip(trace.x, trace.y, trace.customdata):
+            assert position not in drawn
+            drawn[int(position)] = (float(value), word, trace.marker.color)
+    assert drawn == {
+        1: (1.5, "&lt;b&gt;great&lt;/b&gt;", "#2ca02c"),
+        2: (0.0, "plot", "#d62728"),
+        3: (-2.0, "dull", "#d62728"),
+        4: (0.25, "x", "#2ca02c"),
+    }
+    assert tuple(figure.layout.yaxis.range) == pytest.approx((-4.2, 4.2))
+    assert figure.layout.barmode == "overlay" and figure.layout.title.text == "LSTM"

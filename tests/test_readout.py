@@ -1,16 +1,18 @@
 """Tiny, freshly built classifiers (no training): every readout and recurrent layer against numpy, and the
 language-model initialisation, so the definitions hold for any weights and not only for the committed files."""
 
+import functools
+
 import numpy as np
 import pytest
 
 from rnndemo import models
-from rnndemo.inspect import GRU_GATE_NAMES, Inspector
+from rnndemo.inspect import Inspector
 from rnndemo.serving import Classifier
 from rnndemo.training import embedding_start, initialise_from_language_model
 from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
 
-from .reference import numpy_gru, numpy_lstm, numpy_running_probability, numpy_simple_rnn
+from .reference import GRU_GATE_NAMES, numpy_gru, numpy_lstm, numpy_running_probability, numpy_simple_rnn
 
 WORDS = [PADDING_TOKEN, OOV_TOKEN] + [f"w{index}" for index in range(38)]
 IDS = [5, 9, 2, 17, 30, 4, 4, 11, 25, 3, 8, 39]
@@ -144,3 +146,73 @@ def test_memory_gradient_is_the_last_states_dependence_on_each_word(readout):
         numeric[position, column] = (above - logit(shifted)) / (2 * step)
     measured = embedding_gradients(classifier, np.asarray([ids]))[0]
     np.testing.assert_allclose(measured, np.linalg.norm(numeric, axis=1), rtol=1e-3, atol=1e-5)
+
+
+def test_each_lstm_and_gru_gate_name_reads_its_slice_of_the_kernel_in_keras_order():
+    """At the first token the state is zero, so each gate is its own slice of the input kernel, in the order
+    Keras documents (LSTM: i, f, c, o; GRU: z, r, h). The names are written here, not taken from rnndemo, so
+    a swap of two names (say "input" and "forget") fails here however the gates are computed."""
+
+    def sigmoid(values):
+        return 1.0 / (1.0 + np.exp(-values))
+
+    lstm = _classifier("lstm", "last")
+    inspection = Inspector(lstm).inspect(" ".join(WORDS[index] for index in IDS))
+    kernel, _, bias = lstm.model.get_layer("recurrent").get_weights()
+    units = kernel.shape[1] // 4
+    x = lstm.model.get_layer("embedding").get_weights()[0][IDS[0]].astype(np.float64)
+    z = x @ kernel + bias
+    expected = {
+        "input": sigmoid(z[:units]),
+        "forget": sigmoid(z[units : 2 * units]),
+        "cell_candidate": np.tanh(z[2 * units : 3 * units]),
+        "output": sigmoid(z[3 * units :]),
+    }
+    assert set(inspection.gates) == set(expected)
+    for name, values in expected.items():
+        np.testing.assert_allclose(inspection.gates[name][0], values, atol=1e-5, err_msg=name)
+    # c_1 = i ⊙ g (the forget gate has nothing to forget yet): the "input" gate is the one that writes the cell.
+    np.testing.assert_allclose(inspection.cell[0], expected["input"] * expected["cell_candidate"], atol=1e-5)
+    assert np.abs(expected["input"] - expected["forget"]).max() > 0.05  # a swap would be visible
+
+    gru = _classifier("gru", "last")
+    inspection = Inspector(gru).inspect(" ".join(WORDS[index] for index in IDS))
+    kernel, _, bias = gru.model.get_layer("recurrent").get_weights()  # bias rows: input, recurrent
+    units = kernel.shape[1] // 3
+    x = gru.model.get_layer("embedding").get_weights()[0][IDS[0]].astype(np.float64)
+    from_input, from_state = x @ kernel + bias[0], bias[1]  # h_0 = 0: only the recurrent bias is left
+    update = sigmoid(from_input[:units] + from_state[:units])
+    reset = sigmoid(from_input[units : 2 * units] + from_state[units : 2 * units])
+    expected = {
+        "update": update,
+        "reset": reset,
+        "candidate": np.tanh(from_input[2 * units :] + reset * from_state[2 * units :]),
+    }
+    assert set(inspection.gates) == set(expected)
+    for name, values in expected.items():
+        np.testing.assert_allclose(inspection.gates[name][0], values, atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(inspection.hidden[0], (1 - update) * expected["candidate"], atol=1e-5)
+    assert np.abs(update - reset).max() > 0.05
+
+
+@functools.cache
+def _inspector(kind: str, readout: str) -> Inspector:
+    return Inspector(_classifier(kind, readout))
+
+
+@pytest.mark.parametrize("kind, readout", [("rnn", "mean"), ("lstm", "last"), ("gru", "mean")])
+@pytest.mark.parametrize("length", [15, 16, 17, 400])
+def test_occlusion_at_the_row_bucket_edges_equals_the_keras_model_on_every_occluded_copy(kind, readout, length):
+    """Occlusion's compiled loop keeps its rows in buckets of 16: lengths one under, at and one over a bucket edge,
+    and a full 400-token review (16 × 25), against the Keras model itself run on the text and on every copy with
+    one token removed (its id set to 0, which the embedding masks)."""
+    inspector = _inspector(kind, readout)
+    assert inspector._occlusion is not None  # the compiled path is the one under test
+    ids = np.random.default_rng(length).integers(1, len(WORDS), size=length).astype(np.int32)
+    copies = np.tile(ids, (length + 1, 1))  # row 0: the text; row t + 1: the text without token t
+    copies[np.arange(1, length + 1), np.arange(length)] = 0
+    expected = inspector.classifier.model(copies, training=False).numpy()[:, 0].astype(np.float64)
+    probability, importance = inspector.importance(ids.tolist())
+    assert importance.shape == (length,)
+    assert probability == pytest.approx(expected[0], abs=1e-5)
+    np.testing.assert_allclose(importance, expected[0] - expected[1:], atol=1e-5)

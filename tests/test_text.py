@@ -65,3 +65,20 @@ def test_default_text_frequency_top_words():
     ranked = sorted(word_index, key=word_index.get)
     # and x5; i, it x4 (i appears first); a, movie, the, foxx x3 in order of first appearance.
     assert ranked[:7] == ["and", "i", "it", "a", "movie", "the", "foxx"]
+
+
+def test_typographic_apostrophes_are_folded_to_the_plain_one():
+    """Reviews pasted from a word processor write I’m with U+2019 (or ‘, or the modifier letter ʼ): each is the
+    apostrophe the vocabulary knows, so "I’m" is the token "i'm", not "i" and "m"."""
+    assert tokenize("I\u2019m sure it\u2019s the director\u2019s best") == [
+        "i'm",
+        "sure",
+        "it's",
+        "the",
+        "director's",
+        "best",
+    ]
+    assert tokenize("don\u2018t") == ["don't"] and tokenize("can\u02bct") == ["can't"]
+    assert clean_text("\u2019Quoted\u2019 and isn\u2019t") == "quoted and isn't"  # loose ones are quotes, as ' is
+    # Without punctuation removal the text is left as written.
+    assert clean_text("I\u2019m", CleaningOptions(remove_punctuation=False)) == "i\u2019m"

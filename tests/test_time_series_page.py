@@ -92,3 +92,43 @@ def test_no_model_picked_gets_a_message():
     app.multiselect(key="ts_models_co2").set_value([]).run()
     assert not app.exception and "Pick at least one model" in all_text(app)
     assert forecasting.SERIES["co2"].unit == "ppm"
+
+
+def test_sunspots_says_with_numbers_whether_the_networks_beat_ar_p():
+    """On sunspots a second verdict sets the best recurrent model against AR(p) at every horizon, with the order p
+    and both MASEs read from the metrics file; co2 has no AR(p) and no such verdict."""
+    app = open_page(PATH)
+    assert not any("AR(" in str(element.value) for element in [*app.success, *app.warning])
+    app.radio(key="ts_series").set_value("sunspots").run()
+    assert not app.exception, [error.value for error in app.exception]
+    metrics = forecast_serving.load_page_data(MODELS_DIR, "sunspots").metrics
+    order = max(metrics["baselines"]["ar"]["lags"])
+    assert forecast_serving.ar_order(metrics) == order
+    beaten, sentences = forecast_serving.baseline_verdict(metrics["test"], (1, 5, 11), "sunspots", "ar", f"AR({order})")
+    boxes = [str(element.value) for element in (app.success if beaten else app.warning)]
+    shown = next(box for box in boxes if f"beat AR({order}) at every horizon" in box)
+    assert f"AIC chose p = {order} on training" in shown
+    for sentence in sentences:
+        assert sentence in shown
+    for horizon in ("1", "5", "11"):
+        assert f"AR({order}) has {metrics['test']['ar']['mase'][horizon]:.3f}" in shown
+
+
+def test_the_baseline_verdict_follows_the_scores_it_is_given():
+    """The sentence is computed: the same call on made-up scores names the best cell and says who wins."""
+    scores = {
+        "rnn": {"mase": {"1": 0.9, "5": 2.0}, "rmse": {"1": 9.0, "5": 20.0}},
+        "lstm": {"mase": {"1": 0.5, "5": 1.5}, "rmse": {"1": 5.0, "5": 15.0}},
+        "gru": {"mase": {"1": 0.7, "5": 1.4}, "rmse": {"1": 7.0, "5": 14.0}},
+        "ar": {"mase": {"1": 0.6, "5": 1.2}, "rmse": {"1": 6.0, "5": 12.0}},
+    }
+    beaten, sentences = forecast_serving.baseline_verdict(scores, (1, 5), "sunspots", "ar", "AR(9)")
+    assert not beaten
+    assert sentences == [
+        "h = 1: the best recurrent model, the LSTM, has MASE 0.500 (RMSE 5.000 sunspots); AR(9) has 0.600 "
+        "(RMSE 6.000 sunspots): the network matches or beats it.",
+        "h = 5: the best recurrent model, the GRU, has MASE 1.400 (RMSE 14.000 sunspots); AR(9) has 1.200 "
+        "(RMSE 12.000 sunspots): AR(9) is better.",
+    ]
+    assert forecast_serving.baseline_verdict(scores, (1,), "sunspots", "ar")[1][0].endswith("beats it.")
+    assert "AR(p) by AIC has 0.600" in forecast_serving.baseline_verdict(scores, (1,), "sunspots", "ar")[1][0]
