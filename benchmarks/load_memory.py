@@ -1,6 +1,6 @@
 """`python -m benchmarks.load_memory [--json]`: the launcher's resident memory after each load step.
 
-Runs `loading.load_everything`'s steps in a fresh child process per allocator setting, side by side in
+Runs `loading.load_everything` in a fresh child process per allocator setting, side by side in
 one run: the launcher's (glibc capped at 2 malloc arenas, Arrow on the system allocator, then
 malloc_trim, as scripts/serve.py does) and the libraries' defaults (glibc's arenas, Arrow's own pool).
 Each child prints its RSS (MB, /proc/self/status) after every step.
@@ -41,19 +41,7 @@ from rnndemo import loading
 from rnndemo.config import default_models_dir
 models_dir = str(default_models_dir())
 steps["import rnndemo"] = rss()
-for name, step in [
-    ("tensorflow", loading.import_tensorflow),
-    ("models", lambda: loading.models(models_dir)),
-    ("language models", lambda: loading.language_models(models_dir)),
-    ("glove", lambda: loading.glove(models_dir)),
-    ("dataset", loading.preload_dataset),
-]:
-    step()
-    steps[name] = rss()
-for name in loading.models(models_dir).classifiers:
-    if name in loading.RECURRENT_NAMES:
-        loading.inspector(models_dir, name)
-steps["inspectors"] = rss()
+loading.load_everything(models_dir, after_step=lambda name: steps.__setitem__(name, rss()))
 serve.release_freed_memory()
 steps["after malloc_trim"] = rss()
 print(json.dumps(steps))

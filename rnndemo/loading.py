@@ -141,10 +141,11 @@ def preload_dataset() -> None:
     data.true_label("a text that is not the lesson's")  # any other text reads every label once
 
 
-def load_everything(models_dir: str) -> dict[str, float]:
+def load_everything(models_dir: str, after_step: Callable[[str], None] | None = None) -> dict[str, float]:
     """Load TensorFlow, the models, the language models, GloVe and every inspector; seconds per step.
 
     The launcher calls this before the server listens, so the first visitor waits for nothing.
+    `after_step(name)` runs after each step (benchmarks.load_memory reads the memory there).
     """
     seconds = {}
     steps: list[tuple[str, Callable[[], Any]]] = [
@@ -158,6 +159,8 @@ def load_everything(models_dir: str) -> dict[str, float]:
         started = time.perf_counter()
         step()
         seconds[name] = time.perf_counter() - started
+        if after_step is not None:
+            after_step(name)
     bundle = models(models_dir)
     if not isinstance(bundle, str):
         started = time.perf_counter()
@@ -165,4 +168,6 @@ def load_everything(models_dir: str) -> dict[str, float]:
             if name in RECURRENT_NAMES:  # the DFN and the CNN have no states or gates to inspect
                 inspector(models_dir, name)
         seconds["inspectors"] = time.perf_counter() - started
+        if after_step is not None:
+            after_step("inspectors")
     return seconds
