@@ -381,6 +381,22 @@ def gru_gates(*, inspection, count: int | None, number: int, key: str) -> None:
 def word_importance(*, bundle, inspections: dict, review: str, number: int, key: str) -> None:
     """Occlusion importance in log-odds, on one colour scale for every model, and what it says."""
     st.subheader(f"{number}. Which words mattered")
+    length = len(next(iter(inspections.values())).tokens)
+    # Each removal re-reads the rest of the text, so the work grows with the square of its length: for a
+    # typical IMDB review the LSTM(256) alone costs about 0.4 s of the server's CPU, more than the rest of the
+    # page. A class of 30 pasting reviews would queue behind it, so long texts are measured when asked.
+    measure = st.toggle(
+        "Measure which words mattered (for every text from now on)",
+        help=f"Texts of up to {explain.OCCLUSION_AUTOMATIC_TOKENS} tokens are always measured.",
+        **ui.option(f"{key}_measure_words"),
+    )
+    if length > explain.OCCLUSION_AUTOMATIC_TOKENS and not measure:
+        st.caption(
+            f"Occlusion removes each of the {length} tokens in turn and reads the rest of the text again, for "
+            f"each model shown: about {length * length // 2:,} extra steps per model. Turn it on to see which "
+            "words swung each verdict."
+        )
+        return
     importances = importances_of(bundle=bundle, names=list(inspections), review=review)
     # Inspector.importance gives p(text) − p(without t); with p(text) that is p(without t), and so its log-odds.
     effects = {

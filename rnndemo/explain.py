@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # the card reads word counts; loading them is the caller's bu
     from rnndemo.word_statistics import WordCount, WordStatistics
 
 REACH_FRACTION = 0.1  # a token "counts" for importance reach when |effect| ≥ this share of the largest
+# Occlusion's work grows with the square of a text's length. Up to this many tokens it costs a few
+# milliseconds per model, so the Inside page always shows it; longer texts are measured when asked.
+OCCLUSION_AUTOMATIC_TOKENS = 64
 CONTEXT_WIDTH = 2  # neighbours on each side when a token is quoted in its context
 Quote = Callable[[str], str]
 

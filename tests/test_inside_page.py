@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from rnndemo import stepper
+from rnndemo.explain import OCCLUSION_AUTOMATIC_TOKENS
 from rnndemo.inspect import Inspector
 
 from .apptest_support import all_text, go, open_page
@@ -172,3 +173,28 @@ def test_the_stepper_position_is_in_the_link_and_a_link_opens_the_stepper_there(
     past = open_page("pages/inside.py", TEXT, query={"step": "999"})
     assert step(past) == len(TEXT.split()) - 1 and past.query_params["step"] == str(len(TEXT.split()))
     assert step(open_page("pages/inside.py", TEXT, query={"step": "two"})) == 0
+
+
+def test_a_long_text_is_measured_when_asked_and_every_text_after_it(bundle):
+    """Occlusion grows with the square of the length, so past OCCLUSION_AUTOMATIC_TOKENS it waits for the
+    toggle; once on, it stays on for the next text, and the numbers are the library's."""
+    long_text = " ".join(["The acting is superb but the plot is a dull mess."] * 7)
+    inspector = Inspector(bundle.classifiers["lstm"])
+    length = len(inspector.inspect(long_text).tokens)
+    assert length > OCCLUSION_AUTOMATIC_TOKENS
+    app = open_page("pages/inside.py", long_text)
+    assert not [block for block in app.get("html") if " log-odds" in str(block.proto.body)]
+    assert f"removes each of the {length} tokens" in all_text(app)
+    app.toggle(key="inside_measure_words").set_value(True).run()
+    assert not app.exception
+    rows = [str(block.proto.body) for block in app.get("html") if " log-odds" in str(block.proto.body)]
+    assert len(rows) == len(step_tables(app))
+    expected = inspector.log_odds_importance(inspector.inspect(long_text).ids)[1]
+    for row in rows:
+        shown = [float(number) for number in re.findall(r'title="[^"]*: ([+-][0-9.]+) log-odds"', row)]
+        if len(shown) == len(expected) and np.allclose(shown, expected, atol=2e-3):
+            break
+    else:
+        pytest.fail("no row shows the LSTM's occlusion importance")
+    app.text_area(key="inside_text_area").input(long_text + " The ending moved me.").run()
+    assert len([block for block in app.get("html") if " log-odds" in str(block.proto.body)]) == len(rows)

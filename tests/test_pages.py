@@ -152,6 +152,10 @@ def test_inside_page_draws_every_view():
     memory curves."""
     app = page("pages/inside.py")
     assert not app.exception
+    # The default text is longer than explain.OCCLUSION_AUTOMATIC_TOKENS: importance waits for the toggle.
+    assert len(app.get("plotly_chart")) == 1 + 1 + 3 + 3 + 4 + 2 + 2
+    app.toggle(key="inside_measure_words").set_value(True).run()
+    assert not app.exception
     charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
     titles = [str(chart["layout"].get("title", {}).get("text", "")) for chart in charts]
     for title in ("forget gate", "input gate", "output gate", "cell state cₜ (16 of 256 units)", "update gate"):

@@ -321,3 +321,26 @@ def test_log_odds_bars_draw_every_token_once_coloured_by_sign_on_the_shared_rang
     }
     assert tuple(figure.layout.yaxis.range) == pytest.approx((-4.2, 4.2))
     assert figure.layout.barmode == "overlay" and figure.layout.title.text == "LSTM"
+
+
+def test_next_word_bars_lays_out_its_subplots_as_make_subplots_does():
+    """The bars' hand-made grid (one row, spacing 0.12) matches plotly's make_subplots: the same axis domains
+    and anchors, and the same subplot titles at the same places."""
+    from plotly.subplots import make_subplots
+
+    from rnndemo.plots import next_word_bars
+
+    candidates = {"rnn": [("good", 0.3)], "lstm": [("bad", 0.5)], "ngram": [("the", 0.1)]}
+    names = {"rnn": "SimpleRNN LM", "lstm": "LSTM LM", "ngram": "n-gram"}
+    figure = next_word_bars(candidates, names).to_dict()["layout"]
+    grid = make_subplots(rows=1, cols=3, subplot_titles=list(names.values()), horizontal_spacing=0.12)
+    reference = grid.to_dict()["layout"]
+    for axis in ("xaxis", "xaxis2", "xaxis3", "yaxis", "yaxis2", "yaxis3"):
+        assert figure[axis]["anchor"] == reference[axis]["anchor"]
+        np.testing.assert_allclose(figure[axis]["domain"], reference[axis]["domain"], atol=1e-12)
+    for ours, theirs in zip(figure["annotations"], reference["annotations"], strict=True):
+        assert ours["text"] == theirs["text"] and ours["font"] == theirs["font"]
+        assert (ours["x"], ours["y"]) == pytest.approx((theirs["x"], theirs["y"]))
+        assert {key: ours[key] for key in ("xref", "yref", "xanchor", "yanchor", "showarrow")} == {
+            key: theirs[key] for key in ("xref", "yref", "xanchor", "yanchor", "showarrow")
+        }
