@@ -15,6 +15,7 @@ learns far faster than a separate softmax. `LanguageModel` serves a trained mode
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -422,7 +423,15 @@ class LanguageModel:
         state = tf.TensorSpec(shape=(None, self.units), dtype=tf.float32)
         self._next = tf.function(self._call_next, input_signature=[ids, state, state], autograph=False)
         self._surprisal = tf.function(self._call_surprisal, input_signature=[ids, ids], autograph=False)
-        self._states = tf.function(self._call_states, input_signature=[ids], autograph=False)
+        self._read = tf.function(self._call_read, input_signature=[ids], autograph=False)
+        states = tf.TensorSpec(shape=(None, None, self.units), dtype=tf.float32)
+        self._surprisal_of_states = tf.function(
+            self._call_surprisal_of_states, input_signature=[states, ids], autograph=False
+        )
+        # The page asks for the same text's next words, last steps, surprisal and continuation: each used to
+        # read the whole text again (~30 ms a pass for a 230-token review). One reading per text serves them
+        # all; recent readings are kept, keyed by the ids (pure, read-only arrays; lru_cache is thread-safe).
+        self._reading = functools.lru_cache(maxsize=READINGS_KEPT)(self._read_once)
         if warm:
             # Trace everything now, under one thread, so concurrent first requests never race a trace.
             from rnndemo.serving import tensorflow_call
@@ -431,7 +440,8 @@ class LanguageModel:
             zeros = np.zeros((1, self.units), dtype=np.float32)
             tensorflow_call(self._next, warm_ids, zeros, zeros)
             tensorflow_call(self._surprisal, warm_ids, warm_ids)
-            tensorflow_call(self._states, warm_ids)
+            sequence = tensorflow_call(self._read, warm_ids)[0]
+            tensorflow_call(self._surprisal_of_states, sequence, warm_ids)
 
     # --- compiled pieces (run on TensorFlow worker threads)
 
@@ -468,10 +478,20 @@ class LanguageModel:
         log_probabilities = tf.nn.log_softmax(self._logits(sequence), axis=-1)  # (batch, time, V)
         return -tf.gather(log_probabilities, targets, axis=2, batch_dims=2)  # (batch, time)
 
-    def _call_states(self, ids):
+    def _call_read(self, ids):
+        """Every state, the final state and the next-word distribution, from a zero state (see `read`)."""
+        import tensorflow as tf
+
         zeros = self._zeros(ids)
-        sequence, _, _ = self._run(ids, zeros, zeros)
-        return sequence
+        sequence, hidden, cell = self._run(ids, zeros, zeros)
+        probabilities = tf.nn.softmax(self._logits(sequence[:, -1, :]), axis=-1)  # as _call_next computes it
+        return sequence, hidden, cell, probabilities
+
+    def _call_surprisal_of_states(self, states, targets):
+        import tensorflow as tf
+
+        log_probabilities = tf.nn.log_softmax(self._logits(states), axis=-1)  # (batch, time, V)
+        return -tf.gather(log_probabilities, targets, axis=2, batch_dims=2)  # (batch, time)
 
     # --- public API
 
@@ -484,27 +504,36 @@ class LanguageModel:
     def _zero_state(self, rows: int = 1) -> np.ndarray:
         return np.zeros((rows, self.units), dtype=np.float32)
 
-    def next_distribution(self, ids: list[int]) -> np.ndarray:
-        """p(next word | [END] + ids) over all V words: float64, sums to 1, exactly 0 at index 0."""
+    def read(self, ids: list[int]) -> Reading:
+        """[END] + ids read once: every state, the final state and the next-word distribution. Recent texts'
+        readings are kept, so the page's sections share one pass over the text."""
+        return self._reading(tuple(self._check(ids)))
+
+    def _read_once(self, ids: tuple[int, ...]) -> Reading:
         from rnndemo.serving import tensorflow_call
 
-        context = np.asarray([[self.end_index] + self._check(ids)], dtype=np.int32)
-        probabilities, _, _ = tensorflow_call(self._next, context, self._zero_state(), self._zero_state())
-        return _normalised(probabilities[0])
+        context = np.asarray([[self.end_index, *ids]], dtype=np.int32)
+        sequence, hidden, cell, probabilities = tensorflow_call(self._read, context)
+        arrays = (sequence[0], hidden, cell, probabilities[0])
+        for array in arrays:
+            array.setflags(write=False)  # shared by every visitor who sends the same text
+        return Reading(*arrays)
+
+    def next_distribution(self, ids: list[int]) -> np.ndarray:
+        """p(next word | [END] + ids) over all V words: float64, sums to 1, exactly 0 at index 0."""
+        return _normalised(self.read(ids).next_probabilities)
 
     def surprisal(self, ids: list[int], include_end: bool = False) -> np.ndarray:
-        """−ln p(ids[i] | [END] + ids[:i]) in nats for every token (and for END after them if `include_end`);
-        one compiled call."""
+        """−ln p(ids[i] | [END] + ids[:i]) in nats for every token (and for END after them if `include_end`),
+        from the text's reading."""
         from rnndemo.serving import tensorflow_call
 
         ids = self._check(ids)
         targets = ids + ([self.end_index] if include_end else [])
         if not targets:
             return np.zeros(0, dtype=np.float64)
-        inputs = [self.end_index] + ids[: len(targets) - 1]
-        values = tensorflow_call(
-            self._surprisal, np.asarray([inputs], dtype=np.int32), np.asarray([targets], dtype=np.int32)
-        )
+        states = self.read(ids).states[None, : len(targets)]  # state i predicts targets[i]
+        values = tensorflow_call(self._surprisal_of_states, states, np.asarray([targets], dtype=np.int32))
         return values[0].astype(np.float64)
 
     def generate(
@@ -550,8 +579,8 @@ class LanguageModel:
             raise ValueError("top_k must be at least 1")
         excluded = (OOV_INDEX,) if exclude_unknown else ()
         rng = np.random.default_rng(seed)
-        context = np.asarray([[self.end_index] + self._check(ids)], dtype=np.int32)
-        probabilities, hidden, cell = tensorflow_call(self._next, context, self._zero_state(), self._zero_state())
+        start = self.read(ids)
+        probabilities, hidden, cell = start.next_probabilities[None], start.hidden, start.cell
         generated: list[GenerationStep] = []
         for _ in range(words):
             distribution = _normalised(probabilities[0])
@@ -576,11 +605,7 @@ class LanguageModel:
     def hidden_states(self, ids: list[int]) -> np.ndarray:
         """The recurrent output h_t (len(ids), units) after each token of ids, read as the model reads
         them, after [END]; row i is the state that predicts the word after ids[i]."""
-        from rnndemo.serving import tensorflow_call
-
-        ids = self._check(ids)
-        states = tensorflow_call(self._states, np.asarray([[self.end_index] + ids], dtype=np.int32))[0]
-        return states[1:]
+        return self.read(ids).states[1:]
 
     def next_distributions(self, ids: list[int], last: int) -> np.ndarray:
         """p(next | [END] + ids[:i + 1]) after each of the last `last` tokens, (last, V): one compiled call for
@@ -660,6 +685,19 @@ class LanguageModel:
             total += float(-np.log(np.maximum(chosen, 1e-300)).sum())
             count += len(chunk)
         return (float(np.exp(total / count)) if count else math.nan), count
+
+
+READINGS_KEPT = 16  # texts whose reading each language model keeps (≤ 2 MB each at the 2,000-token cut)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A text read once by a language model (read-only arrays)."""
+
+    states: np.ndarray  # (1 + tokens, units): the output after [END] and after each token
+    hidden: np.ndarray  # (1, units): the final recurrent state
+    cell: np.ndarray  # (1, units): the LSTM's final cell state (for other cells, zeros)
+    next_probabilities: np.ndarray  # (V,) float32: the softmax after the last token
 
 
 @dataclass(frozen=True)

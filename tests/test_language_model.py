@@ -257,3 +257,25 @@ def test_generation_without_unknown_never_draws_it_and_names_the_alternatives(tr
     assert [step.index for step in model.generate_steps([3, 4], 8, seed=7)] == [
         index for index, _ in model.generate([3, 4], 8, seed=7)
     ]
+
+
+def test_one_reading_serves_every_question_and_agrees_with_separate_passes(trained):
+    """The page's questions about one text share one reading, kept and read-only; what it answers equals the
+    Keras model's own forward pass and the batched surprisal, each a separate pass over the text."""
+    _, model, _ = trained
+    ids = [4, 5, 9, 2, 7, 11]
+    reading = model.read(ids)
+    assert model.read(list(ids)) is reading
+    assert not any(array.flags.writeable for array in vars(reading).values())
+    assert reading.states.shape == (len(ids) + 1, model.units)
+    logits = np.asarray(model.model(np.asarray([[SIZE, *ids]], dtype=np.int32)), dtype=np.float64)[0]
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected[:, 0] = 0.0
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.next_distribution(ids), expected[-1], atol=1e-6)
+    np.testing.assert_allclose(model.next_distributions(ids, 3), expected[-3:], atol=1e-6)
+    np.testing.assert_allclose(model.surprisal(ids, include_end=True), model.review_surprisals([ids])[0], atol=1e-5)
+    targets = [*ids, SIZE]
+    np.testing.assert_allclose(
+        model.surprisal(ids, include_end=True), -np.log(expected[np.arange(len(targets)), targets]), atol=1e-4
+    )
