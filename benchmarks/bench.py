@@ -6,12 +6,14 @@ add "naive_p50_ms" (measured in the same run, on the same model and input).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -227,6 +229,12 @@ def race_rows(seconds: float, lag: int = 50) -> list[dict]:
     return rows
 
 
+def fresh_texts(ids: list[int], vocabulary_size: int) -> Callable[[], list[int]]:
+    """Each call: `ids` with another first word, so no call is answered from a reading kept for an earlier one."""
+    counter = itertools.count()
+    return lambda: [1 + next(counter) % (vocabulary_size - 2), *ids[1:]]
+
+
 def language_model_rows(models_dir: Path, bundle, repetitions: int) -> list[dict]:
     """Next word after 50 tokens, 50 generated words and the surprisal of 400 tokens, each beside
     `model.predict` on the same model and input."""
@@ -239,10 +247,12 @@ def language_model_rows(models_dir: Path, bundle, repetitions: int) -> list[dict
     rows = []
     for name, model in loaded.neural_models().items():
         end = model.end_index
+        # A language model keeps its recent texts' readings; every timed call reads a new text, as a class's do.
+        new_50, new_400 = (fresh_texts(ids, model.vocabulary_size) for ids in (ids_50, ids_400))
         prefix = np.asarray([[end, *ids_50]], dtype=np.int32)
         naive = measure(lambda: model.model.predict(prefix, verbose=0)[0, -1], max(5, repetitions // 4))
         rows.append(
-            row(f"lm_next_word_after_50_{name}", measure(lambda: model.next_distribution(ids_50), repetitions), naive)
+            row(f"lm_next_word_after_50_{name}", measure(lambda: model.next_distribution(new_50()), repetitions), naive)
         )
 
         def generate_by_predict(words: int = 50) -> None:
@@ -251,11 +261,11 @@ def language_model_rows(models_dir: Path, bundle, repetitions: int) -> list[dict
             for _ in range(words):
                 sequence.append(int(np.argmax(model.model.predict(np.asarray([sequence]), verbose=0)[0, -1])))
 
-        generated = measure(lambda: model.generate(ids_50, 50, seed=1, stop_at_end=False), max(5, repetitions // 4))
+        generated = measure(lambda: model.generate(new_50(), 50, seed=1, stop_at_end=False), max(5, repetitions // 4))
         rows.append(row(f"lm_generate_50_words_{name}", generated, measure(generate_by_predict, 2, warmup=1)))
         inputs = np.asarray([[end, *ids_400[:-1]]], dtype=np.int32)
         naive = measure(lambda: model.model.predict(inputs, verbose=0), max(5, repetitions // 4))
-        rows.append(row(f"lm_surprisal_400_{name}", measure(lambda: model.surprisal(ids_400), repetitions), naive))
+        rows.append(row(f"lm_surprisal_400_{name}", measure(lambda: model.surprisal(new_400()), repetitions), naive))
     ngram = loaded.models.get("ngram")
     if ngram is not None:
         rows.append(row("lm_next_word_after_50_ngram", measure(lambda: ngram.next_distribution(ids_50), repetitions)))

@@ -35,7 +35,10 @@ from dataclasses import dataclass, field
 from benchmarks.browser import PROJECT_ROOT, streamlit_server
 from benchmarks.browser_sessions import cpu_seconds, sample_texts
 
-PAGES = ("compare", "inside", "language_model", "embeddings", "tokens")
+PAGES = ("compare", "inside", "inside_measured", "language_model", "embeddings", "tokens")
+# A page with options in its link, as a teacher's shared link carries them: "inside_measured" is Inside with
+# "Measure which words mattered" on, so each submit also removes every word in turn (occlusion).
+PAGE_LINKS = {"inside_measured": ("inside", "inside_measure_words=true")}
 DEFAULT_MIX = "compare=0.6,inside=0.2,language_model=0.2"
 MAX_SESSIONS = 200
 MAX_SUBMITS = 20
@@ -143,15 +146,15 @@ class StreamlitClient:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         request = BackMsg()
-        request.rerun_script.query_string = ""
-        # Every rerun names the page (as the browser's URL does): a bare rerun would run the default page.
+        # Every rerun names the page and its link's options (as the browser's URL does): a bare rerun would run
+        # the default page.
         self.page = page or self.page
-        request.rerun_script.page_name = self.page
+        request.rerun_script.page_name, request.rerun_script.query_string = PAGE_LINKS.get(self.page, (self.page, ""))
         if widget:
             state = request.rerun_script.widget_states.widgets.add()
             state.id, state.string_value = widget
         await self.socket.send(request.SerializeToString())
-        drawn = {"elements": 0, "exceptions": [], "deltas": []}
+        drawn = {"elements": 0, "exceptions": [], "deltas": [], "importance_rows": 0}
         while True:
             message = ForwardMsg()
             message.ParseFromString(await asyncio.wait_for(self.socket.recv(), timeout))
@@ -164,6 +167,8 @@ class StreamlitClient:
                     drawn["exceptions"].append(f"{element.exception.type}: {element.exception.message[:200]}")
                 elif shape == "metric" and element.metric.delta:
                     drawn["deltas"].append(element.metric.delta)
+                elif shape == "html" and " log-odds" in element.html.body:
+                    drawn["importance_rows"] += 1  # Inside's "Which words mattered", one row per model
                 elif shape == "text_area" and element.text_area.id.endswith("_text_area"):
                     self.text_area_id = element.text_area.id
             elif kind == "script_finished":
@@ -245,6 +250,8 @@ async def run_session(url: str, session: Session, expected: dict[str, list[str]]
                 drawn = await client.submit(text)
                 session.seconds.append(time.perf_counter() - started)
                 session.errors += drawn["exceptions"]
+                if session.page == "inside_measured" and not drawn["importance_rows"]:
+                    session.errors.append("Inside with its words measured drew no importance")
                 if session.page == "compare":
                     session.verdicts.append(sorted(drawn["deltas"]))
                     if sorted(drawn["deltas"]) != expected[text]:

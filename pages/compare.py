@@ -238,7 +238,8 @@ def reorder_row(*, bundle, review: str, predictions: dict, key: str) -> None:
         return
     variant, column_name = shown
     st.caption(f"The review, {column_name}:")
-    st.text(ui.literal(variant, 1_000))
+    # st.text shows its text as typed, so the code span of ui.literal would show its backticks.
+    st.text(variant if len(variant) <= 1_000 else variant[:1_000] + "…")
     after = bundle.classify(variant, list(predictions))
     rows = [
         {
