@@ -276,7 +276,7 @@ def minimal_pairs(*, bundle, key: str) -> None:
         )
     # Lines, not a table: the page draws its tables only when asked (each costs every visitor's browser).
     for sentence, label in pair:
-        verdicts = bundle.classify(sentence)
+        verdicts = ui.curated_verdicts(str(bundle.models_dir), sentence)
         st.markdown(f"“{sentence}” ({label}): " + pair_verdicts(verdicts=verdicts, label=label))
     st.caption("The labels are ours, by reading: a pair tests order only if a model gets both right.")
 

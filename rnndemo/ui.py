@@ -112,7 +112,8 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
         "lm_surprise_model",
     ),
     "race": ("race_task", "race_lag", "race_units", "race_seconds", "race_cells", "race_axis"),
-    # The horizon, models and origin depend on the series, so each series keeps its own.
+    # The horizon, W, models and origin depend on the series, so each series keeps its own; the LSTM stepper's
+    # position (1..W) depends on W too.
     "time_series": (
         "ts_series",
         "ts_horizon_co2",
@@ -121,6 +122,12 @@ PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
         "ts_models_sunspots",
         "ts_origin_co2",
         "ts_origin_sunspots",
+        "ts_window_co2",
+        "ts_window_sunspots",
+        "ts_step_co2_26",
+        "ts_step_co2_52",
+        "ts_step_sunspots_11",
+        "ts_step_sunspots_22",
     ),
 }
 # The options a shared link carries (each is its own query parameter, named by its key).
@@ -518,6 +525,13 @@ def language_models_or_stop():
         st.warning(f"Language model {literal(name, 40)} is unavailable; the others keep working.")
         st.text(message)
     return loaded
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def curated_verdicts(models_dir: str, sentence: str) -> dict:
+    """Every model's verdict on one of the app's own sentences (the minimal pairs): the same for every visitor,
+    so a class computes it once instead of on each of its reruns (12 model calls per Compare rerun)."""
+    return _load_models(models_dir).classify(sentence)
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
