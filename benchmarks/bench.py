@@ -39,6 +39,9 @@ def model_rows(bundle, repetitions: int) -> list[dict]:
 
     rows = []
     short, long = review_of_length(bundle, 20), review_of_length(bundle, 400)
+    # The slow reference paths take seconds a call (400 calls per naive occlusion): 3 and 5 timed runs in a full
+    # run, 1 and 2 with --quick (20 repetitions), whose rows the test suite reads.
+    naive_runs, from_start_runs = max(1, repetitions // 33), max(2, repetitions // 20)
     for name, classifier in bundle.classifiers.items():
         for label, text in (("short_20", short), ("long_400", long)):
             ids = np.asarray([classifier.encode(text)[1]], dtype=np.int32)
@@ -59,10 +62,12 @@ def model_rows(bundle, repetitions: int) -> list[dict]:
                     np.asarray([ids_long[:position] + ids_long[position + 1 :]], dtype=np.int32)
                 )
 
-        naive = measure(one_call_per_token, 3, warmup=1)
+        naive = measure(one_call_per_token, naive_runs, warmup=1)
         rows.append(row(f"importance_400_{name}", batched, naive))
         # The previous batched path, side by side: every occluded copy run from the start, in blocks of rows.
-        from_start = measure(lambda: inspector._occlusion_by_rows(np.asarray(ids_long, dtype=np.int32)), 5)
+        from_start = measure(
+            lambda: inspector._occlusion_by_rows(np.asarray(ids_long, dtype=np.int32)), from_start_runs, warmup=1
+        )
         rows.append(row(f"importance_400_{name}_every_copy_from_start", from_start))
         rows.append(row(f"inspect_400_{name}", measure(lambda: inspector.inspect(long), max(5, repetitions // 2))))
     return rows
