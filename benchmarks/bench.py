@@ -163,7 +163,7 @@ def page_rows(bundle, repetitions: int) -> list[dict]:
     os.unlink(handle.name)
     timings = json.loads(output.stdout.strip().splitlines()[-1])
     return [
-        row(f"page_rerun_400_tokens_{page.split('/')[1][:-3]}_apptest", samples) for page, samples in timings.items()
+        row(f"page_rerun_400_tokens_{page}_apptest", samples) for page, samples in timings.items()
     ]
 
 

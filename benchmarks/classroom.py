@@ -3,6 +3,7 @@
     python -m benchmarks.classroom --sessions 30 --mix compare=0.6,inside=0.2,language_model=0.2 --submits 5 --json
     python -m benchmarks.classroom --layout single,classroom --sessions 30   # both layouts, side by side
     python -m benchmarks.classroom --url http://127.0.0.1:8501 --sessions 30  # a server already running
+    python -m benchmarks.classroom --sessions 10 --race  # 10 students while one more trains a live race
 
 Each session is an asyncio websocket client speaking Streamlit's protocol with the protobuf classes of the
 installed `streamlit` package, as a browser tab would: it fetches the page (for the classroom layout's sticky
@@ -43,6 +44,8 @@ DEFAULT_MIX = "compare=0.6,inside=0.2,language_model=0.2"
 MAX_SESSIONS = 200
 MAX_SUBMITS = 20
 RUN_TIMEOUT_SECONDS = 600.0
+RACE_HEAD_START_SECONDS = 3.0  # the race is pressed first, so its worker trains through the whole class
+RACE_POLL_SECONDS = 0.5  # pages/race.py POLL_SECONDS: the live section's refresh while a race runs
 READ_SECONDS = (2.0, 6.0)  # a student reads the page for 2-6 s before the next review
 SERVER_COMMAND = "scripts/serve.py"  # what every app process of either layout runs (for CPU and RSS)
 
@@ -136,7 +139,14 @@ class StreamlitClient:
         self.page = ""
         self.text_area_id = ""
 
-    async def run(self, page: str = "", widget: tuple[str, str] | None = None, timeout: float = 120.0) -> dict:
+    async def run(
+        self,
+        page: str = "",
+        widget: tuple[str, str] | None = None,
+        timeout: float = 120.0,
+        button: str = "",
+        fragment: str = "",
+    ) -> dict:
         """Rerun the script (first `page`, later the current page with one widget's new value) until it finishes.
 
         Returns what the run drew: element count, exception messages and metric deltas. The first run of a
@@ -153,8 +163,21 @@ class StreamlitClient:
         if widget:
             state = request.rerun_script.widget_states.widgets.add()
             state.id, state.string_value = widget
+        if button:  # a click: the button's trigger, true for this one run
+            state = request.rerun_script.widget_states.widgets.add()
+            state.id, state.trigger_value = button, True
+        if fragment:  # what a fragment's run_every timer sends: only that fragment reruns
+            request.rerun_script.fragment_id, request.rerun_script.is_auto_rerun = fragment, True
         await self.socket.send(request.SerializeToString())
-        drawn = {"elements": 0, "exceptions": [], "deltas": [], "importance_rows": 0}
+        drawn = {
+            "elements": 0,
+            "exceptions": [],
+            "deltas": [],
+            "importance_rows": 0,
+            "buttons": [],
+            "fragments": [],
+            "progress": [],
+        }
         while True:
             message = ForwardMsg()
             message.ParseFromString(await asyncio.wait_for(self.socket.recv(), timeout))
@@ -162,17 +185,25 @@ class StreamlitClient:
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
                 drawn["elements"] += 1
+                if message.delta.fragment_id and message.delta.fragment_id not in drawn["fragments"]:
+                    drawn["fragments"].append(message.delta.fragment_id)
                 shape = element.WhichOneof("type")
                 if shape == "exception":
                     drawn["exceptions"].append(f"{element.exception.type}: {element.exception.message[:200]}")
                 elif shape == "metric" and element.metric.delta:
                     drawn["deltas"].append(element.metric.delta)
+                elif shape == "button":
+                    drawn["buttons"].append(element.button.id)
+                elif shape == "progress":
+                    drawn["progress"].append(element.progress.text)
                 elif shape == "html" and " log-odds" in element.html.body:
                     drawn["importance_rows"] += 1  # Inside's "Which words mattered", one row per model
                 elif shape == "text_area" and element.text_area.id.endswith("_text_area"):
                     self.text_area_id = element.text_area.id
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)
+                if status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY" and not fragment:
+                    continue  # a fragment's run, not the one this call asked for
                 if status == "FINISHED_EARLY_FOR_RERUN" or (page and not drawn["elements"]):
                     continue  # another run follows at once (a rerun, or the router's hop on a fresh session)
                 if status == "FINISHED_WITH_COMPILE_ERROR":
@@ -263,6 +294,42 @@ async def run_session(url: str, session: Session, expected: dict[str, list[str]]
         session.errors.append(f"{type(error).__name__}: {str(error)[:200]}")
 
 
+@dataclass
+class Racer:
+    """The visitor on "Train it yourself" who starts a race while the class works, and what the race did."""
+
+    progress: list[str] = field(default_factory=list)  # the progress bar's texts, one per poll
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def trained(self) -> bool:
+        return any(text.startswith("Training") for text in self.progress)
+
+
+async def run_racer(url: str, racer: Racer, class_done: asyncio.Event) -> None:
+    """Open the race page, press Train, and poll the live section as its run_every timer does (every
+    pages/race.py POLL_SECONDS) until the class has finished: the race's worker trains meanwhile."""
+    import websockets
+
+    try:
+        async with connect(url) as client:
+            opened = await client.run(page="race")
+            train = [identifier for identifier in opened["buttons"] if identifier.endswith("race_train")]
+            if not train:
+                racer.errors.append("the race page drew no Train button")
+                return
+            pressed = await client.run(button=train[0])
+            racer.errors += opened["exceptions"] + pressed["exceptions"]
+            live = pressed["fragments"][-1] if pressed["fragments"] else ""
+            while not class_done.is_set():
+                await asyncio.sleep(RACE_POLL_SECONDS)
+                polled = await client.run(fragment=live) if live else await client.run()
+                racer.progress += polled["progress"]
+                racer.errors += polled["exceptions"]
+    except (websockets.ConnectionClosed, ConnectionError, TimeoutError, RuntimeError, OSError) as error:
+        racer.errors.append(f"{type(error).__name__}: {str(error)[:200]}")
+
+
 def server_processes() -> list[int]:
     """Pids of every app process of either layout on this machine (`scripts/serve.py`)."""
     pids = []
@@ -285,8 +352,9 @@ def rss_megabytes(pid: int) -> float:
         return 0.0
 
 
-def measure(url: str, sessions: int, mix: dict[str, float], submits: int, seed: int) -> dict:
-    """One class: `sessions` students at once on `url`; per-page times, errors, disconnects, server CPU and RSS."""
+def measure(url: str, sessions: int, mix: dict[str, float], submits: int, seed: int, race: bool = False) -> dict:
+    """One class: `sessions` students at once on `url`; per-page times, errors, disconnects, server CPU and RSS.
+    With `race`, one more visitor trains a live race on "Train it yourself" the whole time."""
     pages = assign_pages(sessions, mix)
     pool = sample_texts(sessions * submits + 1, seed=seed)
     students = [Session(index, page, pool[index * submits : (index + 1) * submits]) for index, page in enumerate(pages)]
@@ -299,10 +367,22 @@ def measure(url: str, sessions: int, mix: dict[str, float], submits: int, seed: 
     cpu_before = cpu_seconds(SERVER_COMMAND) + cpu_seconds("nginx")
     started = time.perf_counter()
 
+    racer = Racer() if race else None
+
     async def everyone() -> None:
-        await asyncio.wait_for(
-            asyncio.gather(*(run_session(url, student, expected, seed) for student in students)), RUN_TIMEOUT_SECONDS
-        )
+        class_done = asyncio.Event()
+        racing = asyncio.create_task(run_racer(url, racer, class_done)) if racer else None
+        if racing:
+            await asyncio.sleep(RACE_HEAD_START_SECONDS)
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(run_session(url, student, expected, seed) for student in students)),
+                RUN_TIMEOUT_SECONDS,
+            )
+        finally:
+            class_done.set()
+            if racing:
+                await racing
 
     timed_out = False
     try:
@@ -331,7 +411,12 @@ def measure(url: str, sessions: int, mix: dict[str, float], submits: int, seed: 
         "server_rss_mb": [round(rss_megabytes(pid)) for pid in server_processes()],
         "wall_seconds": round(wall, 1),
         "self_check": "ok",
-    }
+    } | ({"race": race_summary(racer)} if racer else {})
+
+
+def race_summary(racer: Racer) -> dict:
+    """Whether the race trained while the class worked, and how many live polls it answered."""
+    return {"trained": racer.trained, "polls": len(racer.progress), "errors": racer.errors[:5]}
 
 
 @contextlib.contextmanager
@@ -363,6 +448,9 @@ def parse_arguments(arguments: list[str]) -> argparse.Namespace:
     parser.add_argument("--layout", default="classroom", help="single, classroom, or both: single,classroom")
     parser.add_argument("--replicas", type=int, default=os.cpu_count() or 1, help="classroom replicas (default: cores)")
     parser.add_argument("--seed", type=int, default=0, help="which reviews and reading pauses (default 0)")
+    parser.add_argument(
+        "--race", action="store_true", help="one more visitor trains a live race (Train it yourself) meanwhile"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parsed = parser.parse_args(arguments)
     try:
@@ -407,7 +495,7 @@ def main(arguments: list[str] | None = None) -> int:
         context = contextlib.nullcontext(parsed.url) if parsed.url else started_layout(layout, parsed.replicas)
         with context as url:
             for sessions in parsed.sessions:
-                result = measure(url, sessions, parsed.mix, parsed.submits, parsed.seed)
+                result = measure(url, sessions, parsed.mix, parsed.submits, parsed.seed, race=parsed.race)
                 results.append((layout, result))
                 if result["self_check"] != "ok":
                     print("\n".join(result["self_check"]), file=sys.stderr)
@@ -423,7 +511,19 @@ def main(arguments: list[str] | None = None) -> int:
         print("|---|---|---|---|---|---|---|---|")
         for layout, result in results:
             print(format_row(layout, result))
-    failed = any(result["errors"] or result["disconnects"] or result["unfinished_submits"] for _, result in results)
+            if "race" in result:
+                race = result["race"]
+                print(
+                    f"{layout}: the race {'trained' if race['trained'] else 'never trained'} through the class "
+                    f"({race['polls']} live polls){'; ' + '; '.join(race['errors']) if race['errors'] else ''}"
+                )
+    failed = any(
+        result["errors"]
+        or result["disconnects"]
+        or result["unfinished_submits"]
+        or ("race" in result and (result["race"]["errors"] or not result["race"]["trained"]))
+        for _, result in results
+    )
     return 1 if failed else 0
 
 

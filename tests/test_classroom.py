@@ -126,10 +126,12 @@ def sticky_key(cookie_header: str) -> str:
 @pytest.mark.slow
 def test_a_short_class_on_the_layout_sees_no_error_and_no_disconnect(layout):
     """The CI class: 10 mixed sessions, 2 reviews each, after the benchmark's own self-check against the CLI. Two
-    open Inside from a link that turns on "Measure which words mattered", and must see every word's importance."""
+    open Inside from a link that turns on "Measure which words mattered", and must see every word's importance.
+    Meanwhile one more visitor trains a live race, which must train through the class (its worker is a process)."""
     running, _ = layout
     mix = bench.parse_mix("compare=0.4,inside=0.2,inside_measured=0.2,language_model=0.2")
-    result = bench.measure(running.url, sessions=10, mix=mix, submits=2, seed=3)
+    result = bench.measure(running.url, sessions=10, mix=mix, submits=2, seed=3, race=True)
+    assert result["race"]["trained"] and not result["race"]["errors"], result["race"]
     assert result["self_check"] == "ok", result["self_check"]
     assert result["errors"] == 0 and result["disconnects"] == 0, result["error_examples"]
     assert result["unfinished_submits"] == 0 and not result["timed_out"]
