@@ -324,6 +324,17 @@ def hidden_states(*, inspections: dict, count: int | None, number: int, key: str
         st.caption(explain.moved_sentence(DISPLAY_NAMES[name], inspection.hidden, inspection.tokens, ui.literal))
 
 
+def state_maps(*, inspections: dict, numbers: list[int], key: str) -> None:
+    """The units control and the maps it changes: the hidden states, then the gates of each gated model shown."""
+    count = units_shown(key=key)
+    numbers = iter(numbers)
+    hidden_states(inspections=inspections, count=count, number=next(numbers), key=key)
+    if "lstm" in inspections and inspections["lstm"].gates is not None:
+        lstm_gates(inspection=inspections["lstm"], count=count, number=next(numbers), key=key)
+    if "gru" in inspections and inspections["gru"].gates is not None:
+        gru_gates(inspection=inspections["gru"], count=count, number=next(numbers), key=key)
+
+
 def lstm_gates(*, inspection, count: int | None, number: int, key: str) -> None:
     """The LSTM's three gates and its cell state, token by token."""
     st.subheader(f"{number}. LSTM gates and cell state")
@@ -496,11 +507,8 @@ if first.cut_tokens:
 sections = itertools.count(1)  # numbered as drawn: the gate sections appear only for the models shown
 unfolded(inspection=first, number=next(sections), key="inside")
 step_by_step(bundle=bundle, inspections=inspections, number=next(sections), key="inside")
-count = units_shown(key="inside")
-hidden_states(inspections=inspections, count=count, number=next(sections), key="inside")
-if "lstm" in inspections and inspections["lstm"].gates is not None:
-    lstm_gates(inspection=inspections["lstm"], count=count, number=next(sections), key="inside")
-if "gru" in inspections and inspections["gru"].gates is not None:
-    gru_gates(inspection=inspections["gru"], count=count, number=next(sections), key="inside")
-word_importance(bundle=bundle, inspections=inspections, review=review, number=next(sections), key="inside")
+# Sections with their own control are fragments: choosing the units or measuring the words redraws them alone.
+maps = [name for name in ("lstm", "gru") if name in inspections and inspections[name].gates is not None]
+st.fragment(state_maps)(inspections=inspections, numbers=[next(sections) for _ in range(1 + len(maps))], key="inside")
+st.fragment(word_importance)(bundle=bundle, inspections=inspections, review=review, number=next(sections), key="inside")
 memory_experiment(bundle=bundle, number=next(sections), key="inside")

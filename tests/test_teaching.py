@@ -529,10 +529,25 @@ def test_contrast_1_the_gated_models_dip_and_come_back(blocks, bundle, contrast_
 # ------------------------------------------------------------------------------------------------ Inside the RNN
 
 
+INSIDE_SECTIONS = {  # the Inside page's section titles, as drawn ("N. title")
+    "One function, unfolded over time": "unfolded",
+    "Step by step": "step_by_step",
+    "LSTM gates and cell state": "lstm_gates",
+    "GRU gates": "gru_gates",
+    "Which words mattered": "word_importance",
+    "Is the plain RNN's memory short? (measured)": "memory_experiment",
+}
+
+
 def test_the_inside_page_section_numbers(doc):
     # pages/inside.py numbers its sections as drawn; with all three models every section is drawn.
-    drawn = re.findall(r"^(?:    )?(\w+)\(.*number=next\(sections\)", source("pages/inside.py"), flags=re.M)
-    number = {name: position for position, name in enumerate(drawn, start=1)}
+    from .apptest_support import open_page
+
+    app = open_page("pages/inside.py", "A dull start, but the acting is superb.")
+    assert not app.exception
+    shown = dict(re.fullmatch(r"(\d+)\. (.+)", str(header.value)).groups()[::-1] for header in app.subheader)
+    number = {INSIDE_SECTIONS[title]: int(value) for title, value in shown.items() if title in INSIDE_SECTIONS}
+    assert set(number) == set(INSIDE_SECTIONS.values()), shown
     part = section(doc, "27–37 min")
     assert quoted(part, r"Section (\d+)'s unfolded graph").group(1) == str(number["unfolded"])
     assert quoted(part, r"\*\*The stepper\*\* \(section (\d+)\)").group(1) == str(number["step_by_step"])
