@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import explain, plots, step_plots, stepper, ui
+from rnndemo import explain, memory, plots, step_plots, stepper, ui
 from rnndemo.evaluation import DECISION_THRESHOLD
 from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
-from rnndemo.memory import load_memory_experiment
-from rnndemo.models import ModelFileError, readout_of
+from rnndemo.models import ModelFileError
 from rnndemo.registry import DISPLAY_NAMES, NOT_RECURRENT_NAMES, RECURRENT_NAMES
 from rnndemo.serving import EmptyTextError
 
@@ -446,11 +445,36 @@ def word_importance(*, bundle, inspections: dict, review: str, number: int, key:
 def memory_result_or_stop(bundle) -> dict | None:
     """The measured memory experiment (None if never computed); a file that fails its check stops the page."""
     try:
-        return load_memory_experiment(bundle.models_dir, bundle.manifest)
+        return memory.load_memory_experiment(bundle.models_dir, bundle.manifest)
     except ModelFileError as error:
         st.warning("The memory experiment's file was refused.")
         st.text(str(error))
         st.stop()
+
+
+def memory_readouts(*, result: dict) -> None:
+    """The textbook contrast first (the last-state SimpleRNN against the gated models, one computed sentence),
+    then the mean-readout SimpleRNN as a practitioner's fix, and why it resists filler."""
+    names = memory.display_names(result)
+    if memory.TEXTBOOK in result["models"]:
+        st.markdown(
+            f"**The textbook contrast.** The first curve, the **{names[memory.TEXTBOOK]}**, is the slide's plain RNN: "
+            "it classifies its last state h_T. It was trained for this experiment only, on the served SimpleRNN's "
+            "data, vocabulary and GloVe start, and is not one of the served models."
+        )
+        st.text(str(result.get("contrast_summary", "")))
+    else:
+        st.info(
+            "This measurement has no last-state SimpleRNN (the slide's plain RNN). Train it and measure again: "
+            "`python -m rnndemo train --add --model rnn_last`, then `python -m rnndemo memory`."
+        )
+    averaging = [names[name] for name, values in result["models"].items() if values.get("readout") == "mean"]
+    if averaging:
+        st.caption(
+            f"The dashed {', '.join(averaging)} is **a fix a practitioner would use**. {memory.MEAN_READOUT_REASON} "
+            "Read the two charts apart: early words reach its verdict directly (left) even where its last state no "
+            "longer depends on them (right), so the readout, not the recurrence, carries the long memory."
+        )
 
 
 def memory_experiment(*, bundle, number: int, key: str) -> None:
@@ -463,24 +487,15 @@ def memory_experiment(*, bundle, number: int, key: str) -> None:
     # Text from a file is treated like visitor text: shown, never parsed as Markdown.
     design = result["design"].split("\n\n")[1] if "\n\n" in result["design"] else result["design"]
     st.text(" ".join(design.split()))  # the file wraps its lines at 80 characters; the page wraps them itself
-    averaging = [DISPLAY_NAMES[name] for name, model in bundle.classifiers.items() if readout_of(model.model) == "mean"]
-    if averaging:
-        st.caption(
-            f"Read the two charts apart. The {', '.join(averaging)} classifies the mean of all its states, so early "
-            "words reach its verdict directly (left) even where its last state no longer depends on them (right): "
-            "the readout, not the recurrence, carries the long memory."
-        )
+    memory_readouts(result=result)
+    names = memory.display_names(result)
     left, right = st.columns(2)
     with left:
-        ui.plotly_chart(plots.memory_accuracy_figure(result, DISPLAY_NAMES), key=f"{key}_memory_accuracy")
+        ui.plotly_chart(plots.memory_accuracy_figure(result, names), key=f"{key}_memory_accuracy")
         st.text(str(result.get("accuracy_summary", "")))
     with right:
-        ui.plotly_chart(plots.memory_gradient_figure(result, DISPLAY_NAMES), key=f"{key}_memory_gradient")
-        zero = [
-            DISPLAY_NAMES.get(name, name)
-            for name, values in result["models"].items()
-            if min(values["gradient"]["mean_norm"]) == 0
-        ]
+        ui.plotly_chart(plots.memory_gradient_figure(result, names), key=f"{key}_memory_gradient")
+        zero = [names[name] for name, values in result["models"].items() if min(values["gradient"]["mean_norm"]) == 0]
         if zero:
             st.caption(
                 f"The {', '.join(zero)} gradient reaches exactly 0 (below what float32 can hold); those points are "

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import forecast_plots, forecast_serving, forecasting, ui
+from rnndemo import forecast_inspect, forecast_plots, forecast_serving, forecasting, step_plots, stepper, ui
 from rnndemo.forecast_models import DISPLAY_NAMES, forecaster_names
 from rnndemo.registry import RECURRENT_NAMES
 
@@ -22,14 +22,21 @@ def pickers(*, key: str) -> str:
     )
 
 
-def model_pickers(*, config: forecasting.SeriesConfig, key: str) -> tuple[int, list[str]]:
-    """The horizon h and the models shown (each series keeps its own)."""
-    horizon_column, models_column = st.columns([1, 3])
+def model_pickers(*, config: forecasting.SeriesConfig, chosen_window: int, key: str) -> tuple[int, int, list[str]]:
+    """The horizon h, the window W and the models shown (each series keeps its own)."""
+    horizon_column, window_column, models_column = st.columns([1, 1, 3])
     horizon = horizon_column.selectbox(
         f"Horizon h ({config.step}s ahead)",
         [str(horizon) for horizon in config.horizons],
         index=1,
         **ui.option(f"{key}_horizon_{config.name}"),
+    )
+    window = window_column.selectbox(
+        f"Window W ({config.step}s read)",
+        config.windows,
+        index=config.windows.index(chosen_window),
+        format_func=lambda width: f"{width}" + " (chosen on validation)" * (width == chosen_window),
+        **ui.option(f"{key}_window_{config.name}"),
     )
     names = forecaster_names(config.name)
     labels = [DISPLAY_NAMES[name] for name in names]  # the picker holds the names visitors read
@@ -40,7 +47,7 @@ def model_pickers(*, config: forecasting.SeriesConfig, key: str) -> tuple[int, l
         **ui.option(f"{key}_models_{config.name}"),
     )
     shown = [name for name in names if DISPLAY_NAMES[name] in picked]
-    return int(horizon), shown
+    return int(horizon), int(window), shown
 
 
 def raw_step(*, data: forecast_serving.PageData) -> dict[str, int]:
@@ -126,19 +133,20 @@ def scaling_step(*, data: forecast_serving.PageData) -> None:
     )
 
 
-def windows_step(*, data: forecast_serving.PageData, origin: int, horizon: int) -> None:
+def windows_step(*, data: forecast_serving.PageData, origin: int, horizon: int, window: int) -> None:
     """Step 4: windows of the last W values, and the values to predict."""
     prepared = data.prepared
     series, config = prepared.series, prepared.series.config
-    window = config.window
-    training_windows = prepared.split.validation_start - window - config.max_horizon + 1
+    training_windows = prepared.split.validation_start - config.max_window - config.max_horizon + 1
     st.subheader("4. Windows: the last W values and what to predict")
     st.write(
         f"W = {window} {config.step}s in, up to H = {config.max_horizon} {config.step}s out. The training part gives "
         f"{training_windows:,} windows whose targets all lie in training: inputs ({training_windows:,}, {window}, 1), "
         f"targets ({training_windows:,}, {config.max_horizon}) for the direct forecasters, or "
         f"({training_windows:,}, 1) for the recursive ones, which feed their forecast back h times. "
-        "This is the time-series twin of words → indices → padded sequence."
+        "This is the time-series twin of words → indices → padded sequence. Every W is taught on the same "
+        f"targets (the windows with {config.max_window} {config.step}s before them), so the W values differ only in "
+        "how far back the networks read."
     )
     ui.plotly_chart(
         forecast_plots.window_figure(series.dates, series.values, origin, window, horizon, config.unit),
@@ -163,8 +171,7 @@ def origin_picker(*, data: forecast_serving.PageData, key: str) -> int:
     """The forecast origin (the last value seen), dragged through the test period: every 4th week, or every year."""
     series = data.prepared.series
     dates = series.dates[data.test_origins]
-    stride = 4 if series.config.step == "week" else 1
-    options = [str(date.date()) for date in dates[::stride]]
+    options = [str(date.date()) for date in series.dates[data.slider_origins]]
     chosen = st.select_slider(
         "Forecast origin (the last value the models see; its forecasts land in the test period)",
         options,
@@ -174,10 +181,18 @@ def origin_picker(*, data: forecast_serving.PageData, key: str) -> int:
     return max(0, int(np.searchsorted(dates, pd.Timestamp(chosen), side="right") - 1))
 
 
-def verdict(*, data: forecast_serving.PageData) -> None:
-    """Whether the best recurrent forecaster beats Holt–Winters on the test period, and, for sunspots, the AR(p)
-    model, in numbers computed from the metrics file."""
+def verdict(*, data: forecast_serving.PageData, window: int) -> None:
+    """Whether the best recurrent forecaster reading `window` values beats Holt–Winters on the test period, and, for
+    sunspots, the AR(p) model, in numbers computed from the metrics file."""
     config = data.prepared.series.config
+    _, _, scores = data.at_window(window)
+    if window == data.chosen_window:
+        st.write(f"The networks read W = {window} {config.step}s, the W chosen on validation.")
+    else:
+        st.warning(
+            f"W = {window} is not the W chosen on validation ({data.chosen_window}). Its test scores are shown to "
+            "compare; picking the W with the better test score would be choosing on the test period."
+        )
     references = [("holt_winters", "Holt–Winters", "")]
     if "ar" in data.metrics["test"]:
         order = forecast_serving.ar_order(data.metrics)
@@ -186,9 +201,7 @@ def verdict(*, data: forecast_serving.PageData) -> None:
         )
         references.append(("ar", f"AR({order})", note))
     for baseline, label, note in references:
-        beaten, sentences = forecast_serving.baseline_verdict(
-            data.metrics["test"], config.horizons, config.unit, baseline, label
-        )
+        beaten, sentences = forecast_serving.baseline_verdict(scores, config.horizons, config.unit, baseline, label)
         headline = (
             f"On the test period the best recurrent model matches or beats {label} at every horizon."
             if beaten
@@ -197,13 +210,14 @@ def verdict(*, data: forecast_serving.PageData) -> None:
         (st.success if beaten else st.warning)(headline + note + "\n\n" + "\n".join(f"- {line}" for line in sentences))
 
 
-def metrics_table(*, data: forecast_serving.PageData, shown: list[str]) -> None:
-    """Test MASE, RMSE and sMAPE per horizon of every model shown."""
+def metrics_table(*, data: forecast_serving.PageData, shown: list[str], window: int) -> None:
+    """Test MASE, RMSE and sMAPE per horizon of every model shown (the networks reading `window` values)."""
     config = data.prepared.series.config
-    test, chosen = data.metrics["test"], data.metrics["chosen_strategy"]
+    _, _, test = data.at_window(window)
+    chosen = data.metrics["by_window"][str(window)]["chosen_strategy"]
     rows = []
     for name in shown:
-        row = {"model": DISPLAY_NAMES[name] + (f" ({chosen[name]})" if name in RECURRENT_NAMES else "")}
+        row = {"model": DISPLAY_NAMES[name] + (f" (W = {window}, {chosen[name]})" if name in RECURRENT_NAMES else "")}
         for horizon in map(str, config.horizons):
             row[f"MASE h={horizon}"] = test[name]["mase"][horizon]
             row[f"RMSE h={horizon} ({config.unit})"] = test[name]["rmse"][horizon]
@@ -218,6 +232,87 @@ def metrics_table(*, data: forecast_serving.PageData, shown: list[str]) -> None:
     )
 
 
+def lstm_stepper(*, data: forecast_serving.PageData, origin: int, window: int, key: str) -> None:
+    """The LSTM forecaster's hidden state across the window that ends at the origin, one step at a time, with the
+    step's equation filled in (the Inside page's stepper, on a series)."""
+    series, config = data.prepared.series, data.prepared.series.config
+    weights = data.lstm[window]
+    inputs = forecast_inspect.window_inputs(data.prepared.scaled, origin, window)
+    states = forecast_inspect.trace_window(weights, data.prepared.scaled, origin)
+    dates = series.dates[origin - window + 1 : origin + 1]
+    step = (
+        st.slider(
+            f"Step t of the window (1 to {window})",
+            1,
+            window,
+            window,
+            **ui.option(f"{key}_step_{config.name}_{window}"),
+        )
+        - 1
+    )
+    table = forecast_inspect.step_table(weights, states, inputs, step)
+    st.write(
+        f"Step {step + 1} reads {dates[step].date()}: {series.values[origin - window + 1 + step]:.3f} {config.unit}, "
+        f"xₜ = {inputs[step]:+.4f} (z minus the window's last z). {stepper.EQUATIONS[weights.layer]}. "
+        f"The {len(table['units'])} units whose state moved most at this step:"
+    )
+    rows = [
+        {"unit": unit} | {name: float(values[row]) for name, values in table["terms"].items()}
+        for row, unit in enumerate(table["units"])
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{key}_step_table")
+    ui.plotly_chart(
+        step_plots.state_window(
+            states.hidden[0],
+            [str(date.date()) for date in dates],
+            step,
+            table["units"],
+            f"LSTM hidden state h across the window (W = {window}, {weights.units} units), step {step + 1} marked",
+        ),
+        key=f"{key}_state_chart",
+    )
+    if weights.strategy == "recursive":
+        st.caption(
+            "This LSTM forecasts recursively (chosen on validation): this is its first pass, the one-step forecast; "
+            "each further step reads the window shifted by one with its own forecast appended."
+        )
+
+
+def lstm_occlusion(*, data: forecast_serving.PageData, origin: int, horizon: int, window: int, key: str) -> None:
+    """Which past steps the LSTM's forecast h steps ahead depends on: occlusion over the window, precomputed."""
+    series, config = data.prepared.series, data.prepared.series.config
+    row = int(np.searchsorted(data.slider_origins, origin))
+    effects = data.occlusion[window][row, config.horizons.index(horizon)]  # (W,), in the unit
+    dates = series.dates[origin - window + 1 : origin + 1]
+    ranked = np.argsort(-np.abs(effects), kind="stable")[:3]
+    recent = window // 4
+    share = float(np.abs(effects[-recent:]).sum() / max(np.abs(effects).sum(), 1e-12))
+    st.write(
+        f"Each bar replaces one {config.step}'s value with the window's last value (the network's neutral input, "
+        f"no change) and shows how the forecast {horizon} {config.step}{'s' * (horizon > 1)} ahead moves. "
+        "The largest effects: "
+        + ", ".join(f"{dates[position].date()} ({effects[position]:+.3f} {config.unit})" for position in ranked)
+        + f". The last {recent} {config.step}s carry {share:.0%} of the total |Δ|. The last {config.step} always "
+        "shows 0: it sets the level every forecast is added to, not the shape the network reads."
+    )
+    ui.plotly_chart(
+        forecast_plots.occlusion_bars(
+            dates,
+            effects,
+            config.unit,
+            f"Occlusion: the LSTM's forecast at h = {horizon} from {series.dates[origin].date()}",
+        ),
+        key=f"{key}_occlusion_chart",
+    )
+
+
+def inside_lstm(*, data: forecast_serving.PageData, origin: int, horizon: int, window: int, key: str) -> None:
+    """Inside the LSTM forecaster: its hidden state step by step, and occlusion over the window."""
+    st.subheader("Inside the LSTM forecaster")
+    lstm_stepper(data=data, origin=origin, window=window, key=key)
+    lstm_occlusion(data=data, origin=origin, horizon=horizon, window=window, key=key)
+
+
 st.title("Time series: the same recurrent layers forecast")
 st.write(
     "The recurrent layers that read reviews read any sequence. Here a SimpleRNN, an LSTM and a GRU forecast a real "
@@ -230,48 +325,50 @@ if isinstance(page_data, str):
     st.error(page_data)
     st.stop()
 series_config = page_data.prepared.series.config
-horizon, shown = model_pickers(config=series_config, key="ts")
+horizon, window, shown = model_pickers(config=series_config, chosen_window=page_data.chosen_window, key="ts")
+forecasts, bands, _ = page_data.at_window(window)
 starts = raw_step(data=page_data)
 cleaned_step(data=page_data)
 scaling_step(data=page_data)
 origin_row = origin_picker(data=page_data, key="ts")
 origin = int(page_data.test_origins[origin_row])
-windows_step(data=page_data, origin=origin, horizon=horizon)
+windows_step(data=page_data, origin=origin, horizon=horizon, window=window)
 
 st.subheader("Forecasts on the test period")
-verdict(data=page_data)
-if not shown:
+verdict(data=page_data, window=window)
+if shown:
+    metrics_table(data=page_data, shown=shown, window=window)
+    series = page_data.prepared.series
+    ui.plotly_chart(
+        forecast_plots.horizon_forecasts(
+            series.dates,
+            series.raw,
+            page_data.test_origins,
+            {name: forecasts[name] for name in shown},
+            bands,
+            horizon,
+            DISPLAY_NAMES,
+            series_config.unit,
+            series_config.step,
+            page_data.prepared.split.test_start,
+        ),
+        key="ts_horizon_chart",
+    )
+    st.caption("Bands: 90 % of each model's errors at this horizon on the validation period (5th to 95th percentile).")
+    ui.plotly_chart(
+        forecast_plots.forecasts_from_origin(
+            series.dates,
+            series.raw,
+            origin,
+            {name: forecasts[name][origin_row, :horizon] for name in shown},
+            bands,
+            horizon,
+            DISPLAY_NAMES,
+            series_config.unit,
+            history=max(2 * horizon, series_config.period),
+        ),
+        key="ts_origin_chart",
+    )
+else:
     st.info("Pick at least one model to see its forecasts.")
-    st.stop()
-metrics_table(data=page_data, shown=shown)
-series = page_data.prepared.series
-ui.plotly_chart(
-    forecast_plots.horizon_forecasts(
-        series.dates,
-        series.raw,
-        page_data.test_origins,
-        {name: page_data.forecasts[name] for name in shown},
-        page_data.bands,
-        horizon,
-        DISPLAY_NAMES,
-        series_config.unit,
-        series_config.step,
-        page_data.prepared.split.test_start,
-    ),
-    key="ts_horizon_chart",
-)
-st.caption("Bands: 90 % of each model's errors at this horizon on the validation period (5th to 95th percentile).")
-ui.plotly_chart(
-    forecast_plots.forecasts_from_origin(
-        series.dates,
-        series.raw,
-        origin,
-        {name: page_data.forecasts[name][origin_row, :horizon] for name in shown},
-        page_data.bands,
-        horizon,
-        DISPLAY_NAMES,
-        series_config.unit,
-        history=max(2 * horizon, series_config.period),
-    ),
-    key="ts_origin_chart",
-)
+inside_lstm(data=page_data, origin=origin, horizon=horizon, window=window, key="ts")

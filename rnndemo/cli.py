@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from rnndemo.config import LIMITS, default_models_dir
-from rnndemo.registry import CLASSIFIER_NAMES, FORECAST_SERIES, NEURAL_NAMES, RECURRENT_NAMES
+from rnndemo.registry import CLASSIFIER_NAMES, EXPERIMENT_NAMES, FORECAST_SERIES, NEURAL_NAMES, RECURRENT_NAMES
 from rnndemo.vocab import truncation_note
 
 END_WORD = "</review>"  # the language models' end-of-review word (language_model.END_TOKEN, without importing it)
@@ -319,11 +319,13 @@ def command_forecast(arguments) -> None:
     from rnndemo.models import ModelFileError
 
     try:
-        payload = forecast_from(arguments.models_dir, arguments.series, arguments.horizon, arguments.origin)
+        payload = forecast_from(
+            arguments.models_dir, arguments.series, arguments.horizon, arguments.origin, arguments.window
+        )
     except (ValueError, ModelFileError) as error:
         raise UsageError(str(error)) from None
     lines = [
-        f"{arguments.series} from {payload['origin']} ({payload['unit']})",
+        f"{arguments.series} from {payload['origin']} ({payload['unit']}; the networks read W = {payload['window']})",
         "date        truth     " + " ".join(f"{name:>14s}" for name in payload["models"]),
     ]
     for row, date in enumerate(payload["dates"]):
@@ -433,7 +435,7 @@ def command_train(arguments) -> None:
             "epochs": entry["epochs"],
             "training_seconds": entry["training_seconds"],
         }
-        for name, entry in manifest["models"].items()
+        for name, entry in (manifest["models"] | manifest.get("experiment_models", {})).items()
     }
     summary["baseline"] = {
         "test_accuracy": manifest["baseline"]["test_accuracy"],
@@ -606,7 +608,10 @@ def command_memory(arguments) -> None:
         if _progress_wanted():
             print(f"\r[{fraction:5.0%}] {message:40s}", end="", file=sys.stderr, flush=True)
 
-    result = run_memory_experiment(bundle, reviews_per_label=arguments.reviews, progress=progress)
+    try:
+        result = run_memory_experiment(bundle, reviews_per_label=arguments.reviews, progress=progress)
+    except models.ModelFileError as error:  # the experiment's own last-state SimpleRNN failed its check
+        raise UsageError(str(error)) from error
     if _progress_wanted():
         print(file=sys.stderr)
     output = arguments.output or Path(arguments.models_dir) / models.MEMORY_FILE
@@ -825,7 +830,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"train on N reviews only (smoke tests; N >= {MIN_LIMIT})",
     )
     train.add_argument("--epochs", type=positive_int, default=None, help="maximum epochs")
-    train.add_argument("--model", action="append", choices=NEURAL_NAMES, help="train only these Keras classifiers")
+    train.add_argument(
+        "--model",
+        action="append",
+        choices=NEURAL_NAMES + EXPERIMENT_NAMES,
+        help="train only these Keras classifiers (rnn_last: the memory experiment's last-state SimpleRNN, not served)",
+    )
     train.add_argument(
         "--add",
         action="store_true",
@@ -939,6 +949,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--horizon", type=whole_number(1), default=13, help="steps ahead: 1-52 weeks for co2, 1-11 years for sunspots"
     )
     forecast.add_argument("--origin", required=True, help="the last date seen, YYYY-MM-DD (e.g. 2000-01-01)")
+    forecast.add_argument(
+        "--window",
+        type=whole_number(1),
+        default=None,
+        help="W, the values each network reads: 26 or 52 weeks for co2, 11 or 22 years for sunspots "
+        "(default: the W chosen on validation)",
+    )
     add(
         "train-forecasters",
         command_train_forecasters,

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnndemo.registry import NEURAL_NAMES
+from rnndemo.registry import EXPERIMENT_NAMES, NEURAL_NAMES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,6 +88,9 @@ CLASSIFIERS: tuple[ClassifierConfig, ...] = (
         select_by="accuracy",
     ),
     ClassifierConfig("cnn", units=64, spatial_dropout=0.2, output_dropout=0.3, max_epochs=8, select_by="accuracy"),
+    # The memory experiment's textbook plain RNN (issue 22), never served: the served SimpleRNN's shape, dropouts,
+    # rate and stopping rule (lowest validation loss), with the last state as its readout.
+    ClassifierConfig("rnn_last", units=64, readout="last", spatial_dropout=0.2, output_dropout=0.3),
 )
 
 
@@ -106,6 +109,8 @@ class TrainingConfig:
     seed: int = 1337  # seeds numpy, TensorFlow and Python's random
     train_limit: int | None = None  # use only this many training reviews (tests)
     model_names: tuple[str, ...] = NEURAL_NAMES  # which Keras classifiers to train
+    # trained beside the classifiers for the memory experiment only (never served), when it is recomputed
+    experiment_names: tuple[str, ...] = EXPERIMENT_NAMES
     memory_experiment: bool = True  # also recompute the short-memory experiment for the new models
     parts: tuple[str, ...] = ("classifiers", "language_models")  # what `train` builds
     language_model: LanguageModelConfig = LanguageModelConfig()  # the next-word models

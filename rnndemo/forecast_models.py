@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnndemo import forecasting
+from rnndemo import forecast_inspect, forecasting
 from rnndemo.registry import RECURRENT_KINDS, RECURRENT_NAMES
 
 STRATEGIES = ("direct", "recursive")
@@ -35,9 +35,14 @@ DISPLAY_NAMES = {
 }
 
 
-def model_file(series: str, cell: str, strategy: str) -> str:
+def model_file(series: str, cell: str, strategy: str, window: int) -> str:
     """The file name of one recurrent forecaster in the models folder (a plain name: the folder is flat)."""
-    return f"forecast_{series}_{cell}_{strategy}.keras"
+    return f"forecast_{series}_w{window}_{cell}_{strategy}.keras"
+
+
+def variant(cell: str, strategy: str, window: int) -> str:
+    """The metrics' name of one trained network: "w52_lstm_recursive"."""
+    return f"w{window}_{cell}_{strategy}"
 
 
 def forecaster_names(series: str) -> tuple[str, ...]:
@@ -67,25 +72,29 @@ def training_pairs(scaled: np.ndarray, origins: np.ndarray, window: int, outputs
     return relative[..., None], forecasting.targets(scaled, origins, outputs) - last
 
 
-def network_data(config: forecasting.SeriesConfig, scaled: np.ndarray, split, outputs: int) -> tuple[tuple, tuple]:
-    """(training pairs, validation pairs) of a network: training windows whose targets all lie in training, and
-    validation windows whose targets all lie in validation (never a test value)."""
-    train_origins = np.arange(config.window - 1, split.validation_start - outputs)
+def network_data(
+    config: forecasting.SeriesConfig, scaled: np.ndarray, split, outputs: int, window: int
+) -> tuple[tuple, tuple]:
+    """(training pairs, validation pairs) of a network reading `window` values: training windows whose targets all
+    lie in training, and validation windows whose targets all lie in validation (never a test value). Every W
+    trains on the same origins (those with the longest W before them), so the W values differ in what they read,
+    not in what they are taught."""
+    train_origins = np.arange(config.max_window - 1, split.validation_start - outputs)
     validation_origins = np.arange(split.validation_start - 1, split.test_start - outputs)
     return (
-        training_pairs(scaled, train_origins, config.window, outputs),
-        training_pairs(scaled, validation_origins, config.window, outputs),
+        training_pairs(scaled, train_origins, window, outputs),
+        training_pairs(scaled, validation_origins, window, outputs),
     )
 
 
-def fit_network(cell: str, config: forecasting.SeriesConfig, scaled: np.ndarray, split, strategy: str):
+def fit_network(cell: str, config: forecasting.SeriesConfig, scaled: np.ndarray, split, strategy: str, window: int):
     """Train one forecaster on windows whose targets lie in training; stop early on validation windows."""
     import keras
 
     outputs = config.max_horizon if strategy == "direct" else 1
     keras.utils.set_random_seed(SEED)
-    model = build_forecaster(cell, config.window, outputs, config.recurrent_units)
-    (inputs, goals), validation = network_data(config, scaled, split, outputs)
+    model = build_forecaster(cell, window, outputs, config.recurrent_units)
+    (inputs, goals), validation = network_data(config, scaled, split, outputs, window)
     stop = keras.callbacks.EarlyStopping(patience=8, restore_best_weights=True)
     history = model.fit(
         inputs, goals, validation_data=validation, epochs=config.epochs, batch_size=64, verbose=0, callbacks=[stop]
@@ -97,14 +106,22 @@ def network_forecasts(
     model, scaled: np.ndarray, origins: np.ndarray, window: int, horizon: int, strategy: str
 ) -> np.ndarray:
     """Scaled forecasts (origins, horizon) from each origin: all at once (direct) or fed back (recursive)."""
-    current = forecasting.windows(scaled, origins, window).astype("float32")  # (origins, W)
+    return window_forecasts(model, forecasting.windows(scaled, origins, window), horizon, strategy)
+
+
+def window_forecasts(model, scaled_windows: np.ndarray, horizon: int, strategy: str) -> np.ndarray:
+    """Scaled forecasts (windows, horizon) from windows of scaled values (windows, W).
+
+    The network runs through Keras's compiled predict function (built once per model): an eager call steps the
+    recurrent loop in Python, which made a recursive 52-week forecast cost ~15 s of training time."""
+    current = np.asarray(scaled_windows, dtype="float32")  # (windows, W)
     if strategy == "direct":
         relative, last = forecasting.level_relative(current)
-        return (last + np.asarray(model(relative[..., None], training=False)))[:, :horizon]
+        return (last + np.asarray(model.predict_on_batch(relative[..., None])))[:, :horizon]
     steps = []
     for _ in range(horizon):
         relative, last = forecasting.level_relative(current)
-        following = last + np.asarray(model(relative[..., None], training=False))[:, :1]  # (origins, 1)
+        following = last + np.asarray(model.predict_on_batch(relative[..., None]))[:, :1]  # (origins, 1)
         steps.append(following)
         current = np.concatenate([current[:, 1:], following], axis=1)
     return np.concatenate(steps, axis=1)
@@ -184,46 +201,122 @@ def mean_mase(table: dict) -> float:
     return float(np.mean(list(table["mase"].values())))
 
 
-def evaluate_series(name: str, models_dir: Path, report: Callable[[str], None]) -> tuple[dict, dict]:
-    """Train the six networks of a series, fit its baselines, score all; (metrics entry, arrays for the page)."""
-    prepared = prepare(name)
-    config, values, scaled = prepared.series.config, prepared.series.values, prepared.scaled
-    parts = {part: forecasting.origins_for(prepared.split, part, config) for part in ("validation", "test")}
+def train_window(
+    prepared: Prepared, window: int, parts: dict[str, np.ndarray], models_dir: Path, report: Callable[[str], None]
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict]]:
+    """Train the six networks (three cells, direct and recursive) that read `window` values; their forecasts (in
+    the series' unit) from every validation and test origin, and what was trained."""
+    config, scaled, name = prepared.series.config, prepared.scaled, prepared.series.config.name
     forecasts: dict[str, dict[str, np.ndarray]] = {part: {} for part in parts}
     trained: dict[str, dict] = {}
+    lstm = {}
     for cell in RECURRENT_NAMES:
         for strategy in STRATEGIES:
             started = time.perf_counter()
-            model, epochs = fit_network(cell, config, scaled, prepared.split, strategy)
+            model, epochs = fit_network(cell, config, scaled, prepared.split, strategy, window)
             for part, origins in parts.items():
-                network = network_forecasts(model, scaled, origins, config.window, config.max_horizon, strategy)
-                forecasts[part][f"{cell}_{strategy}"] = prepared.scaler.inverse(network)
-            file_name = model_file(name, cell, strategy)
+                network = network_forecasts(model, scaled, origins, window, config.max_horizon, strategy)
+                forecasts[part][variant(cell, strategy, window)] = prepared.scaler.inverse(network)
+            file_name = model_file(name, cell, strategy, window)
             model.save(Path(models_dir) / file_name)
+            if cell == "lstm":
+                lstm[strategy] = model
             seconds = round(time.perf_counter() - started, 1)
-            trained[f"{cell}_{strategy}"] = {"file": file_name, "epochs": epochs, "training_seconds": seconds}
-            report(f"{name}: {cell} {strategy} trained in {seconds} s ({epochs} epochs)")
+            trained[variant(cell, strategy, window)] = {
+                "file": file_name,
+                "epochs": epochs,
+                "training_seconds": seconds,
+            }
+            report(f"{name}: W = {window}, {cell} {strategy} trained in {seconds} s ({epochs} epochs)")
+    return forecasts, trained, lstm
+
+
+def occlusion_table(model, strategy: str, prepared: Prepared, origins: np.ndarray, window: int) -> np.ndarray:
+    """For each origin, each of the series' horizons h and each step t of the window: the forecast h steps ahead
+    minus the forecast with step t's value replaced by the window's last value, in the series' unit
+    (origins, horizons, W). The page shows it for the origins its slider offers."""
+    config = prepared.series.config
+    scaled_windows = forecasting.windows(prepared.scaled, origins, window)
+    batch = np.concatenate([forecast_inspect.occluded(row) for row in scaled_windows])  # (origins · (W + 1), W)
+    paths = window_forecasts(model, batch, config.max_horizon, strategy).reshape(len(origins), window + 1, -1)
+    at_horizons = paths[:, :, np.asarray(config.horizons) - 1]  # (origins, W + 1, horizons)
+    effects = (at_horizons[:, :1, :] - at_horizons[:, 1:, :]) * prepared.scaler.scale  # (origins, W, horizons)
+    return effects.transpose(0, 2, 1)
+
+
+def slider_origins(test_origins: np.ndarray, config: forecasting.SeriesConfig) -> np.ndarray:
+    """The test-period origins the page's slider offers: every 4th week, or every year."""
+    return test_origins[:: 4 if config.step == "week" else 1]
+
+
+def choose_strategies(validation_scores: dict, window: int) -> dict[str, str]:
+    """Each cell's strategy at `window`: the one with the lower mean MASE on validation."""
+    return {
+        cell: min(STRATEGIES, key=lambda strategy: mean_mase(validation_scores[variant(cell, strategy, window)]))
+        for cell in RECURRENT_NAMES
+    }
+
+
+def choose_window(by_window: dict[str, dict]) -> int:
+    """The W whose three networks (each with its chosen strategy) have the lowest mean validation MASE."""
+    return min(
+        (int(window) for window in by_window),
+        key=lambda window: np.mean([mean_mase(by_window[str(window)]["validation"][cell]) for cell in RECURRENT_NAMES]),
+    )
+
+
+def window_entry(prepared: Prepared, window: int, forecasts: dict, trained: dict) -> dict:
+    """One W's choices and scores: each cell's strategy (validation), validation and test scores of every network,
+    and under the cell's own name those of its chosen strategy."""
+    variants = [variant(cell, strategy, window) for cell in RECURRENT_NAMES for strategy in STRATEGIES]
+    validation = score(prepared, {name: forecasts["validation"][name] for name in variants}, "validation")
+    chosen = choose_strategies(validation, window)
+    for part in forecasts:  # each cell under its own name, with the strategy chosen on validation
+        forecasts[part].update({cell: forecasts[part][variant(cell, chosen[cell], window)] for cell in RECURRENT_NAMES})
+    validation |= {cell: validation[variant(cell, chosen[cell], window)] for cell in RECURRENT_NAMES}
+    test = score(prepared, {cell: forecasts["test"][cell] for cell in RECURRENT_NAMES}, "test")
+    return {"chosen_strategy": chosen, "trained": trained, "validation": validation, "test": test}
+
+
+def evaluate_series(name: str, models_dir: Path, report: Callable[[str], None]) -> tuple[dict, dict]:
+    """Train the networks of a series at every W, fit its baselines, score all, choose W and each cell's strategy
+    on validation; (metrics entry, arrays for the page)."""
+    prepared = prepare(name)
+    config, values = prepared.series.config, prepared.series.values
+    parts = {part: forecasting.origins_for(prepared.split, part, config) for part in ("validation", "test")}
+    validation_span = prepared.split.part("validation")
+    arrays: dict[str, np.ndarray] = {f"{name}__test_origins": parts["test"]}
+
+    def keep(prefix: str, forecasts: dict[str, dict[str, np.ndarray]], models: tuple[str, ...]) -> None:
+        for model in models:  # the test forecasts and the validation residual bands the page draws
+            arrays[f"{prefix}{model}__test"] = forecasts["test"][model]
+            arrays[f"{prefix}{model}__bands"] = forecasting.residual_bands(
+                forecasts["validation"][model], prepared.series, parts["validation"], validation_span
+            )
+
+    by_window: dict[str, dict] = {}
+    for window in config.windows:
+        forecasts, trained, lstm = train_window(prepared, window, parts, models_dir, report)
+        by_window[str(window)] = window_entry(prepared, window, forecasts, trained)
+        keep(f"{name}__w{window}__", forecasts, RECURRENT_NAMES)
+        strategy = by_window[str(window)]["chosen_strategy"]["lstm"]
+        origins = slider_origins(parts["test"], config)
+        arrays[f"{name}__w{window}__lstm__occlusion"] = occlusion_table(
+            lstm[strategy], strategy, prepared, origins, window
+        )
     parameters = baseline_parameters(prepared)
+    baselines: dict[str, dict[str, np.ndarray]] = {part: {} for part in parts}
     for baseline in BASELINE_NAMES[name]:
         forecast_one = baseline_forecaster(baseline, parameters, config.period)
         for part, origins in parts.items():
-            forecasts[part][baseline] = forecasting.rolling_forecasts(forecast_one, values, origins, config.max_horizon)
-    validation_scores = score(prepared, forecasts["validation"], "validation")
-    chosen = {
-        cell: min(STRATEGIES, key=lambda strategy: mean_mase(validation_scores[f"{cell}_{strategy}"]))
-        for cell in RECURRENT_NAMES
-    }
-    for part in parts:  # the served names: each cell with the strategy chosen on validation
-        forecasts[part].update({cell: forecasts[part][f"{cell}_{chosen[cell]}"] for cell in RECURRENT_NAMES})
-    test_scores = score(prepared, forecasts["test"], "test")
-    validation_span = prepared.split.part("validation")
-    bands = {
-        model: forecasting.residual_bands(values_, prepared.series, parts["validation"], validation_span)
-        for model, values_ in forecasts["validation"].items()
-    }
+            baselines[part][baseline] = forecasting.rolling_forecasts(forecast_one, values, origins, config.max_horizon)
+    keep(f"{name}__", baselines, BASELINE_NAMES[name])
+    window = choose_window(by_window)
+    served = by_window[str(window)]
     entry = {
         "unit": config.unit,
-        "window": config.window,
+        "windows": list(config.windows),
+        "window": window,
         "horizons": list(config.horizons),
         "period": config.period,
         "split": {
@@ -236,14 +329,12 @@ def evaluate_series(name: str, models_dir: Path, report: Callable[[str], None]) 
         "scaler": {"mean": prepared.scaler.mean, "scale": prepared.scaler.scale},
         "mase_scale": prepared.mase_scale,
         "baselines": parameters,
-        "chosen_strategy": chosen,
-        "trained": trained,
-        "validation": validation_scores,
-        "test": test_scores,
+        "chosen_strategy": served["chosen_strategy"],
+        "by_window": by_window,
+        "validation": {cell: served["validation"][cell] for cell in RECURRENT_NAMES}
+        | score(prepared, baselines["validation"], "validation"),
+        "test": served["test"] | score(prepared, baselines["test"], "test"),
     }
-    arrays = {f"{name}__test_origins": parts["test"]}
-    arrays |= {f"{name}__{model}__test": forecast for model, forecast in forecasts["test"].items()}
-    arrays |= {f"{name}__{model}__bands": band for model, band in bands.items()}
     return entry, arrays
 
 
@@ -261,9 +352,15 @@ def train_forecasters(models_dir: Path, report: Callable[[str], None] = print) -
     (models_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     np.savez_compressed(models_dir / FORECASTS_FILE, **arrays)
     files = [METRICS_FILE, FORECASTS_FILE] + [
-        entry["file"] for name in forecasting.SERIES_NAMES for entry in metrics[name]["trained"].values()
+        entry["file"]
+        for name in forecasting.SERIES_NAMES
+        for window in metrics[name]["by_window"].values()
+        for entry in window["trained"].values()
     ]
+    stale = set(forecaster_files(models.read_manifest(models_dir))) - set(files)
     models.update_manifest(models_dir, lambda manifest: record_forecasters(manifest, models_dir, metrics, files))
+    for file_name in stale:  # an earlier run's networks (another W or file scheme), no longer in the manifest
+        (models_dir / file_name).unlink(missing_ok=True)
     return metrics
 
 
@@ -271,15 +368,22 @@ def record_forecasters(manifest: dict, models_dir: Path, metrics: dict, files: l
     """The manifest's "forecasters" section (files and held-out test scores) and the files' sha256."""
     from rnndemo import models
 
+    for file_name in set(forecaster_files(manifest)) - set(files):
+        manifest.get("files", {}).pop(file_name, None)
     for file_name in files:
         manifest.setdefault("files", {})[file_name] = models.sha256_file(Path(models_dir) / file_name)
     manifest["forecasters"] = {
         name: {
             model: {
-                "files": [metrics[name]["trained"][f"{model}_{strategy}"]["file"] for strategy in STRATEGIES]
+                "files": [
+                    window["trained"][variant(model, strategy, int(width))]["file"]
+                    for width, window in metrics[name]["by_window"].items()
+                    for strategy in STRATEGIES
+                ]
                 if model in RECURRENT_NAMES
                 else [METRICS_FILE],
                 "strategy": metrics[name]["chosen_strategy"].get(model),
+                "window": metrics[name]["window"] if model in RECURRENT_NAMES else None,
                 "test": metrics[name]["test"][model],
             }
             for model in forecaster_names(name)

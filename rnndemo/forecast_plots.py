@@ -237,3 +237,24 @@ def forecasts_from_origin(
         )
     plots.vertical_line(figure, dates[origin], color="gray", dash="dash", width=1)
     return _layout(figure, f"Forecasts from {dates[origin].date()}", unit, height=420)
+
+
+def occlusion_bars(dates: pd.DatetimeIndex, effects: np.ndarray, unit: str, title: str) -> go.Figure:
+    """One bar per step of the window: the forecast minus the forecast with that step's value occluded."""
+    effects = np.asarray(effects, dtype=float)
+    figure = go.Figure()
+    for wanted, color, name in (
+        (effects > 0, "#2ca02c", "raises the forecast"),
+        (effects <= 0, "#d62728", "lowers it"),
+    ):
+        figure.add_trace(
+            go.Bar(
+                x=dates[wanted],
+                y=effects[wanted],
+                marker=dict(color=color),
+                name=name,
+                hovertemplate=f"%{{x|%Y-%m-%d}}: Δ = %{{y:+.3f}} {unit}<extra></extra>",
+            )
+        )
+    figure.update_layout(barmode="overlay")
+    return _layout(figure, title, f"forecast − forecast without it ({unit})", height=320)

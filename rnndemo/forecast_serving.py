@@ -1,7 +1,9 @@
 """Serving the forecasters: verified files, a forecast from any origin, and held-out scores recomputed from files.
 
-The page reads the precomputed test-period forecasts (`load_page_data`: no TensorFlow in a request); the CLI
-runs the networks and the statsmodels baselines from the origin it is given (`forecast_from`).
+The page reads the precomputed test-period forecasts and occlusion of every trained W, and the LSTM forecasters'
+weights as numpy arrays (`load_page_data`, cached once per server: no TensorFlow call in a request); the CLI runs
+the networks of the W it is given (default: the W chosen on validation) and the statsmodels baselines from the
+origin it is given (`forecast_from`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnndemo import forecast_models, forecasting
+from rnndemo import forecast_inspect, forecast_models, forecasting
 from rnndemo.registry import RECURRENT_NAMES
 
 
@@ -24,7 +26,10 @@ def load_metrics(models_dir: Path) -> dict:
     manifest = models.read_manifest(models_dir)
     if forecast_models.METRICS_FILE not in manifest.get("files", {}):
         raise models.ModelFileError(f"no forecasters in this models folder; {hint}")
-    return models.read_json(models.verified_path(models_dir, manifest, forecast_models.METRICS_FILE), hint)
+    metrics = models.read_json(models.verified_path(models_dir, manifest, forecast_models.METRICS_FILE), hint)
+    if not all("by_window" in metrics.get(series, {}) for series in forecasting.SERIES_NAMES):
+        raise models.ModelFileError(f"the forecasters were trained before the window picker (one W); {hint}")
+    return metrics
 
 
 def load_forecast_arrays(models_dir: Path) -> dict[str, np.ndarray]:
@@ -40,22 +45,34 @@ def load_forecast_arrays(models_dir: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load_networks(models_dir: Path, series: str, metrics: dict) -> dict[str, tuple[object, str]]:
-    """Each cell's network with the strategy chosen on validation: {cell: (model, strategy)}, verified."""
+def served_window(metrics: dict, series: str, window: int | None = None) -> int:
+    """`window` if given (ValueError unless it was trained), else the W chosen on validation."""
+    if window is None:
+        return int(metrics[series]["window"])
+    forecasting.series_config(series).check_window(window)
+    return window
+
+
+def load_networks(
+    models_dir: Path, series: str, metrics: dict, window: int | None = None, cells: tuple[str, ...] = RECURRENT_NAMES
+) -> dict[str, tuple[object, str]]:
+    """Each cell's network reading `window` values (default: the W chosen on validation) with the strategy chosen on
+    validation for that W: {cell: (model, strategy)}, verified."""
     import keras
 
     from rnndemo import models
 
+    window = served_window(metrics, series, window)
     manifest = models.read_manifest(models_dir)
     networks = {}
-    for cell in RECURRENT_NAMES:
-        strategy = metrics[series]["chosen_strategy"][cell]
-        path = models.verified_path(models_dir, manifest, forecast_models.model_file(series, cell, strategy))
+    for cell in cells:
+        strategy = metrics[series]["by_window"][str(window)]["chosen_strategy"][cell]
+        path = models.verified_path(models_dir, manifest, forecast_models.model_file(series, cell, strategy, window))
         networks[cell] = (keras.saving.load_model(path, compile=False, safe_mode=True), strategy)
     return networks
 
 
-def origin_position(series: forecasting.Series, origin: str) -> int:
+def origin_position(series: forecasting.Series, origin: str, window: int) -> int:
     """The position of the last step on or before the date `origin`; ValueError with the allowed range."""
     try:
         moment = pd.Timestamp(origin)
@@ -63,11 +80,11 @@ def origin_position(series: forecasting.Series, origin: str) -> int:
         raise ValueError(f"--origin {origin!r} is not a date; write it as YYYY-MM-DD") from None
     if pd.isna(moment):
         raise ValueError(f"--origin {origin!r} is not a date; write it as YYYY-MM-DD")
-    earliest, latest = series.dates[series.config.window - 1], series.dates[-1]
+    earliest, latest = series.dates[window - 1], series.dates[-1]
     if not earliest <= moment <= latest + (series.dates[-1] - series.dates[-2]):
         raise ValueError(
             f"--origin {origin} is outside the {series.config.name} series: give a date from {earliest.date()} "
-            f"(the first with a window of {series.config.window} {series.config.step}s before it) to {latest.date()}"
+            f"(the first with a window of {window} {series.config.step}s before it) to {latest.date()}"
         )
     return int(np.searchsorted(series.dates, moment, side="right") - 1)
 
@@ -86,18 +103,22 @@ def future_dates(series: forecasting.Series, position: int, horizon: int) -> lis
     return [str(date.date()) for date in dates]
 
 
-def forecast_from(models_dir: Path, series_name: str, horizon: int, origin: str) -> dict:
-    """Every forecaster's next `horizon` values after `origin`, with the truth as recorded (None where not)."""
+def forecast_from(models_dir: Path, series_name: str, horizon: int, origin: str, window: int | None = None) -> dict:
+    """Every forecaster's next `horizon` values after `origin`, with the truth as recorded (None where not). The
+    networks read `window` values (default: the W chosen on validation)."""
     config = forecasting.series_config(series_name)
     check_horizon(config, horizon)
+    if window is not None:
+        config.check_window(window)
     metrics = load_metrics(models_dir)
+    window = served_window(metrics, series_name, window)
     prepared = forecast_models.prepare(series_name)
     series = prepared.series
-    position = origin_position(series, origin)
+    position = origin_position(series, origin, window)
     origins = np.array([position])
     models_out: dict[str, list[float]] = {}
-    for cell, (model, strategy) in load_networks(models_dir, series_name, metrics).items():
-        scaled = forecast_models.network_forecasts(model, prepared.scaled, origins, config.window, horizon, strategy)
+    for cell, (model, strategy) in load_networks(models_dir, series_name, metrics, window).items():
+        scaled = forecast_models.network_forecasts(model, prepared.scaled, origins, window, horizon, strategy)
         models_out[cell] = prepared.scaler.inverse(scaled)[0].tolist()
     for baseline in forecast_models.BASELINE_NAMES[series_name]:
         forecast_one = forecast_models.baseline_forecaster(baseline, metrics[series_name]["baselines"], config.period)
@@ -110,6 +131,7 @@ def forecast_from(models_dir: Path, series_name: str, horizon: int, origin: str)
         "series": series_name,
         "origin": str(series.dates[position].date()),
         "horizon": horizon,
+        "window": window,
         "unit": config.unit,
         "dates": future_dates(series, position, horizon),
         "truth": truth,
@@ -125,10 +147,11 @@ def evaluate_forecasters(models_dir: Path) -> dict[str, dict]:
         prepared = forecast_models.prepare(series_name)
         config = prepared.series.config
         origins = forecasting.origins_for(prepared.split, "test", config)
+        window = served_window(metrics, series_name)
         forecasts = {}
         for cell, (model, strategy) in load_networks(models_dir, series_name, metrics).items():
             scaled = forecast_models.network_forecasts(
-                model, prepared.scaled, origins, config.window, config.max_horizon, strategy
+                model, prepared.scaled, origins, window, config.max_horizon, strategy
             )
             forecasts[cell] = prepared.scaler.inverse(scaled)
         for baseline in forecast_models.BASELINE_NAMES[series_name]:
@@ -144,26 +167,66 @@ def evaluate_forecasters(models_dir: Path) -> dict[str, dict]:
 
 @dataclass(frozen=True)
 class PageData:
-    """What the Time series page draws for one series: the data, the split and the precomputed forecasts."""
+    """What the Time series page draws for one series: the data, the split, the precomputed forecasts of the
+    networks at every trained W and of the baselines, and the LSTM forecasters' weights for the stepper."""
 
     prepared: forecast_models.Prepared
     metrics: dict  # the series' entry of the metrics file
     test_origins: np.ndarray  # positions of the test-period origins
-    forecasts: dict[str, np.ndarray]  # model -> (origins, H), in the series' unit
-    bands: dict[str, np.ndarray]  # model -> (H, 2): validation residual quantiles (5 %, 95 %)
+    forecasts: dict[str, np.ndarray]  # "lstm@52" (a network at W = 52) or a baseline -> (origins, H), in the unit
+    bands: dict[str, np.ndarray]  # the same keys -> (H, 2): validation residual quantiles (5 %, 95 %)
+    lstm: dict[int, forecast_inspect.ForecasterWeights]  # W -> the LSTM forecaster (its chosen strategy)
+    occlusion: dict[int, np.ndarray]  # W -> the LSTM's occlusion effects (slider origins, horizons, W), in the unit
+
+    @property
+    def slider_origins(self) -> np.ndarray:
+        """The test-period origins the origin slider offers (positions in the series)."""
+        return forecast_models.slider_origins(self.test_origins, self.prepared.series.config)
+
+    @property
+    def windows(self) -> tuple[int, ...]:
+        return tuple(self.prepared.series.config.windows)
+
+    @property
+    def chosen_window(self) -> int:
+        """The W chosen on validation (what `forecast` and `evaluate` serve)."""
+        return int(self.metrics["window"])
+
+    def at_window(self, window: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, dict]]:
+        """(forecasts, bands, test scores) by model name, the networks reading `window` values."""
+        names = forecast_models.forecaster_names(self.prepared.series.config.name)
+        key = {name: f"{name}@{window}" if name in RECURRENT_NAMES else name for name in names}
+        scores = self.metrics["by_window"][str(window)]["test"] | {
+            name: self.metrics["test"][name] for name in names if name not in RECURRENT_NAMES
+        }
+        return (
+            {name: self.forecasts[key[name]] for name in names},
+            {name: self.bands[key[name]] for name in names},
+            scores,
+        )
 
 
 def load_page_data(models_dir: Path, series_name: str) -> PageData:
-    """The series, its metrics and its precomputed forecasts (verified files; no TensorFlow)."""
+    """The series, its metrics, its precomputed forecasts and its LSTM forecasters' weights (verified files; Keras
+    reads the two small LSTM files once, and nothing runs TensorFlow afterwards)."""
     metrics = load_metrics(models_dir)
     arrays = load_forecast_arrays(models_dir)
-    names = forecast_models.forecaster_names(series_name)
+    config = forecasting.series_config(series_name)
+    prefixes = {name: f"{series_name}__{name}" for name in forecast_models.BASELINE_NAMES[series_name]}
+    for window in config.windows:
+        prefixes |= {f"{cell}@{window}": f"{series_name}__w{window}__{cell}" for cell in RECURRENT_NAMES}
+    lstm = {}
+    for window in config.windows:
+        model, strategy = load_networks(models_dir, series_name, metrics, window, cells=("lstm",))["lstm"]
+        lstm[window] = forecast_inspect.weights_of(model, strategy, window)
     return PageData(
         prepared=forecast_models.prepare(series_name),
         metrics=metrics[series_name],
         test_origins=arrays[f"{series_name}__test_origins"],
-        forecasts={name: arrays[f"{series_name}__{name}__test"] for name in names},
-        bands={name: arrays[f"{series_name}__{name}__bands"] for name in names},
+        forecasts={key: arrays[f"{prefix}__test"] for key, prefix in prefixes.items()},
+        bands={key: arrays[f"{prefix}__bands"] for key, prefix in prefixes.items()},
+        lstm=lstm,
+        occlusion={window: arrays[f"{series_name}__w{window}__lstm__occlusion"] for window in config.windows},
     )
 
 

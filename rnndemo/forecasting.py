@@ -31,7 +31,8 @@ class SeriesConfig:
     period: int  # the season in steps: the seasonal naive forecast repeats the value one period back
     test_steps: int  # the last steps, scored once at the end
     validation_steps: int  # the steps before the test part: choices are made here
-    window: int  # W: the last W values a recurrent forecaster reads
+    windows: tuple[int, ...]  # the W values trained (a forecaster reads the last W values); one is served,
+    # chosen on validation
     horizons: tuple[int, ...]  # the horizons h scored (steps ahead)
     recurrent_units: int  # units of each recurrent forecaster
     epochs: int  # the most training epochs (early stopping on validation may stop sooner)
@@ -39,6 +40,17 @@ class SeriesConfig:
     @property
     def max_horizon(self) -> int:
         return max(self.horizons)
+
+    @property
+    def max_window(self) -> int:
+        """The longest W: every forecaster is trained and scored on the origins that have this many values."""
+        return max(self.windows)
+
+    def check_window(self, window: int) -> None:
+        """ValueError unless `window` is one of the trained W values."""
+        if window not in self.windows:
+            choices = ", ".join(map(str, self.windows))
+            raise ValueError(f"--window {window} was not trained for {self.name}; choose from {choices}")
 
 
 SERIES: dict[str, SeriesConfig] = {
@@ -50,7 +62,7 @@ SERIES: dict[str, SeriesConfig] = {
         period=52,
         test_steps=4 * 52,  # the last 4 years: 1998-01 to 2001-12
         validation_steps=4 * 52,  # the 4 years before
-        window=52,  # one year: the whole season (104 weeks cost twice the training time per epoch)
+        windows=(26, 52),  # half a year and one year (104 weeks cost twice the training time per epoch)
         horizons=(1, 13, 52),
         recurrent_units=32,
         epochs=40,
@@ -63,7 +75,7 @@ SERIES: dict[str, SeriesConfig] = {
         period=11,  # the cycle's mean length in years
         test_steps=44,  # four cycles: 1965-2008
         validation_steps=44,  # 1921-1964
-        window=22,  # two cycles
+        windows=(11, 22),  # one cycle and two
         horizons=(1, 5, 11),
         recurrent_units=16,
         epochs=150,
@@ -174,7 +186,7 @@ def split_by_time(length: int, config: SeriesConfig) -> Split:
     """The last `test_steps` are the test part and the `validation_steps` before them the validation part."""
     test_start = length - config.test_steps
     validation_start = test_start - config.validation_steps
-    if validation_start <= config.window + config.max_horizon:
+    if validation_start <= config.max_window + config.max_horizon:
         raise ValueError("the series is too short for its window, horizon, validation and test parts")
     return Split(validation_start=validation_start, test_start=test_start, end=length)
 

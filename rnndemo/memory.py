@@ -12,6 +12,9 @@ state) w.r.t. the input embedding at each position, by distance from the end:
 how much the recurrence itself still depends on a word (the vanishing gradient).
 The accuracy curve is the whole model's, readout included: a model that reads the
 mean of its states can keep early words in the verdict after its state has lost them.
+So the textbook plain RNN, a SimpleRNN that classifies its last state, is trained
+for this experiment alone (never served) and measured first; the served SimpleRNN,
+which classifies the mean of its states, is measured beside it as a practitioner's fix.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import numpy as np
 
 from rnndemo import data, models
 from rnndemo.evaluation import decide, wilson_interval
-from rnndemo.registry import DISPLAY_NAMES, RECURRENT_NAMES
+from rnndemo.registry import DISPLAY_NAMES, EXPERIMENT_DISPLAY_NAMES, RECURRENT_NAMES
 from rnndemo.text import tokenize
 
 DISTANCES = (0, 25, 50, 100, 200, 400)
@@ -35,12 +38,43 @@ _GRADIENT = {"distance": models.NUMBERS, "mean_norm": models.SOME_NUMBERS}
 # What the Inside page reads of the experiment (rnndemo.models.shape_problem's shapes).
 MEMORY_EXPERIMENT_SHAPE = {
     "design": models.TEXT,
-    "models": models.Each({"accuracy": models.ListOf(_ACCURACY_ROW), "gradient": _GRADIENT}),
+    "models": models.Each(
+        {"accuracy": models.ListOf(_ACCURACY_ROW), "gradient": _GRADIENT, "readout": models.MayBeAbsent(models.TEXT)}
+    ),
+    "contrast_summary": models.MayBeAbsent(models.TEXT),
     "accuracy_summary": models.MayBeAbsent(models.TEXT),
     "gradient_summary": models.MayBeAbsent(models.TEXT),
 }
 
 NEUTRAL_COEFFICIENT = 0.3
+TEXTBOOK = "rnn_last"  # the plain last-state SimpleRNN, trained for this experiment only
+# Why the mean readout resists filler, in one sentence (the page shows it beside the practitioner's fix).
+MEAN_READOUT_REASON = (
+    "It classifies the mean of all its states h₁ … h_T, so the states it wrote while reading the review stay in "
+    "that mean however many neutral words follow: filler dilutes them, but cannot overwrite them as it overwrites "
+    "a last state."
+)
+
+
+def display_names(result: dict) -> dict[str, str]:
+    """Each measured model's name in the experiment: the served ones' display names, the experiment's own models',
+    and " (mean of states)" after a model that classifies the mean of its states (the practitioner's fix)."""
+    names = DISPLAY_NAMES | EXPERIMENT_DISPLAY_NAMES
+    return {
+        name: names.get(name, name) + (" (mean of states)" if values.get("readout") == "mean" else "")
+        for name, values in result["models"].items()
+    }
+
+
+def measured_classifiers(bundle, experiment: dict | None = None) -> dict:
+    """The classifiers the experiment measures, in the order it shows them: the experiment's own models first
+    (the textbook last-state SimpleRNN; loaded verified from the folder unless given), then the served recurrent
+    ones. ModelFileError when an experiment model the manifest lists fails its check."""
+    from rnndemo.serving import load_experiment_classifiers
+
+    experiment = load_experiment_classifiers(bundle) if experiment is None else experiment
+    served = {name: bundle.classifiers[name] for name in RECURRENT_NAMES if name in bundle.classifiers}
+    return experiment | served  # the DFN and CNN have no memory
 
 
 def neutral_filler(vocabulary, baseline, length: int, seed: int = 0) -> list[int]:
@@ -83,8 +117,10 @@ def run_memory_experiment(
     gradient_length: int = 400,
     distances: tuple[int, ...] = DISTANCES,
     progress: Callable[[str, float], None] | None = None,
+    experiment: dict | None = None,
 ) -> dict:
-    """Accuracy vs filler distance, and gradient norm vs distance from the end, for every recurrent model."""
+    """Accuracy vs filler distance, and gradient norm vs distance from the end, for every recurrent model: the
+    experiment's own (`experiment`, name -> serving.Classifier; default: the folder's) first, then the served."""
     progress = progress or (lambda message, fraction: None)
     started = time.perf_counter()
     splits = data.load_splits()
@@ -94,9 +130,10 @@ def run_memory_experiment(
     filler = neutral_filler(bundle.vocabulary, bundle.baseline, max(distances))
     labels = test["label"].to_numpy()
     result = {"design": __doc__.strip(), "distances": list(distances), "models": {}, "filler_tokens": len(filler)}
-    names = [name for name in bundle.classifiers if name in RECURRENT_NAMES]  # the DFN and CNN have no memory
+    measured = measured_classifiers(bundle, experiment)
+    names = list(measured)
     for model_position, name in enumerate(names):
-        classifier = bundle.classifiers[name]
+        classifier = measured[name]
         seen = [ids[-sequence_length:] for ids in id_lists]
         correct = decide(classifier.predict_ids(seen)) == (labels == 1)
         chosen = []
@@ -127,6 +164,7 @@ def run_memory_experiment(
         gradient_batch = np.asarray([id_lists[row][-gradient_length:] for row in long_rows], dtype=np.int32)
         norms = embedding_gradients(classifier, gradient_batch)[:, ::-1]  # column d = distance d from the end
         result["models"][name] = {
+            "readout": models.readout_of(classifier.model),
             "accuracy": accuracy_rows,
             "gradient": {
                 "distance": list(range(gradient_length)),
@@ -143,7 +181,7 @@ def run_memory_experiment(
 
 def summarize(result: dict) -> dict[str, str]:
     """One sentence per curve, written from the numbers (whatever they say)."""
-    names = DISPLAY_NAMES
+    names = display_names(result)
     accuracy_parts, gradient_parts = [], []
     for name, values in result["models"].items():
         rows = values["accuracy"]
@@ -177,7 +215,48 @@ def summarize(result: dict) -> dict[str, str]:
     return {
         "accuracy_summary": accuracy[0].upper() + accuracy[1:],
         "gradient_summary": gradient[0].upper() + gradient[1:],
-    }
+    } | ({"contrast_summary": contrast_sentence(result)} if TEXTBOOK in models else {})
+
+
+def contrast_sentence(result: dict) -> str:
+    """The textbook contrast, computed: at the filler length where the last-state SimpleRNN and the gated models
+    differ most, what it keeps against them (and the other models), whether that is what the slide says; then every
+    model at the longest filler."""
+    names = display_names(result)
+    table = {name: {row["distance"]: row for row in values["accuracy"]} for name, values in result["models"].items()}
+    plain, gated = table[TEXTBOOK], [name for name in ("lstm", "gru") if name in table]
+    distances = list(plain)
+    # The first distance where the plain RNN and the worse gated model differ most, either way (the last, without).
+    distance = (
+        max(distances, key=lambda d: abs(min(table[n][d]["accuracy"] for n in gated) - plain[d]["accuracy"]))
+        if gated
+        else distances[-1]
+    )
+    share = plain[distance]["accuracy"]
+    same = plain[distance].get("share_predicted_positive") in (0.0, 1.0)
+    against = " and ".join(f"the {names[name]} {table[name][distance]['accuracy']:.1%}" for name in gated)
+    others = "".join(
+        f" The {names[name]} keeps {table[name][distance]['accuracy']:.1%} there."
+        for name in table
+        if name != TEXTBOOK and name not in gated
+    )
+    verdict = ""
+    if gated and share < min(table[name][distance]["accuracy"] for name in gated):
+        verdict = ": as the slide says, the plain RNN forgets first"
+    elif gated and share > max(table[name][distance]["accuracy"] for name in gated):
+        verdict = ": unlike the slide, the plain RNN keeps more than the gated models here"
+    elif gated:
+        verdict = ": the plain RNN falls between the gated models here, so the slide's contrast does not show"
+    sentence = (
+        f"With {distance} neutral tokens after the review, the plain {names[TEXTBOOK]} keeps {share:.1%} of the "
+        f"reviews it had right{' (it gives every review the same verdict)' if same else ''}"
+        f"{f', against {against}' if against else ''}{verdict}.{others}"
+    )
+    last = distances[-1]
+    if last != distance:
+        at_last = ", ".join(f"the {names[name]} {rows[last]['accuracy']:.1%}" for name, rows in table.items())
+        sentence += f" At {last} tokens: {at_last}."
+    return sentence
 
 
 def save_memory_experiment(result: dict, path: Path) -> None:

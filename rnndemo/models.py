@@ -24,7 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from rnndemo.registry import DISPLAY_NAMES, LANGUAGE_MODELS, NEURAL_LAYERS, RECURRENT_KINDS  # noqa: F401  (re-exported)
+from rnndemo.registry import (  # noqa: F401  (re-exported)
+    DISPLAY_NAMES,
+    EXPERIMENT_LAYERS,
+    LANGUAGE_MODELS,
+    NEURAL_LAYERS,
+    RECURRENT_KINDS,
+)
 
 LANGUAGE_LAYERS = {spec.name: spec.layer for spec in LANGUAGE_MODELS if spec.layer}
 
@@ -352,6 +358,8 @@ MANIFEST_SHAPE = {
     "files": Each(DIGEST),
     "sequence_length": SEQUENCE_LENGTH,
     "models": MayBeAbsent(Each(CLASSIFIER_ENTRY)),
+    # classifiers trained for the memory experiment only, never served (registry.EXPERIMENT_MODELS)
+    "experiment_models": MayBeAbsent(Each(CLASSIFIER_ENTRY)),
     "baseline": MayBeAbsent(BASELINE_ENTRY),
     "vocabulary_size": MayBeAbsent(COUNT),
     "glove_coverage": MayBeAbsent({"hits": COUNT, "misses": COUNT}),
@@ -491,16 +499,21 @@ def update_manifest(models_dir: Path, change: Callable[[dict], None]) -> None:
     os.replace(temporary, models_dir / MANIFEST_FILE)  # never a half-written manifest
 
 
+CLASSIFIER_SECTIONS = {"models": NEURAL_LAYERS, "experiment_models": EXPERIMENT_LAYERS}  # table -> name -> layer
+
+
 def load_keras_model(models_dir: Path, manifest: dict, name: str, section: str = "models") -> Any:
     """Load one verified `.keras` model with safe_mode=True, and check that it is the kind its name says.
 
-    `section` is the manifest's table: "models" (the classifiers) or "language_models" (whose custom
-    layers the caller registers first: `language_model.custom_layers`).
+    `section` is the manifest's table: "models" (the served classifiers), "experiment_models" (classifiers
+    of the memory experiment, never served) or "language_models" (whose custom layers the caller registers
+    first: `language_model.custom_layers`).
     """
     import keras
 
-    layers = NEURAL_LAYERS if section == "models" else LANGUAGE_LAYERS
-    if section == "models":
+    classifiers = section in CLASSIFIER_SECTIONS
+    layers = CLASSIFIER_SECTIONS.get(section, LANGUAGE_LAYERS)
+    if classifiers:
         classifier_layers()  # the CNN's ZeroAtPadding
     entry = manifest.get(section, {}).get(name)
     if name not in layers:
@@ -516,13 +529,13 @@ def load_keras_model(models_dir: Path, manifest: dict, name: str, section: str =
     except Exception as error:  # a verified file that still fails is reported by name; the detail goes to the log
         LOGGER.error("could not load %s: %s: %s", path, type(error).__name__, error)
         raise ModelFileError(f"{file_name} could not be loaded (see the server log); {REBUILD_HINT}") from error
-    actual = recurrent_kind(model) if section != "models" else body_kind(model)
+    actual = body_kind(model) if classifiers else recurrent_kind(model)
     if actual != layers[name]:
         raise ModelFileError(
             f"{file_name} holds a {actual or 'non-recurrent'} model, not the {layers[name]} "
             f"that '{name}' must be (swapped or relabelled); refused"
         )
-    problem = classifier_layers_problem(model) if section == "models" else None
+    problem = classifier_layers_problem(model) if classifiers else None
     if problem:
         raise ModelFileError(f"{file_name} {problem}, which serving reads; refused; {REBUILD_HINT}")
     return model

@@ -15,6 +15,7 @@ from plotly.colors import diverging, sample_colorscale
 
 MODEL_COLORS = {
     "rnn": "#EF553B",
+    "rnn_last": "#8B1A10",  # the memory experiment's textbook last-state SimpleRNN: the SimpleRNN's red, darker
     "lstm": "#636EFA",
     "gru": "#FFA15A",
     "baseline": "#7f7f7f",
@@ -501,7 +502,14 @@ def calibration_figure(tables: dict, display_names: dict[str, str]) -> go.Figure
     return _layout(figure, "Calibration on the IMDB test split", height=380)
 
 
+def _memory_line(name: str, values: dict) -> dict:
+    """A memory curve's line: the model's colour, dashed for a model that reads the mean of its states."""
+    return dict(color=MODEL_COLORS.get(name), dash="dash" if values.get("readout") == "mean" else "solid")
+
+
 def memory_accuracy_figure(result: dict, display_names: dict[str, str]) -> go.Figure:
+    """Accuracy against the neutral tokens appended, one line per model in the experiment's order. Short axis
+    titles and a two-line title: the chart sits in a half-width column (a whole phone's width)."""
     figure = go.Figure()
     for name, values in result["models"].items():
         rows = values["accuracy"]
@@ -511,7 +519,7 @@ def memory_accuracy_figure(result: dict, display_names: dict[str, str]) -> go.Fi
                 y=[row["accuracy"] for row in rows],
                 name=display_names.get(name, name),
                 mode="lines+markers",
-                line=dict(color=MODEL_COLORS.get(name)),
+                line=_memory_line(name, values),
                 error_y=dict(
                     type="data",
                     symmetric=False,
@@ -525,14 +533,15 @@ def memory_accuracy_figure(result: dict, display_names: dict[str, str]) -> go.Fi
         )
     # The label sits right of the plotting area, where no point can be.
     figure.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="chance", annotation_position="right")
-    figure.update_xaxes(title="neutral tokens appended after the review")
-    figure.update_yaxes(title="accuracy (95% Wilson CI)", range=[0.3, 1.02])
-    _layout(figure, "Accuracy as the sentiment moves away from the end", height=380)
+    figure.update_xaxes(title="neutral tokens appended")
+    figure.update_yaxes(title="accuracy", range=[0.3, 1.02])
+    _layout(figure, "Accuracy as filler follows the review<br>(bars: 95% Wilson interval)", height=460)
     figure.update_layout(margin_r=70)  # room for the "chance" label
     return figure
 
 
 def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Figure:
+    """The mean |d(w·h_T)/de_t| against the distance from the end, one line per model (log axis)."""
     figure = go.Figure()
     norms = [np.asarray(values["gradient"]["mean_norm"], dtype=np.float64) for values in result["models"].values()]
     positive = np.concatenate([values[values > 0] for values in norms] + [np.array([1.0])])
@@ -545,18 +554,18 @@ def memory_gradient_figure(result: dict, display_names: dict[str, str]) -> go.Fi
                 x=gradient["distance"],
                 y=np.where(norm > 0, norm, floor),  # an exact 0 (float32 underflow) cannot sit on a log axis
                 name=display_names.get(name, name),
-                line=dict(color=MODEL_COLORS.get(name)),
+                line=_memory_line(name, values),
                 hovertemplate="distance %{x}: mean |d(w·h_T)/de| %{y:.2e}<extra>"
                 + display_names.get(name, name)
                 + "</extra>",
             )
         )
-    figure.update_xaxes(title="distance from the last token")
-    # Powers of ten, not SI prefixes (100µ, 10n, 1p read as units, not as a gradient's size).
-    figure.update_yaxes(title="mean |d(w·h_T)/de_t| (log)", type="log", exponentformat="power", showexponent="all")
-    # Two short lines: one long line was cut off in a half-width column.
-    _layout(figure, "Vanishing gradient:<br>how much each word still moves the last state", height=400)
-    figure.update_layout(margin_t=80)
+    figure.update_xaxes(title="tokens from the end")
+    # Powers of ten, not SI prefixes (100µ, 10n, 1p read as units, not as a gradient's size). A short title:
+    # "mean |d(w·h_T)/de_t| (log)" ran past the plotting area's height and was cut; the chart's title says it.
+    figure.update_yaxes(title="gradient (log)", type="log", exponentformat="power", showexponent="all")
+    # Short lines: one long line was cut off in a half-width column.
+    _layout(figure, "Vanishing gradient: how much each<br>word still moves h_T, |d(w·h_T)/de_t|", height=460)
     return figure
 
 

@@ -37,6 +37,17 @@ MODELS: tuple[ModelSpec, ...] = (
 )
 BY_NAME = {spec.name: spec for spec in MODELS}
 
+# Trained only for the memory experiment and never served (Compare, the CLI's predict and the model cards leave it
+# out): the textbook plain RNN, which classifies its last state h_T. The served SimpleRNN reads the mean of its
+# states, a fix that keeps early words in the verdict; this one shows the short memory the slide describes.
+EXPERIMENT_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("rnn_last", "SimpleRNN (last state)", "recurrent", "SimpleRNN", "rnn_last.keras"),
+)
+EXPERIMENT_BY_NAME = {spec.name: spec for spec in EXPERIMENT_MODELS}
+EXPERIMENT_NAMES: tuple[str, ...] = tuple(EXPERIMENT_BY_NAME)
+EXPERIMENT_LAYERS: dict[str, str] = {spec.name: spec.layer for spec in EXPERIMENT_MODELS}
+EXPERIMENT_DISPLAY_NAMES: dict[str, str] = {spec.name: spec.display_name for spec in EXPERIMENT_MODELS}
+
 # Next-word models. Their keys ("rnn", "lstm", "ngram") are those of the CLI's JSON "models" objects;
 # they live in their own table because "rnn" and "lstm" also name the classifiers.
 LANGUAGE_MODELS: tuple[ModelSpec, ...] = (
@@ -61,7 +72,10 @@ RECURRENT_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.ki
 NEURAL_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind in NEURAL_KINDS)
 NOT_RECURRENT_NAMES: tuple[str, ...] = tuple(name for name in NEURAL_NAMES if name not in RECURRENT_NAMES)
 CLASSIFIER_NAMES: tuple[str, ...] = tuple(spec.name for spec in MODELS if spec.kind in (*NEURAL_KINDS, "baseline"))
-RECURRENT_KINDS: dict[str, str] = {spec.name: spec.layer for spec in MODELS if spec.kind == "recurrent"}
+# The Keras layer of every recurrent classifier that can be built, served or experiment-only.
+RECURRENT_KINDS: dict[str, str] = {
+    spec.name: spec.layer for spec in MODELS + EXPERIMENT_MODELS if spec.kind == "recurrent"
+}
 NEURAL_LAYERS: dict[str, str] = {spec.name: spec.layer for spec in MODELS if spec.kind in NEURAL_KINDS}
 DISPLAY_NAMES: dict[str, str] = {spec.name: spec.display_name for spec in MODELS}
 # For headings in a quarter of the page, where "TF-IDF + logistic regression" takes two lines.

@@ -22,6 +22,7 @@ import numpy as np
 from rnndemo import models as model_files
 from rnndemo.config import LIMITS, default_models_dir
 from rnndemo.evaluation import decide
+from rnndemo.registry import EXPERIMENT_NAMES
 from rnndemo.text import CleaningOptions, tokenize
 from rnndemo.vocab import Vocabulary, pad_batch
 
@@ -330,10 +331,13 @@ def _load_vocabulary(models_dir: Path, manifest: dict) -> Vocabulary:
     return vocabulary
 
 
-def _load_classifier(models_dir: Path, manifest: dict, name: str, vocabulary: Vocabulary) -> Classifier:
-    """One verified classifier with its serving functions; ModelFileError naming its file otherwise."""
-    model = model_files.load_keras_model(models_dir, manifest, name)
-    file_name = manifest["models"][name]["file"]
+def _load_classifier(
+    models_dir: Path, manifest: dict, name: str, vocabulary: Vocabulary, section: str = "models"
+) -> Classifier:
+    """One verified classifier with its serving functions; ModelFileError naming its file otherwise.
+    `section`: the manifest's table, "models" (served) or "experiment_models" (the memory experiment's)."""
+    model = model_files.load_keras_model(models_dir, manifest, name, section=section)
+    file_name = manifest[section][name]["file"]
     rows = model.get_layer("embedding").input_dim
     if rows != len(vocabulary):
         raise model_files.ModelFileError(
@@ -341,12 +345,23 @@ def _load_classifier(models_dir: Path, manifest: dict, name: str, vocabulary: Vo
             f"has {len(vocabulary):,}; refused; {model_files.REBUILD_HINT}"
         )
     try:
-        return Classifier(name, model, vocabulary, int(manifest["sequence_length"]), manifest["models"][name])
+        return Classifier(name, model, vocabulary, int(manifest["sequence_length"]), manifest[section][name])
     except Exception as error:  # a verified, checked file that still fails is refused by name; details to the log
         model_files.LOGGER.error("could not serve %s: %s: %s", file_name, type(error).__name__, error)
         raise model_files.ModelFileError(
             f"{file_name} could not be prepared for serving (see the server log); {model_files.REBUILD_HINT}"
         ) from error
+
+
+def load_experiment_classifiers(bundle: Bundle) -> dict[str, Classifier]:
+    """The verified classifiers the folder's manifest lists for the memory experiment only (never served), in
+    registry order; none for an older folder. ModelFileError naming the file when one fails its check."""
+    listed = bundle.manifest.get("experiment_models", {})
+    return {
+        name: _load_classifier(bundle.models_dir, bundle.manifest, name, bundle.vocabulary, "experiment_models")
+        for name in EXPERIMENT_NAMES
+        if name in listed
+    }
 
 
 def load_bundle(models_dir: Path | None = None) -> Bundle:

@@ -79,7 +79,7 @@ def _simple_rnn_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units) ->
     from_state = h_previous @ recurrent_kernel[:, units]
     total = from_input + from_state + bias[units]
     return dict(
-        zip(SIMPLE_RNN_COLUMNS, (h_previous[units], from_input, from_state, bias[units], total, np.tanh(total)))
+        zip(SIMPLE_RNN_COLUMNS, (h_previous[..., units], from_input, from_state, bias[units], total, np.tanh(total)))
     )
 
 
@@ -95,7 +95,7 @@ def _lstm_terms(x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, uni
         _sigmoid(pre[3]),
     )
     cell = forget_gate * c_previous + input_gate * candidate
-    values = (h_previous[units], c_previous, input_gate, forget_gate, candidate, output_gate, cell)
+    values = (h_previous[..., units], c_previous, input_gate, forget_gate, candidate, output_gate, cell)
     return dict(zip(LSTM_COLUMNS, (*values, output_gate * np.tanh(cell))))
 
 
@@ -107,8 +107,25 @@ def _gru_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units) -> dict[s
     update = _sigmoid(from_input[0] + from_state[0])
     reset = _sigmoid(from_input[1] + from_state[1])
     candidate = np.tanh(from_input[2] + reset * from_state[2])
-    hidden = update * h_previous[units] + (1 - update) * candidate
-    return dict(zip(GRU_COLUMNS, (h_previous[units], update, reset, candidate, hidden)))
+    hidden = update * h_previous[..., units] + (1 - update) * candidate
+    return dict(zip(GRU_COLUMNS, (h_previous[..., units], update, reset, candidate, hidden)))
+
+
+def step_terms(
+    layer_name: str, x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, units: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every number of one step of a SimpleRNN, LSTM or GRU layer from its weights, for `units`, by column name.
+
+    x_t is (input_dim,) and h_previous (all units,), or both with a leading batch axis: (batch, input_dim) and
+    (batch, all units); c_previous is the LSTM's cell at `units` only (ignored by the others).
+    """
+    if layer_name == "SimpleRNN":
+        return _simple_rnn_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units)
+    if layer_name == "LSTM":
+        return _lstm_terms(x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, units)
+    if layer_name == "GRU":
+        return _gru_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units)
+    raise ValueError(f"no step equation for a {layer_name} layer")
 
 
 def step_equation(classifier, inspection: Inspection, step: int, units: tuple[int, ...] | None = None) -> StepEquation:
@@ -130,13 +147,10 @@ def step_equation(classifier, inspection: Inspection, step: int, units: tuple[in
     selected = np.asarray(units, dtype=np.int64)
     # The layers start from zeros. All of h_(t−1) is needed (every unit feeds every unit through U).
     h_previous = np.zeros(inspection.hidden.shape[1]) if step == 0 else inspection.hidden[step - 1].astype(np.float64)
-    if layer_name == "SimpleRNN":
-        terms = _simple_rnn_terms(x_t, h_previous, kernel, recurrent_kernel, bias, selected)
-    elif layer_name == "LSTM":
+    c_previous = None
+    if layer_name == "LSTM":
         c_previous = np.zeros(len(selected)) if step == 0 else inspection.cell[step - 1][selected].astype(np.float64)
-        terms = _lstm_terms(x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, selected)
-    else:
-        terms = _gru_terms(x_t, h_previous, kernel, recurrent_kernel, bias, selected)
+    terms = step_terms(layer_name, x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, selected)
     return StepEquation(
         layer_name,
         step,

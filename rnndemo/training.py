@@ -15,7 +15,7 @@ import platform
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,14 @@ from rnndemo.config import TRAINING, ClassifierConfig, TrainingConfig, default_m
 from rnndemo.evaluation import accuracy, heldout_metrics
 from rnndemo.forecast_models import carry_forecasters
 from rnndemo.progress import ProgressCallback, TrainingEvent
-from rnndemo.registry import BY_NAME, DISPLAY_NAMES, LANGUAGE_BY_NAME, RECURRENT_NAMES
+from rnndemo.registry import (
+    BY_NAME,
+    DISPLAY_NAMES,
+    EXPERIMENT_BY_NAME,
+    EXPERIMENT_NAMES,
+    LANGUAGE_BY_NAME,
+    RECURRENT_NAMES,
+)
 from rnndemo.text import tokenize
 from rnndemo.vocab import Vocabulary, pad_batch
 
@@ -108,6 +115,13 @@ class PreparedData:
 
 
 EVALUATED_SPLITS = ("validation", "test", "rotten")  # held out: early stopping, the report, out of domain
+SPECS = BY_NAME | EXPERIMENT_BY_NAME  # every Keras classifier training can write, served or experiment-only
+
+
+def manifest_section(name: str) -> str:
+    """The manifest's table of classifier `name`: "experiment_models" (the memory experiment's, never served) or
+    "models" (served)."""
+    return "experiment_models" if name in EXPERIMENT_NAMES else "models"
 
 
 def architecture_for(name: str, prepared: PreparedData, config: TrainingConfig) -> models.ModelArchitecture:
@@ -343,7 +357,7 @@ def fit_recurrent_models(
         if wants_language_model and not usable:
             report(TrainingEvent("data", name, f"{name}: no matching LSTM language model; starting from GloVe"))
         trained = train_recurrent(name, prepared, config, report, pretrained.model if usable else None)
-        file_name = BY_NAME[name].file
+        file_name = SPECS[name].file
         trained.model.save(staging / file_name)
         report(TrainingEvent("evaluate", name, f"evaluating {name} on held-out reviews"))
         classifier = Classifier(name, trained.model, prepared.vocabulary, config.sequence_length)
@@ -353,8 +367,8 @@ def fit_recurrent_models(
         }
         entry = {
             "file": file_name,
-            "layer": BY_NAME[name].layer,
-            "display_name": BY_NAME[name].display_name,
+            "layer": SPECS[name].layer,
+            "display_name": SPECS[name].display_name,
             "parameters": models.parameter_count(trained.model),
             "hyperparameters": {
                 "units": choice.units,
@@ -393,7 +407,6 @@ def add_classifiers(models_dir: Path, config: TrainingConfig, report: ProgressCa
 
     The manifest is changed in one read-modify-write at the end, so entries another process recorded meanwhile
     are kept. Refused when the vocabulary or the test split would differ from the folder's."""
-    import pandas as pd
 
     report = report or (lambda event: None)
     models_dir = Path(models_dir)
@@ -409,35 +422,44 @@ def add_classifiers(models_dir: Path, config: TrainingConfig, report: ProgressCa
     staging = new_staging_folder(models_dir)
     try:
         results = fit_recurrent_models(prepared, staging, config, report)
+        # The held-out predictions file feeds the served models' cards; an experiment-only model stays out of it.
+        served = {name: result for name, result in results.items() if manifest_section(name) == "models"}
         for name in results:
-            file_name = BY_NAME[name].file
+            file_name = SPECS[name].file
             shutil.copy2(staging / file_name, staging / f"{file_name}.part")
             os.replace(staging / f"{file_name}.part", models_dir / file_name)
-        predictions_path = models.verified_path(models_dir, models.read_manifest(models_dir), models.PREDICTIONS_FILE)
-        frame = pd.read_csv(predictions_path)
-        for split, split_name in (
-            ("test", "imdb_test"),
-            ("rotten", "rotten_tomatoes"),
-            ("validation", "imdb_validation"),
-        ):
-            rows = (frame["split"] == split_name).to_numpy()
-            for name, result in results.items():
-                if name not in frame.columns:
-                    frame[name] = np.nan
-                frame.loc[rows, name] = np.round(result["predictions"][split][frame.loc[rows, "row"].to_numpy()], 6)
-        frame.to_csv(staging / models.PREDICTIONS_FILE, index=False)
-        os.replace(staging / models.PREDICTIONS_FILE, models_dir / models.PREDICTIONS_FILE)
+        if served:
+            add_predictions(models_dir, staging, served)
 
         def change(current: dict) -> None:
             for name, result in results.items():
-                current["models"][name] = result["entry"] | held_out_scores(result["predictions"], prepared.labels)
-                current["files"][BY_NAME[name].file] = models.sha256_file(models_dir / BY_NAME[name].file)
-            current["files"][models.PREDICTIONS_FILE] = models.sha256_file(models_dir / models.PREDICTIONS_FILE)
+                entry = result["entry"] | held_out_scores(result["predictions"], prepared.labels)
+                current.setdefault(manifest_section(name), {})[name] = entry
+                current["files"][SPECS[name].file] = models.sha256_file(models_dir / SPECS[name].file)
+            if served:
+                current["files"][models.PREDICTIONS_FILE] = models.sha256_file(models_dir / models.PREDICTIONS_FILE)
 
         models.update_manifest(models_dir, change)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return models.read_manifest(models_dir)
+
+
+def add_predictions(models_dir: Path, staging: Path, results: dict) -> None:
+    """Write the held-out probabilities of the classifiers in `results` into the folder's predictions file,
+    beside the other models' columns (through `staging`, then one rename)."""
+    import pandas as pd
+
+    predictions_path = models.verified_path(models_dir, models.read_manifest(models_dir), models.PREDICTIONS_FILE)
+    frame = pd.read_csv(predictions_path)
+    for split, split_name in (("test", "imdb_test"), ("rotten", "rotten_tomatoes"), ("validation", "imdb_validation")):
+        rows = (frame["split"] == split_name).to_numpy()
+        for name, result in results.items():
+            if name not in frame.columns:
+                frame[name] = np.nan
+            frame.loc[rows, name] = np.round(result["predictions"][split][frame.loc[rows, "row"].to_numpy()], 6)
+    frame.to_csv(staging / models.PREDICTIONS_FILE, index=False)
+    os.replace(staging / models.PREDICTIONS_FILE, models_dir / models.PREDICTIONS_FILE)
 
 
 def held_out_scores(predictions: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict:
@@ -461,6 +483,7 @@ class Manifest:
     models: dict[str, dict]  # recurrent name -> entry with held-out scores
     baseline: dict  # the baseline's entry with held-out scores
     files: dict[str, str]  # file name -> sha256
+    experiment_models: dict[str, dict] = field(default_factory=dict)  # the memory experiment's, never served
 
     def to_json(self) -> dict:
         splits = self.prepared.splits
@@ -487,7 +510,7 @@ class Manifest:
             "models": self.models,
             "baseline": self.baseline,
             "files": self.files,
-        }
+        } | ({"experiment_models": self.experiment_models} if self.experiment_models else {})
 
 
 def file_hashes(folder: Path) -> dict[str, str]:
@@ -518,7 +541,17 @@ def write_models(
     counts = word_statistics.count(prepared.tokens["train"], prepared.labels["train"], prepared.vocabulary)
     word_statistics.save(counts, staging / word_statistics.FILE)
     baseline = fit_baseline(prepared, staging, config, report)
-    recurrent = fit_recurrent_models(prepared, staging, config, report, pretrained)
+    served = tuple(name for name in config.model_names if manifest_section(name) == "models")
+    memory = config.memory_experiment and set(served) >= set(RECURRENT_NAMES)
+    # The memory experiment's own models (the last-state SimpleRNN) are trained whenever it is recomputed.
+    experiment = tuple(
+        dict.fromkeys(
+            [name for name in config.model_names if name not in served]
+            + (list(config.experiment_names) if memory else [])
+        )
+    )
+    recurrent = fit_recurrent_models(prepared, staging, replace(config, model_names=served), report, pretrained)
+    extra = fit_recurrent_models(prepared, staging, replace(config, model_names=experiment), report)
     predictions = {"baseline": baseline["predictions"]} | {
         name: result["predictions"] for name, result in recurrent.items()
     }
@@ -532,9 +565,13 @@ def write_models(
         },
         baseline=baseline["entry"] | held_out_scores(baseline["predictions"], prepared.labels),
         files=file_hashes(staging),
+        experiment_models={
+            name: result["entry"] | held_out_scores(result["predictions"], prepared.labels)
+            for name, result in extra.items()
+        },
     ).to_json()
     (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    if config.memory_experiment and set(config.model_names) >= set(RECURRENT_NAMES):
+    if memory:
         write_memory_experiment(staging, report)
         manifest = models.read_manifest(staging)  # now with the memory file's sha256, which later steps keep
     return manifest

@@ -39,12 +39,25 @@ def test_windows_and_targets_equal_a_direct_numpy_construction():
 
 def test_network_inputs_are_level_relative_windows_of_the_scaled_series(co2):
     """The network reads z minus the window's last z, and must predict the next z minus that same value."""
+    for width in co2.series.config.windows:
+        inputs, goals = forecast_models.training_pairs(co2.scaled, np.array([200, 900]), width, 13)
+        assert inputs.shape == (2, width, 1)
+        for row, origin in enumerate((200, 900)):
+            window = co2.scaled[origin - width + 1 : origin + 1]
+            assert np.allclose(inputs[row, :, 0], window - window[-1])
+            assert np.allclose(goals[row], co2.scaled[origin + 1 : origin + 14] - window[-1])
+
+
+def test_every_window_is_taught_on_the_same_targets(co2):
+    """The W values differ in how far back they read, not in the targets: the same training and validation
+    targets for every W, with inputs that are the longer W's last values."""
     config = co2.series.config
-    inputs, goals = forecast_models.training_pairs(co2.scaled, np.array([200, 900]), config.window, 13)
-    for row, origin in enumerate((200, 900)):
-        window = co2.scaled[origin - config.window + 1 : origin + 1]
-        assert np.allclose(inputs[row, :, 0], window - window[-1])
-        assert np.allclose(goals[row], co2.scaled[origin + 1 : origin + 14] - window[-1])
+    short, long = min(config.windows), max(config.windows)
+    short_data = forecast_models.network_data(config, co2.scaled, co2.split, 13, short)
+    long_data = forecast_models.network_data(config, co2.scaled, co2.split, 13, long)
+    for (short_inputs, short_goals), (long_inputs, long_goals) in zip(short_data, long_data):
+        assert np.array_equal(short_goals, long_goals)
+        assert np.allclose(short_inputs[:, :, 0] - short_inputs[:, -1:, 0], long_inputs[:, -short:, 0])
 
 
 def test_seasonal_naive_repeats_the_same_week_last_year(co2):
@@ -74,9 +87,9 @@ def test_poisoning_the_test_period_changes_nothing_fitted_before_it(name, co2, s
     before_test = slice(0, clean.split.test_start)
     assert np.array_equal(dirty.series.values[before_test], clean.series.values[before_test])
     config = clean.series.config
-    for outputs in (1, config.max_horizon):
-        clean_data = forecast_models.network_data(config, clean.scaled, clean.split, outputs)
-        dirty_data = forecast_models.network_data(config, dirty.scaled, dirty.split, outputs)
+    for outputs, window in ((1, min(config.windows)), (config.max_horizon, max(config.windows))):
+        clean_data = forecast_models.network_data(config, clean.scaled, clean.split, outputs, window)
+        dirty_data = forecast_models.network_data(config, dirty.scaled, dirty.split, outputs, window)
         clean_arrays = [array for pair in clean_data for array in pair]  # training inputs, targets; validation's
         dirty_arrays = [array for pair in dirty_data for array in pair]
         for clean_array, dirty_array in zip(clean_arrays, dirty_arrays):
@@ -167,7 +180,10 @@ def test_the_committed_forecasters_are_verified_and_scored_on_every_horizon():
             assert set(entry["test"]["mase"]) == horizons
             assert all(file_name in manifest["files"] for file_name in entry["files"])
         data = forecast_serving.load_page_data(MODELS_DIR, name)
-        assert data.forecasts["lstm"].shape == (len(data.test_origins), forecasting.SERIES[name].max_horizon)
+        for window in data.windows:
+            forecasts, bands, _ = data.at_window(window)
+            assert forecasts["lstm"].shape == (len(data.test_origins), forecasting.SERIES[name].max_horizon)
+            assert bands["lstm"].shape == (forecasting.SERIES[name].max_horizon, 2)
 
 
 def run_cli(capsys, *arguments: str) -> tuple[int, str, str]:
@@ -215,6 +231,9 @@ def test_forecast_truth_is_null_where_the_week_was_not_recorded(capsys):
         (["--origin", "soon"], "not a date"),
         (["--origin", "1958-06-01"], "outside the co2 series"),
         (["--origin", "2030-01-01"], "outside the co2 series"),
+        (["--window", "30", "--origin", "2000-01-01"], "--window 30 was not trained for co2; choose from 26, 52"),
+        (["--window", "0", "--origin", "2000-01-01"], "not at least 1"),
+        (["--series", "sunspots", "--horizon", "5", "--window", "52", "--origin", "2000-01-01"], "choose from 11, 22"),
     ],
 )
 def test_forecast_refuses_bad_input_with_one_line(capsys, arguments, says):
@@ -261,3 +280,23 @@ def test_evaluate_recomputes_the_recorded_test_scores_from_the_files():
             for metric, values in entry["test"].items():
                 for horizon, value in values.items():
                     assert recomputed[series][name][metric][horizon] == pytest.approx(value, abs=2e-4)
+
+
+def test_forecast_reads_the_window_it_is_given_and_defaults_to_the_validation_choice(capsys):
+    """`--window` picks the networks that read that many values (the baselines do not change); without it the
+    networks read the W chosen on validation, and the JSON says which."""
+    chosen = json.loads((MODELS_DIR / forecast_models.METRICS_FILE).read_text())["co2"]["window"]
+    payloads = {}
+    for extra in ([], ["--window", "26"], ["--window", "52"]):
+        code, out, err = run_cli(capsys, "forecast", "--horizon", "13", "--origin", "2000-01-01", "--json", *extra)
+        assert code == 0 and err == ""
+        payloads[tuple(extra)] = json.loads(out)
+    assert payloads[()]["window"] == chosen and payloads[()] == payloads[("--window", str(chosen))]
+    short, long = payloads[("--window", "26")], payloads[("--window", "52")]
+    assert short["window"] == 26 and long["window"] == 52
+    assert short["models"]["lstm"] != long["models"]["lstm"]
+    assert short["models"]["holt_winters"] == long["models"]["holt_winters"]
+    data = forecast_serving.load_page_data(MODELS_DIR, "co2")
+    row = int(np.flatnonzero(data.prepared.series.dates[data.test_origins] == pd.Timestamp("2000-01-01"))[0])
+    forecasts, _, _ = data.at_window(26)
+    assert np.allclose(short["models"]["lstm"], forecasts["lstm"][row, :13], atol=1e-3)

@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from .conftest import MODELS_DIR
 MANIFEST = json.loads((MODELS_DIR / "manifest.json").read_text(encoding="utf-8"))
 CLASSIFIER_FILES = {entry["file"]: name for name, entry in MANIFEST.get("models", {}).items()}
 LANGUAGE_FILES = {entry["file"]: name for name, entry in MANIFEST.get("language_models", {}).items()}
+EXPERIMENT_FILES = {entry["file"]: name for name, entry in MANIFEST.get("experiment_models", {}).items()}
 FORECASTER_FILES = {
     file_name: series
     for series, table in MANIFEST.get("forecasters", {}).items()
@@ -118,7 +120,7 @@ def refusals(folder: Path, file_name: str) -> list[str]:
     from rnndemo import evaluation, forecast_models, forecast_serving, memory, order_test, race, word_statistics
     from rnndemo.models import ModelFileError, load_vocabulary, read_manifest
     from rnndemo.next_word import load_language_models
-    from rnndemo.serving import Bundle, load_bundle
+    from rnndemo.serving import Bundle, load_bundle, load_experiment_classifiers
 
     def message(load) -> str:
         try:
@@ -146,6 +148,10 @@ def refusals(folder: Path, file_name: str) -> list[str]:
         loaded = load_language_models(folder)
         return [loaded.errors.get(name if file_name in LANGUAGE_FILES else "context experiment", "")]
     manifest = read_manifest(folder)
+    if file_name in EXPERIMENT_FILES:
+        # The memory experiment's own model (never served): its loader, and the experiment that measures it.
+        copy = Bundle(folder, manifest, load_vocabulary(folder, manifest))
+        return [message(lambda: load_experiment_classifiers(copy)), message(lambda: memory.measured_classifiers(copy))]
     if file_name == "heldout_predictions.csv":
         return [message(lambda: evaluation.load_heldout_predictions(Bundle(folder, manifest, None)))]
     if file_name == "memory_experiment.json":
@@ -162,14 +168,19 @@ def refusals(folder: Path, file_name: str) -> list[str]:
     if file_name == "forecasts.npz":
         return [message(lambda: forecast_serving.load_forecast_arrays(folder))]
     if file_name in FORECASTER_FILES:
-        # The page and CLI load the strategy chosen on validation; retraining the classifiers carries every
-        # forecaster file over only when all of them pass their check.
+        # The page and CLI load, for each W, the strategy chosen on validation; retraining the classifiers carries
+        # every forecaster file over only when all of them pass their check.
         series = FORECASTER_FILES[file_name]
-        chosen = json.loads((MODELS_DIR / "forecast_metrics.json").read_text())[series]["chosen_strategy"]
+        by_window = json.loads((MODELS_DIR / "forecast_metrics.json").read_text())[series]["by_window"]
         found = []
-        if file_name in {f"forecast_{series}_{cell}_{strategy}.keras" for cell, strategy in chosen.items()}:
-            metrics = forecast_serving.load_metrics(folder)
-            found.append(message(lambda: forecast_serving.load_networks(folder, series, metrics)))
+        for width, entry in by_window.items():
+            served = {
+                forecast_models.model_file(series, cell, strategy, int(width))
+                for cell, strategy in entry["chosen_strategy"].items()
+            }
+            if file_name in served:
+                metrics = forecast_serving.load_metrics(folder)
+                found.append(message(partial(forecast_serving.load_networks, folder, series, metrics, int(width))))
         staging = folder.parent / "staging"
         staging.mkdir()
         (staging / "manifest.json").write_text(json.dumps({"files": {}, "sequence_length": 400}), encoding="utf-8")

@@ -627,23 +627,42 @@ def test_contrast_3_how_far_back_each_model_looks(blocks, bundle, readings, cont
 
 def test_the_memory_experiment(blocks, bundle):
     from rnndemo.memory import load_memory_experiment
-    from rnndemo.registry import DISPLAY_NAMES
 
     result = load_memory_experiment(MODELS_DIR, bundle.manifest)  # what the Inside page reads, verified
     part = block(blocks, "**Memory** (section")
-    head = quoted(part, r"measured on (\d+) test reviews\): with (\d+) neutral tokens appended")
-    reviews, filler = int(head.group(1)), int(head.group(2))
+    reviews = int(quoted(part, r"measured on (\d+) test reviews\)").group(1))
     models = result["models"]
-    at = {name: next(row for row in values["accuracy"] if row["distance"] == filler) for name, values in models.items()}
-    assert filler == max(result["distances"]) == result["filler_tokens"]
+    assert list(models) == ["rnn_last", "rnn", "lstm", "gru"]  # the textbook curve comes first
     assert all(row["n"] == reviews for values in models.values() for row in values["accuracy"])
-    shares = quoted(part, r"the SimpleRNN still gets ([\d.]+)% right, the LSTM ([\d.]+)%, the GRU ([\d.]+)%")
-    for group, name in enumerate(("rnn", "lstm", "gru"), start=1):
-        assert shares.group(group) == percent(at[name]["accuracy"]), DISPLAY_NAMES[name]
+    assert models["rnn_last"]["readout"] == "last" and models["rnn"]["readout"] == "mean"
+
+    def at(name: str, distance: int) -> dict:
+        return next(row for row in models[name]["accuracy"] if row["distance"] == distance)
+
+    contrast = quoted(
+        part,
+        r"With (\d+) neutral tokens appended, it gets ([\d.]+)% right \(the same verdict for every review\), against "
+        r"([\d.]+)% for the LSTM and ([\d.]+)% for the GRU: the plain RNN forgets first",
+    )
+    near = int(contrast.group(1))
+    assert f"With {near} neutral tokens after the review" in result["contrast_summary"]  # the page's distance
+    assert at("rnn_last", near)["share_predicted_positive"] in (0.0, 1.0)
+    for group, name in enumerate(("rnn_last", "lstm", "gru"), start=2):
+        assert contrast.group(group) == percent(at(name, near)["accuracy"]), name
+    assert at("rnn_last", near)["accuracy"] < min(at("lstm", near)["accuracy"], at("gru", near)["accuracy"])
+    far = quoted(part, r"With (\d+), the gated models forget too \(LSTM ([\d.]+)%, GRU ([\d.]+)%\)")
+    filler = int(far.group(1))
+    assert filler == max(result["distances"]) == result["filler_tokens"]
+    assert (far.group(2), far.group(3)) == (
+        percent(at("lstm", filler)["accuracy"]),
+        percent(at("gru", filler)["accuracy"]),
+    )
+    fix = quoted(part, r"classifies the \*\*mean\*\* of its states, still gets ([\d.]+)% right at (\d+)")
+    assert (fix.group(1), int(fix.group(2))) == (percent(at("rnn", filler)["accuracy"]), filler)
     gradient = quoted(
         part,
-        r"(\d+) tokens back, the gradient of w·h_T is ([\d.]+e-\d+) of its size at the last token \(LSTM ([\d.]+), "
-        r"GRU ([\d.]+)\)",
+        r"(\d+) tokens back, the gradient of w·h_T is ([\d.]+e-\d+) of its size at the last token \(last-state "
+        r"SimpleRNN ([\d.]+e-\d+), LSTM ([\d.]+), GRU ([\d.]+)\)",
     )
     back = int(gradient.group(1))
 
@@ -652,8 +671,8 @@ def test_the_memory_experiment(blocks, bundle):
         distances = models[name]["gradient"]["distance"]
         return norms[distances.index(back)] / norms[distances.index(0)]
 
-    assert gradient.group(2) == f"{ratio('rnn'):.1e}"
-    assert (gradient.group(3), gradient.group(4)) == (fixed(ratio("lstm"), 3), fixed(ratio("gru"), 3))
+    assert (gradient.group(2), gradient.group(3)) == (f"{ratio('rnn'):.1e}", f"{ratio('rnn_last'):.1e}")
+    assert (gradient.group(4), gradient.group(5)) == (fixed(ratio("lstm"), 3), fixed(ratio("gru"), 3))
 
 
 # ------------------------------------------------------------------------------------------------ the race

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+
+import numpy as np
+import pandas as pd
+import pytest
 
 from rnndemo import forecast_serving, forecasting
 
@@ -20,6 +25,18 @@ def chart_titles(app) -> list[str]:
 def chart(app, title_start: str) -> dict:
     charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
     return next(chart for chart in charts if str(chart["layout"]["title"]["text"]).startswith(title_start))
+
+
+def dataframe_with(app, column: str):
+    """The first table on the page that has `column`."""
+    return next(frame.value for frame in app.dataframe if column in frame.value.columns)
+
+
+def values(array) -> list:
+    """A Plotly array as drawn: a list, or numpy's bytes that Plotly sends as {"dtype", "bdata"}."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
 
 
 def test_the_page_walks_the_four_steps_with_their_numbers():
@@ -106,7 +123,7 @@ def test_sunspots_says_with_numbers_whether_the_networks_beat_ar_p():
     assert forecast_serving.ar_order(metrics) == order
     beaten, sentences = forecast_serving.baseline_verdict(metrics["test"], (1, 5, 11), "sunspots", "ar", f"AR({order})")
     boxes = [str(element.value) for element in (app.success if beaten else app.warning)]
-    shown = next(box for box in boxes if f"beat AR({order}) at every horizon" in box)
+    shown = next(box for box in boxes if f"AR({order}) at every horizon" in box)
     assert f"AIC chose p = {order} on training" in shown
     for sentence in sentences:
         assert sentence in shown
@@ -132,3 +149,86 @@ def test_the_baseline_verdict_follows_the_scores_it_is_given():
     ]
     assert forecast_serving.baseline_verdict(scores, (1,), "sunspots", "ar")[1][0].endswith("beats it.")
     assert "AR(p) by AIC has 0.600" in forecast_serving.baseline_verdict(scores, (1,), "sunspots", "ar")[1][0]
+
+
+def test_the_window_picker_offers_every_trained_w_and_switches_the_networks():
+    """W defaults to the W chosen on validation; picking the other W redraws the networks' forecasts and scores
+    with that W's, says it was not the validation choice, and leaves the baselines as they were."""
+    app = open_page(PATH)
+    data = forecast_serving.load_page_data(MODELS_DIR, "co2")
+    picker = app.selectbox(key="ts_window_co2")
+    assert list(picker.options) == [
+        f"{width}" + " (chosen on validation)" * (width == data.chosen_window) for width in data.windows
+    ]
+    assert picker.value == data.chosen_window and "the W chosen on validation" in all_text(app)
+    other = next(width for width in data.windows if width != data.chosen_window)
+    before = chart(app, "Test period")
+    picker.set_value(other).run()
+    assert not app.exception, [error.value for error in app.exception]
+    assert f"W = {other} is not the W chosen on validation ({data.chosen_window})" in all_text(app)
+    after = chart(app, "Test period")
+    lines = {
+        name: [trace for trace in figure["data"] if trace.get("name") == name][0]["y"]
+        for name, figure in (("LSTM", before), ("Holt–Winters", before))
+    }
+    lstm_after = next(trace for trace in after["data"] if trace.get("name") == "LSTM")["y"]
+    holt_after = next(trace for trace in after["data"] if trace.get("name") == "Holt–Winters")["y"]
+    assert lstm_after != lines["LSTM"] and holt_after == lines["Holt–Winters"]
+    forecasts, _, scores = data.at_window(other)
+    table = dataframe_with(app, "MASE h=13")
+    lstm_row = table[table["model"].str.startswith("LSTM")].iloc[0]
+    assert f"W = {other}" in lstm_row["model"] and lstm_row["MASE h=13"] == scores["lstm"]["mase"]["13"]
+    assert "4. One window" in " ".join(chart_titles(app))
+    assert app.slider(key=f"ts_step_co2_{other}").max == other
+
+
+def test_the_lstm_stepper_walks_the_window_with_its_numbers():
+    """Stepping back through the window fills in the LSTM's equation for that week, with the units that moved most,
+    and the heatmap marks that step; every h_t shown is the state the layer computed."""
+    from rnndemo import forecast_inspect, stepper
+
+    app = open_page(PATH)
+    data = forecast_serving.load_page_data(MODELS_DIR, "co2")
+    window = data.chosen_window
+    slider = app.slider(key=f"ts_step_co2_{window}")
+    assert slider.value == window
+    slider.set_value(10).run()
+    assert not app.exception, [error.value for error in app.exception]
+    origin_slider = app.select_slider(key="ts_origin_co2")
+    origin = int(data.slider_origins[list(origin_slider.options).index(origin_slider.value)])
+    series = data.prepared.series
+    date = series.dates[origin - window + 10].date()
+    assert f"Step 10 reads {date}" in all_text(app) and stepper.EQUATIONS["LSTM"] in all_text(app)
+    states = forecast_inspect.trace_window(data.lstm[window], data.prepared.scaled, origin)
+    table = dataframe_with(app, stepper.STATE)
+    assert list(table.columns) == ["unit", *stepper.LSTM_COLUMNS]
+    for _, row in table.iterrows():
+        assert row[stepper.STATE] == pytest.approx(states.hidden[0, 9, int(row["unit"])], abs=1e-9)
+    heatmap = chart(app, "LSTM hidden state h across the window")
+    assert "step 10 marked" in heatmap["layout"]["title"]["text"]
+    assert [shape["x0"] for shape in heatmap["layout"]["shapes"]] == [10]  # the step's column, counted from 1
+    marked = next(trace for trace in heatmap["data"] if trace["type"] == "scatter")
+    assert sorted(values(marked["y"])) == sorted(int(unit) for unit in table["unit"])  # the equation's units
+
+
+def test_occlusion_shows_which_past_weeks_the_forecast_depends_on():
+    """The occlusion chart has a bar per week of the window, dated, in ppm, the precomputed numbers for this origin
+    and horizon, and the sentence names the weeks with the largest effects."""
+    app = open_page(PATH)
+    app.selectbox(key="ts_horizon_co2").set_value("52").run()
+    app.select_slider(key="ts_origin_co2").set_value("2000-01-08").run()
+    assert not app.exception, [error.value for error in app.exception]
+    data = forecast_serving.load_page_data(MODELS_DIR, "co2")
+    window = data.chosen_window
+    series = data.prepared.series
+    origin = int(np.flatnonzero(series.dates == pd.Timestamp("2000-01-08"))[0])
+    row = int(np.flatnonzero(data.slider_origins == origin)[0])
+    effects = data.occlusion[window][row, 2]
+    figure = chart(app, "Occlusion: the LSTM's forecast at h = 52 from 2000-01-08")
+    assert figure["layout"]["yaxis"]["title"]["text"] == "forecast − forecast without it (ppm)"
+    drawn = {x[:10]: y for trace in figure["data"] for x, y in zip(trace["x"], values(trace["y"]))}
+    assert len(drawn) == window
+    first = str(series.dates[origin - window + 1].date())
+    assert drawn[first] == pytest.approx(effects[0])
+    largest = int(np.argmax(np.abs(effects)))
+    assert f"{series.dates[origin - window + 1 + largest].date()} ({effects[largest]:+.3f} ppm)" in all_text(app)

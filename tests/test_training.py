@@ -186,3 +186,23 @@ def test_adding_classifiers_keeps_the_folders_other_models(tmp_path):
     assert (
         manifest["models"]["cnn"]["test_accuracy"] == heldout_metrics(recomputed, test["label"].to_numpy())["accuracy"]
     )
+
+
+def test_adding_the_memory_experiments_model_keeps_it_out_of_the_served_ones(tmp_path):
+    """`train --add --model rnn_last`: the last-state SimpleRNN is hashed in the manifest's experiment table, loads
+    verified for the memory experiment, and leaves the served models and their predictions file as they were."""
+    from rnndemo.serving import load_experiment_classifiers
+
+    folder = tmp_path / "models"
+    first = training.train_all(folder, replace(TINY, model_names=("rnn",)))
+    predictions = (folder / models.PREDICTIONS_FILE).read_bytes()
+    manifest = training.add_classifiers(folder, replace(TINY, model_names=("rnn_last",)))
+    assert manifest["models"] == first["models"] and set(manifest["experiment_models"]) == {"rnn_last"}
+    entry = manifest["experiment_models"]["rnn_last"]
+    assert entry["file"] == "rnn_last.keras" and entry["hyperparameters"]["readout"] == "last"
+    assert manifest["files"]["rnn_last.keras"] == models.sha256_file(folder / "rnn_last.keras")
+    assert (folder / models.PREDICTIONS_FILE).read_bytes() == predictions
+    bundle = load_bundle(folder)
+    assert not bundle.errors and set(bundle.names()) == {"rnn", "baseline"}
+    (loaded,) = load_experiment_classifiers(bundle).values()
+    assert models.readout_of(loaded.model) == "last" and models.body_kind(loaded.model) == "SimpleRNN"
