@@ -39,9 +39,11 @@ def model_rows(bundle, repetitions: int) -> list[dict]:
 
     rows = []
     short, long = review_of_length(bundle, 20), review_of_length(bundle, 400)
-    # The slow reference paths take seconds a call (400 calls per naive occlusion): 3 and 5 timed runs in a full
-    # run, 1 and 2 with --quick (20 repetitions), whose rows the test suite reads.
-    naive_runs, from_start_runs = max(1, repetitions // 33), max(2, repetitions // 20)
+    # The slow reference paths take seconds a call (400 calls per naive occlusion): 3 and 5 timed runs after a
+    # warm-up in a full run; with --quick (20 repetitions), whose rows the test suite reads, one run each and no
+    # warm-up (the one trace is 1 call in the naive path's 400, and the blocks share one shape).
+    naive_runs, from_start_runs = max(1, repetitions // 33), max(1, repetitions // 20)
+    warmup = 0 if repetitions < 100 else 1
     for name, classifier in bundle.classifiers.items():
         for label, text in (("short_20", short), ("long_400", long)):
             ids = np.asarray([classifier.encode(text)[1]], dtype=np.int32)
@@ -62,11 +64,11 @@ def model_rows(bundle, repetitions: int) -> list[dict]:
                     np.asarray([ids_long[:position] + ids_long[position + 1 :]], dtype=np.int32)
                 )
 
-        naive = measure(one_call_per_token, naive_runs, warmup=1)
+        naive = measure(one_call_per_token, naive_runs, warmup=warmup)
         rows.append(row(f"importance_400_{name}", batched, naive))
         # The previous batched path, side by side: every occluded copy run from the start, in blocks of rows.
         from_start = measure(
-            lambda: inspector._occlusion_by_rows(np.asarray(ids_long, dtype=np.int32)), from_start_runs, warmup=1
+            lambda: inspector._occlusion_by_rows(np.asarray(ids_long, dtype=np.int32)), from_start_runs, warmup=warmup
         )
         rows.append(row(f"importance_400_{name}_every_copy_from_start", from_start))
         rows.append(row(f"inspect_400_{name}", measure(lambda: inspector.inspect(long), max(5, repetitions // 2))))
@@ -162,21 +164,20 @@ def page_rows(bundle, repetitions: int) -> list[dict]:
     )
     os.unlink(handle.name)
     timings = json.loads(output.stdout.strip().splitlines()[-1])
-    return [
-        row(f"page_rerun_400_tokens_{page}_apptest", samples) for page, samples in timings.items()
-    ]
+    return [row(f"page_rerun_400_tokens_{page}_apptest", samples) for page, samples in timings.items()]
 
 
 SOAK_RSS_LIMIT_MB = 1500  # issue 15: the server stays under 1.5 GB after 500 distinct long texts
 
 
-def soak_rows(texts: int) -> list[dict]:
+def soak_rows(texts: int, batch_rows: int = 5_000) -> list[dict]:
     """Server memory after `texts` distinct long reviews through the heavy pages, and the CPU of the worst
-    upload the limits allow (first run and rerun), from benchmarks.soak_pages in its own process."""
+    upload the limits allow (first run and rerun; `batch_rows` of its 5,000 rows in a quick run), from
+    benchmarks.soak_pages in its own process."""
     root = Path(__file__).resolve().parent.parent
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     output = subprocess.run(
-        [sys.executable, "-m", "benchmarks.soak_pages", str(texts)],
+        [sys.executable, "-m", "benchmarks.soak_pages", str(texts), str(root), str(batch_rows)],
         capture_output=True,
         text=True,
         env=environment,
@@ -292,7 +293,8 @@ def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, 
     rows += page_rows(bundle, 5 if quick else 20)
     rows += cold_rows(models_dir)
     rows += race_rows(5.0 if quick else 20.0)
-    rows += soak_rows(50 if quick else 500)
+    # --quick checks the harness in minutes: 20 long texts and a 1,000-row file (the limits allow 5,000 rows).
+    rows += soak_rows(20, batch_rows=1_000) if quick else soak_rows(500)
     if browser:
         from benchmarks.browser_sessions import browser_rows
 

@@ -6,8 +6,9 @@
   scored through the batch page's cached functions: CPU seconds of the first run and of a rerun.
 
 Run by `python -m benchmarks` in its own process (the library itself never imports streamlit).
-Usage: python -m benchmarks.soak_pages N [APP_ROOT]
-(for another checkout, run it with PYTHONPATH=APP_ROOT so its rnndemo is the one imported)
+Usage: python -m benchmarks.soak_pages N [APP_ROOT] [BATCH_ROWS]
+(for another checkout, run it with PYTHONPATH=APP_ROOT so its rnndemo is the one imported; BATCH_ROWS caps the
+batch file below the limits' worst, 5,000 rows, for `python -m benchmarks --quick`)
 """
 
 import hashlib
@@ -23,6 +24,7 @@ from rnndemo import data
 from rnndemo.text import tokenize
 
 ROOT = Path(sys.argv[2]).resolve() if len(sys.argv) > 2 else Path(__file__).resolve().parent.parent
+WORST_BATCH_ROWS = 5_000  # the most rows the batch page's limits allow
 
 
 def rss_megabytes() -> float:
@@ -58,13 +60,13 @@ def soak(count: int) -> dict:
     }
 
 
-def batch_worst_file() -> dict:
+def batch_worst_file(rows: int = WORST_BATCH_ROWS) -> dict:
     import os
 
     from rnndemo import ui
     from rnndemo.config import default_models_dir
 
-    reviews = long_reviews(5_000)
+    reviews = long_reviews(rows)
     raw = ("text,label\n" + "".join(f'"{text.replace(chr(34), chr(39))}",1\n' for text in reviews)).encode()
     limit = 10 * 1024 * 1024
     raw = raw[: raw.rfind(b"\n", 0, limit) + 1]  # whole rows, within the upload limit
@@ -83,7 +85,9 @@ def main() -> None:
     from rnndemo import ui
 
     count = int(sys.argv[1])
-    batch = batch_worst_file() if hasattr(ui, "parsed_upload") else None  # an older checkout has no cached batch path
+    rows = int(sys.argv[3]) if len(sys.argv) > 3 else WORST_BATCH_ROWS
+    # An older checkout has no cached batch path.
+    batch = batch_worst_file(rows) if hasattr(ui, "parsed_upload") else None
     print(json.dumps({"batch": batch, "soak": soak(count)}))
 
 
