@@ -41,8 +41,23 @@ def exceptions(page) -> list[str]:
     return page.locator("[data-testid='stException']").all_inner_texts()
 
 
-def discover(page) -> list[tuple]:
-    """Every (kind, index, option) a visitor can use on the page as it is drawn now."""
+class StaleOption(Exception):
+    """A selectbox no longer offers an option read when it was last opened: the page changed it since."""
+
+
+def selectbox_key(page, index: int) -> tuple:
+    """What a selectbox's options may depend on: the page, the box's place, its label and shown value, and the
+    uploaded files (the batch page's column boxes list the upload's columns)."""
+    box = page.locator(MAIN + CONTROLS["selectbox"] + VISIBLE).nth(index)
+    uploads = page.locator(MAIN + "[data-testid='stFileUploader']").all_inner_texts()
+    return (page.url.split("?")[0], index, box.inner_text(), tuple(uploads))
+
+
+def discover(page, known_options: dict[tuple, list[str]]) -> list[tuple]:
+    """Every (kind, index, option) a visitor can use on the page as it is drawn now.
+
+    A selectbox's options are read by opening it, which costs a second or so; they are read again only when the
+    page, the box's position, its label or its shown value changed (`known_options` keeps what was read)."""
     found = []
     for kind, selector in CONTROLS.items():
         controls = page.locator(MAIN + selector + ("" if kind == "upload" else VISIBLE))
@@ -51,7 +66,10 @@ def discover(page) -> list[tuple]:
                 for option in controls.nth(index).locator("[data-testid='stRadioOption']").all_inner_texts():
                     found.append((kind, index, option.strip()))
             elif kind == "selectbox":
-                found.extend((kind, index, option) for option in selectbox_options(page, index))
+                key = selectbox_key(page, index)
+                if key not in known_options:
+                    known_options[key] = selectbox_options(page, index)
+                found.extend((kind, index, option) for option in known_options[key])
             elif kind in ("number", "slider", "text_input"):
                 found.extend([(kind, index, "up"), (kind, index, "down")])
             else:
@@ -98,6 +116,10 @@ def perform(page, action: tuple, upload_file: Path | None) -> None:
     if kind == "radio":
         control.locator("[data-testid='stRadioOption']", has_text=option).first.click()
     elif kind == "selectbox":
+        offered = [text.strip() for text in open_selectbox(page, index).all_inner_texts()]
+        if option not in offered:
+            page.keyboard.press("Escape")
+            raise StaleOption(option)
         for _attempt in range(3):
             wanted = open_selectbox(page, index).filter(has_text=option)
             try:
@@ -136,14 +158,19 @@ def sweep_page(page, upload_file: Path | None = None, limit: int = 200) -> Count
     settle(page)
     done: set[tuple] = set()
     used: Counter = Counter()
+    known_options: dict[tuple, list[str]] = {}
     while sum(used.values()) < limit:
-        pending = [action for action in discover(page) if action not in done]
+        pending = [action for action in discover(page, known_options) if action not in done]
         if not pending:
             return used
         # Emptying a text box hides what depends on it (neighbour tables and their downloads): do it last.
         action = min(pending, key=lambda action: action[0] == "text_input" and action[2] == "down")
         done.add(action)
-        perform(page, action, upload_file)
+        try:
+            perform(page, action, upload_file)
+        except StaleOption:  # read the options anew: what the page offers now is discovered on the next pass
+            known_options.clear()
+            continue
         settle(page)
         used[action[0]] += 1
         assert not exceptions(page), (action, exceptions(page))
