@@ -24,7 +24,7 @@ test:
 	@# Two workers (one per core); every test that starts a server runs on one of them (tests/conftest.py).
 	.venv/bin/python -m pytest -q -n 2 --dist loadgroup --durations 15
 
-# The quick loop while working (under a minute on 2 cores): unit, golden and AppTest tests in two workers;
+# The quick loop while working: unit, golden and AppTest tests in two workers (its time is in docs/ARCHITECTURE.md);
 # no browser, benchmark, training or hostile sweeps over every page (those are `slow`, in `make test`).
 test-fast:
 	bash scripts/setup.sh --dev

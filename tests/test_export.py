@@ -1,12 +1,14 @@
 """`python -m rnndemo export`: SavedModels for TF Serving give the same probabilities as the app."""
 
 import numpy as np
+import pytest
 
 from rnndemo import data
 from rnndemo.export import export_saved_models, load_saved_model
 from rnndemo.vocab import pad_batch
 
 
+@pytest.mark.slow
 def test_exported_saved_models_match_serving(bundle, tmp_path):
     written = export_saved_models(bundle, tmp_path / "export")
     texts = data.sample_reviews("random", 8, seed=9)

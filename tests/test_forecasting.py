@@ -268,6 +268,7 @@ def test_forecast_past_the_series_end_has_no_truth(capsys):
     assert payload["truth"] == [None, None, None]
 
 
+@pytest.mark.slow
 def test_evaluate_recomputes_the_recorded_test_scores_from_the_files():
     """`evaluate`'s "forecasters" (networks rerun from their files, baselines from their stored parameters) equal
     the test scores the manifest recorded at training time."""

@@ -78,6 +78,7 @@ def test_vocabulary_maps_classifier_ids_and_appends_end(vocabulary):
     assert review_stream([[2, 3], [4]], SIZE).tolist() == [SIZE, 2, 3, SIZE, 4, SIZE]
 
 
+@pytest.mark.slow
 def test_training_reports_and_learns(trained):
     result, _, events = trained
     assert result.tokens_seen == TINY.token_budget and result.stop_reason == "budget"

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from .conftest import MODELS_DIR, PROJECT_ROOT, tampered_copy
 
 # Each thread asks for a different thing first, as four sessions opening four pages of a cold server do.
@@ -32,6 +34,7 @@ COLD_BURST = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_cold_burst_of_different_loaders_loads_each_once_without_deadlock():
     """Eight threads of a fresh process ask for the models, language models, GloVe and an inspector at once:
     none hangs or fails, and each thing loads once (two threads importing TensorFlow at once deadlocked)."""

@@ -40,6 +40,7 @@ def recomputed(bundle):
     return evaluate_bundle(bundle)
 
 
+@pytest.mark.slow
 def test_accuracy_floors_on_the_held_out_test_split(recomputed):
     """Issue 13's floors and goal, on metrics recomputed from the files (not copied from the manifest):
     LSTM >= 0.90 and at or past the TF-IDF baseline, SimpleRNN >= 0.85; the GRU is held where it stands."""
@@ -50,6 +51,7 @@ def test_accuracy_floors_on_the_held_out_test_split(recomputed):
     assert recomputed["lstm"]["auc"] >= recomputed["gru"]["auc"] > recomputed["rnn"]["auc"]
 
 
+@pytest.mark.slow
 def test_evaluate_recomputes_the_manifest_metrics(recomputed, manifest):
     """`evaluate` recomputes from the model files; it agrees with training-time numbers to 0.005."""
     results = recomputed

@@ -300,6 +300,7 @@ def test_the_walkthrough_explains_each_wrong_or_uncertain_verdict_and_links_to_t
     assert all(link["text"] == [compare.session_state["review_text"]] for link in links)
 
 
+@pytest.mark.slow
 def test_a_long_reviews_cards_wait_for_a_click_and_stay_for_that_text(bundle):
     """Past ui.WHY_CARDS_AT_ONCE_TOKENS tokens the cards cost about a second each: a button asks first; once pressed,
     the library's cards are shown and stay on later reruns of the same text; a new long text asks again."""

@@ -109,6 +109,7 @@ def test_bad_settings_say_what_to_do(changes, words):
 # The race ------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_tiny_race_reproduces_itself_and_another_seed_differs(tiny_race):
     """The same seed and step budget give the same curves and errors, number for number."""
     assert without_seconds(race.run_race(TINY)) == without_seconds(tiny_race)
@@ -140,6 +141,7 @@ def test_the_final_error_is_the_models_own_on_the_test_set(tiny_race):
     assert tiny_race.cells["gru"].test_mse == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_progress_events_go_through_the_seam_and_the_stop_signal_ends_the_race():
     events = []
     stop = threading.Event()
@@ -233,6 +235,7 @@ def run_cli(capsys, *arguments):
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_cli_race_prints_the_promised_json(capsys):
     code, out, err = run_cli(capsys, "--lag", "6", "--steps", "2", "--cells", "rnn,gru", "--seed", "3", "--json")
     payload = json.loads(out)

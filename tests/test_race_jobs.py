@@ -56,6 +56,7 @@ def test_the_worker_is_gone_after_the_budget_and_the_result_is_its_own(jobs):
     wait_until(lambda: gone(pid), 3)
 
 
+@pytest.mark.slow
 def test_stop_terminates_the_worker_within_a_second(jobs):
     """Stop mid-race: the worker process has exited (its CPU is free) within 1 s; the points so far remain."""
     jobs.submit("stop", LONG)

@@ -39,6 +39,7 @@ def test_a_file_that_does_not_fit_the_vocabulary_is_refused():
             word_statistics.from_json(broken, VOCABULARY)
 
 
+@pytest.mark.slow
 def test_the_committed_file_is_the_train_split_counted_again(bundle):
     """The shipped counts are what counting the train split (never validation or test) gives now."""
     shipped = word_statistics.load(MODELS_DIR, bundle.manifest, bundle.vocabulary)
