@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-
 # name -> (page, options set before the runs): Inside as it opens, and with "Measure which words mattered" on.
 PAGES = {
     "inside": ("pages/inside.py", {}),

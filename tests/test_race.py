@@ -281,7 +281,7 @@ def test_cli_sweep_writes_the_file_and_its_sha256_into_the_manifest(capsys, tmp_
 
 def test_a_retrain_keeps_the_verified_sweep(tmp_path):
     """`train` rebuilds the models folder; the sweep, which does not depend on the models, is carried over."""
-    from rnndemo.training import carry_race_sweep
+    from rnndemo.training_artifacts import carry_race_sweep
 
     old, staging = tmp_path / "old", tmp_path / "staging"
     for folder in (old, staging):

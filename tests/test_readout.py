@@ -9,7 +9,7 @@ import pytest
 from rnndemo import models
 from rnndemo.inspect import Inspector
 from rnndemo.serving import Classifier
-from rnndemo.training import embedding_start, initialise_from_language_model
+from rnndemo.training_loop import embedding_start, initialise_from_language_model
 from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
 
 from .reference import GRU_GATE_NAMES, numpy_gru, numpy_lstm, numpy_running_probability, numpy_simple_rnn
