@@ -9,7 +9,6 @@ previous models intact.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -35,6 +34,7 @@ from rnndemo.training_artifacts import (
     file_hashes,
     new_staging_folder,
     swap_in,
+    write_manifest,
     write_predictions,
 )
 from rnndemo.training_loop import PreparedData, embedding_start, train_recurrent
@@ -243,15 +243,15 @@ def write_models(
     report: ProgressCallback,
     pretrained: PretrainedLanguageModel | None = None,
 ) -> dict:
-    """Every classifier artifact into `staging`, the manifest last (it marks the folder complete);
-    returns the manifest."""
+    """Every classifier artifact into `staging`; returns their manifest, not yet written (`train_all` writes the
+    folder's manifest once, last: it marks the folder complete)."""
     prepared.vocabulary.save(staging / models.VOCABULARY_FILE)
     # The train split's counts per word, for the "why it said that" card (the tokens are at hand only here).
     counts = word_statistics.count(prepared.tokens["train"], prepared.labels["train"], prepared.vocabulary)
     word_statistics.save(counts, staging / word_statistics.FILE)
     baseline = fit_baseline(prepared, staging, config, report)
     served = tuple(name for name in config.model_names if manifest_section(name) == "models")
-    memory = config.memory_experiment and set(served) >= set(RECURRENT_NAMES)
+    memory = memory_experiment_wanted(config)
     # The memory experiment's own models (the last-state SimpleRNN) are trained whenever it is recomputed.
     experiment = tuple(
         dict.fromkeys(
@@ -279,11 +279,13 @@ def write_models(
             for name, result in extra.items()
         },
     ).to_json()
-    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    if memory:
-        write_memory_experiment(staging, report)
-        manifest = models.read_manifest(staging)  # now with the memory file's sha256, which later steps keep
     return manifest
+
+
+def memory_experiment_wanted(config: TrainingConfig) -> bool:
+    """Whether this run recomputes the short-memory experiment: asked for, and every recurrent model is trained."""
+    served = tuple(name for name in config.model_names if manifest_section(name) == "models")
+    return config.memory_experiment and set(served) >= set(RECURRENT_NAMES)
 
 
 @dataclass(frozen=True)
@@ -360,6 +362,10 @@ def train_all(
                 manifest = carry_language_models(models_dir, staging, manifest)
         if language_models is not None:
             manifest = add_language_models(staging, manifest, *language_models)
+        write_manifest(staging, manifest)  # once, complete; later artifacts add their sha256 to it atomically
+        if "classifiers" in config.parts and memory_experiment_wanted(config):
+            write_memory_experiment(staging, report)  # it loads the verified staging folder
+            manifest = models.read_manifest(staging)  # now with the memory file's sha256
         carry_race_sweep(models_dir, staging)
         carry_forecasters(models_dir, staging)  # the time-series forecasters share nothing with the classifiers
         swap_in(staging, models_dir)  # the folder becomes visible only now, complete

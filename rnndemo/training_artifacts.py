@@ -4,10 +4,13 @@ folder, and the staging folder swapped into place with no moment without a model
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -83,6 +86,15 @@ class Manifest:
         } | ({"experiment_models": self.experiment_models} if self.experiment_models else {})
 
 
+def write_manifest(folder: Path, manifest: dict) -> dict:
+    """Write `manifest` as the folder's manifest.json, all at once: a temporary file, then one rename, so a reader
+    never finds half a manifest. The one place training writes a whole manifest; returns it."""
+    temporary = folder / f".{models.MANIFEST_FILE}.{os.getpid()}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    os.replace(temporary, folder / models.MANIFEST_FILE)
+    return manifest
+
+
 def file_hashes(folder: Path) -> dict[str, str]:
     """sha256 of every file in `folder`, by name."""
     return {path.name: models.sha256_file(path) for path in sorted(folder.iterdir()) if path.is_file()}
@@ -99,7 +111,7 @@ def new_staging_folder(models_dir: Path) -> Path:
 
 def copy_classifiers(models_dir: Path, staging: Path) -> dict:
     """Copy a verified models folder's classifier artifacts into `staging`; returns its manifest
-    without any language models (they are about to be retrained)."""
+    without any language models (they are about to be retrained), not yet written."""
     manifest = models.read_manifest(models_dir)
     keep = {name: digest for name, digest in manifest.get("files", {}).items() if name not in language_model_files()}
     for file_name in keep:
@@ -107,12 +119,12 @@ def copy_classifiers(models_dir: Path, staging: Path) -> dict:
     language_keys = ("language_models", "language_model_vocabulary")
     manifest = {key: value for key, value in manifest.items() if key not in language_keys}
     manifest["files"] = keep
-    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
 
 
 def carry_language_models(models_dir: Path, staging: Path, manifest: dict) -> dict:
-    """Keep the old folder's language models when the new vocabulary is the one they were trained on."""
+    """Keep the old folder's language models when the new vocabulary is the one they were trained on; returns the
+    manifest with them, not yet written."""
     try:
         old = models.read_manifest(models_dir)
     except models.ModelFileError:
@@ -125,7 +137,6 @@ def carry_language_models(models_dir: Path, staging: Path, manifest: dict) -> di
         shutil.copy2(models.verified_path(models_dir, old, file_name), staging / file_name)
     manifest = manifest | {key: old[key] for key in ("language_models", "language_model_vocabulary") if key in old}
     manifest["files"] = manifest["files"] | old_files
-    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
 
 
@@ -147,10 +158,9 @@ def language_model_files() -> set[str]:
 
 
 def add_language_models(staging: Path, manifest: dict, section: dict, vocabulary_entry: dict) -> dict:
-    """Add the language models (files, metrics) to the manifest in `staging`."""
+    """The manifest with the language models (files, metrics) that `staging` holds, not yet written."""
     manifest = manifest | {"language_models": section, "language_model_vocabulary": vocabulary_entry}
     manifest["files"] = {name: digest for name, digest in file_hashes(staging).items() if name != models.MANIFEST_FILE}
-    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return manifest
 
 
@@ -192,8 +202,34 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+RENAME_EXCHANGE = 2  # renameat2's flag (linux/fs.h): swap two existing paths in one step
+AT_FDCWD = -100  # renameat2's "relative to the working directory"
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux renameat2 with RENAME_EXCHANGE). False where the system
+    or the file system cannot (another OS, an old kernel or libc, a file system without it)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # glibc before 2.28, or another libc
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(AT_FDCWD, os.fsencode(first), AT_FDCWD, os.fsencode(second), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
 def swap_in(staging: Path, models_dir: Path) -> None:
-    """Replace `models_dir` by the complete `staging` folder (two renames on one file system)."""
+    """Replace `models_dir` by the complete `staging` folder with no moment when there is no `models_dir`: the two
+    folders are exchanged in one step, then the old one (now at `staging`) is removed. Where the system cannot
+    exchange, two renames on one file system (a reader between them would find no folder)."""
+    if models_dir.exists() and exchange(staging, models_dir):
+        shutil.rmtree(staging, ignore_errors=True)  # the old folder, now under the staging name
+        return
     if models_dir.exists():
         backup = models_dir.with_name(f".{models_dir.name}.old-{os.getpid()}")
         os.replace(models_dir, backup)
