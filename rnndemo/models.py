@@ -507,7 +507,7 @@ def load_keras_model(models_dir: Path, manifest: dict, name: str, section: str =
 
     `section` is the manifest's table: "models" (the served classifiers), "experiment_models" (classifiers
     of the memory experiment, never served) or "language_models" (whose custom layers the caller registers
-    first: `language_model.custom_layers`).
+    first: `language_model_layers.custom_layers`).
     """
     import keras
 

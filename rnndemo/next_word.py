@@ -81,7 +81,8 @@ def load_context_experiment(models_dir: Path, manifest: dict) -> dict | None:
 
 def load_language_models(models_dir: Path) -> LanguageModels:
     """Load and verify the folder's language models (a missing or tampered file becomes an error by name)."""
-    from rnndemo.language_model import LanguageModel, LanguageModelVocabulary, custom_layers
+    from rnndemo.language_model import LanguageModel, LanguageModelVocabulary
+    from rnndemo.language_model_layers import custom_layers
     from rnndemo.ngram import NgramNextWord
 
     models_dir = Path(models_dir)
@@ -229,7 +230,8 @@ def fit_neural_language_model(
     """Train one recurrent language model from GloVe, save it, and score it; returns its entry and server."""
     import keras
 
-    from rnndemo.language_model import LanguageModel, language_model_glove_matrix, train_language_model
+    from rnndemo.language_model import LanguageModel, language_model_glove_matrix
+    from rnndemo.language_model_training import train_language_model
 
     matrix, _, _ = language_model_glove_matrix(words, seed=config.seed)
     trained = train_language_model(name, reviews["train"], reviews["validation"], config, report, matrix)

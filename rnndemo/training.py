@@ -306,7 +306,7 @@ def pretrained_language_model(
 
     `section`: the "language_models" table of a run that has just written the file (no manifest yet).
     """
-    from rnndemo.language_model import custom_layers
+    from rnndemo.language_model_layers import custom_layers
 
     folder = Path(folder)
     try:

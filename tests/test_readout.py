@@ -88,7 +88,7 @@ def test_unknown_readout_is_refused():
 def test_language_model_initialisation_copies_the_recurrent_layer_and_the_shared_rows():
     import keras
 
-    from rnndemo.language_model import build_language_model
+    from rnndemo.language_model_layers import build_language_model
 
     keras.utils.set_random_seed(5)
     language_model = build_language_model("lstm", vocabulary_size=21, units=5, embedding_dim=6)  # 20 words + END

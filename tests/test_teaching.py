@@ -402,7 +402,7 @@ def test_good_and_bad_in_every_embedding_space(blocks, bundle, spaces):
     assert quoted(text, r"GloVe ranks it (\d+)(?:st|nd|rd|th)").group(1) == str(ranks["glove"])
 
     # The LSTM's embedding started from the language model's: cosine there, and how far training moved each.
-    from rnndemo.language_model import custom_layers
+    from rnndemo.language_model_layers import custom_layers
 
     custom_layers()
     language_model = models.load_keras_model(MODELS_DIR, bundle.manifest, "lstm", section="language_models")
