@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--force", action="store_true", help="write into an --output folder that is not empty")
 
-    from rnndemo.race import MAX_LAG, MAX_UNITS, MIN_LAG, TASKS
+    from rnndemo.race_tasks import MAX_LAG, MAX_UNITS, MIN_LAG, TASKS
 
     race_command = add("race", command_race, "Race SimpleRNN, LSTM and GRU on a memory task with the same time each.")
     race_command.add_argument("--task", choices=tuple(TASKS), default="adding", help="the task (default: adding)")

@@ -34,7 +34,8 @@ from multiprocessing import connection as mp_connection
 from multiprocessing import get_context
 from typing import Any
 
-from rnndemo.race import CurvePoint, RaceConfig, RaceResult, result_from_json
+from rnndemo.race import CurvePoint, RaceResult, result_from_json
+from rnndemo.race_tasks import RaceConfig
 
 WORKER_NICENESS = 10  # below the server's sessions
 HEARTBEAT_TIMEOUT = 10.0  # seconds without a poll from the page before its job is cancelled

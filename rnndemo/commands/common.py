@@ -189,7 +189,7 @@ def race_cells(value: str) -> tuple[str, ...]:
 
 def budget_seconds(value: str) -> float:
     """argparse type: a wall-clock budget per cell, above 0 and at most 600 seconds."""
-    from rnndemo.race import MAX_SECONDS
+    from rnndemo.race_tasks import MAX_SECONDS
 
     try:
         number = float(value)

@@ -102,10 +102,10 @@ def _race_progress(event) -> None:
 
 
 def command_race(arguments) -> None:
-    from rnndemo import race
+    from rnndemo import race, race_tasks
 
     try:
-        config = race.RaceConfig(
+        config = race_tasks.RaceConfig(
             task=arguments.task,
             lag=arguments.lag,
             cells=arguments.cells,
