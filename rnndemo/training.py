@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from rnndemo import data, embeddings, models, word_statistics
+from rnndemo import data, embeddings, models, shapes, word_statistics
 from rnndemo.config import TRAINING, TrainingConfig, default_models_dir
 from rnndemo.evaluation import accuracy, heldout_metrics
 from rnndemo.forecast_models import carry_forecasters
@@ -172,7 +172,7 @@ def add_classifiers(models_dir: Path, config: TrainingConfig, report: ProgressCa
 
     report = report or (lambda event: None)
     models_dir = Path(models_dir)
-    manifest = models.read_manifest(models_dir, required=models.CLASSIFIER_KEYS)
+    manifest = models.read_manifest(models_dir, required=shapes.CLASSIFIER_KEYS)
     vocabulary = models.load_vocabulary(models_dir, manifest)
     prepared = prepare_data(config, report)
     if prepared.vocabulary.words != vocabulary.words:

@@ -99,12 +99,12 @@ def command_train_forecasters(arguments) -> None:
 
 def check_training_folder(arguments) -> None:
     """`train --only lm` keeps the folder's classifiers: with none there, refuse before any work."""
-    from rnndemo import models
+    from rnndemo import models, shapes
 
     if arguments.only != "lm":
         return
     try:
-        models.read_manifest(arguments.models_dir, required=models.CLASSIFIER_KEYS)
+        models.read_manifest(arguments.models_dir, required=shapes.CLASSIFIER_KEYS)
     except models.ModelFileError as error:
         raise UsageError(f"train --only lm keeps the folder's classifiers, but: {error}") from error
 
