@@ -4,7 +4,7 @@
         --spatial-dropout 0.25 --output-dropout 0.3 [--readout last|mean] [--dropout 0] [--learning-rate 1e-3] \\
         [--max-epochs 15] [--patience 2] [--log /tmp/classifier_experiments.jsonl]
 
-It trains through `rnndemo.training.train_recurrent` (the code `train` runs) and appends one JSON line to the
+It trains through `rnndemo.training_loop.train_recurrent` (the code `train` runs) and appends one JSON line to the
 log: the command, seconds, epochs, and the validation accuracy at the kept epoch. It never reads the test
 split: test accuracy is measured once, by `python -m rnndemo evaluate`, for the configurations finally chosen.
 The prepared splits are cached in /tmp/classifier_prepared.pkl (derived from the installed data).
@@ -22,7 +22,8 @@ from pathlib import Path
 
 from rnndemo.config import TRAINING, ClassifierConfig, default_models_dir
 from rnndemo.registry import RECURRENT_NAMES
-from rnndemo.training import PreparedData, prepare_data, pretrained_language_model, train_recurrent
+from rnndemo.training import prepare_data, pretrained_language_model
+from rnndemo.training_loop import PreparedData, train_recurrent
 
 CACHE = Path("/tmp/classifier_prepared.pkl")
 

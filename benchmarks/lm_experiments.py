@@ -22,16 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench import fresh_texts
-from rnndemo.config import default_models_dir
-from rnndemo.language_model import (
-    LanguageModel,
-    LanguageModelConfig,
-    LanguageModelVocabulary,
-    encode_reviews,
-    language_model_glove_matrix,
-    review_stream,
-    train_language_model,
-)
+from rnndemo.config import LanguageModelConfig, default_models_dir
+from rnndemo.language_model import LanguageModel, LanguageModelVocabulary, encode_reviews, language_model_glove_matrix
+from rnndemo.language_model_training import review_stream, train_language_model
 from rnndemo.models import VOCABULARY_FILE
 from rnndemo.vocab import Vocabulary
 
@@ -138,7 +131,7 @@ def command_train(arguments) -> None:
 def load_served(out: Path, name: str, size: int) -> LanguageModel:
     import keras
 
-    from rnndemo.language_model import custom_layers
+    from rnndemo.language_model_layers import custom_layers
 
     custom_layers()  # registers the custom layers before loading
     model = keras.saving.load_model(out / f"{name}.keras", compile=False, safe_mode=True)

@@ -70,7 +70,7 @@ def batch_worst_file(rows: int = WORST_BATCH_ROWS) -> dict:
     raw = ("text,label\n" + "".join(f'"{text.replace(chr(34), chr(39))}",1\n' for text in reviews)).encode()
     limit = 10 * 1024 * 1024
     raw = raw[: raw.rfind(b"\n", 0, limit) + 1]  # whole rows, within the upload limit
-    ui._load_models(str(default_models_dir()))  # the models load once per server, not per file
+    ui.load_models()  # the models load once per server, not per file
     timings = {}
     for run in ("first_run", "rerun"):
         cpu, wall = time.process_time(), time.perf_counter()

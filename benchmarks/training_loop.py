@@ -26,7 +26,8 @@ import numpy as np
 from rnndemo import models
 from rnndemo.config import TRAINING
 from rnndemo.progress import TrainingEvent
-from rnndemo.training import length_batches, prepare_data
+from rnndemo.training import prepare_data
+from rnndemo.training_loop import length_batches
 
 
 def _sequence(batches):

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from rnndemo import models, race, race_plots, ui
+from rnndemo import models, race, race_plots, race_tasks, ui
 from rnndemo.config import default_models_dir
 from rnndemo.registry import DISPLAY_NAMES
 
@@ -15,16 +15,16 @@ HISTORY_LIMIT = 50  # races kept per session
 AXIS_LABELS = {"seconds": "training seconds", "steps": "gradient steps"}
 
 
-def race_settings(*, key: str) -> tuple[str, race.RaceConfig | None]:
+def race_settings(*, key: str) -> tuple[str, race_tasks.RaceConfig | None]:
     """The task, and the race the controls describe (None when no cell is chosen)."""
     task = st.radio(
         "Task",
-        list(race.TASKS),
+        list(race_tasks.TASKS),
         horizontal=True,
-        format_func=lambda name: race.TASKS[name].title,
+        format_func=lambda name: race_tasks.TASKS[name].title,
         **ui.option(f"{key}_task"),
     )
-    st.caption(race.TASKS[task].description)
+    st.caption(race_tasks.TASKS[task].description)
     lag_column, units_column, seconds_column = st.columns(3)
     lag = lag_column.slider("Lag T (steps in every sequence)", 10, 200, 50, step=10, **ui.option(f"{key}_lag"))
     units = units_column.select_slider("Units per cell", UNIT_CHOICES, 32, **ui.option(f"{key}_units"))
@@ -33,19 +33,19 @@ def race_settings(*, key: str) -> tuple[str, race.RaceConfig | None]:
     )
     cells = st.multiselect(
         "Cells that race",
-        list(race.CELLS),
-        default=list(race.CELLS),
+        list(race_tasks.CELLS),
+        default=list(race_tasks.CELLS),
         format_func=lambda cell: DISPLAY_NAMES[cell],
         **ui.option(f"{key}_cells"),
     )
     if not cells:
         st.warning("Choose at least one cell to race.")
         return task, None
-    ordered = tuple(cell for cell in race.CELLS if cell in cells)
-    return task, race.RaceConfig(task=task, lag=lag, units=units, seconds=float(seconds), cells=ordered)
+    ordered = tuple(cell for cell in race_tasks.CELLS if cell in cells)
+    return task, race_tasks.RaceConfig(task=task, lag=lag, units=units, seconds=float(seconds), cells=ordered)
 
 
-def _train(session: str, config: race.RaceConfig) -> None:
+def _train(session: str, config: race_tasks.RaceConfig) -> None:
     ui.race_jobs().submit(session, config)
 
 
@@ -53,7 +53,7 @@ def _stop(session: str) -> None:
     ui.race_jobs().stop(session)
 
 
-def race_buttons(*, session: str, config: race.RaceConfig | None, active: bool, key: str) -> None:
+def race_buttons(*, session: str, config: race_tasks.RaceConfig | None, active: bool, key: str) -> None:
     """Train (one race per visitor: off while yours is queued or running) and Stop."""
     train, stop, note = st.columns([1, 1, 4])
     train.button(
@@ -178,7 +178,7 @@ def your_races_chart(*, task: str, key: str) -> None:
         return
     series = {
         name: [{"lag": row["lag"], "test_mse": row["models"][name]} for row in runs if name in row["models"]]
-        for name in race.CELLS
+        for name in race_tasks.CELLS
     }
     chance = {row["lag"]: row["chance_mse"] for row in runs}
     title = f"Your {len(runs)} race{'s' * (len(runs) > 1)}"
@@ -193,7 +193,7 @@ def sweep_chart(*, task: str, key: str) -> None:
     if sweep is None:
         return
     if sweep["task"] != task:
-        st.caption(f"The reference sweep is for the {race.TASKS[sweep['task']].title.lower()}; choose that task.")
+        st.caption(f"The reference sweep is for the {race_tasks.TASKS[sweep['task']].title.lower()}; choose that task.")
         return
     series = {
         name: [

@@ -9,35 +9,30 @@ predicted: its logit is masked inside the model, so its probability is exactly 0
 The output layer is tied to the input embedding (logits = E·Dense(h) + b): one
 `TiedEmbedding` layer holds E and is called twice, to embed ids and to score every word.
 That keeps each saved file small (a 10,001 × 50 matrix is 2 MB) and, started from GloVe,
-learns far faster than a separate softmax. `LanguageModel` serves a trained model through
-`tf.function`s with fixed input signatures and is read-only after construction.
+learns far faster than a separate softmax. The layers and the builder are in `rnndemo.language_model_layers`
+(which imports Keras), training in `rnndemo.language_model_training`. This module holds the vocabulary and the
+reading and generation: `LanguageModel` serves a trained model through `tf.function`s with fixed input
+signatures and is read-only after construction. Importing it does not import Keras.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import threading
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from rnndemo.config import LanguageModelConfig
-from rnndemo.progress import ProgressCallback, TrainingEvent
 from rnndemo.vocab import OOV_INDEX, PADDING_INDEX, Vocabulary
 
 END_TOKEN = "</review>"
 DEFAULT_LM_VOCABULARY_SIZE = 10_000
-KINDS = {"rnn": "SimpleRNN", "lstm": "LSTM"}
-MASKED_LOGIT = -1e9  # exp(-1e9 - max) underflows to exactly 0 in float32
+
+
 SCORING_CHUNK = 64  # rows per compiled call when scoring many reviews or windows
 SCORING_TOKENS = 16_384  # padded tokens per scoring call: bounds the (rows, time, V) log-probabilities to ~650 MB
-
-
-# --------------------------------------------------------------------------- vocabulary
 
 
 class LanguageModelVocabulary:
@@ -88,308 +83,6 @@ def language_model_glove_matrix(vocabulary: LanguageModelVocabulary, seed: int =
     return glove_matrix_for(vocabulary.words, load_glove(), seed=seed)
 
 
-# --------------------------------------------------------------------------- layers and model
-
-
-def _register(cls):
-    import keras
-
-    return keras.saving.register_keras_serializable(package="rnndemo")(cls)
-
-
-def custom_layers() -> dict[str, Any]:
-    """The custom layers by name, registered with Keras on first use (so importing this module does not
-    import Keras). Call it before `keras.saving.load_model` of a language model file."""
-    with _LAYERS_LOCK:  # Keras refuses a second registration under the same name
-        if not _LAYERS:
-            _define_layers()
-    return _LAYERS
-
-
-def _define_layers() -> None:
-    import keras
-    from keras import ops
-
-    def mask_padding(logits):
-        # Adds MASKED_LOGIT at index 0 only; the other logits are untouched.
-        vocabulary_size = ops.shape(logits)[-1]
-        padding = ops.cast(ops.equal(ops.arange(vocabulary_size), PADDING_INDEX), logits.dtype)
-        return logits + padding * MASKED_LOGIT
-
-    class TiedEmbedding(keras.layers.Layer):
-        """One matrix E (V × d) used twice: ids -> E[ids], and vectors x -> x·Eᵀ + b (padding masked)."""
-
-        def __init__(self, vocabulary_size: int, embedding_dim: int, **kwargs):
-            super().__init__(**kwargs)
-            self.vocabulary_size = vocabulary_size
-            self.embedding_dim = embedding_dim
-            self.embeddings = self.add_weight(
-                shape=(vocabulary_size, embedding_dim),
-                name="embeddings",
-                initializer=keras.initializers.RandomUniform(-0.05, 0.05),
-            )
-            self.bias = self.add_weight(shape=(vocabulary_size,), name="bias", initializer="zeros")
-
-        def call(self, inputs, project=False):
-            if project:
-                return mask_padding(ops.matmul(inputs, ops.transpose(self.embeddings)) + self.bias)
-            return ops.take(self.embeddings, ops.cast(inputs, "int32"), axis=0)
-
-        def get_config(self):
-            return super().get_config() | {"vocabulary_size": self.vocabulary_size, "embedding_dim": self.embedding_dim}
-
-    class MaskPadding(keras.layers.Layer):
-        """Masks the padding logit of an untied output layer."""
-
-        def call(self, logits):
-            return mask_padding(logits)
-
-    _LAYERS["TiedEmbedding"] = _register(TiedEmbedding)
-    _LAYERS["MaskPadding"] = _register(MaskPadding)
-
-
-_LAYERS: dict[str, Any] = {}
-_LAYERS_LOCK = threading.Lock()
-
-
-def build_language_model(
-    kind: str,
-    vocabulary_size: int,
-    units: int,
-    embedding_dim: int = 50,
-    embedding_matrix: np.ndarray | None = None,
-    tied: bool = True,
-    output_bias: np.ndarray | None = None,
-) -> Any:
-    """Embedding -> SimpleRNN|LSTM (every step) -> logits over all V words (padding masked).
-
-    Tied: logits = E·Dense(embedding_dim)(h) + b with the input embedding E.
-    Untied: logits = Dense(V)(h) (V × units weights; too big to save at 10k words and 256 units).
-    """
-    import keras
-    from keras import layers
-
-    if kind not in KINDS:
-        raise ValueError(f"unknown language model kind {kind!r}; use one of {sorted(KINDS)}")
-    classes = custom_layers()
-    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")  # (batch, time)
-    if tied:
-        embedding = classes["TiedEmbedding"](vocabulary_size, embedding_dim, name="embedding")
-    else:
-        embedding = layers.Embedding(vocabulary_size, embedding_dim, name="embedding")
-    embedded = embedding(token_ids)  # (batch, time, embedding_dim)
-    states = getattr(layers, KINDS[kind])(units, return_sequences=True, name="recurrent")(
-        embedded
-    )  # (batch, time, units)
-    if tied:
-        projected = layers.Dense(embedding_dim, name="projection")(states)  # (batch, time, embedding_dim)
-        logits = embedding(projected, project=True)  # (batch, time, V)
-    else:
-        logits = classes["MaskPadding"](name="padding_mask")(layers.Dense(vocabulary_size, name="output")(states))
-    model = keras.Model(token_ids, logits, name=f"{kind}_language_model")
-    if embedding_matrix is not None:
-        matrix = np.asarray(embedding_matrix, dtype=np.float32)
-        if matrix.shape != (vocabulary_size, embedding_dim):
-            raise ValueError(f"embedding_matrix is {matrix.shape}, not {(vocabulary_size, embedding_dim)}")
-        if tied:
-            embedding.embeddings.assign(matrix)
-        else:
-            embedding.set_weights([matrix])
-    if output_bias is not None:
-        bias = embedding.bias if tied else model.get_layer("output").bias
-        bias.assign(np.asarray(output_bias, dtype=np.float32))
-    return model
-
-
-def _model_shape(model: Any) -> dict:
-    """kind, V, units, embedding_dim and tied, read from a built (or loaded) model."""
-    recurrent = model.get_layer("recurrent")
-    kind = {name: kind for kind, name in KINDS.items()}.get(type(recurrent).__name__)
-    embedding = model.get_layer("embedding")
-    tied = type(embedding).__name__ == "TiedEmbedding"
-    vocabulary_size = embedding.vocabulary_size if tied else embedding.input_dim
-    embedding_dim = embedding.embedding_dim if tied else embedding.output_dim
-    return {
-        "kind": kind,
-        "vocabulary_size": int(vocabulary_size),
-        "units": int(recurrent.units),
-        "embedding_dim": int(embedding_dim),
-        "tied": tied,
-    }
-
-
-# --------------------------------------------------------------------------- training
-
-
-@dataclass
-class LanguageModelTraining:
-    """What one training run produced."""
-
-    kind: str  # "rnn" or "lstm"
-    model: Any  # the best weights, in a fresh model without optimizer state
-    history: dict[str, list[float]] = field(
-        default_factory=dict
-    )  # per validation check: tokens, loss, val_perplexity, seconds, learning_rate
-    tokens_seen: int = 0  # predicted training tokens processed
-    seconds: float = 0.0  # wall time of the training loop, validation checks included
-    best_validation_perplexity: float = math.inf  # on the fixed validation subset
-    best_tokens: int = 0  # tokens seen when the best weights were taken
-    stop_reason: str = ""  # "budget", "early stopping" or "time limit"
-
-
-def review_stream(reviews: list[list[int]], end_index: int) -> np.ndarray:
-    """All reviews joined as END r1 END r2 ... END, int32."""
-    pieces = [np.asarray([end_index], dtype=np.int32)]
-    for ids in reviews:
-        pieces.append(np.asarray(ids, dtype=np.int32))
-        pieces.append(np.asarray([end_index], dtype=np.int32))
-    return np.concatenate(pieces)
-
-
-def _window_batches(stream: np.ndarray, window: int, batch_size: int, rng: np.random.Generator):
-    """Endless (inputs, targets) batches of fixed windows: each pass starts at a random offset, in random order."""
-    while True:
-        offset = int(rng.integers(0, window))
-        count = (len(stream) - 1 - offset) // window
-        starts = offset + window * rng.permutation(count)
-        for first in range(0, count - batch_size + 1, batch_size):
-            rows = starts[first : first + batch_size, None] + np.arange(window)[None, :]
-            yield stream[rows], stream[rows + 1]
-
-
-def _clean_copy(model: Any) -> Any:
-    """A fresh, uncompiled model with `model`'s weights and no optimizer state."""
-    shape = _model_shape(model)
-    clean = build_language_model(
-        shape["kind"], shape["vocabulary_size"], shape["units"], shape["embedding_dim"], tied=shape["tied"]
-    )
-    clean.set_weights(model.get_weights())
-    return clean
-
-
-def train_language_model(
-    kind: str,
-    train_reviews: list[list[int]],
-    validation_reviews: list[list[int]],
-    config: LanguageModelConfig,
-    report: ProgressCallback | None = None,
-    embedding_matrix: np.ndarray | None = None,
-) -> LanguageModelTraining:
-    """Train one LM on windows of the train stream for `config.token_budget` tokens, keeping the
-    weights with the best perplexity on the fixed validation subset (early stopping).
-
-    Reviews are LM id lists (`encode_reviews`); `embedding_matrix` (V × embedding_dim) initialises E.
-    """
-    import keras
-
-    report = report or (lambda event: None)
-    keras.utils.set_random_seed(config.seed)
-    vocabulary_size = config.vocabulary_size + 1
-    end_index = config.vocabulary_size
-    stream = review_stream(train_reviews, end_index)
-    bias = None
-    if config.unigram_bias:
-        counts = np.bincount(stream, minlength=vocabulary_size).astype(np.float64) + 1.0
-        counts[PADDING_INDEX] = 1.0  # masked anyway
-        bias = np.log(counts / counts.sum())
-    model = build_language_model(
-        kind, vocabulary_size, config.units, config.embedding_dim, embedding_matrix, config.tied, bias
-    )
-    optimizer = keras.optimizers.Adam(config.learning_rate, clipnorm=config.clip_norm)
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    scorer = LanguageModel(kind, model, None, warm=False)
-    validation = list(validation_reviews[: config.validation_reviews])
-
-    rng = np.random.default_rng(config.seed)
-    batches = _window_batches(stream, config.window, config.batch_size, rng)
-    tokens_per_batch = config.window * config.batch_size
-    total_batches = max(1, config.token_budget // tokens_per_batch)
-    checks = max(1, total_batches * tokens_per_batch // config.evaluate_every)
-    report_every = max(1, min(50, total_batches // 10))  # batch events: about every 50 steps
-    history: dict[str, list[float]] = {
-        "tokens": [],
-        "loss": [],
-        "val_perplexity": [],
-        "seconds": [],
-        "learning_rate": [],
-    }
-    best_perplexity, best_weights, best_tokens, waited = math.inf, model.get_weights(), 0, 0
-    halvings = 1.0  # product of the plateau halvings so far
-    stop_reason, tokens_seen, losses = "budget", 0, []
-    next_check = config.evaluate_every
-    started = time.perf_counter()
-    for batch_number in range(1, total_batches + 1):
-        inputs, targets = next(batches)
-        if config.decay_to != 1.0:
-            progress = (batch_number - 1) / total_batches
-            schedule = config.decay_to + (1.0 - config.decay_to) * 0.5 * (1.0 + math.cos(math.pi * progress))
-            optimizer.learning_rate.assign(config.learning_rate * schedule * halvings)
-        losses.append(float(model.train_on_batch(inputs, targets)))
-        tokens_seen += tokens_per_batch
-        elapsed = time.perf_counter() - started
-        out_of_time = config.max_seconds is not None and elapsed > config.max_seconds
-        if batch_number % report_every == 0:
-            remaining = elapsed / batch_number * (total_batches - batch_number)
-            report(
-                TrainingEvent(
-                    "batch",
-                    kind,
-                    "",
-                    len(history["tokens"]) + 1,
-                    checks,
-                    batch_number,
-                    total_batches,
-                    {"loss": float(np.mean(losses[-report_every:])), "tokens": tokens_seen},
-                    remaining,
-                )
-            )
-        if tokens_seen < next_check and batch_number < total_batches and not out_of_time:
-            continue
-        next_check += config.evaluate_every
-        perplexity, _ = scorer.perplexity(validation)
-        for key, value in (
-            ("tokens", tokens_seen),
-            ("loss", float(np.mean(losses))),
-            ("val_perplexity", perplexity),
-            ("seconds", time.perf_counter() - started),
-            ("learning_rate", float(optimizer.learning_rate.numpy())),
-        ):
-            history[key].append(float(value))
-        losses = []
-        if perplexity < best_perplexity:
-            best_perplexity, best_weights, best_tokens, waited = perplexity, model.get_weights(), tokens_seen, 0
-        else:
-            waited += 1
-            halvings /= 2
-            optimizer.learning_rate.assign(float(optimizer.learning_rate.numpy()) / 2)
-        metrics = {key: round(values[-1], 4) for key, values in history.items()}
-        report(
-            TrainingEvent(
-                "epoch",
-                kind,
-                f"{kind} after {tokens_seen:,} tokens: validation perplexity {perplexity:.1f}",
-                len(history["tokens"]),
-                checks,
-                metrics=metrics,
-                eta_seconds=elapsed / tokens_seen * (total_batches * tokens_per_batch - tokens_seen),
-            )
-        )
-        if out_of_time:
-            stop_reason = "time limit"
-            break
-        if waited >= config.patience:
-            stop_reason = "early stopping"
-            break
-    seconds = time.perf_counter() - started
-    model.set_weights(best_weights)
-    return LanguageModelTraining(
-        kind, _clean_copy(model), history, tokens_seen, seconds, best_perplexity, best_tokens, stop_reason
-    )
-
-
-# --------------------------------------------------------------------------- serving
-
-
 class LanguageModel:
     """A trained LM with compiled serving functions; read-only after construction, safe to share between threads."""
 
@@ -400,7 +93,9 @@ class LanguageModel:
         self.name = name
         self.model = keras_model
         self.vocabulary = vocabulary
-        shape = _model_shape(keras_model)
+        from rnndemo.language_model_layers import model_shape
+
+        shape = model_shape(keras_model)
         self.kind = shape["kind"]
         self.vocabulary_size = shape["vocabulary_size"]
         self.units = shape["units"]

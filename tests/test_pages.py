@@ -172,12 +172,12 @@ def test_streamlit_does_not_clear_keras_between_reruns():
     so TensorFlow keeps its compiled kernels between visitors' reruns."""
     import keras
 
-    from rnndemo import ui
+    from rnndemo.ui import compat
 
     app = page("pages/compare.py")
     app.text_area(key="compare_text_area").input("A second review, to force another rerun.").run()
     assert not app.exception
-    assert keras.backend.clear_session is ui._ignore_clear_session
+    assert keras.backend.clear_session is compat._ignore_clear_session
 
 
 def test_compare_tables_are_drawn_only_when_asked_and_match_the_models(bundle):

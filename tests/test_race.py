@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnndemo import models, race
+from rnndemo import models, race, race_tasks
 from rnndemo.cli import main
 
 # Tiny and deterministic: a step budget that ends each cell long before its seconds do.
-TINY = race.RaceConfig(
+TINY = race_tasks.RaceConfig(
     task="adding",
     lag=12,
     units=4,
@@ -42,7 +42,7 @@ def tiny_race():
 
 @pytest.mark.parametrize("lag", [2, 10, 13, 50])
 def test_adding_targets_are_the_sum_of_the_two_marked_values(lag):
-    inputs, targets = race.adding_problem(500, lag, np.random.default_rng(lag))
+    inputs, targets = race_tasks.adding_problem(500, lag, np.random.default_rng(lag))
     values, markers = inputs[:, :, 0].astype(np.float64), inputs[:, :, 1]
     assert inputs.shape == (500, lag, 2) and targets.shape == (500, 1)
     assert ((values >= 0) & (values < 1)).all() and set(np.unique(markers)) <= {0.0, 1.0}
@@ -55,8 +55,8 @@ def test_adding_targets_are_the_sum_of_the_two_marked_values(lag):
 
 @pytest.mark.parametrize("lag", [2, 20, 60])
 def test_recall_targets_are_the_marked_steps_symbol(lag):
-    inputs, targets = race.recall_problem(400, lag, np.random.default_rng(7))
-    symbols, markers = inputs[:, :, : race.RECALL_SYMBOLS], inputs[:, :, race.RECALL_SYMBOLS]
+    inputs, targets = race_tasks.recall_problem(400, lag, np.random.default_rng(7))
+    symbols, markers = inputs[:, :, : race_tasks.RECALL_SYMBOLS], inputs[:, :, race_tasks.RECALL_SYMBOLS]
     assert (symbols.sum(axis=-1) == 1).all()  # one symbol at every step
     marked = markers.argmax(axis=1)
     assert (markers.sum(axis=1) == 1).all() and (marked < min(10, lag // 2)).all()
@@ -65,24 +65,24 @@ def test_recall_targets_are_the_marked_steps_symbol(lag):
 
 
 def test_first_token_target_says_whether_the_first_symbol_is_in_the_upper_half():
-    inputs, targets = race.first_token_problem(300, 30, np.random.default_rng(3))
+    inputs, targets = race_tasks.first_token_problem(300, 30, np.random.default_rng(3))
     first = inputs[:, 0, :].argmax(axis=-1)
     assert (inputs.sum(axis=-1) == 1).all()
-    np.testing.assert_array_equal(targets[:, 0], (first >= race.FIRST_TOKEN_SYMBOLS // 2).astype(np.float32))
+    np.testing.assert_array_equal(targets[:, 0], (first >= race_tasks.FIRST_TOKEN_SYMBOLS // 2).astype(np.float32))
     assert 0.35 < targets.mean() < 0.65
 
 
 def test_chance_is_the_test_mse_of_predicting_the_training_mean():
-    data = race.make_task("adding", 50, seed=0, train_sequences=8192, test_sequences=1024)
+    data = race_tasks.make_task("adding", 50, seed=0, train_sequences=8192, test_sequences=1024)
     mean = data.train_targets.astype(np.float64).mean(axis=0)
     assert data.chance_mse == pytest.approx(float(np.mean((data.test_targets - mean) ** 2)), rel=1e-9)
     assert data.chance_mse == pytest.approx(1 / 6, abs=0.015)  # the variance of the sum of two uniforms
-    assert race.make_task("first_token", 20, seed=0).chance_mse == pytest.approx(0.25, abs=0.01)
+    assert race_tasks.make_task("first_token", 20, seed=0).chance_mse == pytest.approx(0.25, abs=0.01)
 
 
 def test_the_same_seed_draws_the_same_sequences_and_another_seed_others():
-    first, again = (race.make_task("recall", 20, seed=5, train_sequences=64, test_sequences=16) for _ in range(2))
-    other = race.make_task("recall", 20, seed=6, train_sequences=64, test_sequences=16)
+    first, again = (race_tasks.make_task("recall", 20, seed=5, train_sequences=64, test_sequences=16) for _ in range(2))
+    other = race_tasks.make_task("recall", 20, seed=6, train_sequences=64, test_sequences=16)
     np.testing.assert_array_equal(first.train_inputs, again.train_inputs)
     np.testing.assert_array_equal(first.test_targets, again.test_targets)
     assert not np.array_equal(first.train_inputs, other.train_inputs)
@@ -132,7 +132,7 @@ def test_curves_start_before_the_first_step_and_end_at_the_budget(tiny_race):
 
 def test_the_final_error_is_the_models_own_on_the_test_set(tiny_race):
     """Recomputed from the same test sequences: a fresh race's model scored with numpy."""
-    data = race.make_task(TINY.task, TINY.lag, TINY.seed, TINY.train_sequences, TINY.test_sequences)
+    data = race_tasks.make_task(TINY.task, TINY.lag, TINY.seed, TINY.train_sequences, TINY.test_sequences)
     cells = [race._new_cell("gru", TINY, data)]
     for _ in range(TINY.steps):
         race._train_one_batch(cells[0], data, TINY.batch_size)
@@ -284,7 +284,7 @@ def test_cli_sweep_writes_the_file_and_its_sha256_into_the_manifest(capsys, tmp_
 
 def test_a_retrain_keeps_the_verified_sweep(tmp_path):
     """`train` rebuilds the models folder; the sweep, which does not depend on the models, is carried over."""
-    from rnndemo.training import carry_race_sweep
+    from rnndemo.training_artifacts import carry_race_sweep
 
     old, staging = tmp_path / "old", tmp_path / "staging"
     for folder in (old, staging):

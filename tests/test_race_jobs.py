@@ -8,10 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from rnndemo import race
+from rnndemo import race_tasks
 from rnndemo.race_jobs import RaceJobs
 
-TINY = race.RaceConfig(lag=10, units=4, seconds=0.3, train_sequences=256, test_sequences=64, batch_size=32, points=4)
+TINY = race_tasks.RaceConfig(
+    lag=10, units=4, seconds=0.3, train_sequences=256, test_sequences=64, batch_size=32, points=4
+)
 LONG = replace(TINY, seconds=60.0)  # ends only at Stop or when its page goes away
 
 

@@ -9,7 +9,7 @@ import pytest
 from rnndemo import models
 from rnndemo.inspect import Inspector
 from rnndemo.serving import Classifier
-from rnndemo.training import embedding_start, initialise_from_language_model
+from rnndemo.training_loop import embedding_start, initialise_from_language_model
 from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
 
 from .reference import GRU_GATE_NAMES, numpy_gru, numpy_lstm, numpy_running_probability, numpy_simple_rnn
@@ -88,7 +88,7 @@ def test_unknown_readout_is_refused():
 def test_language_model_initialisation_copies_the_recurrent_layer_and_the_shared_rows():
     import keras
 
-    from rnndemo.language_model import build_language_model
+    from rnndemo.language_model_layers import build_language_model
 
     keras.utils.set_random_seed(5)
     language_model = build_language_model("lstm", vocabulary_size=21, units=5, embedding_dim=6)  # 20 words + END

@@ -402,7 +402,7 @@ def test_good_and_bad_in_every_embedding_space(blocks, bundle, spaces):
     assert quoted(text, r"GloVe ranks it (\d+)(?:st|nd|rd|th)").group(1) == str(ranks["glove"])
 
     # The LSTM's embedding started from the language model's: cosine there, and how far training moved each.
-    from rnndemo.language_model import custom_layers
+    from rnndemo.language_model_layers import custom_layers
 
     custom_layers()
     language_model = models.load_keras_model(MODELS_DIR, bundle.manifest, "lstm", section="language_models")
@@ -697,15 +697,15 @@ def race_section(doc: str) -> str:
 
 
 def test_the_race_settings_are_the_pages_and_the_races(doc):
-    from rnndemo import race
+    from rnndemo import race_tasks
 
     part = race_section(doc)
-    config = race.RaceConfig()
+    config = race_tasks.RaceConfig()
     settings = quoted(part, r"\((\d+) units each, Adam ([\d.e-]+), batch (\d+)\)")
     assert int(settings.group(1)) == config.units and float(settings.group(2)) == config.learning_rate
     assert int(settings.group(3)) == config.batch_size
     assert quoted(part, r"one among the first (\d+)\s+steps and one in the second half").group(1) == str(
-        race.ADDING_FIRST_WINDOW
+        race_tasks.ADDING_FIRST_WINDOW
     )
     page = source("pages/race.py")
     lag = int(re.search(r'"Lag T \(steps in every sequence\)", \d+, \d+, (\d+)', page).group(1))
@@ -716,15 +716,15 @@ def test_the_race_settings_are_the_pages_and_the_races(doc):
         r"press \*\*Train\*\* \(about a minute in all\)",
     )
     assert (int(chosen.group(1)), int(chosen.group(2))) == (lag, seconds)  # the page's defaults
-    assert len(race.CELLS) * seconds == 60  # "about a minute in all"
+    assert len(race_tasks.CELLS) * seconds == 60  # "about a minute in all"
     for task in ("adding", "first_token"):
-        assert f"**{race.TASKS[task].title}**" in part
+        assert f"**{race_tasks.TASKS[task].title}**" in part
 
 
 def test_the_live_race_numbers_are_quoted_with_their_commands_and_agree_with_themselves(doc, bundle):
     """Not recomputed (see the module's docstring): each live figure follows its command; the command is the page's
     race; the sentences drawn from the figures follow from them; the chance levels are recomputed."""
-    from rnndemo import race
+    from rnndemo import race, race_tasks
     from rnndemo.cli import build_parser
 
     part = race_section(doc)
@@ -737,11 +737,11 @@ def test_the_live_race_numbers_are_quoted_with_their_commands_and_agree_with_the
     )
     arguments = build_parser().parse_args(adding.group(0)[2:].split("`")[0].split()[3:])
     assert (arguments.task, arguments.lag, arguments.seconds) == ("adding", 50, 20)
-    assert tuple(arguments.cells) == race.CELLS and arguments.seed == 0
+    assert tuple(arguments.cells) == race_tasks.CELLS and arguments.seed == 0
     mse = {name: float(adding.group(index)) for index, name in enumerate(("rnn", "lstm", "gru"), start=5)}
     speed = {name: int(adding.group(index)) for index, name in enumerate(("rnn", "lstm", "gru"), start=9)}
     # The chance level depends only on the seeded data: recomputed.
-    assert adding.group(8) == fixed(race.make_task("adding", arguments.lag, arguments.seed).chance_mse, 3)
+    assert adding.group(8) == fixed(race_tasks.make_task("adding", arguments.lag, arguments.seed).chance_mse, 3)
     assert NUMBER_WORDS.get(adding.group(12), 0) == round(speed["rnn"] / max(speed["lstm"], speed["gru"]))
     assert int(adding.group(13)) == round(mse["rnn"] / max(mse["lstm"], mse["gru"]))
     cost = sorted(speed["rnn"] / speed[name] for name in ("lstm", "gru"))
@@ -764,7 +764,7 @@ def test_the_live_race_numbers_are_quoted_with_their_commands_and_agree_with_the
         r"at chance \(([\d.]+)\)",
     )
     assert (first.group(1), first.group(2)) == (first.group(3), first.group(4))
-    chance = race.make_task("first_token", int(first.group(3)), 0).chance_mse  # the CLI's default seed
+    chance = race_tasks.make_task("first_token", int(first.group(3)), 0).chance_mse  # the CLI's default seed
     assert first.group(8) == f"{chance:.2f}"
     assert race.verdict(float(first.group(5)), chance) == "learned the task"
     assert (
@@ -773,7 +773,7 @@ def test_the_live_race_numbers_are_quoted_with_their_commands_and_agree_with_the
 
 
 def test_the_reference_sweep_table(doc, bundle):
-    from rnndemo import race
+    from rnndemo import race, race_tasks
 
     part = race_section(doc)
     sweep = race.load_sweep(MODELS_DIR, bundle.manifest)  # what the race page draws, verified
@@ -798,7 +798,7 @@ def test_the_reference_sweep_table(doc, bundle):
     assert "The SimpleRNN stops learning between T = 50 and 100, the LSTM too at T = 100" in part
     assert learns["rnn", 50] and not learns["rnn", 100] and learns["lstm", 50] and not learns["lstm", 100]
     assert "only the GRU still learns there; at T = 200 none does in 20 s" in part
-    assert learns["gru", 100] and not any(learns[name, 200] for name in race.CELLS)
+    assert learns["gru", 100] and not any(learns[name, 200] for name in race_tasks.CELLS)
 
 
 # ------------------------------------------------------------------------------------------------ language model

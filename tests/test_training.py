@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rnndemo import models, training, word_statistics
+from rnndemo import models, training, training_loop, word_statistics
 from rnndemo.config import TRAINING
 from rnndemo.serving import load_bundle
 
@@ -134,10 +134,10 @@ def test_memory_experiment_runs_end_to_end_on_a_tiny_model(tiny_models):
 
 def test_selection_score_prefers_lower_loss_or_higher_accuracy():
     history = {"val_loss": [0.4, 0.3], "val_accuracy": [0.8, 0.79]}
-    assert training.selection_score(history, "loss") == -0.3
-    assert training.selection_score(history, "accuracy") == 0.79
+    assert training_loop.selection_score(history, "loss") == -0.3
+    assert training_loop.selection_score(history, "accuracy") == 0.79
     with pytest.raises(ValueError, match="select_by"):
-        training.selection_score(history, "auc")
+        training_loop.selection_score(history, "auc")
 
 
 def test_learning_rate_decays_per_epoch_and_the_kept_epoch_is_the_best_by_accuracy():
@@ -145,14 +145,14 @@ def test_learning_rate_decays_per_epoch_and_the_kept_epoch_is_the_best_by_accura
     choice = replace(TINY.classifier("gru"), learning_rate_decay=0.5, select_by="accuracy", max_epochs=None)
     config = replace(TINY, classifiers=(choice,), max_epochs=3, patience=3)
     prepared = training.prepare_data(config, lambda event: None)
-    trained = training.train_recurrent("gru", prepared, config, lambda event: None)
+    trained = training_loop.train_recurrent("gru", prepared, config, lambda event: None)
     history = trained.history
     assert history["learning_rate"] == pytest.approx([1e-3, 5e-4, 2.5e-4])
     assert trained.epochs == 3
     best = max(history["val_accuracy"])
     assert trained.best_epoch == history["val_accuracy"].index(best) + 1  # the first epoch reaching the best
     # The weights kept are that epoch's: scored again, they give the history's accuracy at best_epoch.
-    batches = training.length_batches(
+    batches = training_loop.length_batches(
         prepared.ids["validation"], prepared.labels["validation"], config.batch_size, config.sequence_length, None
     )
     probabilities = np.concatenate([trained.model(inputs, training=False).numpy()[:, 0] for inputs, _ in batches])

@@ -25,9 +25,11 @@ def _frame():
     import streamlit as st
 
     from rnndemo import ui
+    from rnndemo.ui import compat
 
     ui.init_session()
-    st.session_state["probe_history_navigation"] = ui._is_history_navigation()  # proves the simulation reached ui
+    # proves the simulation reached ui
+    st.session_state["probe_history_navigation"] = compat.is_history_navigation()
 
 
 @pytest.fixture

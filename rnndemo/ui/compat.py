@@ -1,0 +1,145 @@
+"""Every workaround that reaches into Streamlit's private API (or patches around its behaviour), in one place.
+
+Each was checked against one Streamlit version, `CHECKED_STREAMLIT`. On another version each one says so once on
+stderr, names what may not work, and falls back to doing nothing harmful: the server guard is not installed, a
+probe that cannot find what it reads answers as if nothing were there. tests/test_architecture.py allows these
+private imports here only.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# The Streamlit version whose private API these workarounds were checked against ("1.67.x").
+CHECKED_STREAMLIT = "1.67."
+
+
+def on_checked_version() -> bool:
+    """True when the running Streamlit is the version the workarounds were checked against."""
+    return st.__version__.startswith(CHECKED_STREAMLIT)
+
+
+@functools.cache
+def warn_unchecked(workaround: str, fallback: str) -> None:
+    """Say once per process that a workaround runs on a Streamlit version it was not checked against."""
+    print(
+        f"rnndemo: warning: {workaround} was checked on Streamlit {CHECKED_STREAMLIT}x, not {st.__version__}; "
+        f"{fallback}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def leave_legacy_router() -> None:
+    """Hand a fresh server's first run over to app.py's navigation (call first on every page).
+
+    Until st.navigation has run once in a process, a `pages/` folder beside app.py makes
+    Streamlit serve a deep link such as /inside by running pages/inside.py alone: no page
+    config, no frame, file-name navigation. Page hashes come from url_path, and every page file has
+    a url_path equal to its file stem (pages/home.py: its hidden twin /home, beside "index" and
+    "walkthrough"), so after leaving that mode a rerun resolves to the same page through app.py.
+    Covered by tests/test_browser.py::test_first_requests_to_every_page_at_once_get_the_frame.
+    """
+    if not on_checked_version():
+        warn_unchecked("leave_legacy_router", "a fresh server's first deep link may open without the frame.")
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # moved or gone in this version: nothing to leave
+        return
+
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def _script_run_context():
+    """The running script's context (Streamlit's private ScriptRunContext), or None outside a script run."""
+    if not on_checked_version():
+        warn_unchecked("the script-run context probe", "Back/Forward may not be detected; sessions may share one id.")
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    except ImportError:  # moved or gone in this version: answer as outside a run
+        return None
+    return get_script_run_ctx()
+
+
+def is_history_navigation() -> bool:
+    """True when this run answers the browser's Back or Forward button."""
+    context = _script_run_context()
+    return bool(getattr(context, "is_history_navigation", False))
+
+
+def session_id() -> str:
+    """This visitor's session id (a race job and an upload's cache share belong to it)."""
+    context = _script_run_context()
+    return getattr(context, "session_id", None) or "no session"
+
+
+def _ignore_clear_cache_request(self) -> None:
+    """Stands in for AppSession._handle_clear_cache_request: a visitor may not clear every visitor's caches."""
+    print("rnndemo: ignored a clear_cache request from a browser", file=sys.stderr, flush=True)
+
+
+def guard_server() -> bool:
+    """Patch Streamlit's session so no browser can clear the server's caches, and none is told server details.
+
+    - Any websocket client may send the `clear_cache` BackMsg, without UI or token. It cleared every
+      visitor's caches and made the server reload its models (~4.3 s of CPU each time).
+    - Every new session was told the app's absolute path, the Streamlit and Python versions, the OS and
+      an installation id. The frontend needs none of them to run the app.
+
+    Idempotent; the launcher calls it before the server starts, app.py on every run. Returns whether the
+    guards are on (False, with a warning, on a Streamlit version whose private API was not checked).
+    """
+    from streamlit.runtime import app_session
+
+    session = app_session.AppSession
+    if getattr(session, "_rnndemo_guarded", False):
+        return True
+    if not on_checked_version() or not hasattr(session, "_handle_clear_cache_request"):
+        print(
+            f"rnndemo: warning: Streamlit {st.__version__} is not guarded (checked: {CHECKED_STREAMLIT}x)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    create_new_session_message = session._create_new_session_message
+
+    def without_server_details(self, *arguments, **keywords):
+        message = create_new_session_message(self, *arguments, **keywords)
+        message.new_session.main_script_path = Path(message.new_session.main_script_path).name
+        initialize = message.new_session.initialize
+        initialize.user_info.Clear()  # the installation ids
+        initialize.environment_info.Clear()  # Streamlit and Python versions, the OS
+        return message
+
+    session._handle_clear_cache_request = _ignore_clear_cache_request
+    session._create_new_session_message = without_server_details
+    session._rnndemo_guarded = True
+    return True
+
+
+def _ignore_clear_session(*arguments, **keywords) -> None:
+    """Stands in for keras.backend.clear_session inside the app server (see below)."""
+
+
+def stop_streamlit_clearing_keras() -> None:
+    """Keep TensorFlow's kernel cache across reruns.
+
+    After every script run Streamlit calls `keras.backend.clear_session()`
+    (ScriptRunner._clean_problem_modules). That empties TensorFlow's kernel cache, so the
+    first call of each model in the next rerun re-instantiates and re-optimises its graph:
+    60–90 ms instead of 1–10 ms, measured in the served app with py-spy. It also resets
+    Keras global state while other sessions' threads may be using the shared models.
+    The served models never need it, so in the app process it becomes a no-op. On another Streamlit version
+    it is replaced all the same: the served models never need it there either.
+    """
+    if not on_checked_version():
+        warn_unchecked("keeping Keras' kernel cache", "keras.backend.clear_session is made a no-op all the same.")
+    import keras
+
+    keras.backend.clear_session = _ignore_clear_session
