@@ -32,52 +32,161 @@ def safe(text: str, limit: int = 40) -> str:
     return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
-def figure_from(traces: list[dict], layout: dict) -> go.Figure:
-    """A figure from plain trace and layout dicts, validated once.
+# Chart text a class can read from the back row (issue 22), set on every figure by `readable` below:
+# Streamlit's chart theme gives ticks and legends 12 px in a mid grey, and sets them on the theme's axes,
+# legend and title explicitly, so a larger layout font alone would not reach them.
+INK = "#1f2330"  # near-black: at least 14:1 on the white chart paper
+PAPER = "#ffffff"  # the chart paper, white under a dark theme too, so that the ink always reads
+READABLE_FONT_SIZES = {"text": 14, "ticks": 14, "axis_title": 15, "legend": 14, "title": 17}
 
-    add_trace, update_layout and update_xaxes each validate and walk the figure again: a 400-token
-    heatmap built that way took 9 ms, and 2–3 ms built at once (measured), on every rerun of every
-    visitor, under the one interpreter lock the whole class shares."""
-    return go.Figure(data=traces, layout=layout)
+
+# Plotly never wraps a title: on a 390-pixel phone a chart is about 358 px wide, some 38 characters of 17 px bold
+# type (40 of the usual narrow ones), and longer titles ran off the chart. Plain lines are wrapped at this many
+# characters.
+TITLE_LINE = 40
+
+
+def wrap_title(title: str, width: int = TITLE_LINE) -> str:
+    """`title` with its plain lines broken at spaces into lines of at most `width` characters (Plotly's <br>);
+    lines holding other markup (coloured spans) are left whole."""
+    lines = []
+    for line in title.split("<br>"):
+        if "<" in line or len(line) <= width:
+            lines.append(line)
+            continue
+        current = ""
+        for word in line.split(" "):
+            if current and len(current) + 1 + len(word) > width:
+                lines.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        lines.append(current)
+    return "<br>".join(lines)
+
+
+def _font(size: float) -> dict:
+    return dict(size=size, color=INK)
+
+
+def _filled(defaults: dict, given: dict | None) -> dict:
+    """`given` with whatever it does not set taken from `defaults`, at any depth (a figure's own choice wins)."""
+    merged = dict(defaults)
+    for name, value in (given or {}).items():
+        if name == "title" and isinstance(value, str):  # a bare title is its text
+            value = dict(text=value)
+        fillable = isinstance(value, dict) and isinstance(defaults.get(name), dict)
+        merged[name] = _filled(defaults[name], value) if fillable else value
+    return merged
+
+
+def readable(layout: dict) -> dict:
+    """`layout` (plain dicts) with readable chart text: every axis's ticks and title, the legend, the title, the
+    hover label and the layout font (which annotations, colour bars and 3-D axes follow) in dark ink at
+    READABLE_FONT_SIZES; the legend below the plot; long title lines wrapped for a phone. The one place these
+    are set: figure_from and _layout call it on every figure they build, and ui.plotly_chart on any other."""
+    sizes = READABLE_FONT_SIZES
+    scene_axis = dict(tickfont=_font(sizes["ticks"]), title=dict(font=_font(sizes["axis_title"])))
+    axis = scene_axis | dict(automargin=True)
+    defaults = dict(
+        font=_font(sizes["text"]),
+        paper_bgcolor=PAPER,
+        plot_bgcolor=PAPER,
+        title=dict(font=_font(sizes["title"])),
+        # Below the plot, across the width, on a phone as on a projector: at the right it took a third of a
+        # phone's width and was cut. Anchored to the container's bottom, it pushes the margin it needs.
+        legend=dict(
+            font=_font(sizes["legend"]),
+            orientation="h",
+            yref="container",
+            y=0,
+            yanchor="bottom",
+            x=0,
+            xanchor="left",
+        ),
+        hoverlabel=dict(font=dict(size=sizes["text"])),
+        xaxis=axis,
+        yaxis=axis,
+    )
+    filled = _filled(defaults, layout)
+    if isinstance(filled["title"].get("text"), str):
+        filled["title"] = filled["title"] | dict(text=wrap_title(filled["title"]["text"]))
+    for name, value in layout.items():
+        if name[:5] in ("xaxis", "yaxis") and name[5:].isdigit():  # the subplots' axes: xaxis2, yaxis3, …
+            filled[name] = _filled(axis, value)
+        elif name.startswith("scene") and isinstance(value, dict):
+            filled[name] = _filled({"xaxis": scene_axis, "yaxis": scene_axis, "zaxis": scene_axis}, value)
+    return filled
 
 
 def layout_spec(title: str, height: int = 360) -> dict:
-    """The title, height and margins every chart shares, as layout properties."""
+    """The title, height and margins every chart shares, as layout properties (figure_from adds readable text)."""
     # No template here: Streamlit's own chart theme (light or dark) styles the figure, and
     # setting a template deep-copies it (~35 ms a figure, measured), on every rerun.
     return dict(title=dict(text=title), height=height, margin=dict(l=40, r=20, t=50, b=40))
 
 
+def figure_from(traces: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain trace and layout dicts, validated once, with readable text (see readable).
+
+    add_trace, update_layout and update_xaxes each validate and walk the figure again: a 400-token
+    heatmap built that way took 9 ms, and 2–3 ms built at once (measured), on every rerun of every
+    visitor, under the one interpreter lock the whole class shares. The fonts are filled into the dicts
+    for the same reason, before the one validation."""
+    return go.Figure(data=traces, layout=readable(layout))
+
+
 def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
-    figure.update_layout(layout_spec(title, height))
+    """Title, height, margins and readable text for a figure built trace by trace (the cold pages')."""
+    figure.update_layout(readable(_axes(figure) | layout_spec(title, height)))
     return figure
 
 
-# The sizes (px) Streamlit's chart theme gives text it styles. The theme sets them explicitly on the
-# axes, the legend and the title, so a larger layout font alone would not reach them.
-THEME_FONT_SIZES = {"text": 12, "title": 16, "axis_title": 14, "ticks": 12, "legend": 12}
+def _axes(figure: go.Figure) -> dict[str, dict]:
+    """Every axis and 3-D scene of `figure`, by layout name, each with nothing set (for `readable` to fill)."""
+    axes = [*figure.select_xaxes(), *figure.select_yaxes()]
+    if any(trace.type == "scatter3d" for trace in figure.data):  # every figure has a default scene, mostly unused
+        axes += list(figure.select_scenes())
+    return {axis.plotly_name: {} for axis in axes}
+
+
+def is_readable(figure: go.Figure) -> bool:
+    """Whether `figure` went through `readable` (its layout font is set: Streamlit's theme leaves it unset)."""
+    return figure.layout.font.size is not None
+
+
+def make_readable(figure: go.Figure) -> go.Figure:
+    """`readable` for a figure that no helper here built (ui.plotly_chart's safety net); updates `figure`."""
+    if not is_readable(figure):
+        explicit = {"legend": figure.layout.legend.to_plotly_json(), "title": figure.layout.title.to_plotly_json()}
+        figure.update_layout(readable(_axes(figure) | explicit))
+    return figure
 
 
 def scale_fonts(figure: go.Figure, scale: float) -> go.Figure:
-    """Every text of `figure` `scale` times larger, and the figure as much taller so that its plotting
-    area keeps its size (presenter mode). Updates and returns `figure`."""
+    """Every text of `figure` `scale` times larger (rounded up to whole pixels, so 14 px ticks become 18 px at
+    1.25), and the figure as much taller so that its plotting area keeps its size (presenter mode). Updates
+    and returns `figure`."""
     if scale == 1:
         return figure
-    sizes = THEME_FONT_SIZES
+    sizes = READABLE_FONT_SIZES
+
+    def scaled(size: float | None, default: str) -> int:
+        return math.ceil((size or sizes[default]) * scale)
+
     layout = figure.layout
     figure.update_layout(
-        font_size=(layout.font.size or sizes["text"]) * scale,
-        title_font_size=(layout.title.font.size or sizes["title"]) * scale,
-        legend_font_size=(layout.legend.font.size or sizes["legend"]) * scale,
-        hoverlabel_font_size=(layout.hoverlabel.font.size or sizes["text"]) * scale,
+        font_size=scaled(layout.font.size, "text"),
+        title_font_size=scaled(layout.title.font.size, "title"),
+        legend_font_size=scaled(layout.legend.font.size, "legend"),
+        hoverlabel_font_size=scaled(layout.hoverlabel.font.size, "text"),
     )
     if layout.height:
         figure.update_layout(height=round(layout.height * scale))
 
     def scale_axis(axis) -> None:
         axis.update(
-            tickfont_size=(axis.tickfont.size or sizes["ticks"]) * scale,
-            title_font_size=(axis.title.font.size or sizes["axis_title"]) * scale,
+            tickfont_size=scaled(axis.tickfont.size, "ticks"), title_font_size=scaled(axis.title.font.size, "axis_title")
         )
 
     figure.for_each_xaxis(scale_axis)
@@ -85,7 +194,7 @@ def scale_fonts(figure: go.Figure, scale: float) -> go.Figure:
     figure.for_each_scene(lambda scene: [scale_axis(axis) for axis in (scene.xaxis, scene.yaxis, scene.zaxis)])
     for annotation in layout.annotations:  # those without a size follow the layout font, scaled above
         if annotation.font.size:
-            annotation.font.size *= scale
+            annotation.font.size = math.ceil(annotation.font.size * scale)
     for trace in figure.data:
         # Only colour bars that are drawn: touching any other would make Plotly draw it.
         if trace.type == "heatmap" and trace.showscale is not False:
@@ -95,63 +204,32 @@ def scale_fonts(figure: go.Figure, scale: float) -> go.Figure:
         else:
             continue
         colorbar.update(
-            tickfont_size=(colorbar.tickfont.size or sizes["ticks"]) * scale,
-            title_font_size=(colorbar.title.font.size or sizes["axis_title"]) * scale,
+            tickfont_size=scaled(colorbar.tickfont.size, "ticks"),
+            title_font_size=scaled(colorbar.title.font.size, "axis_title"),
         )
     return figure
 
 
-# Tick labels every visitor can still read: a 400-token review gets every 10th word, not 400 overlapping ones.
-MAX_TOKEN_TICKS = 40
-# Heatmaps and importance bars are drawn in half-width columns: upright labels need about 14 px each.
-NARROW_TOKEN_TICKS = 20
+def token_labels(tokens: list[str], first: int = 1) -> dict[str, str]:
+    """Each token's label, "29 favor", keyed by its position as Plotly names that category ("29"); `tokens[0]`
+    is at position `first`."""
+    return {str(position): f"{position} {safe(token, 12)}" for position, token in enumerate(tokens, start=first)}
 
 
-def ticks_for_columns(columns: int) -> int:
-    """How many token labels a chart can carry when `columns` charts share the width (20, 13, 10, 8, …):
-    at a projector's 1280 px three side-by-side heatmaps have about 300 px of axis each."""
-    return max(4, NARROW_TOKEN_TICKS * 2 // (max(1, columns) + 1))
-
-
-def token_ticks(tokens: list[str], max_labels: int = MAX_TOKEN_TICKS) -> tuple[list[int], list[str]]:
-    """Tick positions (1-based token positions) and their labels (the escaped words), at most `max_labels`
-    of them, evenly spaced from the first token on."""
-    if not tokens or max_labels < 1:
-        return [], []
-    step = math.ceil(len(tokens) / max_labels)
-    positions = list(range(1, len(tokens) + 1, step))
-    return positions, [safe(tokens[position - 1], 12) for position in positions]
-
-
-def _token_axis(
-    figure: go.Figure,
-    tokens: list[str],
-    title: str,
-    max_labels: int = MAX_TOKEN_TICKS,
-    categories: list[str] | None = None,
-) -> None:
-    """Label a token-position x axis with the tokens themselves (see token_axis_spec)."""
-    figure.update_xaxes(token_axis_spec(tokens, title, max_labels, categories))
-
-
-def token_axis_spec(
-    tokens: list[str], title: str, max_labels: int = MAX_TOKEN_TICKS, categories: list[str] | None = None
-) -> dict:
-    """The properties of a token-position x axis labelled with the tokens themselves (hover still gives every
-    position). `categories`: the x values of a category axis, one per token, in order."""
-    positions, labels = token_ticks(tokens, max_labels)
-    axis = dict(
-        title=dict(
-            text=title if len(positions) == len(tokens) else f"{title} (one in {positions[1] - positions[0]} labelled)"
-        ),
-        tickmode="array",
-        tickvals=positions if categories is None else [categories[position - 1] for position in positions],
-        ticktext=labels,
+def token_axis_spec(tokens: list[str], title: str, first: int = 1) -> dict:
+    """The properties of an x axis of token positions (the traces' x: first, first + 1, …), each labelled with its
+    number and its word ("29 favor"). A category axis: Plotly labels one category per 1.2 font sizes of axis
+    (17 px at 14 px type), so every token is labelled when there is room, or once the visitor zooms in,
+    and an evenly spaced subset otherwise, on a phone as on a projector; hover names every token."""
+    return dict(
+        title=dict(text=title),
+        type="category",
+        categoryorder="array",  # the positions in order, whichever trace names them first
+        categoryarray=np.arange(first, first + len(tokens)),
+        # Plotly shows these instead of the bare positions, on the ticks and in the hover.
+        labelalias=token_labels(tokens, first),
         automargin=True,
     )
-    if categories is not None:
-        axis["type"] = "category"
-    return axis
 
 
 # The browser draws one SVG marker per token on every rerun; for long reviews that was a large
@@ -207,8 +285,8 @@ def trajectory_spec(
             name=display_names.get(name, name),
             line=dict(color=MODEL_COLORS.get(name)),
             marker=dict(size=4),
-            customdata=np.array([safe(token) for token in tokens[name]], dtype=object),
-            hovertemplate="token %{x}: <b>%{customdata}</b><br>p(positive) = %{y:.3f}<extra>"
+            # %{x} is the axis's label of the position, "29 favor" (token_axis_spec): no word array to send.
+            hovertemplate="token <b>%{x}</b><br>p(positive) = %{y:.3f}<extra>"
             + display_names.get(name, name)
             + "</extra>",
         )
@@ -222,9 +300,11 @@ def trajectory_spec(
     return traces, layout
 
 
-# In 3-D every text label stays on screen whichever way the map turns, so only the first words
-# (the query and its nearest neighbours, as the page lists them) carry one; hover names every word.
-PCA_3D_LABELS = 6
+# In 3-D every text label stays on screen whichever way the map turns, so of the neighbours only the nearest
+# carry one; the highlighted words (the query and the visitor's own, such as the sentiment preset) always
+# do (issue 22: the 11 preset words were unlabelled dots). Hover names every word.
+PCA_3D_NEIGHBOUR_LABELS = 5
+HIGHLIGHTED_GROUPS = ("query", "your words")
 
 
 def variance_axis_title(component: int, ratio: float) -> str:
@@ -241,12 +321,15 @@ def pca_scatter(
     figure = go.Figure()
     labels = [safe(word) for word in words]
     three_d = coordinates.shape[1] >= 3
+    neighbours = [row for row, group in enumerate(groups) if group not in HIGHLIGHTED_GROUPS]
+    unlabelled = set(neighbours[PCA_3D_NEIGHBOUR_LABELS:]) if three_d else set()
+    labelled = set(range(len(words))) - unlabelled
     for group in dict.fromkeys(groups):
         rows = [row for row, value in enumerate(groups) if value == group]
         common = dict(
             mode="markers+text",
             name=group,
-            text=[labels[row] if not three_d or row < PCA_3D_LABELS else "" for row in rows],
+            text=[labels[row] if row in labelled else "" for row in rows],
             customdata=[labels[row] for row in rows],
             textposition="top center",
             hovertemplate="%{customdata}<extra>" + html.escape(group) + "</extra>",
@@ -274,9 +357,9 @@ def pca_scatter(
     if three_d:
         figure.update_layout(
             scene=dict(
-                xaxis_title=axis_titles[0],
-                yaxis_title=axis_titles[1],
-                zaxis_title=axis_titles[2],
+                xaxis=dict(title=dict(text=axis_titles[0])),
+                yaxis=dict(title=dict(text=axis_titles[1])),
+                zaxis=dict(title=dict(text=axis_titles[2])),
                 # A little farther than Plotly's default view, so that the axis titles stay inside the figure.
                 camera=dict(eye=dict(x=1.6, y=1.6, z=1.1)),
             )
@@ -304,12 +387,11 @@ def heatmap(
     units: np.ndarray | None = None,
 ) -> go.Figure:
     """Units x tokens heatmap; hover shows token, unit and value. `side_by_side`: how many such charts share the
-    page's width, so that each labels fewer tokens. `units`: the unit numbers (columns of `values`) to draw,
+    page's width (their colour bars are thinner). `units`: the unit numbers (columns of `values`) to draw,
     each labelled with its own number; all of them when None."""
-    # Each column is named "position: word", so the hover names the word without a word per cell: a
+    # The hover names each column's word through the axis's labels (token_axis_spec), not a word per cell: a
     # (units × time) array of words made a 400-token LSTM(256) heatmap 1.25 MB of JSON and most of its
     # build time, six times per Inside page.
-    columns = [f"{position}: {safe(token, 20)}" for position, token in enumerate(tokens, start=1)]
     units = np.arange(np.asarray(values).shape[1]) if units is None else np.asarray(units)
     matrix = np.asarray(values)[:, units].T  # (units shown, time)
     # A few chosen units are rows side by side, each named by its number (a category axis keeps them adjacent).
@@ -317,16 +399,16 @@ def heatmap(
     trace = dict(
         type="heatmap",
         z=matrix,
-        x=columns,
+        x=np.arange(1, len(tokens) + 1),
         y=[f"unit {unit}" for unit in units] if named else units,
         colorscale=colorscale,
         zmin=zrange[0],
         zmax=zrange[1],
-        hovertemplate="token %{x}<br>" + ("%{y}" if named else "unit %{y}") + "<br>value %{z:.3f}<extra></extra>",
+        hovertemplate="token <b>%{x}</b><br>" + ("%{y}" if named else "unit %{y}") + "<br>value %{z:.3f}<extra></extra>",
         colorbar=dict(thickness=10 if side_by_side > 1 else 20),  # side by side, the data keeps the width
     )
     layout = layout_spec(title, height=380) | dict(
-        xaxis=token_axis_spec(list(tokens), "token", ticks_for_columns(side_by_side), categories=columns),
+        xaxis=token_axis_spec(list(tokens), "token"),
         yaxis=dict(type="category") if named else dict(title=dict(text="unit")),
     )
     return figure_from([trace], layout)
@@ -660,14 +742,14 @@ def language_model_graph(
             annotations.append(dict(x=x - 0.65, y=1.2, ax=x - 1.05, ay=1.2, **arrow))
     # The boxes are the recurrent models' steps; an n-gram has no state and predicts from the last two words.
     stateless = {"ngram": " (no hₜ: reads the last two words)"}
-    legend = " · ".join(
+    legend = "<br>".join(
         f"<span style='color:{MODEL_COLORS.get(name, '#444')}'>{display_names.get(name, name)}"
         f"{stateless.get(name, '')}</span>"
         for name in names
     )
-    # Two lines: on one, the legend ran off the right edge in narrow windows and with presenter-mode fonts.
+    # A model per line: on one line, the legend ran off the right edge on phones and with presenter-mode fonts.
     title = f"Unrolled: hₜ reads xₜ; ŷₜ₊₁ = softmax(output(hₜ))<br>{legend}"
-    layout = layout_spec(title, height=360)
+    layout = layout_spec(title, height=340 + 22 * len(names))  # the title grows a line per model
     layout["margin"]["t"] = 75
     return figure_from(
         [],

@@ -11,7 +11,6 @@ from rnndemo.race import CurvePoint
 
 # A test MSE of exactly 0 cannot sit on a log axis; it is drawn at this floor (a perfect score, for the chart).
 MSE_FLOOR = 1e-6
-MARGIN = dict(l=40, r=20, t=50, b=40)
 AXES = {"seconds": "training seconds (each cell's own)", "steps": "gradient steps"}
 
 
@@ -60,8 +59,7 @@ def race_curves(
     figure.update_xaxes(title=AXES[axis])
     if axis == "seconds" and budget_seconds:
         figure.update_xaxes(range=[0, budget_seconds * 1.02])
-    figure.update_layout(title="Held-out error while training", height=380, margin=MARGIN)
-    return figure
+    return plots._layout(figure, "Held-out error while training", height=380)
 
 
 def error_against_lag(
@@ -111,5 +109,4 @@ def error_against_lag(
         )
     figure.update_yaxes(type="log", title="test MSE (log scale)")
     figure.update_xaxes(title="lag T (steps)", type="log")
-    figure.update_layout(title=title, height=340, margin=MARGIN)
-    return figure
+    return plots._layout(figure, title, height=340)

@@ -446,10 +446,12 @@ def server_ready() -> None:
 
 
 def plotly_chart(figure, **keywords) -> None:
-    """st.plotly_chart, with fonts (and height) scaled up in presenter mode."""
-    from rnndemo.plots import scale_fonts
+    """st.plotly_chart of a figure with readable text (plots.readable; the plots modules build it in), its fonts
+    (and height) scaled up in presenter mode."""
+    from rnndemo import plots
 
-    st.plotly_chart(scale_fonts(figure, PRESENTER_SCALE) if presenting() else figure, **keywords)
+    plots.make_readable(figure)  # only a figure no plots helper built: the others have it, at no extra cost
+    st.plotly_chart(plots.scale_fonts(figure, PRESENTER_SCALE) if presenting() else figure, **keywords)
 
 
 def load_models():

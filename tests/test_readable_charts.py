@@ -1,0 +1,158 @@
+"""Every page on a phone (390×844), a laptop and a projector (1280×720, presenter mode) in Chromium: no chart text
+or page text overlaps another, none is cut, every chart's tick labels are at least 14 px (18 px presenting) in
+dark ink, and the chart toolbar never covers a title (issue 22, item 5). Screenshots go to
+artifacts/screenshots/readable_*.png for people to look at."""
+
+import os
+
+import pytest
+
+from benchmarks.browser import PROJECT_ROOT, chromium_available, launch_browser, streamlit_server, wait_for_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+if not chromium_available():
+    if os.environ.get("RNNDEMO_REQUIRE_BROWSER"):
+        raise RuntimeError("Chromium is required for the browser tests here (apt-get install -y chromium)")
+    pytest.skip("no Chromium on this machine (apt-get install -y chromium)", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
+PAGES = [
+    "home",
+    "tokens",
+    "embeddings",
+    "compare",
+    "language_model",
+    "time_series",
+    "inside",
+    "race",
+    "model_cards",
+    "batch",
+]
+# (name, viewport, query, smallest tick label in px)
+VIEWS = [
+    ("phone", {"width": 390, "height": 844}, "", 14),
+    ("laptop", {"width": 1280, "height": 720}, "", 14),
+    ("projector", {"width": 1280, "height": 720}, "?present=1", 18),
+]
+OVERLAP_PX = 1.5  # boxes may touch: a glyph box is taller than its ink
+
+# Every chart text Plotly draws in SVG (3-D axes are WebGL, not checked here), and every page text that could be
+# cut or run into another. Each box: its text, rectangle, the chart it belongs to (-1: the page), what it is.
+MEASURE = """
+() => {
+  const boxes = [];
+  const charts = [...document.querySelectorAll('.js-plotly-plot')];
+  const chartText = '.gtitle, .xtick text, .ytick text, .g-xtitle text, .g-ytitle text, .legendtext, '
+    + '.annotation-text, .cbtitle text, .cbaxis text';
+  charts.forEach((chart, index) => {
+    const frame = chart.getBoundingClientRect();
+    boxes.push({chart: index, kind: 'frame', text: '', ...rect(frame)});
+    for (const element of chart.querySelectorAll(chartText)) {
+      const box = element.getBoundingClientRect();
+      const style = getComputedStyle(element);
+      if (!element.textContent.trim() || box.width === 0 || style.display === 'none' || style.visibility === 'hidden')
+        continue;
+      const kind = element.matches('.xtick text, .ytick text') ? 'tick' : element.matches('.gtitle') ? 'title' : 'text';
+      boxes.push({chart: index, kind, text: element.textContent, size: parseFloat(style.fontSize),
+                  fill: style.fill, ...rect(box)});
+    }
+    for (const bar of chart.querySelectorAll('.modebar')) {
+      const box = bar.getBoundingClientRect();
+      if (box.width > 0) boxes.push({chart: index, kind: 'toolbar', text: '', ...rect(box)});
+    }
+  });
+  const pageText = 'h1, h2, h3, [data-testid="stMetricValue"], [data-testid="stMetricLabel"], '
+    + '[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"], label';
+  for (const element of document.querySelectorAll(pageText)) {
+    if (element.querySelector(pageText)) continue;  // the innermost: a label's paragraph, not the label too
+    const box = element.getBoundingClientRect();
+    if (!element.innerText || !element.innerText.trim() || box.width === 0 || element.closest('[data-testid="stSidebar"]'))
+      continue;
+    boxes.push({chart: -1, kind: 'page', text: element.innerText.slice(0, 60), cut: element.scrollWidth > element.clientWidth + 1
+                && getComputedStyle(element).overflow !== 'visible', ...rect(box)});
+  }
+  return {boxes, width: document.documentElement.clientWidth, scrollWidth: document.documentElement.scrollWidth};
+  function rect(box) { return {left: box.left + scrollX, top: box.top + scrollY, right: box.right + scrollX,
+                               bottom: box.bottom + scrollY}; }
+}
+"""
+
+
+def overlap(first: dict, second: dict) -> float:
+    """How far two boxes overlap, in px (the smaller of the two overlaps' sides; 0 when apart)."""
+    width = min(first["right"], second["right"]) - max(first["left"], second["left"])
+    height = min(first["bottom"], second["bottom"]) - max(first["top"], second["top"])
+    return max(0.0, min(width, height))
+
+
+def inside(box: dict, frame: dict, slack: float = 1.0) -> bool:
+    return (
+        box["left"] >= frame["left"] - slack
+        and box["right"] <= frame["right"] + slack
+        and box["top"] >= frame["top"] - slack
+        and box["bottom"] <= frame["bottom"] + slack
+    )
+
+
+def problems(measured: dict, smallest_tick: float) -> list[str]:
+    """What a visitor could not read: text boxes that overlap, text cut by its chart or the page, small or pale
+    ticks, a toolbar over a title, a page wider than the screen."""
+    boxes, found = measured["boxes"], []
+    if measured["scrollWidth"] > measured["width"] + 1:
+        found.append(f"the page is {measured['scrollWidth']} px wide on a {measured['width']} px screen")
+    frames = {box["chart"]: box for box in boxes if box["kind"] == "frame"}
+    texts = [box for box in boxes if box["kind"] not in ("frame", "toolbar")]
+    for box in texts:
+        where = f"chart {box['chart']} {box['kind']} {box['text']!r}" if box["chart"] >= 0 else f"page {box['text']!r}"
+        if box["chart"] >= 0 and not inside(box, frames[box["chart"]]):
+            found.append(f"{where} is cut by its chart")
+        if box["right"] > measured["width"] + 1 or box["left"] < -1:
+            found.append(f"{where} runs off the screen")
+        if box.get("cut"):
+            found.append(f"{where} is cut short")
+        if box["kind"] == "tick" and box["size"] < smallest_tick - 0.01:
+            found.append(f"{where} is {box['size']} px")
+        if box["kind"] == "tick" and sum(int(part) for part in box["fill"][4:-1].split(",")[:3]) > 3 * 90:
+            found.append(f"{where} is pale ({box['fill']})")
+    # Within a chart, on the page, and page text against chart text (charts never overlap each other).
+    for index, first in enumerate(texts):
+        for second in texts[index + 1 :]:
+            same_place = first["chart"] == second["chart"] or -1 in (first["chart"], second["chart"])
+            if same_place and overlap(first, second) > OVERLAP_PX:
+                found.append(f"{first['text']!r} overlaps {second['text']!r} (chart {first['chart']})")
+    for toolbar in (box for box in boxes if box["kind"] == "toolbar"):
+        for title in (box for box in texts if box["kind"] == "title" and box["chart"] == toolbar["chart"]):
+            if overlap(toolbar, title) > 0:
+                found.append(f"the toolbar covers the title {title['text']!r}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as (url, process, seconds):
+        yield url
+
+
+def test_every_page_reads_on_a_phone_a_laptop_and_a_projector(server):
+    """A student on a phone and a lecturer on a projector open every page: no text runs into another or off its
+    chart, ticks are large and dark, and no toolbar covers a chart title."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    found = {}
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        for view, viewport, query, smallest_tick in VIEWS:
+            page = browser.new_page(viewport=viewport)
+            for name in PAGES:
+                page.goto(f"{server}/{name}{query}")
+                wait_for_idle(page, 120_000)
+                page.wait_for_timeout(400)  # Plotly lays out after the script has finished
+                measured = page.evaluate(MEASURE)
+                for problem in problems(measured, smallest_tick):
+                    found.setdefault(f"{view} /{name}", []).append(problem)
+                page.screenshot(path=str(SCREENSHOTS / f"readable_{view}_{name}.png"), full_page=True)
+            page.close()
+        browser.close()
+    assert not found, "\n".join(f"{where}: {problem}" for where, items in found.items() for problem in items[:8])
