@@ -59,7 +59,7 @@ def race_curves(
     figure.update_xaxes(title=AXES[axis])
     if axis == "seconds" and budget_seconds:
         figure.update_xaxes(range=[0, budget_seconds * 1.02])
-    return plots._layout(figure, "Held-out error while training", height=380)
+    return plots.lay_out(figure, "Held-out error while training", height=380)
 
 
 def error_against_lag(
@@ -109,4 +109,4 @@ def error_against_lag(
         )
     figure.update_yaxes(type="log", title="test MSE (log scale)")
     figure.update_xaxes(title="lag T (steps)", type="log")
-    return plots._layout(figure, title, height=340)
+    return plots.lay_out(figure, title, height=340)

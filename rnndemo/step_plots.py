@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from rnndemo import plots
+from rnndemo import plots, token_plots
 
 STATE_WINDOW = 15  # tokens on each side of t in the stepper's hidden-state map
 
@@ -18,7 +18,7 @@ def step_prediction_chart(
     trajectories: dict[str, np.ndarray], tokens: list[str], step: int, display_names: dict[str, str]
 ) -> go.Figure:
     """The running prediction of every model, with token `step` (from 0) marked on each line."""
-    traces, layout = plots.trajectory_spec(
+    traces, layout = token_plots.trajectory_spec(
         {name: list(map(float, values)) for name, values in trajectories.items()},
         {name: tokens for name in trajectories},
         display_names,

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from rnndemo import plots
+from rnndemo import embedding_plots, evaluation_plots, language_model_plots, memory_plots, plots, token_plots
 
 NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM"}
 
@@ -14,8 +14,8 @@ NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM"}
     ("length", "mode"),
     [
         (5, "lines+markers"),
-        (plots.TRAJECTORY_MARKER_LIMIT, "lines+markers"),
-        (plots.TRAJECTORY_MARKER_LIMIT + 1, "lines"),
+        (token_plots.TRAJECTORY_MARKER_LIMIT, "lines+markers"),
+        (token_plots.TRAJECTORY_MARKER_LIMIT + 1, "lines"),
         (400, "lines"),
     ],
 )
@@ -24,7 +24,7 @@ def test_trajectory_chart_draws_every_step_and_markers_only_for_short_reviews(le
     rng = np.random.default_rng(0)
     trajectories = {name: rng.random(length).tolist() for name in NAMES}
     tokens = {name: [f"w{i}" for i in range(length)] for name in NAMES}
-    figure = plots.trajectory_chart(trajectories, tokens, NAMES)
+    figure = token_plots.trajectory_chart(trajectories, tokens, NAMES)
     assert [trace.name for trace in figure.data] == ["SimpleRNN", "LSTM"]
     for trace, name in zip(figure.data, NAMES):
         assert trace.mode == mode
@@ -36,12 +36,12 @@ def test_trajectory_chart_draws_every_step_and_markers_only_for_short_reviews(le
 
 def test_trajectory_chart_escapes_tokens():
     """A token that looks like HTML reaches its label (tick and hover) escaped."""
-    figure = plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["<img src=x onerror=alert(1)>"]}, NAMES)
+    figure = token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["<img src=x onerror=alert(1)>"]}, NAMES)
     assert "<img" not in str(figure.layout.xaxis.labelalias) and "&lt;img" in figure.layout.xaxis.labelalias["1"]
 
 
 def test_next_word_bars_hold_each_models_words_most_probable_on_top_and_escaped():
-    from rnndemo.plots import next_word_bars
+    from rnndemo.language_model_plots import next_word_bars
 
     candidates = {"rnn": [("the", 0.3), ("<b>x</b>", 0.1)], "lstm": [("a", 0.5), ("film", 0.2), ("it", 0.1)]}
     figure = next_word_bars(candidates, {"rnn": "SimpleRNN LM", "lstm": "LSTM LM"})
@@ -52,7 +52,7 @@ def test_next_word_bars_hold_each_models_words_most_probable_on_top_and_escaped(
 
 
 def test_language_model_graph_shows_the_last_steps_and_each_models_prediction():
-    from rnndemo.plots import language_model_graph
+    from rnndemo.language_model_plots import language_model_graph
 
     tokens = [f"w{i}" for i in range(12)] + ["<script>"]
     predictions = {"lstm": [(f"p{i}", 0.5) for i in range(8)]}  # after each of the last 8 tokens
@@ -64,7 +64,7 @@ def test_language_model_graph_shows_the_last_steps_and_each_models_prediction():
 
 
 def test_context_memory_figure_labels_the_whole_review_as_all():
-    from rnndemo.plots import context_memory_figure
+    from rnndemo.language_model_plots import context_memory_figure
 
     result = {"contexts": [1, 2, 0], "models": {"lstm": [300.0, 200.0, 150.0], "ngram": [250.0, 170.0, 170.0]}}
     figure = context_memory_figure(result, {})
@@ -75,7 +75,7 @@ def test_context_memory_figure_labels_the_whole_review_as_all():
 def test_surprise_html_escapes_tokens_and_shades_by_surprisal():
     import numpy as np
 
-    from rnndemo.plots import surprise_html
+    from rnndemo.language_model_plots import surprise_html
 
     markup = surprise_html(["<script>alert(1)</script>", "film"], np.array([12.0, 0.0]))
     assert "<script>" not in markup and "&lt;script&gt;" in markup
@@ -95,7 +95,7 @@ def test_pca_axes_state_the_variance_scikit_learn_explains(dimensions):
     vectors = np.random.default_rng(1).normal(size=(40, 50)) * np.linspace(4.0, 0.5, 50)
     coordinates, ratios = pca_project(vectors, dimensions)
     reference = PCA(n_components=dimensions, random_state=0).fit(vectors).explained_variance_ratio_
-    figure = plots.pca_scatter([f"w{i}" for i in range(40)], coordinates, ["words"] * 40, ratios, "PCA")
+    figure = embedding_plots.pca_scatter([f"w{i}" for i in range(40)], coordinates, ["words"] * 40, ratios, "PCA")
     if dimensions == 3:
         axes = [figure.layout.scene.xaxis, figure.layout.scene.yaxis, figure.layout.scene.zaxis]
     else:
@@ -114,18 +114,18 @@ def test_pca_3d_labels_every_highlighted_word_and_the_nearest_neighbours_and_hov
     words = ["query"] + [f"near{i}" for i in range(8)] + mine
     groups = ["query"] + ["neighbour"] * 8 + ["your words"] * len(mine)
     coordinates = np.random.default_rng(0).normal(size=(len(words), 3))
-    figure = plots.pca_scatter(words, coordinates, groups, np.array([0.4, 0.2, 0.1]), "PCA")
+    figure = embedding_plots.pca_scatter(words, coordinates, groups, np.array([0.4, 0.2, 0.1]), "PCA")
     texts = [text for trace in figure.data for text in trace.text]
     hovers = [text for trace in figure.data for text in trace.customdata]
-    nearest = words[1 : 1 + plots.PCA_3D_NEIGHBOUR_LABELS]
+    nearest = words[1 : 1 + embedding_plots.PCA_3D_NEIGHBOUR_LABELS]
     assert [text for text in texts if text] == ["query", *nearest, *mine[:-1], "&lt;b&gt;mine&lt;/b&gt;"]
     assert hovers[:-1] == words[:-1] and hovers[-1] == "&lt;b&gt;mine&lt;/b&gt;"
-    flat = plots.pca_scatter(words, coordinates[:, :2], groups, np.array([0.4, 0.2]), "PCA")
+    flat = embedding_plots.pca_scatter(words, coordinates[:, :2], groups, np.array([0.4, 0.2]), "PCA")
     assert all(text for trace in flat.data for text in trace.text)  # 2-D keeps every label
 
 
 def test_confusion_figure_has_short_tick_labels_and_the_counts_in_place():
-    figure = plots.confusion_figure([[40, 10], [7, 43]], "AUC 0.912")
+    figure = evaluation_plots.confusion_figure([[40, 10], [7, 43]], "AUC 0.912")
     heatmap = figure.data[0]
     assert list(heatmap.x) == ["pred. neg", "pred. pos"] and list(heatmap.y) == ["true neg", "true pos"]
     assert [list(row) for row in heatmap.z] == [[40, 10], [7, 43]]
@@ -134,7 +134,7 @@ def test_confusion_figure_has_short_tick_labels_and_the_counts_in_place():
 
 def test_memory_gradient_axis_uses_powers_of_ten_and_the_title_fits():
     result = {"models": {"rnn": {"gradient": {"distance": [0, 1, 2], "mean_norm": [1e-2, 1e-6, 0.0]}}}}
-    figure = plots.memory_gradient_figure(result, NAMES)
+    figure = memory_plots.memory_gradient_figure(result, NAMES)
     assert figure.layout.yaxis.type == "log" and figure.layout.yaxis.exponentformat == "power"
     assert list(figure.data[0].y) == [1e-2, 1e-6, 1e-7]  # zero is drawn a decade below the smallest value
     lines = figure.layout.title.text.split("<br>")
@@ -143,7 +143,7 @@ def test_memory_gradient_axis_uses_powers_of_ten_and_the_title_fits():
 
 def test_memory_accuracy_chance_label_sits_outside_the_points():
     rows = [{"distance": d, "accuracy": 0.5, "ci_low": 0.4, "ci_high": 0.6} for d in (0, 100, 400)]
-    figure = plots.memory_accuracy_figure({"models": {"rnn": {"accuracy": rows}}}, NAMES)
+    figure = memory_plots.memory_accuracy_figure({"models": {"rnn": {"accuracy": rows}}}, NAMES)
     (label,) = [annotation for annotation in figure.layout.annotations if annotation.text == "chance"]
     # Right of the plotting area (x domain 1, anchored on its left), where no point is drawn.
     assert (label.xref, label.x, label.xanchor, label.y) == ("x domain", 1, "left", 0.5)
@@ -168,8 +168,8 @@ def test_token_position_plots_label_every_token_with_its_number(length):
     expected = plots.token_labels(tokens)
     trajectories = {"rnn": np.full(length, 0.5)}
     figures = [
-        plots.heatmap(np.zeros((length, 4)), tokens, "states"),
-        plots.trajectory_chart({"rnn": [0.5] * length}, {"rnn": tokens}, NAMES),
+        token_plots.heatmap(np.zeros((length, 4)), tokens, "states"),
+        token_plots.trajectory_chart({"rnn": [0.5] * length}, {"rnn": tokens}, NAMES),
         step_plots.step_prediction_chart(trajectories, tokens, length - 1, NAMES),
         step_plots.log_odds_bars(tokens, np.linspace(-1, 1, length), "LSTM", scale=1.0),
     ]
@@ -188,7 +188,7 @@ def test_token_position_plots_label_every_token_with_its_number(length):
 def test_heatmap_hover_names_each_column_word_without_a_word_per_cell():
     """Hover gives position and word from the column itself: no (units × time) array of words to send."""
     tokens = ["a", "<b>bold</b>", "a"]
-    figure = plots.heatmap(np.arange(6, dtype=np.float32).reshape(3, 2), tokens, "states")
+    figure = token_plots.heatmap(np.arange(6, dtype=np.float32).reshape(3, 2), tokens, "states")
     trace = figure.data[0]
     assert list(trace.x) == [1, 2, 3]  # positions: repeated words stay apart
     assert figure.layout.xaxis.labelalias == {"1": "1 a", "2": "2 &lt;b&gt;bold&lt;/b&gt;", "3": "3 a"}  # escaped
@@ -208,22 +208,30 @@ def all_figures() -> dict[str, object]:
     table = {"mean_predicted": [0.2, 0.8], "observed_positive_rate": [0.3, 0.7], "count": [5, 5]}
     points = [CurvePoint(step=1, seconds=0.5, test_mse=0.2, train_loss=0.3)]
     return {
-        "trajectory": plots.trajectory_chart({"rnn": [0.2, 0.5, 0.8]}, {"rnn": tokens}, NAMES),
-        "pca 2-D": plots.pca_scatter(tokens, np.eye(3)[:, :2], ["query", "neighbour", "neighbour"], np.ones(2), "p"),
-        "pca 3-D": plots.pca_scatter(tokens, np.eye(3), ["query", "neighbour", "neighbour"], np.ones(3), "p"),
-        "heatmap": plots.heatmap(np.zeros((3, 2)), tokens, "states"),
-        "unfolded": plots.unfolded_graph(tokens, [0.2, 0.5, 0.8]),
-        "training": plots.training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}),
-        "confusion": plots.confusion_figure([[1, 2], [3, 4]], "c"),
-        "roc": plots.roc_figure({"rnn": (np.array([0, 1]), np.array([0, 1]), 0.5)}, NAMES),
-        "calibration": plots.calibration_figure({"rnn": table}, NAMES),
-        "memory accuracy": plots.memory_accuracy_figure(memory, NAMES),
-        "memory gradient": plots.memory_gradient_figure(memory, NAMES),
-        "next words": plots.next_word_bars({"rnn": [("the", 0.3)], "lstm": [("a", 0.5)]}, NAMES),
-        "unrolled LM": plots.language_model_graph(tokens, {"rnn": [("x", 0.1)] * 3}, NAMES),
-        "context": plots.context_memory_figure({"contexts": [1, 0], "models": {"rnn": [90.0, 80.0]}}, NAMES),
-        "LM training": plots.language_model_training_figure({"rnn": {"history": {"tokens": [1], "val_perplexity": [9]}}}, NAMES),
-        "order test": plots.order_test_figure({"n": 10, "models": {"rnn": {"as_written": 0.8}}}, NAMES, {"as_written": "as written"}),
+        "trajectory": token_plots.trajectory_chart({"rnn": [0.2, 0.5, 0.8]}, {"rnn": tokens}, NAMES),
+        "pca 2-D": embedding_plots.pca_scatter(
+            tokens, np.eye(3)[:, :2], ["query", "neighbour", "neighbour"], np.ones(2), "p"
+        ),
+        "pca 3-D": embedding_plots.pca_scatter(tokens, np.eye(3), ["query", "neighbour", "neighbour"], np.ones(3), "p"),
+        "heatmap": token_plots.heatmap(np.zeros((3, 2)), tokens, "states"),
+        "unfolded": token_plots.unfolded_graph(tokens, [0.2, 0.5, 0.8]),
+        "training": evaluation_plots.training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}),
+        "confusion": evaluation_plots.confusion_figure([[1, 2], [3, 4]], "c"),
+        "roc": evaluation_plots.roc_figure({"rnn": (np.array([0, 1]), np.array([0, 1]), 0.5)}, NAMES),
+        "calibration": evaluation_plots.calibration_figure({"rnn": table}, NAMES),
+        "memory accuracy": memory_plots.memory_accuracy_figure(memory, NAMES),
+        "memory gradient": memory_plots.memory_gradient_figure(memory, NAMES),
+        "next words": language_model_plots.next_word_bars({"rnn": [("the", 0.3)], "lstm": [("a", 0.5)]}, NAMES),
+        "unrolled LM": language_model_plots.language_model_graph(tokens, {"rnn": [("x", 0.1)] * 3}, NAMES),
+        "context": language_model_plots.context_memory_figure(
+            {"contexts": [1, 0], "models": {"rnn": [90.0, 80.0]}}, NAMES
+        ),
+        "LM training": language_model_plots.language_model_training_figure(
+            {"rnn": {"history": {"tokens": [1], "val_perplexity": [9]}}}, NAMES
+        ),
+        "order test": evaluation_plots.order_test_figure(
+            {"n": 10, "models": {"rnn": {"as_written": 0.8}}}, NAMES, {"as_written": "as written"}
+        ),
         "step": step_plots.step_prediction_chart({"rnn": np.array([0.2, 0.5, 0.8])}, tokens, 1, NAMES),
         "state window": step_plots.state_window(np.zeros((3, 4)), tokens, 1, (0, 1), "h"),
         "log-odds": step_plots.log_odds_bars(tokens, np.array([0.5, -0.5, 0.0]), "LSTM", 1.0),
@@ -271,14 +279,14 @@ def test_make_readable_fills_a_figure_no_helper_built_and_leaves_built_ones_alon
     plots.make_readable(figure)
     assert figure.layout.xaxis.tickfont.size == 14 and figure.layout.legend.y == -0.2
     assert figure.layout.title.text == "raw" and figure.layout.title.font.color == plots.INK
-    built = plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES)
+    built = token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES)
     before = built.to_plotly_json()
     assert plots.make_readable(built).to_plotly_json() == before
 
 
 def test_scale_fonts_enlarges_every_text_and_the_height_to_whole_pixels():
     """Presenter mode (ui.PRESENTER_SCALE 1.25): 14 px ticks become 18 px, every other text as much larger."""
-    figure = plots.trajectory_chart({"rnn": [0.2, 0.8]}, {"rnn": ["a", "b"]}, NAMES)
+    figure = token_plots.trajectory_chart({"rnn": [0.2, 0.8]}, {"rnn": ["a", "b"]}, NAMES)
     figure.add_annotation(text="note", font_size=10)
     height = figure.layout.height
     sizes = plots.READABLE_FONT_SIZES
@@ -289,11 +297,11 @@ def test_scale_fonts_enlarges_every_text_and_the_height_to_whole_pixels():
     assert layout.legend.font.size == 18 and layout.yaxis.title.font.size == math.ceil(sizes["axis_title"] * 1.25)
     assert layout.annotations[-1].font.size == 13 and layout.height == round(height * 1.25)
     assert all("colorbar" not in trace.get("marker", {}) for trace in figure.to_plotly_json()["data"])  # none added
-    heat = plots.scale_fonts(plots.heatmap(np.zeros((3, 2)), ["a", "b", "c"], "states"), 1.25)
+    heat = plots.scale_fonts(token_plots.heatmap(np.zeros((3, 2)), ["a", "b", "c"], "states"), 1.25)
     assert heat.data[0].colorbar.tickfont.size == 18
-    confusion = plots.scale_fonts(plots.confusion_figure([[1, 2], [3, 4]], "c"), 1.25).to_plotly_json()
+    confusion = plots.scale_fonts(evaluation_plots.confusion_figure([[1, 2], [3, 4]], "c"), 1.25).to_plotly_json()
     assert "colorbar" not in confusion["data"][0]  # its scale is hidden and stays so
-    unchanged = plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES)
+    unchanged = token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES)
     assert plots.scale_fonts(unchanged, 1).layout.xaxis.tickfont.size == 14
 
 
@@ -315,7 +323,7 @@ def _contrast(first: np.ndarray, second: np.ndarray) -> float:
 
 def test_unfolded_graph_colours_diverge_at_one_half_and_its_text_stays_readable():
     probabilities = [0.07, 0.44, 0.5, 0.56, 0.93, 0.0, 1.0]
-    figure = plots.unfolded_graph([f"t{i}" for i in range(len(probabilities))], probabilities)
+    figure = token_plots.unfolded_graph([f"t{i}" for i in range(len(probabilities))], probabilities)
     fills = [_rgb(shape.fillcolor) for shape in figure.layout.shapes if shape.y0 == 0.9]
     assert len(fills) == len(probabilities)
     low, below, middle, above, high = fills[:5]
@@ -345,7 +353,9 @@ def test_language_model_reference_lines_are_named_in_the_legend_not_written_on_t
         "ngram": {"validation_perplexity": 167.6},
         "bigram": {"validation_perplexity": 202.4},
     }
-    figure = plots.language_model_training_figure(section, {"lstm": "LSTM LM", "ngram": "trigram", "bigram": "bigram"})
+    figure = language_model_plots.language_model_training_figure(
+        section, {"lstm": "LSTM LM", "ngram": "trigram", "bigram": "bigram"}
+    )
     assert not figure.layout.annotations
     references = {trace.name: list(trace.y) for trace in figure.data if "whole validation split" in trace.name}
     assert references == {
@@ -401,7 +411,7 @@ def test_next_word_bars_lays_out_its_subplots_as_make_subplots_does():
     and anchors, and the same subplot titles at the same places."""
     from plotly.subplots import make_subplots
 
-    from rnndemo.plots import next_word_bars
+    from rnndemo.language_model_plots import next_word_bars
 
     candidates = {"rnn": [("good", 0.3)], "lstm": [("bad", 0.5)], "ngram": [("the", 0.1)]}
     names = {"rnn": "SimpleRNN LM", "lstm": "LSTM LM", "ngram": "n-gram"}
@@ -425,4 +435,7 @@ def test_wrap_title_breaks_long_plain_lines_for_a_phone_and_leaves_markup_whole(
     assert len(lines) == 2 and all(len(line) <= plots.TITLE_LINE for line in lines) and " ".join(lines) == title
     coloured = "<span style='color:red'>" + "x " * 40 + "</span>"
     assert plots.wrap_title(f"short<br>{coloured}") == f"short<br>{coloured}"
-    assert plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES).layout.title.text == "Running prediction after each token"
+    assert (
+        token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES).layout.title.text
+        == "Running prediction after each token"
+    )
