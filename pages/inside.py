@@ -80,9 +80,10 @@ def unfolded(*, inspection, number: int, key: str) -> None:
         )
         + "each box's colour is the prediction if the review ended there."
     )
-    ui.plotly_chart(
-        token_plots.unfolded_graph(inspection.tokens, inspection.trajectory.tolist()), key=f"{key}_unfolded"
-    )
+    with st.container(key=f"{key}_unfolded_scroll"):  # scrolls sideways on a phone (ui._READABLE_CSS)
+        ui.plotly_chart(
+            token_plots.unfolded_graph(inspection.tokens, inspection.trajectory.tolist()), key=f"{key}_unfolded"
+        )
 
 
 # The stepper's state (plain session keys, so it survives reruns and page switches; the slider only shows it).

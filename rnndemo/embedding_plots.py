@@ -75,6 +75,4 @@ def pca_scatter(
         figure.update_yaxes(title=axis_titles[1] if len(axis_titles) > 1 else None)
     kept = float(np.sum(ratios[: coordinates.shape[1]]))
     # Two lines: a long space name pushed the share off the chart's right edge.
-    plots.lay_out(figure, f"{title}<br>these axes keep {kept:.0%} of the variance", height=520)
-    figure.update_layout(margin_t=75)
-    return figure
+    return plots.lay_out(figure, f"{title}<br>these axes keep {kept:.0%} of the variance", height=520)

@@ -18,16 +18,10 @@ TRUTH_COLOR = "#222222"
 
 
 def _layout(figure: go.Figure, title: str, unit: str, height: int = 360) -> go.Figure:
-    figure.update_layout(
-        title=title,
-        height=height,
-        margin=dict(l=50, r=20, t=50, b=40),
-        xaxis_title="date",
-        yaxis_title=unit,
-        legend=dict(orientation="h", y=-0.18),
-        hovermode="x unified",
-    )
-    return figure
+    """Dates along x, the series' unit up y, one hover for all lines; title, legend and text as every chart's
+    (plots.lay_out: the legend below the plot and in the height)."""
+    figure.update_layout(xaxis_title="date", yaxis_title=unit, hovermode="x unified")
+    return plots.lay_out(figure, title, height)
 
 
 def _shade_parts(figure: go.Figure, dates: pd.DatetimeIndex, starts: dict[str, int]) -> None:
@@ -41,7 +35,9 @@ def _shade_parts(figure: go.Figure, dates: pd.DatetimeIndex, starts: dict[str, i
             fillcolor=PART_COLORS[part],
             line_width=0,
             annotation_text=part,
-            annotation_position="top left",
+            # Each name on its own side of the boundary between them: both at the left, "validation" ran into
+            # "test" on a phone, where four years are some 20 px.
+            annotation_position="top right" if part == "validation" else "top left",
         )
 
 

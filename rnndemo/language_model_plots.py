@@ -101,23 +101,31 @@ def language_model_graph(
             annotations.append(dict(x=x - 0.65, y=1.2, ax=x - 1.05, ay=1.2, **arrow))
     # The boxes are the recurrent models' steps; an n-gram has no state and predicts from the last two words.
     stateless = {"ngram": " (no hₜ: reads the last two words)"}
-    legend = "<br>".join(
-        f"<span style='color:{plots.MODEL_COLORS.get(name, '#444')}'>{display_names.get(name, name)}"
-        f"{stateless.get(name, '')}</span>"
+    # The models' colours are named in the legend below the chart (a point-less trace per model): written into
+    # the title, four lines of it ran into the predictions above the boxes (Chromium, 1280×720 and 390×844).
+    keys = [
+        dict(
+            type="scatter",
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker=dict(color=plots.MODEL_COLORS.get(name, "#444"), size=12, symbol="square"),
+            name=f"{display_names.get(name, name)}{stateless.get(name, '')}",
+            hoverinfo="skip",
+        )
         for name in names
-    )
-    # A model per line: on one line, the legend ran off the right edge on phones and with presenter-mode fonts.
-    title = f"Unrolled: hₜ reads xₜ; ŷₜ₊₁ = softmax(output(hₜ))<br>{legend}"
-    layout = plots.layout_spec(title, height=340 + 22 * len(names))  # the title grows a line per model
-    layout["margin"]["t"] = 75
+    ]
+    # The predictions above the boxes hold a line per model: the y range leaves about twice their height.
+    layout = plots.layout_spec("Unrolled: hₜ reads xₜ; ŷₜ₊₁ = softmax(output(hₜ))", height=340 + 40 * len(names))
     return plots.figure_from(
-        [],
+        keys,
         layout
         | dict(
             shapes=shapes,
             annotations=annotations,
+            showlegend=True,
             xaxis=dict(visible=False, range=[-0.9, max(1, len(shown) - 1) * 1.7 + 0.9]),
-            yaxis=dict(visible=False, range=[-0.5, 2.3 + 0.22 * (len(names) + 1)]),
+            yaxis=dict(visible=False, range=[-0.5, 2.05 + 0.45 * (len(names) + 1)]),
         ),
     )
 

@@ -44,6 +44,7 @@ READABLE_FONT_SIZES = {"text": 14, "ticks": 14, "axis_title": 15, "legend": 14, 
 # type (40 of the usual narrow ones), and longer titles ran off the chart. Plain lines are wrapped at this many
 # characters.
 TITLE_LINE = 40
+TOOLBAR_BAND = 30  # px at the top of every chart left to Plotly's toolbar (its buttons are 26 px tall)
 
 
 def wrap_title(title: str, width: int = TITLE_LINE) -> str:
@@ -92,7 +93,8 @@ def readable(layout: dict) -> dict:
         font=_font(sizes["text"]),
         paper_bgcolor=PAPER,
         plot_bgcolor=PAPER,
-        title=dict(font=_font(sizes["title"])),
+        # Placed by `fitted`, below a band kept for Plotly's toolbar.
+        title=dict(font=_font(sizes["title"]), yref="container", yanchor="middle"),
         # Below the plot, across the width, on a phone as on a projector: at the right it took a third of a
         # phone's width and was cut. Anchored to the container's bottom, it pushes the margin it needs.
         legend=dict(
@@ -119,6 +121,62 @@ def readable(layout: dict) -> dict:
     return filled
 
 
+LINE_SPACING = 1.3  # Plotly's distance between lines of a text, in font sizes
+DEFAULT_HEIGHT = 450  # Plotly's, for a figure that sets none
+
+
+def _is_legend_entry(trace) -> bool:
+    """Whether Plotly lists `trace` (a dict or a trace object) in the legend."""
+    kind = trace.get("type", "scatter") if isinstance(trace, dict) else trace.type
+    shown = trace.get("showlegend") if isinstance(trace, dict) else trace.showlegend
+    return shown is not False and kind not in ("heatmap", "contour", "surface", "pie")
+
+
+def fitted(layout: dict, traces: list) -> dict:
+    """`layout` (plain dicts, after `readable`) with its title below the toolbar's band and the height grown by
+    the legend's lines. Plotly's toolbar (26 px) sits in a chart's top 30 px and covered titles there; a title
+    of several lines placed at the top anchor grew upwards out of the chart (Chromium, 1280×720 and 390×844):
+    the top margin holds the band and every title line, the title centred in what is left. The legend below
+    the plot takes one line per entry in a narrow column (a phone, half a page), and it came out of a fixed
+    height: the ROC chart's plotting area was 80 px tall under seven entries, so the height grows by them."""
+    fitted_layout = dict(layout)
+    entries = sum(_is_legend_entry(trace) for trace in traces)
+    shows_legend = layout.get("showlegend", entries > 1)
+    height = layout.get("height") or DEFAULT_HEIGHT
+    if shows_legend and entries:
+        legend_size = layout["legend"]["font"]["size"]
+        height += round(entries * LINE_SPACING * legend_size) + 10
+    height += upright_label_depth(layout)
+    fitted_layout["height"] = height
+    return fitted_layout | placed_title(fitted_layout)
+
+
+CHARACTER_WIDTH = 0.55  # an average character's width, in font sizes (Open Sans and Source Sans, as drawn)
+
+
+def upright_label_depth(layout: dict) -> int:
+    """The px that the upright token labels of `layout`'s x axes hang below the plot ("31 unnecessari…" is
+    ~110 px at 14 px): added to the height, so that the plot keeps its own (in a 380-px running prediction
+    they left it 60 px, Chromium at 1280×720)."""
+    depth = 0
+    for name, axis in layout.items():
+        if name.startswith("xaxis") and isinstance(axis, dict) and axis.get("labelalias") and axis.get("tickangle"):
+            longest = max(len(html.unescape(label)) for label in axis["labelalias"].values())
+            depth = max(depth, math.ceil(longest * CHARACTER_WIDTH * axis["tickfont"]["size"]))
+    return depth
+
+
+def placed_title(layout: dict) -> dict:
+    """The title and top margin of `layout` that keep the title's lines between the toolbar's band and the plot."""
+    title = layout.get("title") or {}
+    text, size = title.get("text") or "", title["font"]["size"]
+    block = (text.count("<br>") + 1) * LINE_SPACING * size if text else 0
+    margin = dict(layout.get("margin") or {})
+    margin["t"] = max(margin.get("t", 0), math.ceil(TOOLBAR_BAND + block + 8))
+    y = 1 - (TOOLBAR_BAND + block / 2) / layout["height"]
+    return dict(margin=margin, title=title | dict(y=y))
+
+
 def layout_spec(title: str, height: int = 360) -> dict:
     """The title, height and margins every chart shares, as layout properties (figure_from adds readable text)."""
     # No template here: Streamlit's own chart theme (light or dark) styles the figure, and
@@ -133,12 +191,15 @@ def figure_from(traces: list[dict], layout: dict) -> go.Figure:
     heatmap built that way took 9 ms, and 2–3 ms built at once (measured), on every rerun of every
     visitor, under the one interpreter lock the whole class shares. The fonts are filled into the dicts
     for the same reason, before the one validation."""
-    return go.Figure(data=traces, layout=readable(layout))
+    return go.Figure(data=traces, layout=fitted(readable(layout), traces))
 
 
 def lay_out(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     """Title, height, margins and readable text for a figure built trace by trace (the cold pages')."""
-    figure.update_layout(readable(_axes(figure) | layout_spec(title, height)))
+    layout = readable(_axes(figure) | layout_spec(title, height))
+    if figure.layout.showlegend is not None:
+        layout["showlegend"] = figure.layout.showlegend
+    figure.update_layout(fitted(layout, figure.data))
     return figure
 
 
@@ -158,8 +219,12 @@ def is_readable(figure: go.Figure) -> bool:
 def make_readable(figure: go.Figure) -> go.Figure:
     """`readable` for a figure that no helper here built (ui.plotly_chart's safety net); updates `figure`."""
     if not is_readable(figure):
-        explicit = {"legend": figure.layout.legend.to_plotly_json(), "title": figure.layout.title.to_plotly_json()}
-        figure.update_layout(readable(_axes(figure) | explicit))
+        own = figure.layout
+        explicit = {"legend": own.legend.to_plotly_json(), "title": own.title.to_plotly_json()}
+        explicit |= {"margin": own.margin.to_plotly_json(), "height": own.height}
+        if own.showlegend is not None:
+            explicit["showlegend"] = own.showlegend
+        figure.update_layout(fitted(readable(_axes(figure) | explicit), figure.data))
     return figure
 
 
@@ -183,6 +248,10 @@ def scale_fonts(figure: go.Figure, scale: float) -> go.Figure:
     )
     if layout.height:
         figure.update_layout(height=round(layout.height * scale))
+    if layout.title.text and layout.height:  # its lines are taller now: the title is placed again (see fitted)
+        title = dict(text=layout.title.text, font=dict(size=layout.title.font.size))
+        place = placed_title(dict(title=title, margin=dict(t=layout.margin.t or 0), height=layout.height))
+        figure.update_layout(margin_t=place["margin"]["t"], title_y=place["title"]["y"])
 
     def scale_axis(axis) -> None:
         axis.update(
@@ -229,6 +298,9 @@ def token_axis_spec(tokens: list[str], title: str, first: int = 1) -> dict:
         categoryarray=np.arange(first, first + len(tokens)),
         # Plotly shows these instead of the bare positions, on the ticks and in the hover.
         labelalias=token_labels(tokens, first),
+        # Upright labels take one line's height of width each, so the labels Plotly keeps never touch; at an
+        # angle their boxes ran into each other (Chromium).
+        tickangle=-90,
         automargin=True,
     )
 

@@ -138,7 +138,9 @@ def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 
         annotations.append(dict(x=x, y=0.9, ax=x, ay=0.3, text="", **arrow))
         if column > 0:
             gap = shown[column - 1] != position - 1
-            annotations.append(dict(x=x - 0.6, y=1.2, ax=x - 1.0, ay=1.2, text="…" if gap else "", **arrow))
+            annotations.append(dict(x=x - 0.6, y=1.2, ax=x - 1.0, ay=1.2, text="", **arrow))
+            if gap:  # the skipped steps, between the rows where no box is: on the arrow it ran into the state's text
+                annotations.append(dict(x=x - 0.8, y=0.6, text="…", showarrow=False))
     figure = go.Figure(layout=dict(shapes=shapes, annotations=annotations))
     # The colour key: one invisible point whose colour bar explains the boxes' fills.
     figure.add_trace(

@@ -367,9 +367,38 @@ _PRESENTER_CSS = f"""
 html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; padding-bottom: 3rem; }}
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {{ display: none; }}
-[data-testid="stMetricValue"] {{ font-size: 1.8rem; }}
+[data-testid="stColumn"] [data-testid="stMetricValue"] {{ font-size: min(1.8rem, 18cqi); }}
 </style>
 """
+
+
+# On a phone (≤ 480 px) Plotly's toolbar covered the top of every chart, its title among them (measured in
+# Chromium at 390×844): it is hidden there. Dragging still zooms, a double tap resets, and the full-screen
+# button of Streamlit's own element toolbar stays. The diagrams of a row of steps (the unfolded RNN, the
+# unrolled language model, its next-word bars side by side) overprinted their words in a phone's 358 px: there
+# they keep the width their words need and scroll sideways.
+# Metrics side by side (six verdicts, six accuracies) ran into each other at 1280 px with the sidebar open:
+# "negative ✗" needs about 5 times its type size, and a sixth of the page is ~125 px. Their values are sized
+# to their column (cqi: a hundredth of it), at most Streamlit's 2.25rem (1.8rem presenting), and their labels
+# wrap instead of ending in "…".
+_WIDE_CHART_KEYS = ("inside_unfolded_scroll", "lm_graph_scroll", "lm_next_bars_scroll")  # the containers' keys
+_READABLE_CSS = (
+    """
+<style data-rnndemo="readable">
+[data-testid="stColumn"] { container-type: inline-size; }
+[data-testid="stColumn"] [data-testid="stMetricValue"] { font-size: min(2.25rem, 18cqi); }
+[data-testid="stMetricLabel"] * { white-space: normal !important; text-overflow: clip !important; }
+@media (max-width: 480px) {
+  .js-plotly-plot .modebar-container { display: none !important; }
+"""
+    + "\n".join(
+        f"  .st-key-{key} {{ overflow-x: auto; }} .st-key-{key} > * {{ min-width: 760px; }}" for key in _WIDE_CHART_KEYS
+    )
+    + """
+}
+</style>
+"""
+)
 
 
 def presenter_frame() -> None:
@@ -381,6 +410,7 @@ def presenter_frame() -> None:
         on_change=_toggle_presenter,
         help="Larger type and charts, the sidebar folded away, every verdict at the top. Link: add ?present=1.",
     )
+    st.html(_READABLE_CSS)
     if presenting():
         st.html(_PRESENTER_CSS)
 

@@ -61,6 +61,9 @@ def test_language_model_graph_shows_the_last_steps_and_each_models_prediction():
     assert "x5<br>" not in texts and "x6<br>" in texts and "x13<br>" in texts  # only the last 8 steps
     assert "&lt;script&gt;" in texts and "<script>" not in texts
     assert "p0 50%" in texts and "p7 50%" in texts
+    # The colours are named in the legend below, not in the title (four lines of it ran into the predictions).
+    assert [trace.name for trace in figure.data] == ["LSTM LM"] and figure.layout.showlegend
+    assert figure.data[0].marker.color == plots.MODEL_COLORS["lstm"] and "LSTM LM" not in figure.layout.title.text
 
 
 def test_context_memory_figure_labels_the_whole_review_as_all():
@@ -178,6 +181,7 @@ def test_token_position_plots_label_every_token_with_its_number(length):
         assert axis.type == "category" and axis.categoryorder == "array"
         assert list(axis.categoryarray) == list(range(1, length + 1)) and axis.labelalias == expected
         assert axis.tickvals is None and axis.ticktext is None  # Plotly picks the labels that fit
+        assert axis.tickangle == -90  # upright: one line's width each, so the labels kept never touch
         assert all("token <b>%{x}</b>" in trace.hovertemplate for trace in figure.data)
     window = step_plots.state_window(np.zeros((length, 3)), tokens, length - 1, (0, 1), "h")
     start = max(0, length - 1 - step_plots.STATE_WINDOW)
@@ -259,6 +263,13 @@ def test_every_figure_has_readable_text_in_dark_ink(name):
     assert axes_of(figure) and all(font.size >= 14 and font.color == plots.INK for font in fonts)
     assert layout.paper_bgcolor == layout.plot_bgcolor == plots.PAPER
     assert (layout.legend.orientation, layout.legend.yref, layout.legend.y) == ("h", "container", 0)
+    # The title's lines sit between the toolbar's 30-px band and the plot, inside the top margin.
+    title = layout.title
+    if title.text:
+        block = (title.text.count("<br>") + 1) * 1.3 * title.font.size
+        top = (1 - title.y) * layout.height - block / 2  # px from the chart's top edge
+        assert (title.yref, title.yanchor) == ("container", "middle")
+        assert abs(top - plots.TOOLBAR_BAND) < 0.01 and layout.margin.t >= top + block
 
 
 def test_readable_keeps_a_figures_own_choices_and_reaches_every_subplot():
@@ -439,3 +450,35 @@ def test_wrap_title_breaks_long_plain_lines_for_a_phone_and_leaves_markup_whole(
         token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES).layout.title.text
         == "Running prediction after each token"
     )
+
+
+@pytest.mark.parametrize("name", ["race", "race lag"])
+def test_the_race_log_axes_label_powers_of_ten_at_full_size(name):
+    """The race's errors span several decades: its log axes label whole decades only, as the memory gradient's
+    do (powers written out); the 2 and 5 Plotly writes between decades were 10.5 px (Chromium). Log axes
+    within one decade (perplexity) get full-size labels from Plotly."""
+    axes = [axis for axis in axes_of(all_figures()[name]) if axis.type == "log"]
+    assert axes and all(axis.dtick == 1 for axis in axes)
+
+
+def test_the_legend_adds_its_lines_to_the_height_and_presenter_mode_places_the_title_again():
+    """Issue 22: under a legend of seven entries (one line each in a half-page column) the ROC chart's plot was
+    80 px tall: each legend entry adds a line to the height. Presenter mode's larger title still clears the
+    toolbar's band."""
+    curves = {name: (np.array([0, 1]), np.array([0, 1]), 0.5) for name in ("rnn", "lstm")}
+    one, two = (evaluation_plots.roc_figure(dict(list(curves.items())[:count]), NAMES) for count in (1, 2))
+    line = 1.3 * plots.READABLE_FONT_SIZES["legend"]
+    assert two.layout.height - one.layout.height == round(3 * line) - round(2 * line)  # + chance line each
+    figure = plots.scale_fonts(token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES), 1.25)
+    block = 1.3 * figure.layout.title.font.size
+    assert abs((1 - figure.layout.title.y) * figure.layout.height - block / 2 - plots.TOOLBAR_BAND) < 0.01
+    assert figure.layout.margin.t >= plots.TOOLBAR_BAND + block
+
+
+def test_upright_token_labels_add_their_depth_to_the_height():
+    """The running prediction's plot keeps its height under labels such as "31 unnecessari…" (in 380 px they left
+    it 60 px tall, Chromium at 1280×720): the chart grows by the longest label's length."""
+    short = token_plots.trajectory_chart({"rnn": [0.5] * 3}, {"rnn": ["a", "b", "c"]}, NAMES)
+    long = token_plots.trajectory_chart({"rnn": [0.5] * 3}, {"rnn": ["a", "unnecessarily", "c"]}, NAMES)
+    label = len("2 unnecessari…")  # plots.token_labels cuts a word to 12 characters
+    assert long.layout.height - short.layout.height == math.ceil(label * 0.55 * 14) - math.ceil(3 * 0.55 * 14)

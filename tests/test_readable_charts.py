@@ -4,6 +4,7 @@ dark ink, and the chart toolbar never covers a title (issue 22, item 5). Screens
 artifacts/screenshots/readable_*.png for people to look at."""
 
 import os
+import re
 
 import pytest
 
@@ -49,13 +50,19 @@ MEASURE = """
     + '.annotation-text, .cbtitle text, .cbaxis text';
   charts.forEach((chart, index) => {
     const frame = chart.getBoundingClientRect();
-    boxes.push({chart: index, kind: 'frame', text: '', ...rect(frame)});
+    // A chart wider than a phone inside a box that scrolls sideways (ui._NARROW_SCREEN_CSS) is read by scrolling.
+    let scrolls = false;
+    for (let box = chart.parentElement; box; box = box.parentElement)
+      if (['auto', 'scroll'].includes(getComputedStyle(box).overflowX) && box.scrollWidth > box.clientWidth + 1)
+        scrolls = true;
+    boxes.push({chart: index, kind: 'frame', text: '', scrolls, ...rect(frame)});
     for (const element of chart.querySelectorAll(chartText)) {
       const box = element.getBoundingClientRect();
       const style = getComputedStyle(element);
       if (!element.textContent.trim() || box.width === 0 || style.display === 'none' || style.visibility === 'hidden')
         continue;
-      const kind = element.matches('.xtick text, .ytick text') ? 'tick' : element.matches('.gtitle') ? 'title' : 'text';
+      const kind = element.matches('.xtick text') ? 'xtick' : element.matches('.ytick text') ? 'tick'
+        : element.matches('.gtitle') ? 'title' : 'text';
       boxes.push({chart: index, kind, text: element.textContent, size: parseFloat(style.fontSize),
                   fill: style.fill, ...rect(box)});
     }
@@ -68,11 +75,18 @@ MEASURE = """
     + '[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"], label';
   for (const element of document.querySelectorAll(pageText)) {
     if (element.querySelector(pageText)) continue;  // the innermost: a label's paragraph, not the label too
-    const box = element.getBoundingClientRect();
-    if (!element.innerText || !element.innerText.trim() || box.width === 0 || element.closest('[data-testid="stSidebar"]'))
+    // The text's own box, not the paragraph's: its line height's leading is not ink (a slider's value sits
+    // in the leading under its label).
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const box = range.getBoundingClientRect();
+    // Text a visitor cannot see (the top bar's links folded into its "more" menu) cannot run into anything.
+    const hidden = !element.checkVisibility({checkOpacity: true, checkVisibilityCSS: true});
+    if (!element.innerText || !element.innerText.trim() || box.width === 0 || hidden
+        || element.closest('[data-testid="stSidebar"]'))
       continue;
-    boxes.push({chart: -1, kind: 'page', text: element.innerText.slice(0, 60), cut: element.scrollWidth > element.clientWidth + 1
-                && getComputedStyle(element).overflow !== 'visible', ...rect(box)});
+    const cut = element.scrollWidth > element.clientWidth + 1 && getComputedStyle(element).overflow !== 'visible';
+    boxes.push({chart: -1, kind: 'page', text: element.innerText.slice(0, 60), cut, ...rect(box)});
   }
   return {boxes, width: document.documentElement.clientWidth, scrollWidth: document.documentElement.scrollWidth};
   function rect(box) { return {left: box.left + scrollX, top: box.top + scrollY, right: box.right + scrollX,
@@ -109,13 +123,14 @@ def problems(measured: dict, smallest_tick: float) -> list[str]:
         where = f"chart {box['chart']} {box['kind']} {box['text']!r}" if box["chart"] >= 0 else f"page {box['text']!r}"
         if box["chart"] >= 0 and not inside(box, frames[box["chart"]]):
             found.append(f"{where} is cut by its chart")
-        if box["right"] > measured["width"] + 1 or box["left"] < -1:
+        scrolls = box["chart"] >= 0 and frames[box["chart"]]["scrolls"]  # in reach by scrolling its box
+        if not scrolls and (box["right"] > measured["width"] + 1 or box["left"] < -1):
             found.append(f"{where} runs off the screen")
         if box.get("cut"):
             found.append(f"{where} is cut short")
-        if box["kind"] == "tick" and box["size"] < smallest_tick - 0.01:
+        if box["kind"] in ("tick", "xtick") and box["size"] < smallest_tick - 0.01:
             found.append(f"{where} is {box['size']} px")
-        if box["kind"] == "tick" and sum(int(part) for part in box["fill"][4:-1].split(",")[:3]) > 3 * 90:
+        if box["kind"] in ("tick", "xtick") and sum(int(part) for part in box["fill"][4:-1].split(",")[:3]) > 3 * 90:
             found.append(f"{where} is pale ({box['fill']})")
     # Within a chart, on the page, and page text against chart text (charts never overlap each other).
     for index, first in enumerate(texts):
@@ -123,10 +138,39 @@ def problems(measured: dict, smallest_tick: float) -> list[str]:
             same_place = first["chart"] == second["chart"] or -1 in (first["chart"], second["chart"])
             if same_place and overlap(first, second) > OVERLAP_PX:
                 found.append(f"{first['text']!r} overlaps {second['text']!r} (chart {first['chart']})")
+    found += token_axis_problems(texts)
     for toolbar in (box for box in boxes if box["kind"] == "toolbar"):
         for title in (box for box in texts if box["kind"] == "title" and box["chart"] == toolbar["chart"]):
             if overlap(toolbar, title) > 0:
                 found.append(f"the toolbar covers the title {title['text']!r}")
+    return found
+
+
+TOKEN_LABEL = re.compile(r"^(\d+) ")  # "29 favor": a token axis's label (plots.token_axis_spec)
+
+
+def token_axis_problems(texts: list[dict]) -> list[str]:
+    """The token-axis rule (docs/ARCHITECTURE.md, plots.token_axis_spec): a chart along the tokens labels every
+    k-th token, each with its number, k the smallest that keeps the labels a line of type apart (Plotly's
+    1.2 × the font size; so every token when they fit, as with ≤ 120 tokens on a wide enough chart), evenly."""
+    found = []
+    for chart in {box["chart"] for box in texts if box["kind"] == "xtick"}:
+        labels = sorted(
+            (int(match.group(1)), (box["left"] + box["right"]) / 2, box["size"])
+            for box in texts
+            if box["chart"] == chart and box["kind"] == "xtick" and (match := TOKEN_LABEL.match(box["text"]))
+        )
+        if len(labels) < 3:
+            continue
+        steps = {second[0] - first[0] for first, second in zip(labels, labels[1:])}
+        if len(steps) > 1:
+            found.append(f"chart {chart}: token labels unevenly spaced ({sorted(steps)})")
+            continue
+        every = steps.pop()
+        per_token = (labels[-1][1] - labels[0][1]) / (labels[-1][0] - labels[0][0])  # px along the axis
+        line = round(1.2 * labels[0][2])
+        if every > 1 and (every - 1) * per_token >= line + 1:
+            found.append(f"chart {chart}: every {every}th token labelled, but every {every - 1}th would fit")
     return found
 
 
@@ -155,4 +199,4 @@ def test_every_page_reads_on_a_phone_a_laptop_and_a_projector(server):
                 page.screenshot(path=str(SCREENSHOTS / f"readable_{view}_{name}.png"), full_page=True)
             page.close()
         browser.close()
-    assert not found, "\n".join(f"{where}: {problem}" for where, items in found.items() for problem in items[:8])
+    assert not found, "\n".join(f"{where}: {problem}" for where, items in found.items() for problem in items[:30])
