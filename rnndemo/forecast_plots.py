@@ -20,7 +20,8 @@ TRUTH_COLOR = "#222222"
 def _layout(figure: go.Figure, title: str, unit: str, height: int = 360) -> go.Figure:
     """Dates along x, the series' unit up y, one hover for all lines; title, legend and text as every chart's
     (plots.lay_out: the legend below the plot and in the height)."""
-    figure.update_layout(xaxis_title="date", yaxis_title=unit, hovermode="x unified")
+    # At most 5 dates: on a phone Plotly's choice put "Jan 1999" into "Apr 1999" (Chromium, 390 px).
+    figure.update_layout(xaxis_title="date", xaxis_nticks=5, yaxis_title=unit, hovermode="x unified")
     return plots.lay_out(figure, title, height)
 
 
@@ -253,4 +254,5 @@ def occlusion_bars(dates: pd.DatetimeIndex, effects: np.ndarray, unit: str, titl
             )
         )
     figure.update_layout(barmode="overlay")
-    return _layout(figure, title, f"forecast − forecast without it ({unit})", height=320)
+    # A short y title (the long one ran up into the chart's title); the hover and the page say what Δ is.
+    return _layout(figure, title, f"Δ forecast ({unit})", height=320)

@@ -145,9 +145,12 @@ def context_memory_figure(result: dict, display_names: dict[str, str]) -> go.Fig
         )
         for name, values in result["models"].items()
     ]
-    layout = plots.layout_spec("How much context each language model uses", height=380) | dict(
+    layout = plots.layout_spec(
+        "How much context each language model uses (held-out perplexity: lower is better)", height=380
+    ) | dict(
         xaxis=dict(title=dict(text="tokens of context the model may see"), type="category"),
-        yaxis=dict(title=dict(text="held-out perplexity (lower is better, log)"), type="log"),
+        # A short y title (a long one ran up into the chart's title on a phone); "lower is better" in the title.
+        yaxis=dict(title=dict(text="perplexity (log)"), type="log", nticks=6),
     )
     return plots.figure_from(traces, layout)
 

@@ -44,7 +44,9 @@ READABLE_FONT_SIZES = {"text": 14, "ticks": 14, "axis_title": 15, "legend": 14, 
 # type (40 of the usual narrow ones), and longer titles ran off the chart. Plain lines are wrapped at this many
 # characters.
 TITLE_LINE = 40
-TOOLBAR_BAND = 30  # px at the top of every chart left to Plotly's toolbar (its buttons are 26 px tall)
+TOOLBAR_BAND = 32  # px at the top of every chart left to Plotly's toolbar (its buttons are 26 px tall)
+TITLE_LINE_HEIGHT = 1.45  # a title line's box, in font sizes (a glyph box is taller than Plotly's 1.3 spacing)
+TITLE_GAP = 16  # px between the title and the plot: the top y tick's label reaches half a line above the plot
 
 
 def wrap_title(title: str, width: int = TITLE_LINE) -> str:
@@ -170,9 +172,9 @@ def placed_title(layout: dict) -> dict:
     """The title and top margin of `layout` that keep the title's lines between the toolbar's band and the plot."""
     title = layout.get("title") or {}
     text, size = title.get("text") or "", title["font"]["size"]
-    block = (text.count("<br>") + 1) * LINE_SPACING * size if text else 0
+    block = (text.count("<br>") + 1) * TITLE_LINE_HEIGHT * size if text else 0
     margin = dict(layout.get("margin") or {})
-    margin["t"] = max(margin.get("t", 0), math.ceil(TOOLBAR_BAND + block + 8))
+    margin["t"] = max(margin.get("t", 0), math.ceil(TOOLBAR_BAND + block + TITLE_GAP))
     y = 1 - (TOOLBAR_BAND + block / 2) / layout["height"]
     return dict(margin=margin, title=title | dict(y=y))
 

@@ -37,7 +37,8 @@ def step_prediction_chart(
                 hovertemplate=f"token <b>%{{x}}</b><br>p(positive) = %{{y:.3f}}<extra>{display}</extra>",
             )
         )
-    layout["shapes"] = [*layout["shapes"], plots.vertical_line_shape(step + 1, color="black", width=1, opacity=0.5)]
+    # A shape's x on a category axis is the category's index (from 0), not its value: token `step` is index `step`.
+    layout["shapes"] = [*layout["shapes"], plots.vertical_line_shape(step, color="black", width=1, opacity=0.5)]
     layout.update(title=dict(text=f"Running prediction, token {step + 1} marked"), height=320)
     return plots.figure_from(traces, layout)
 
@@ -67,7 +68,9 @@ def state_window(hidden: np.ndarray, tokens: list[str], step: int, units: tuple[
         showlegend=False,
     )
     layout = plots.layout_spec(title, height=320) | dict(
-        shapes=[plots.vertical_line_shape(step + 1, color="black", width=2)],
+        # The category's index, from the window's start (see step_prediction_chart): at step + 1 the line stood
+        # one token to the right of the marked column, and past the window's end squeezed the map to the left.
+        shapes=[plots.vertical_line_shape(step - start, color="black", width=2)],
         xaxis=plots.token_axis_spec(tokens[start:stop], "token", first=start + 1),
         yaxis=dict(title=dict(text="unit")),
     )

@@ -90,7 +90,11 @@ def heatmap(
         + "<br>value %{z:.3f}<extra></extra>",
         colorbar=dict(thickness=10 if side_by_side > 1 else 20),  # side by side, the data keeps the width
     )
-    layout = plots.layout_spec(title, height=380) | dict(
+    # Each named unit's row is a line of type tall (its label's), or the labels ran into each other (Chromium).
+    height = (
+        max(380, 150 + round(plots.LINE_SPACING * plots.READABLE_FONT_SIZES["ticks"] * len(units))) if named else 380
+    )
+    layout = plots.layout_spec(title, height=height) | dict(
         xaxis=plots.token_axis_spec(list(tokens), "token"),
         yaxis=dict(type="category") if named else dict(title=dict(text="unit")),
     )

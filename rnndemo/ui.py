@@ -380,7 +380,7 @@ html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 # Metrics side by side (six verdicts, six accuracies) ran into each other at 1280 px with the sidebar open:
 # "negative ✗" needs about 5 times its type size, and a sixth of the page is ~125 px. Their values are sized
 # to their column (cqi: a hundredth of it), at most Streamlit's 2.25rem (1.8rem presenting), and their labels
-# wrap instead of ending in "…".
+# wrap instead of ending in "…", as do page links (the why-card's ran off a phone's screen).
 _WIDE_CHART_KEYS = ("inside_unfolded_scroll", "lm_graph_scroll", "lm_next_bars_scroll")  # the containers' keys
 _READABLE_CSS = (
     """
@@ -388,6 +388,7 @@ _READABLE_CSS = (
 [data-testid="stColumn"] { container-type: inline-size; }
 [data-testid="stColumn"] [data-testid="stMetricValue"] { font-size: min(2.25rem, 18cqi); }
 [data-testid="stMetricLabel"] * { white-space: normal !important; text-overflow: clip !important; }
+[data-testid^="stPageLink"] * { white-space: normal !important; }
 @media (max-width: 480px) {
   .js-plotly-plot .modebar-container { display: none !important; }
 """

@@ -184,6 +184,11 @@ def test_token_position_plots_label_every_token_with_its_number(length):
         assert axis.tickangle == -90  # upright: one line's width each, so the labels kept never touch
         assert all("token <b>%{x}</b>" in trace.hovertemplate for trace in figure.data)
     window = step_plots.state_window(np.zeros((length, 3)), tokens, length - 1, (0, 1), "h")
+    # The marked token's line stands on its column: a shape's x on a category axis is the category's index.
+    marked = step_plots.step_prediction_chart(trajectories, tokens, length - 1, NAMES)
+    assert marked.layout.shapes[-1].x0 == length - 1 == list(marked.layout.xaxis.categoryarray).index(length)
+    window_axis = list(window.layout.xaxis.categoryarray)
+    assert window.layout.shapes[0].x0 == window_axis.index(length) and window.data[1].x[0] == length
     start = max(0, length - 1 - step_plots.STATE_WINDOW)
     assert list(window.layout.xaxis.categoryarray) == list(range(start + 1, length + 1))
     assert window.layout.xaxis.labelalias == {key: value for key, value in expected.items() if int(key) > start}
@@ -266,7 +271,7 @@ def test_every_figure_has_readable_text_in_dark_ink(name):
     # The title's lines sit between the toolbar's 30-px band and the plot, inside the top margin.
     title = layout.title
     if title.text:
-        block = (title.text.count("<br>") + 1) * 1.3 * title.font.size
+        block = (title.text.count("<br>") + 1) * plots.TITLE_LINE_HEIGHT * title.font.size
         top = (1 - title.y) * layout.height - block / 2  # px from the chart's top edge
         assert (title.yref, title.yanchor) == ("container", "middle")
         assert abs(top - plots.TOOLBAR_BAND) < 0.01 and layout.margin.t >= top + block
@@ -470,7 +475,7 @@ def test_the_legend_adds_its_lines_to_the_height_and_presenter_mode_places_the_t
     line = 1.3 * plots.READABLE_FONT_SIZES["legend"]
     assert two.layout.height - one.layout.height == round(3 * line) - round(2 * line)  # + chance line each
     figure = plots.scale_fonts(token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES), 1.25)
-    block = 1.3 * figure.layout.title.font.size
+    block = plots.TITLE_LINE_HEIGHT * figure.layout.title.font.size
     assert abs((1 - figure.layout.title.y) * figure.layout.height - block / 2 - plots.TOOLBAR_BAND) < 0.01
     assert figure.layout.margin.t >= plots.TOOLBAR_BAND + block
 
