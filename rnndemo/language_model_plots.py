@@ -115,7 +115,7 @@ def language_model_graph(
         )
         for name in names
     ]
-    # The predictions above the boxes hold a line per model: the y range leaves about twice their height.
+    # The predictions above the boxes hold a line per model and a heading: the y range leaves them room.
     layout = plots.layout_spec("Unrolled: hₜ reads xₜ; ŷₜ₊₁ = softmax(output(hₜ))", height=340 + 40 * len(names))
     return plots.figure_from(
         keys,
@@ -125,7 +125,7 @@ def language_model_graph(
             annotations=annotations,
             showlegend=True,
             xaxis=dict(visible=False, range=[-0.9, max(1, len(shown) - 1) * 1.7 + 0.9]),
-            yaxis=dict(visible=False, range=[-0.5, 2.05 + 0.45 * (len(names) + 1)]),
+            yaxis=dict(visible=False, range=[-0.5, 2.05 + 0.3 * (len(names) + 1)]),
         ),
     )
 
