@@ -44,7 +44,8 @@ READABLE_FONT_SIZES = {"text": 14, "ticks": 14, "axis_title": 15, "legend": 14, 
 # type (40 of the usual narrow ones), and longer titles ran off the chart. Plain lines are wrapped at this many
 # characters.
 TITLE_LINE = 40
-TOOLBAR_BAND = 32  # px at the top of every chart left to Plotly's toolbar (its buttons are 26 px tall)
+# px at the top of every chart left to Plotly's toolbar: 2 px down and 32 px tall with presenter mode's root font
+TOOLBAR_BAND = 36
 TITLE_LINE_HEIGHT = 1.45  # a title line's box, in font sizes (a glyph box is taller than Plotly's 1.3 spacing)
 TITLE_GAP = 16  # px between the title and the plot: the top y tick's label reaches half a line above the plot
 
@@ -136,7 +137,7 @@ def _is_legend_entry(trace) -> bool:
 
 def fitted(layout: dict, traces: list) -> dict:
     """`layout` (plain dicts, after `readable`) with its title below the toolbar's band and the height grown by
-    the legend's lines. Plotly's toolbar (26 px) sits in a chart's top 30 px and covered titles there; a title
+    the legend's lines. Plotly's toolbar (up to 32 px) sits in a chart's top 34 px and covered titles there; a title
     of several lines placed at the top anchor grew upwards out of the chart (Chromium, 1280×720 and 390×844):
     the top margin holds the band and every title line, the title centred in what is left. The legend below
     the plot takes one line per entry in a narrow column (a phone, half a page), and it came out of a fixed

@@ -268,7 +268,7 @@ def test_every_figure_has_readable_text_in_dark_ink(name):
     assert axes_of(figure) and all(font.size >= 14 and font.color == plots.INK for font in fonts)
     assert layout.paper_bgcolor == layout.plot_bgcolor == plots.PAPER
     assert (layout.legend.orientation, layout.legend.yref, layout.legend.y) == ("h", "container", 0)
-    # The title's lines sit between the toolbar's 30-px band and the plot, inside the top margin.
+    # The title's lines sit between the toolbar's band (36 px) and the plot, inside the top margin.
     title = layout.title
     if title.text:
         block = (title.text.count("<br>") + 1) * plots.TITLE_LINE_HEIGHT * title.font.size
