@@ -20,8 +20,8 @@ TRUTH_COLOR = "#222222"
 def _layout(figure: go.Figure, title: str, unit: str, height: int = 360) -> go.Figure:
     """Dates along x, the series' unit up y, one hover for all lines; title, legend and text as every chart's
     (plots.lay_out: the legend below the plot and in the height)."""
-    # At most 5 dates: on a phone Plotly's choice put "Jan 1999" into "Apr 1999" (Chromium, 390 px).
-    figure.update_layout(xaxis_title="date", xaxis_nticks=5, yaxis_title=unit, hovermode="x unified")
+    # At most 4 dates: on a phone Plotly's choice, and 5, put "Jan 1999" into "Apr 1999" (Chromium, 390 px).
+    figure.update_layout(xaxis_title="date", xaxis_nticks=4, yaxis_title=unit, hovermode="x unified")
     return plots.lay_out(figure, title, height)
 
 
