@@ -381,7 +381,9 @@ html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 # "negative ✗" needs about 5 times its type size, and a sixth of the page is ~125 px. Their values are sized
 # to their column (cqi: a hundredth of it), at most Streamlit's 2.25rem (1.8rem presenting), and their labels
 # wrap instead of ending in "…", as do page links (the why-card's ran off a phone's screen).
-_WIDE_CHART_KEYS = ("inside_unfolded_scroll", "lm_graph_scroll", "lm_next_bars_scroll")  # the containers' keys
+# The containers' keys, and the width each diagram needs: 12 steps of the unfolded RNN ran "happened" into
+# "across" at 760 px.
+_WIDE_CHART_WIDTHS = {"inside_unfolded_scroll": 1000, "lm_graph_scroll": 760, "lm_next_bars_scroll": 760}
 _READABLE_CSS = (
     """
 <style data-rnndemo="readable">
@@ -393,7 +395,8 @@ _READABLE_CSS = (
   .js-plotly-plot .modebar-container { display: none !important; }
 """
     + "\n".join(
-        f"  .st-key-{key} {{ overflow-x: auto; }} .st-key-{key} > * {{ min-width: 760px; }}" for key in _WIDE_CHART_KEYS
+        f"  .st-key-{key} {{ overflow-x: auto; }} .st-key-{key} > * {{ min-width: {width}px; }}"
+        for key, width in _WIDE_CHART_WIDTHS.items()
     )
     + """
 }
