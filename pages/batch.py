@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import evaluation, plots, ui
+from rnndemo import evaluation, evaluation_plots, ui
 from rnndemo.batch import (
     LABEL_VALUES_TEXT,
     UploadError,
@@ -157,7 +157,7 @@ def model_against_labels(*, name: str, values: np.ndarray, labels: np.ndarray, s
     if len(set(known)) == 2:
         metrics = heldout_metrics(values[scored], known)
         ui.plotly_chart(
-            plots.confusion_figure(metrics["confusion_matrix"], f"AUC {metrics['auc']:.3f}"),
+            evaluation_plots.confusion_figure(metrics["confusion_matrix"], f"AUC {metrics['auc']:.3f}"),
             key=f"{key}_confusion_{name}",
         )
 

@@ -4,7 +4,7 @@ the DFN and the 1-D CNN, which do not read in order, and the measured word-order
 import pandas as pd
 import streamlit as st
 
-from rnndemo import order_test, plots, ui
+from rnndemo import evaluation_plots, order_test, token_plots, ui
 from rnndemo.models import ModelFileError, readout_of
 from rnndemo.registry import DISPLAY_NAMES, RECURRENT_NAMES, SHORT_NAMES
 from rnndemo.serving import EmptyTextError
@@ -75,7 +75,7 @@ def agreement(*, predictions: dict, recurrent: dict) -> None:
 def running_predictions(*, recurrent: dict, readouts: dict[str, str], key: str) -> None:
     """Each recurrent model's prediction after every token, as one chart; `readouts`: each model's readout."""
     ui.plotly_chart(
-        plots.trajectory_chart(
+        token_plots.trajectory_chart(
             {name: p.trajectory for name, p in recurrent.items()},
             {name: p.tokens for name, p in recurrent.items()},
             DISPLAY_NAMES,
@@ -139,7 +139,9 @@ def order_test_claim(*, bundle, key: str) -> None:
     st.markdown(f"**{order_test.claim(result, DISPLAY_NAMES)}**")
     if not st.toggle("Show the word-order test for every model", **ui.option(f"{key}_show_order_test")):
         return
-    ui.plotly_chart(plots.order_test_figure(result, DISPLAY_NAMES, order_test.CONDITION_NAMES), key=f"{key}_order_test")
+    ui.plotly_chart(
+        evaluation_plots.order_test_figure(result, DISPLAY_NAMES, order_test.CONDITION_NAMES), key=f"{key}_order_test"
+    )
     lost = order_test.drops(result)
     table = pd.DataFrame(
         {

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import plots, ui
+from rnndemo import embedding_plots, ui
 from rnndemo.config import LIMITS
 from rnndemo.embeddings import UnknownWordError, analogy_formula, pca_project, vector_tables
 from rnndemo.text import tokenize
@@ -162,7 +162,9 @@ def pca_map(*, space, words: list[str], groups: list[str], missing: list[str], d
         return
     vectors = np.stack([space.vector(word) for word in words])  # (words, embedding_dim)
     coordinates, ratios = pca_project(vectors, dimensions)
-    ui.plotly_chart(plots.pca_scatter(words, coordinates, groups, ratios, f"PCA of {space.name}"), key=f"{key}_pca")
+    ui.plotly_chart(
+        embedding_plots.pca_scatter(words, coordinates, groups, ratios, f"PCA of {space.name}"), key=f"{key}_pca"
+    )
 
 
 def neighbour_lists(*, spaces: dict, key: str) -> tuple[str, str, int]:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import explain, memory, plots, step_plots, stepper, ui
+from rnndemo import explain, memory, memory_plots, step_plots, stepper, token_plots, ui
 from rnndemo.evaluation import DECISION_THRESHOLD
 from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
 from rnndemo.models import ModelFileError
@@ -80,7 +80,10 @@ def unfolded(*, inspection, number: int, key: str) -> None:
         )
         + "each box's colour is the prediction if the review ended there."
     )
-    ui.plotly_chart(plots.unfolded_graph(inspection.tokens, inspection.trajectory.tolist()), key=f"{key}_unfolded")
+    with st.container(key=f"{key}_unfolded_scroll"):  # scrolls sideways on a phone (ui._READABLE_CSS)
+        ui.plotly_chart(
+            token_plots.unfolded_graph(inspection.tokens, inspection.trajectory.tolist()), key=f"{key}_unfolded"
+        )
 
 
 # The stepper's state (plain session keys, so it survives reruns and page switches; the slider only shows it).
@@ -310,7 +313,7 @@ def hidden_states(*, inspections: dict, count: int | None, number: int, key: str
         units = chosen_units(inspection.hidden, count)
         with column:
             ui.plotly_chart(
-                plots.heatmap(
+                token_plots.heatmap(
                     inspection.hidden,
                     inspection.tokens,
                     f"{DISPLAY_NAMES[name]}: hₜ ({units_label(inspection.hidden, units)})",
@@ -348,13 +351,15 @@ def lstm_gates(*, inspection, count: int | None, number: int, key: str) -> None:
     for position, gate in enumerate(("forget", "input", "output")):
         with gate_columns[position % 2]:
             ui.plotly_chart(
-                plots.gate_heatmap(inspection.gates[gate], inspection.tokens, gate, len(gate_columns), units=units),
+                token_plots.gate_heatmap(
+                    inspection.gates[gate], inspection.tokens, gate, len(gate_columns), units=units
+                ),
                 key=f"{key}_gate_{gate}",
             )
     with gate_columns[1]:
         limit = float(max(1.0, np.abs(inspection.cell).max()))
         ui.plotly_chart(
-            plots.heatmap(
+            token_plots.heatmap(
                 inspection.cell,
                 inspection.tokens,
                 f"cell state cₜ ({units_label(inspection.cell, units)})",
@@ -381,7 +386,9 @@ def gru_gates(*, inspection, count: int | None, number: int, key: str) -> None:
     for column, gate in zip(gate_columns, ("update", "reset")):
         with column:
             ui.plotly_chart(
-                plots.gate_heatmap(inspection.gates[gate], inspection.tokens, gate, len(gate_columns), units=units),
+                token_plots.gate_heatmap(
+                    inspection.gates[gate], inspection.tokens, gate, len(gate_columns), units=units
+                ),
                 key=f"{key}_gru_gate_{gate}",
             )
     lowest = explain.lowest_mean(inspection.gates["update"])
@@ -491,10 +498,10 @@ def memory_experiment(*, bundle, number: int, key: str) -> None:
     names = memory.display_names(result)
     left, right = st.columns(2)
     with left:
-        ui.plotly_chart(plots.memory_accuracy_figure(result, names), key=f"{key}_memory_accuracy")
+        ui.plotly_chart(memory_plots.memory_accuracy_figure(result, names), key=f"{key}_memory_accuracy")
         st.text(str(result.get("accuracy_summary", "")))
     with right:
-        ui.plotly_chart(plots.memory_gradient_figure(result, names), key=f"{key}_memory_gradient")
+        ui.plotly_chart(memory_plots.memory_gradient_figure(result, names), key=f"{key}_memory_gradient")
         zero = [names[name] for name, values in result["models"].items() if min(values["gradient"]["mean_norm"]) == 0]
         if zero:
             st.caption(

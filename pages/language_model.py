@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import plots, ui
+from rnndemo import language_model_plots, ui
 from rnndemo.config import LIMITS, default_models_dir
 from rnndemo.explain import readable_rows
 from rnndemo.next_word import (
@@ -39,9 +39,12 @@ def unrolled_graph(*, loaded, tokens: list[str], ids: list[int]) -> None:
     """The seed slide's graph with real values: inputs x_t, states h_t, each model's likeliest next word."""
     words = loaded.vocabulary.words
     predictions = {name: step_predictions(model, ids, words, 8) for name, model in loaded.models.items()}
-    ui.plotly_chart(
-        plots.language_model_graph(tokens, predictions, LANGUAGE_DISPLAY_NAMES), key="lm_graph", width="stretch"
-    )
+    with st.container(key="lm_graph_scroll"):  # scrolls sideways on a phone (ui._READABLE_CSS)
+        ui.plotly_chart(
+            language_model_plots.language_model_graph(tokens, predictions, LANGUAGE_DISPLAY_NAMES),
+            key="lm_graph",
+            width="stretch",
+        )
     st.caption(
         "Each column is one step: the model reads the word xₜ, updates its state hₜ, and outputs a probability "
         "for every one of the vocabulary's words as the next one; the likeliest is shown with its probability."
@@ -72,7 +75,10 @@ def next_words(*, loaded, ids: list[int], key: str) -> None:
     k = st.slider("How many next words", 3, 15, 8, **ui.option("lm_k"))
     words = loaded.vocabulary.words
     candidates = {name: top_words(model, ids, words, k) for name, model in loaded.models.items()}
-    ui.plotly_chart(plots.next_word_bars(candidates, LANGUAGE_DISPLAY_NAMES), key=f"{key}_bars", width="stretch")
+    with st.container(key=f"{key}_bars_scroll"):  # scrolls sideways on a phone (ui._READABLE_CSS)
+        ui.plotly_chart(
+            language_model_plots.next_word_bars(candidates, LANGUAGE_DISPLAY_NAMES), key=f"{key}_bars", width="stretch"
+        )
     for column, (name, values) in zip(st.columns(len(candidates)), candidates.items()):
         with column:
             suggestion_buttons(name=name, candidates=values[:5], key=key)
@@ -194,8 +200,8 @@ def surprise(*, loaded, tokens: list[str], ids: list[int]) -> None:
         format_func=lambda name: LANGUAGE_DISPLAY_NAMES.get(name, name),
         **ui.option("lm_surprise_model"),
     )
-    st.html(plots.surprise_html(tokens, surprisals[shown]))
-    st.html(plots.surprise_legend_html())
+    st.html(language_model_plots.surprise_html(tokens, surprisals[shown]))
+    st.html(language_model_plots.surprise_legend_html())
     st.caption(
         f"Surprisal is −ln p(word | the words before it), in nats (1 nat = 1/ln 2 ≈ {1 / np.log(2):.2f} bits); "
         "hover a word for its value. The colour deepens up to the last swatch and stays there."
@@ -224,7 +230,9 @@ def memory(*, loaded) -> None:
     if result is None:
         st.info("The context experiment is not in this models folder; retrain with: python -m rnndemo train --only lm")
         return
-    ui.plotly_chart(plots.context_memory_figure(result, LANGUAGE_DISPLAY_NAMES), key="lm_memory", width="stretch")
+    ui.plotly_chart(
+        language_model_plots.context_memory_figure(result, LANGUAGE_DISPLAY_NAMES), key="lm_memory", width="stretch"
+    )
     st.caption(
         f"{result['tokens']:,} predicted tokens of {result['reviews']} held-out test reviews. With k tokens of "
         "context each prediction starts from a fresh state k tokens back; the trigram never looks past 2."

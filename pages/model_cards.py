@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import plots, ui
+from rnndemo import evaluation_plots, language_model_plots, ui
 from rnndemo.evaluation import calibration_table, decide, load_heldout_predictions
 from rnndemo.explain import readable_rows
 from rnndemo.models import ModelFileError, architecture_summary
@@ -88,9 +88,9 @@ def roc_and_calibration(*, test: pd.DataFrame, available: list[str], key: str) -
     calibration = {name: calibration_table(test[name].to_numpy(), labels) for name in available}
     left, right = st.columns(2)
     with left:
-        ui.plotly_chart(plots.roc_figure(curves, DISPLAY_NAMES), key=f"{key}_roc")
+        ui.plotly_chart(evaluation_plots.roc_figure(curves, DISPLAY_NAMES), key=f"{key}_roc")
     with right:
-        ui.plotly_chart(plots.calibration_figure(calibration, DISPLAY_NAMES), key=f"{key}_calibration")
+        ui.plotly_chart(evaluation_plots.calibration_figure(calibration, DISPLAY_NAMES), key=f"{key}_calibration")
 
 
 def model_facts(*, entry: dict) -> None:
@@ -123,10 +123,10 @@ def model_card(*, name: str, entry: dict, bundle, key: str) -> None:
     with info:
         model_facts(entry=entry)
     with curves_column:
-        ui.plotly_chart(plots.training_curves(entry["history"]), key=f"{key}_history_{name}")
+        ui.plotly_chart(evaluation_plots.training_curves(entry["history"]), key=f"{key}_history_{name}")
     with confusion_column:
         ui.plotly_chart(
-            plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"),
+            evaluation_plots.confusion_figure(entry["test"]["confusion_matrix"], "Confusion matrix (test)"),
             key=f"{key}_confusion_{name}",
         )
     with st.expander(f"{DISPLAY_NAMES[name]}: layers and hyperparameters"):
@@ -175,7 +175,9 @@ def language_model_cards(*, manifest: dict) -> None:
     st.subheader("Language models (next word)")
     table = pd.DataFrame(readable_rows(perplexity_table(section, LANGUAGE_DISPLAY_NAMES), PERPLEXITY_DECIMALS))
     st.dataframe(table, hide_index=True, key="cards_lm")
-    ui.plotly_chart(plots.language_model_training_figure(section, LANGUAGE_DISPLAY_NAMES), key="cards_lm_training")
+    ui.plotly_chart(
+        language_model_plots.language_model_training_figure(section, LANGUAGE_DISPLAY_NAMES), key="cards_lm_training"
+    )
     st.caption(
         "Perplexity on the test split (lower is better), every predicted token counted. Both recurrent models "
         "trained on the same number of tokens and kept their best weights on a fixed validation subset."

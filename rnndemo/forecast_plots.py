@@ -18,16 +18,11 @@ TRUTH_COLOR = "#222222"
 
 
 def _layout(figure: go.Figure, title: str, unit: str, height: int = 360) -> go.Figure:
-    figure.update_layout(
-        title=title,
-        height=height,
-        margin=dict(l=50, r=20, t=50, b=40),
-        xaxis_title="date",
-        yaxis_title=unit,
-        legend=dict(orientation="h", y=-0.18),
-        hovermode="x unified",
-    )
-    return figure
+    """Dates along x, the series' unit up y, one hover for all lines; title, legend and text as every chart's
+    (plots.lay_out: the legend below the plot and in the height)."""
+    # At most 4 dates: on a phone Plotly's choice, and 5, put "Jan 1999" into "Apr 1999" (Chromium, 390 px).
+    figure.update_layout(xaxis_title="date", xaxis_nticks=4, yaxis_title=unit, hovermode="x unified")
+    return plots.lay_out(figure, title, height)
 
 
 def _shade_parts(figure: go.Figure, dates: pd.DatetimeIndex, starts: dict[str, int]) -> None:
@@ -41,7 +36,9 @@ def _shade_parts(figure: go.Figure, dates: pd.DatetimeIndex, starts: dict[str, i
             fillcolor=PART_COLORS[part],
             line_width=0,
             annotation_text=part,
-            annotation_position="top left",
+            # Each name on its own side of the boundary between them: both at the left, "validation" ran into
+            # "test" on a phone, where four years are some 20 px.
+            annotation_position="top right" if part == "validation" else "top left",
         )
 
 
@@ -257,4 +254,5 @@ def occlusion_bars(dates: pd.DatetimeIndex, effects: np.ndarray, unit: str, titl
             )
         )
     figure.update_layout(barmode="overlay")
-    return _layout(figure, title, f"forecast − forecast without it ({unit})", height=320)
+    # A short y title (the long one ran up into the chart's title); the hover and the page say what Δ is.
+    return _layout(figure, title, f"Δ forecast ({unit})", height=320)

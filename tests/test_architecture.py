@@ -45,8 +45,7 @@ def test_library_never_imports_streamlit_outside_ui():
 def test_the_library_has_no_module_over_500_lines():
     """A newcomer can hold each module in their head (issue 26): split by concern past 500 lines."""
     lengths = {module_name(path): len(path.read_text(encoding="utf-8").splitlines()) for path in library_files()}
-    exempt = {"plots"}  # being reworked on its own branch (issue 26); it leaves this set when it is split
-    assert not {name: lines for name, lines in lengths.items() if lines > 500 and name not in exempt}
+    assert not {name: lines for name, lines in lengths.items() if lines > 500}
 
 
 def test_the_library_imports_no_harness():

@@ -163,7 +163,7 @@ def test_most_active_units_are_those_that_vary_most_over_the_text():
 def test_a_heatmap_of_chosen_units_draws_those_rows_named_by_unit():
     import numpy as np
 
-    from rnndemo.plots import heatmap
+    from rnndemo.token_plots import heatmap
 
     values = np.arange(12, dtype=float).reshape(3, 4)  # (time, units)
     figure = heatmap(values, ["a", "b", "c"], "h", units=np.array([1, 3]))

@@ -158,10 +158,13 @@ def test_the_mean_readout_simplernn_is_named_as_such():
 
 
 def test_the_memory_charts_draw_the_last_state_simplernn_first_with_short_axis_titles():
-    from rnndemo import plots
+    from rnndemo import memory_plots
 
     names = memory.display_names(RESULT)
-    for figure in (plots.memory_accuracy_figure(RESULT, names), plots.memory_gradient_figure(RESULT, names)):
+    for figure in (
+        memory_plots.memory_accuracy_figure(RESULT, names),
+        memory_plots.memory_gradient_figure(RESULT, names),
+    ):
         assert [trace.name for trace in figure.data][:2] == ["SimpleRNN (last state)", "SimpleRNN (mean of states)"]
         assert [trace.line.dash for trace in figure.data][:2] == ["solid", "dash"]
         for axis in (figure.layout.xaxis, figure.layout.yaxis):

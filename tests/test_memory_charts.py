@@ -11,7 +11,7 @@ import plotly.io
 import pytest
 
 from benchmarks.browser import chromium_available, launch_browser
-from rnndemo import memory, plots
+from rnndemo import memory, memory_plots, plots
 
 from .conftest import MODELS_DIR
 
@@ -25,7 +25,7 @@ if not chromium_available():
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 RESULT = json.loads((MODELS_DIR / "memory_experiment.json").read_text(encoding="utf-8"))
-FIGURES = {"accuracy": plots.memory_accuracy_figure, "gradient": plots.memory_gradient_figure}
+FIGURES = {"accuracy": memory_plots.memory_accuracy_figure, "gradient": memory_plots.memory_gradient_figure}
 # (column width in px, font scale): a 390 px phone's column; half of the wide layout in presenter mode at 1280 px.
 VIEWS = [(360, 1.0), (560, 1.25)]
 
@@ -84,7 +84,7 @@ def test_every_memory_chart_text_is_whole(browser, kind, width, scale):
 
 def test_the_check_above_catches_a_cut_axis_title(browser):
     """The gradient chart's former y-axis title, 'mean |d(w·h_T)/de_t| (log)', ran past its plotting area."""
-    figure = plots.memory_gradient_figure(RESULT, memory.display_names(RESULT))
+    figure = memory_plots.memory_gradient_figure(RESULT, memory.display_names(RESULT))
     figure = plots.scale_fonts(figure, 1.25).update_layout(width=560, height=400)
     figure.update_yaxes(title_text="mean |d(w·h_T)/de_t| (log), a title as long as the old one")
     problems = text_problems(boxes(browser, figure))

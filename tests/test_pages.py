@@ -163,7 +163,7 @@ def test_inside_page_draws_every_view():
     assert "reset gate" in titles
     # unfolded, stepper (running prediction, h_t window ×3), h_t ×3, LSTM, GRU, importance ×3, memory
     assert len(charts) == 1 + 1 + 3 + 3 + 4 + 2 + 3 + 2
-    highlights = [block for block in app.get("html") if "copy-link" not in str(block.proto.body)]
+    highlights = [block for block in app.get("html") if "line-height" in str(block.proto.body)]  # not the styles
     assert len(highlights) == 1 + 3  # the stepper's current token in context, one importance row per model
 
 

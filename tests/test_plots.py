@@ -1,9 +1,11 @@
 """Plot builders: the data drawn is the data given, and visitor text is escaped."""
 
+import math
+
 import numpy as np
 import pytest
 
-from rnndemo import plots
+from rnndemo import embedding_plots, evaluation_plots, language_model_plots, memory_plots, plots, token_plots
 
 NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM"}
 
@@ -12,8 +14,8 @@ NAMES = {"rnn": "SimpleRNN", "lstm": "LSTM"}
     ("length", "mode"),
     [
         (5, "lines+markers"),
-        (plots.TRAJECTORY_MARKER_LIMIT, "lines+markers"),
-        (plots.TRAJECTORY_MARKER_LIMIT + 1, "lines"),
+        (token_plots.TRAJECTORY_MARKER_LIMIT, "lines+markers"),
+        (token_plots.TRAJECTORY_MARKER_LIMIT + 1, "lines"),
         (400, "lines"),
     ],
 )
@@ -22,23 +24,24 @@ def test_trajectory_chart_draws_every_step_and_markers_only_for_short_reviews(le
     rng = np.random.default_rng(0)
     trajectories = {name: rng.random(length).tolist() for name in NAMES}
     tokens = {name: [f"w{i}" for i in range(length)] for name in NAMES}
-    figure = plots.trajectory_chart(trajectories, tokens, NAMES)
+    figure = token_plots.trajectory_chart(trajectories, tokens, NAMES)
     assert [trace.name for trace in figure.data] == ["SimpleRNN", "LSTM"]
     for trace, name in zip(figure.data, NAMES):
         assert trace.mode == mode
         assert list(trace.x) == list(range(1, length + 1))
         assert list(trace.y) == pytest.approx(trajectories[name])
-        assert list(trace.customdata) == tokens[name]
+        assert "%{x}" in trace.hovertemplate and trace.customdata is None  # the axis names the token
+    assert figure.layout.xaxis.labelalias == plots.token_labels(tokens["rnn"])
 
 
 def test_trajectory_chart_escapes_tokens():
-    """A token that looks like HTML reaches the hover text escaped."""
-    figure = plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["<img src=x onerror=alert(1)>"]}, NAMES)
-    assert "<img" not in str(figure.data[0].customdata[0])
+    """A token that looks like HTML reaches its label (tick and hover) escaped."""
+    figure = token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["<img src=x onerror=alert(1)>"]}, NAMES)
+    assert "<img" not in str(figure.layout.xaxis.labelalias) and "&lt;img" in figure.layout.xaxis.labelalias["1"]
 
 
 def test_next_word_bars_hold_each_models_words_most_probable_on_top_and_escaped():
-    from rnndemo.plots import next_word_bars
+    from rnndemo.language_model_plots import next_word_bars
 
     candidates = {"rnn": [("the", 0.3), ("<b>x</b>", 0.1)], "lstm": [("a", 0.5), ("film", 0.2), ("it", 0.1)]}
     figure = next_word_bars(candidates, {"rnn": "SimpleRNN LM", "lstm": "LSTM LM"})
@@ -49,7 +52,7 @@ def test_next_word_bars_hold_each_models_words_most_probable_on_top_and_escaped(
 
 
 def test_language_model_graph_shows_the_last_steps_and_each_models_prediction():
-    from rnndemo.plots import language_model_graph
+    from rnndemo.language_model_plots import language_model_graph
 
     tokens = [f"w{i}" for i in range(12)] + ["<script>"]
     predictions = {"lstm": [(f"p{i}", 0.5) for i in range(8)]}  # after each of the last 8 tokens
@@ -58,10 +61,13 @@ def test_language_model_graph_shows_the_last_steps_and_each_models_prediction():
     assert "x5<br>" not in texts and "x6<br>" in texts and "x13<br>" in texts  # only the last 8 steps
     assert "&lt;script&gt;" in texts and "<script>" not in texts
     assert "p0 50%" in texts and "p7 50%" in texts
+    # The colours are named in the legend below, not in the title (four lines of it ran into the predictions).
+    assert [trace.name for trace in figure.data] == ["LSTM LM"] and figure.layout.showlegend
+    assert figure.data[0].marker.color == plots.MODEL_COLORS["lstm"] and "LSTM LM" not in figure.layout.title.text
 
 
 def test_context_memory_figure_labels_the_whole_review_as_all():
-    from rnndemo.plots import context_memory_figure
+    from rnndemo.language_model_plots import context_memory_figure
 
     result = {"contexts": [1, 2, 0], "models": {"lstm": [300.0, 200.0, 150.0], "ngram": [250.0, 170.0, 170.0]}}
     figure = context_memory_figure(result, {})
@@ -72,7 +78,7 @@ def test_context_memory_figure_labels_the_whole_review_as_all():
 def test_surprise_html_escapes_tokens_and_shades_by_surprisal():
     import numpy as np
 
-    from rnndemo.plots import surprise_html
+    from rnndemo.language_model_plots import surprise_html
 
     markup = surprise_html(["<script>alert(1)</script>", "film"], np.array([12.0, 0.0]))
     assert "<script>" not in markup and "&lt;script&gt;" in markup
@@ -92,7 +98,7 @@ def test_pca_axes_state_the_variance_scikit_learn_explains(dimensions):
     vectors = np.random.default_rng(1).normal(size=(40, 50)) * np.linspace(4.0, 0.5, 50)
     coordinates, ratios = pca_project(vectors, dimensions)
     reference = PCA(n_components=dimensions, random_state=0).fit(vectors).explained_variance_ratio_
-    figure = plots.pca_scatter([f"w{i}" for i in range(40)], coordinates, ["words"] * 40, ratios, "PCA")
+    figure = embedding_plots.pca_scatter([f"w{i}" for i in range(40)], coordinates, ["words"] * 40, ratios, "PCA")
     if dimensions == 3:
         axes = [figure.layout.scene.xaxis, figure.layout.scene.yaxis, figure.layout.scene.zaxis]
     else:
@@ -104,22 +110,25 @@ def test_pca_axes_state_the_variance_scikit_learn_explains(dimensions):
     assert f"keep {round(100 * reference.sum())}% of the variance" in figure.layout.title.text
 
 
-def test_pca_3d_labels_only_the_first_words_and_hover_names_all():
-    """In 3-D only the query and its nearest neighbours carry a text label; every point still names its word."""
-    words = ["query"] + [f"near{i}" for i in range(8)] + ["<b>mine</b>"]
-    groups = ["query"] + ["neighbour"] * 8 + ["your words"]
+def test_pca_3d_labels_every_highlighted_word_and_the_nearest_neighbours_and_hover_names_all():
+    """In 3-D the query and every word the visitor added (the sentiment preset's 11) carry a text label, of the
+    neighbours only the nearest; every point still names its word in its hover."""
+    mine = [f"mine{i}" for i in range(10)] + ["<b>mine</b>"]
+    words = ["query"] + [f"near{i}" for i in range(8)] + mine
+    groups = ["query"] + ["neighbour"] * 8 + ["your words"] * len(mine)
     coordinates = np.random.default_rng(0).normal(size=(len(words), 3))
-    figure = plots.pca_scatter(words, coordinates, groups, np.array([0.4, 0.2, 0.1]), "PCA")
+    figure = embedding_plots.pca_scatter(words, coordinates, groups, np.array([0.4, 0.2, 0.1]), "PCA")
     texts = [text for trace in figure.data for text in trace.text]
     hovers = [text for trace in figure.data for text in trace.customdata]
-    assert [text for text in texts if text] == words[: plots.PCA_3D_LABELS]
+    nearest = words[1 : 1 + embedding_plots.PCA_3D_NEIGHBOUR_LABELS]
+    assert [text for text in texts if text] == ["query", *nearest, *mine[:-1], "&lt;b&gt;mine&lt;/b&gt;"]
     assert hovers[:-1] == words[:-1] and hovers[-1] == "&lt;b&gt;mine&lt;/b&gt;"
-    flat = plots.pca_scatter(words, coordinates[:, :2], groups, np.array([0.4, 0.2]), "PCA")
+    flat = embedding_plots.pca_scatter(words, coordinates[:, :2], groups, np.array([0.4, 0.2]), "PCA")
     assert all(text for trace in flat.data for text in trace.text)  # 2-D keeps every label
 
 
 def test_confusion_figure_has_short_tick_labels_and_the_counts_in_place():
-    figure = plots.confusion_figure([[40, 10], [7, 43]], "AUC 0.912")
+    figure = evaluation_plots.confusion_figure([[40, 10], [7, 43]], "AUC 0.912")
     heatmap = figure.data[0]
     assert list(heatmap.x) == ["pred. neg", "pred. pos"] and list(heatmap.y) == ["true neg", "true pos"]
     assert [list(row) for row in heatmap.z] == [[40, 10], [7, 43]]
@@ -128,7 +137,7 @@ def test_confusion_figure_has_short_tick_labels_and_the_counts_in_place():
 
 def test_memory_gradient_axis_uses_powers_of_ten_and_the_title_fits():
     result = {"models": {"rnn": {"gradient": {"distance": [0, 1, 2], "mean_norm": [1e-2, 1e-6, 0.0]}}}}
-    figure = plots.memory_gradient_figure(result, NAMES)
+    figure = memory_plots.memory_gradient_figure(result, NAMES)
     assert figure.layout.yaxis.type == "log" and figure.layout.yaxis.exponentformat == "power"
     assert list(figure.data[0].y) == [1e-2, 1e-6, 1e-7]  # zero is drawn a decade below the smallest value
     lines = figure.layout.title.text.split("<br>")
@@ -137,80 +146,179 @@ def test_memory_gradient_axis_uses_powers_of_ten_and_the_title_fits():
 
 def test_memory_accuracy_chance_label_sits_outside_the_points():
     rows = [{"distance": d, "accuracy": 0.5, "ci_low": 0.4, "ci_high": 0.6} for d in (0, 100, 400)]
-    figure = plots.memory_accuracy_figure({"models": {"rnn": {"accuracy": rows}}}, NAMES)
+    figure = memory_plots.memory_accuracy_figure({"models": {"rnn": {"accuracy": rows}}}, NAMES)
     (label,) = [annotation for annotation in figure.layout.annotations if annotation.text == "chance"]
     # Right of the plotting area (x domain 1, anchored on its left), where no point is drawn.
     assert (label.xref, label.x, label.xanchor, label.y) == ("x domain", 1, "left", 0.5)
     assert figure.layout.margin.r >= 60
 
 
-@pytest.mark.parametrize("length", [1, 7, plots.MAX_TOKEN_TICKS, plots.MAX_TOKEN_TICKS + 1, 99, 400])
-def test_token_ticks_label_words_evenly_and_never_more_than_the_limit(length):
-    tokens = [f"w{i}" for i in range(length)]
-    positions, labels = plots.token_ticks(tokens)
-    assert 1 <= len(positions) <= plots.MAX_TOKEN_TICKS and positions[0] == 1
-    assert len(set(np.diff(positions))) <= 1  # evenly spaced
-    assert positions[-1] > length - (positions[1] - positions[0] if len(positions) > 1 else 1)  # reaches the end
-    assert labels == [tokens[position - 1] for position in positions]
-    if length <= plots.MAX_TOKEN_TICKS:
-        assert positions == list(range(1, length + 1))  # short reviews: every word
+def test_token_labels_give_each_position_its_number_and_escaped_word():
+    assert plots.token_labels(["<b>x</b>", "fine"]) == {"1": "1 &lt;b&gt;x&lt;/b&gt;", "2": "2 fine"}
+    assert plots.token_labels(["a", "b"], first=29) == {"29": "29 a", "30": "30 b"}
+    assert plots.token_labels([]) == {}
+    assert plots.token_labels(["x" * 30])["1"] == "1 " + "x" * 11 + "…"  # long words are cut
 
 
-def test_token_ticks_escape_words_and_handle_no_tokens():
-    assert plots.token_ticks([]) == ([], [])
-    assert plots.token_ticks(["<b>x</b>", "fine"]) == ([1, 2], ["&lt;b&gt;x&lt;/b&gt;", "fine"])
+@pytest.mark.parametrize("length", [1, 7, 120, 400])
+def test_token_position_plots_label_every_token_with_its_number(length):
+    """Every chart along the tokens names every position "29 favor" on a category axis in reading order, which
+    Plotly thins to what fits (one label per 1.2 font sizes): every token where there is room or when
+    zoomed in, a subset otherwise; the hover names each token through the same labels."""
+    from rnndemo import step_plots
 
-
-def test_token_position_plots_use_the_words_as_tick_labels():
-    """The heatmaps and the running prediction label their x axis with the tokens; the half-width ones with fewer
-    labels."""
-    tokens = [f"word{i}" for i in range(120)]
+    tokens = [f"word{i}" for i in range(length)]
+    expected = plots.token_labels(tokens)
+    trajectories = {"rnn": np.full(length, 0.5)}
     figures = [
-        (plots.heatmap(np.zeros((120, 4)), tokens, "states"), plots.NARROW_TOKEN_TICKS, "one in 6 labelled"),
-        (plots.trajectory_chart({"rnn": [0.5] * 120}, {"rnn": tokens}, NAMES), plots.MAX_TOKEN_TICKS, "one in 3"),
+        token_plots.heatmap(np.zeros((length, 4)), tokens, "states"),
+        token_plots.trajectory_chart({"rnn": [0.5] * length}, {"rnn": tokens}, NAMES),
+        step_plots.step_prediction_chart(trajectories, tokens, length - 1, NAMES),
+        step_plots.log_odds_bars(tokens, np.linspace(-1, 1, length), "LSTM", scale=1.0),
     ]
-    for figure, limit, note in figures:
-        positions, labels = plots.token_ticks(tokens, limit)
-        ticks = list(figure.layout.xaxis.tickvals)
-        if figure.layout.xaxis.type == "category":  # ticks name the columns they label: back to positions
-            ticks = [list(figure.data[0].x).index(tick) + 1 for tick in ticks]
-        assert ticks == positions and list(figure.layout.xaxis.ticktext) == labels
-        assert len(positions) <= limit and note in figure.layout.xaxis.title.text
-    short = plots.heatmap(np.zeros((5, 2)), ["a", "b", "c", "d", "e"], "states")
-    assert list(short.layout.xaxis.ticktext) == ["a", "b", "c", "d", "e"] and short.layout.xaxis.title.text == "token"
+    for figure in figures:
+        axis = figure.layout.xaxis
+        assert axis.type == "category" and axis.categoryorder == "array"
+        assert list(axis.categoryarray) == list(range(1, length + 1)) and axis.labelalias == expected
+        assert axis.tickvals is None and axis.ticktext is None  # Plotly picks the labels that fit
+        assert axis.tickangle == -90  # upright: one line's width each, so the labels kept never touch
+        assert all("token <b>%{x}</b>" in trace.hovertemplate for trace in figure.data)
+    window = step_plots.state_window(np.zeros((length, 3)), tokens, length - 1, (0, 1), "h")
+    # The marked token's line stands on its column: a shape's x on a category axis is the category's index.
+    marked = step_plots.step_prediction_chart(trajectories, tokens, length - 1, NAMES)
+    assert marked.layout.shapes[-1].x0 == length - 1 == list(marked.layout.xaxis.categoryarray).index(length)
+    window_axis = list(window.layout.xaxis.categoryarray)
+    assert window.layout.shapes[0].x0 == window_axis.index(length) and window.data[1].x[0] == length
+    start = max(0, length - 1 - step_plots.STATE_WINDOW)
+    assert list(window.layout.xaxis.categoryarray) == list(range(start + 1, length + 1))
+    assert window.layout.xaxis.labelalias == {key: value for key, value in expected.items() if int(key) > start}
 
 
 def test_heatmap_hover_names_each_column_word_without_a_word_per_cell():
     """Hover gives position and word from the column itself: no (units × time) array of words to send."""
     tokens = ["a", "<b>bold</b>", "a"]
-    figure = plots.heatmap(np.arange(6, dtype=np.float32).reshape(3, 2), tokens, "states")
+    figure = token_plots.heatmap(np.arange(6, dtype=np.float32).reshape(3, 2), tokens, "states")
     trace = figure.data[0]
-    assert list(trace.x) == ["1: a", "2: &lt;b&gt;bold&lt;/b&gt;", "3: a"]  # escaped, and repeated words stay apart
-    assert trace.customdata is None and "token %{x}" in trace.hovertemplate
+    assert list(trace.x) == [1, 2, 3]  # positions: repeated words stay apart
+    assert figure.layout.xaxis.labelalias == {"1": "1 a", "2": "2 &lt;b&gt;bold&lt;/b&gt;", "3": "3 a"}  # escaped
+    assert trace.customdata is None and "token <b>%{x}</b>" in trace.hovertemplate
     assert figure.layout.xaxis.type == "category"
     np.testing.assert_array_equal(np.asarray(trace.z), [[0, 2, 4], [1, 3, 5]])  # (units, time)
 
 
-def test_scale_fonts_enlarges_every_text_the_chart_theme_sets_and_the_height():
-    figure = plots.trajectory_chart({"rnn": [0.2, 0.8]}, {"rnn": ["a", "b"]}, NAMES)
+def all_figures() -> dict[str, object]:
+    """One figure from every builder the pages draw (plots, step_plots, race_plots), on tiny data."""
+    from rnndemo import race_plots, step_plots
+    from rnndemo.race import CurvePoint
+
+    tokens = ["a", "b", "c"]
+    rows = [{"distance": d, "accuracy": 0.6, "ci_low": 0.5, "ci_high": 0.7} for d in (0, 10)]
+    memory = {"models": {"rnn": {"accuracy": rows, "gradient": {"distance": [0, 1], "mean_norm": [1e-2, 1e-4]}}}}
+    table = {"mean_predicted": [0.2, 0.8], "observed_positive_rate": [0.3, 0.7], "count": [5, 5]}
+    points = [CurvePoint(step=1, seconds=0.5, test_mse=0.2, train_loss=0.3)]
+    return {
+        "trajectory": token_plots.trajectory_chart({"rnn": [0.2, 0.5, 0.8]}, {"rnn": tokens}, NAMES),
+        "pca 2-D": embedding_plots.pca_scatter(
+            tokens, np.eye(3)[:, :2], ["query", "neighbour", "neighbour"], np.ones(2), "p"
+        ),
+        "pca 3-D": embedding_plots.pca_scatter(tokens, np.eye(3), ["query", "neighbour", "neighbour"], np.ones(3), "p"),
+        "heatmap": token_plots.heatmap(np.zeros((3, 2)), tokens, "states"),
+        "unfolded": token_plots.unfolded_graph(tokens, [0.2, 0.5, 0.8]),
+        "training": evaluation_plots.training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}),
+        "confusion": evaluation_plots.confusion_figure([[1, 2], [3, 4]], "c"),
+        "roc": evaluation_plots.roc_figure({"rnn": (np.array([0, 1]), np.array([0, 1]), 0.5)}, NAMES),
+        "calibration": evaluation_plots.calibration_figure({"rnn": table}, NAMES),
+        "memory accuracy": memory_plots.memory_accuracy_figure(memory, NAMES),
+        "memory gradient": memory_plots.memory_gradient_figure(memory, NAMES),
+        "next words": language_model_plots.next_word_bars({"rnn": [("the", 0.3)], "lstm": [("a", 0.5)]}, NAMES),
+        "unrolled LM": language_model_plots.language_model_graph(tokens, {"rnn": [("x", 0.1)] * 3}, NAMES),
+        "context": language_model_plots.context_memory_figure(
+            {"contexts": [1, 0], "models": {"rnn": [90.0, 80.0]}}, NAMES
+        ),
+        "LM training": language_model_plots.language_model_training_figure(
+            {"rnn": {"history": {"tokens": [1], "val_perplexity": [9]}}}, NAMES
+        ),
+        "order test": evaluation_plots.order_test_figure(
+            {"n": 10, "models": {"rnn": {"as_written": 0.8}}}, NAMES, {"as_written": "as written"}
+        ),
+        "step": step_plots.step_prediction_chart({"rnn": np.array([0.2, 0.5, 0.8])}, tokens, 1, NAMES),
+        "state window": step_plots.state_window(np.zeros((3, 4)), tokens, 1, (0, 1), "h"),
+        "log-odds": step_plots.log_odds_bars(tokens, np.array([0.5, -0.5, 0.0]), "LSTM", 1.0),
+        "race": race_plots.race_curves({"rnn": points}, 0.5, NAMES),
+        "race lag": race_plots.error_against_lag({"rnn": [{"lag": 10, "test_mse": 0.1}]}, {10: 0.5}, NAMES, "t"),
+    }
+
+
+def axes_of(figure) -> list:
+    three_d = any(trace.type == "scatter3d" for trace in figure.data)
+    scenes = [axis for scene in figure.select_scenes() if three_d for axis in (scene.xaxis, scene.yaxis, scene.zaxis)]
+    return [*figure.select_xaxes(), *figure.select_yaxes(), *scenes]
+
+
+@pytest.mark.parametrize("name", list(all_figures()))
+def test_every_figure_has_readable_text_in_dark_ink(name):
+    """Issue 22: on every chart the pages draw, the ticks, axis titles, legend and title are at least 14 px in
+    dark ink on white paper and the legend sits below the plot; the chart theme's 12 px grey never shows
+    through."""
+    figure = all_figures()[name]
+    layout = figure.layout
+    assert plots.is_readable(figure)
+    fonts = [layout.font, layout.title.font, layout.legend.font]
+    fonts += [font for axis in axes_of(figure) for font in (axis.tickfont, axis.title.font)]
+    assert axes_of(figure) and all(font.size >= 14 and font.color == plots.INK for font in fonts)
+    assert layout.paper_bgcolor == layout.plot_bgcolor == plots.PAPER
+    assert (layout.legend.orientation, layout.legend.yref, layout.legend.y) == ("h", "container", 0)
+    # The title's lines sit between the toolbar's band (36 px) and the plot, inside the top margin.
+    title = layout.title
+    if title.text:
+        block = (title.text.count("<br>") + 1) * plots.TITLE_LINE_HEIGHT * title.font.size
+        top = (1 - title.y) * layout.height - block / 2  # px from the chart's top edge
+        assert (title.yref, title.yanchor) == ("container", "middle")
+        assert abs(top - plots.TOOLBAR_BAND) < 0.01 and layout.margin.t >= top + block
+
+
+def test_readable_keeps_a_figures_own_choices_and_reaches_every_subplot():
+    layout = plots.readable(
+        dict(title="t", xaxis=dict(tickfont=dict(size=20)), xaxis2=dict(title="second"), legend=dict(y=-0.3))
+    )
+    assert layout["title"]["text"] == "t" and layout["title"]["font"]["size"] == plots.READABLE_FONT_SIZES["title"]
+    assert layout["xaxis"]["tickfont"] == dict(size=20, color=plots.INK)  # its own size kept, ink added
+    assert layout["xaxis2"]["title"] == dict(text="second", font=dict(size=15, color=plots.INK))
+    assert layout["xaxis2"]["tickfont"]["size"] == 14 and layout["legend"]["y"] == -0.3
+
+
+def test_make_readable_fills_a_figure_no_helper_built_and_leaves_built_ones_alone():
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(x=[1], y=[2]), layout=dict(title="raw", legend=dict(y=-0.2)))
+    assert not plots.is_readable(figure)
+    plots.make_readable(figure)
+    assert figure.layout.xaxis.tickfont.size == 14 and figure.layout.legend.y == -0.2
+    assert figure.layout.title.text == "raw" and figure.layout.title.font.color == plots.INK
+    built = token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES)
+    before = built.to_plotly_json()
+    assert plots.make_readable(built).to_plotly_json() == before
+
+
+def test_scale_fonts_enlarges_every_text_and_the_height_to_whole_pixels():
+    """Presenter mode (ui.PRESENTER_SCALE 1.25): 14 px ticks become 18 px, every other text as much larger."""
+    figure = token_plots.trajectory_chart({"rnn": [0.2, 0.8]}, {"rnn": ["a", "b"]}, NAMES)
     figure.add_annotation(text="note", font_size=10)
     height = figure.layout.height
-    sizes = plots.THEME_FONT_SIZES
-    plots.scale_fonts(figure, 1.5)
+    sizes = plots.READABLE_FONT_SIZES
+    plots.scale_fonts(figure, 1.25)
     layout = figure.layout
-    assert layout.font.size == sizes["text"] * 1.5 and layout.title.font.size == sizes["title"] * 1.5
-    assert layout.legend.font.size == sizes["legend"] * 1.5
-    assert (
-        layout.xaxis.tickfont.size == sizes["ticks"] * 1.5 and layout.yaxis.title.font.size == sizes["axis_title"] * 1.5
-    )
-    assert layout.annotations[-1].font.size == 15 and layout.height == round(height * 1.5)
+    assert layout.xaxis.tickfont.size == layout.yaxis.tickfont.size == 18
+    assert layout.font.size == 18 and layout.title.font.size == math.ceil(sizes["title"] * 1.25)
+    assert layout.legend.font.size == 18 and layout.yaxis.title.font.size == math.ceil(sizes["axis_title"] * 1.25)
+    assert layout.annotations[-1].font.size == 13 and layout.height == round(height * 1.25)
     assert all("colorbar" not in trace.get("marker", {}) for trace in figure.to_plotly_json()["data"])  # none added
-    heat = plots.scale_fonts(plots.heatmap(np.zeros((3, 2)), ["a", "b", "c"], "states"), 1.5)
-    assert heat.data[0].colorbar.tickfont.size == sizes["ticks"] * 1.5
-    confusion = plots.scale_fonts(plots.confusion_figure([[1, 2], [3, 4]], "c"), 1.5).to_plotly_json()
+    heat = plots.scale_fonts(token_plots.heatmap(np.zeros((3, 2)), ["a", "b", "c"], "states"), 1.25)
+    assert heat.data[0].colorbar.tickfont.size == 18
+    confusion = plots.scale_fonts(evaluation_plots.confusion_figure([[1, 2], [3, 4]], "c"), 1.25).to_plotly_json()
     assert "colorbar" not in confusion["data"][0]  # its scale is hidden and stays so
-    unchanged = plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES)
-    assert plots.scale_fonts(unchanged, 1).layout.font.size is None
+    unchanged = token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES)
+    assert plots.scale_fonts(unchanged, 1).layout.xaxis.tickfont.size == 14
 
 
 def _rgb(color: str) -> np.ndarray:
@@ -231,7 +339,7 @@ def _contrast(first: np.ndarray, second: np.ndarray) -> float:
 
 def test_unfolded_graph_colours_diverge_at_one_half_and_its_text_stays_readable():
     probabilities = [0.07, 0.44, 0.5, 0.56, 0.93, 0.0, 1.0]
-    figure = plots.unfolded_graph([f"t{i}" for i in range(len(probabilities))], probabilities)
+    figure = token_plots.unfolded_graph([f"t{i}" for i in range(len(probabilities))], probabilities)
     fills = [_rgb(shape.fillcolor) for shape in figure.layout.shapes if shape.y0 == 0.9]
     assert len(fills) == len(probabilities)
     low, below, middle, above, high = fills[:5]
@@ -254,17 +362,6 @@ def _hex(color: str) -> np.ndarray:
     return np.array([int(color[index : index + 2], 16) for index in (1, 3, 5)], dtype=float)
 
 
-def test_side_by_side_heatmaps_label_fewer_tokens_each():
-    """Three heatmaps sharing a projector's width each get about a third of the axis: fewer word labels."""
-    tokens = [f"w{i}" for i in range(120)]
-    values = np.zeros((120, 4))
-    counts = [
-        len(plots.heatmap(values, tokens, "h", side_by_side=columns).layout.xaxis.tickvals) for columns in (1, 2, 3)
-    ]
-    assert counts[0] <= plots.NARROW_TOKEN_TICKS and counts[0] > counts[1] > counts[2] >= 4
-    assert counts[2] <= 10
-
-
 def test_language_model_reference_lines_are_named_in_the_legend_not_written_on_the_chart():
     """The n-gram references are legend entries (a label written on the chart ran into the curves)."""
     section = {
@@ -272,7 +369,9 @@ def test_language_model_reference_lines_are_named_in_the_legend_not_written_on_t
         "ngram": {"validation_perplexity": 167.6},
         "bigram": {"validation_perplexity": 202.4},
     }
-    figure = plots.language_model_training_figure(section, {"lstm": "LSTM LM", "ngram": "trigram", "bigram": "bigram"})
+    figure = language_model_plots.language_model_training_figure(
+        section, {"lstm": "LSTM LM", "ngram": "trigram", "bigram": "bigram"}
+    )
     assert not figure.layout.annotations
     references = {trace.name: list(trace.y) for trace in figure.data if "whole validation split" in trace.name}
     assert references == {
@@ -310,14 +409,14 @@ def test_log_odds_bars_draw_every_token_once_coloured_by_sign_on_the_shared_rang
     figure = log_odds_bars(tokens, effects, "LSTM", scale=4.0)
     drawn = {}
     for trace in figure.data:
-        for position, value, word in zip(trace.x, trace.y, trace.customdata):
+        for position, value in zip(trace.x, trace.y):
             assert position not in drawn
-            drawn[int(position)] = (float(value), word, trace.marker.color)
+            drawn[int(position)] = (float(value), figure.layout.xaxis.labelalias[str(position)], trace.marker.color)
     assert drawn == {
-        1: (1.5, "&lt;b&gt;great&lt;/b&gt;", "#2ca02c"),
-        2: (0.0, "plot", "#d62728"),
-        3: (-2.0, "dull", "#d62728"),
-        4: (0.25, "x", "#2ca02c"),
+        1: (1.5, "1 &lt;b&gt;great&lt;/b&gt;", "#2ca02c"),
+        2: (0.0, "2 plot", "#d62728"),
+        3: (-2.0, "3 dull", "#d62728"),
+        4: (0.25, "4 x", "#2ca02c"),
     }
     assert tuple(figure.layout.yaxis.range) == pytest.approx((-4.2, 4.2))
     assert figure.layout.barmode == "overlay" and figure.layout.title.text == "LSTM"
@@ -328,7 +427,7 @@ def test_next_word_bars_lays_out_its_subplots_as_make_subplots_does():
     and anchors, and the same subplot titles at the same places."""
     from plotly.subplots import make_subplots
 
-    from rnndemo.plots import next_word_bars
+    from rnndemo.language_model_plots import next_word_bars
 
     candidates = {"rnn": [("good", 0.3)], "lstm": [("bad", 0.5)], "ngram": [("the", 0.1)]}
     names = {"rnn": "SimpleRNN LM", "lstm": "LSTM LM", "ngram": "n-gram"}
@@ -344,3 +443,47 @@ def test_next_word_bars_lays_out_its_subplots_as_make_subplots_does():
         assert {key: ours[key] for key in ("xref", "yref", "xanchor", "yanchor", "showarrow")} == {
             key: theirs[key] for key in ("xref", "yref", "xanchor", "yanchor", "showarrow")
         }
+
+
+def test_wrap_title_breaks_long_plain_lines_for_a_phone_and_leaves_markup_whole():
+    title = "Test period: each week's value and the forecasts made 13 weeks before it"
+    lines = plots.wrap_title(title).split("<br>")
+    assert len(lines) == 2 and all(len(line) <= plots.TITLE_LINE for line in lines) and " ".join(lines) == title
+    coloured = "<span style='color:red'>" + "x " * 40 + "</span>"
+    assert plots.wrap_title(f"short<br>{coloured}") == f"short<br>{coloured}"
+    assert (
+        token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES).layout.title.text
+        == "Running prediction after each token"
+    )
+
+
+@pytest.mark.parametrize("name", ["race", "race lag"])
+def test_the_race_log_axes_label_powers_of_ten_at_full_size(name):
+    """The race's errors span several decades: its log axes label whole decades only, as the memory gradient's
+    do (powers written out); the 2 and 5 Plotly writes between decades were 10.5 px (Chromium). Log axes
+    within one decade (perplexity) get full-size labels from Plotly."""
+    axes = [axis for axis in axes_of(all_figures()[name]) if axis.type == "log"]
+    assert axes and all(axis.dtick == 1 for axis in axes)
+
+
+def test_the_legend_adds_its_lines_to_the_height_and_presenter_mode_places_the_title_again():
+    """Issue 22: under a legend of seven entries (one line each in a half-page column) the ROC chart's plot was
+    80 px tall: each legend entry adds a line to the height. Presenter mode's larger title still clears the
+    toolbar's band."""
+    curves = {name: (np.array([0, 1]), np.array([0, 1]), 0.5) for name in ("rnn", "lstm")}
+    one, two = (evaluation_plots.roc_figure(dict(list(curves.items())[:count]), NAMES) for count in (1, 2))
+    line = 1.3 * plots.READABLE_FONT_SIZES["legend"]
+    assert two.layout.height - one.layout.height == round(3 * line) - round(2 * line)  # + chance line each
+    figure = plots.scale_fonts(token_plots.trajectory_chart({"rnn": [0.2]}, {"rnn": ["a"]}, NAMES), 1.25)
+    block = plots.TITLE_LINE_HEIGHT * figure.layout.title.font.size
+    assert abs((1 - figure.layout.title.y) * figure.layout.height - block / 2 - plots.TOOLBAR_BAND) < 0.01
+    assert figure.layout.margin.t >= plots.TOOLBAR_BAND + block
+
+
+def test_upright_token_labels_add_their_depth_to_the_height():
+    """The running prediction's plot keeps its height under labels such as "31 unnecessari…" (in 380 px they left
+    it 60 px tall, Chromium at 1280×720): the chart grows by the longest label's length."""
+    short = token_plots.trajectory_chart({"rnn": [0.5] * 3}, {"rnn": ["a", "b", "c"]}, NAMES)
+    long = token_plots.trajectory_chart({"rnn": [0.5] * 3}, {"rnn": ["a", "unnecessarily", "c"]}, NAMES)
+    label = len("2 unnecessari…")  # plots.token_labels cuts a word to 12 characters
+    assert long.layout.height - short.layout.height == math.ceil(label * 0.55 * 14) - math.ceil(3 * 0.55 * 14)

@@ -45,9 +45,42 @@ _PRESENTER_CSS = f"""
 html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 [data-testid="stMainBlockContainer"] {{ padding-top: 4.5rem; padding-bottom: 3rem; }}
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {{ display: none; }}
-[data-testid="stMetricValue"] {{ font-size: 1.8rem; }}
+[data-testid="stColumn"] [data-testid="stMetricValue"] {{ font-size: min(1.8rem, 18cqi); }}
 </style>
 """
+
+
+# On a phone (≤ 480 px) Plotly's toolbar covered the top of every chart, its title among them (measured in
+# Chromium at 390×844): it is hidden there. Dragging still zooms, a double tap resets, and the full-screen
+# button of Streamlit's own element toolbar stays. The diagrams of a row of steps (the unfolded RNN, the
+# unrolled language model, its next-word bars side by side) overprinted their words in a phone's 358 px: there
+# they keep the width their words need and scroll sideways.
+# Metrics side by side (six verdicts, six accuracies) ran into each other at 1280 px with the sidebar open:
+# "negative ✗" needs about 5 times its type size, and a sixth of the page is ~125 px. Their values are sized
+# to their column (cqi: a hundredth of it), at most Streamlit's 2.25rem (1.8rem presenting), and their labels
+# wrap instead of ending in "…", as do page links (the why-card's ran off a phone's screen).
+# The containers' keys, and the width each diagram needs: 12 steps of the unfolded RNN ran "happened" into
+# "across" at 760 px.
+_WIDE_CHART_WIDTHS = {"inside_unfolded_scroll": 1000, "lm_graph_scroll": 760, "lm_next_bars_scroll": 760}
+_READABLE_CSS = (
+    """
+<style data-rnndemo="readable">
+[data-testid="stColumn"] { container-type: inline-size; }
+[data-testid="stColumn"] [data-testid="stMetricValue"] { font-size: min(2.25rem, 18cqi); }
+[data-testid="stMetricLabel"] * { white-space: normal !important; text-overflow: clip !important; }
+[data-testid^="stPageLink"] * { white-space: normal !important; }
+@media (max-width: 480px) {
+  .js-plotly-plot .modebar-container { display: none !important; }
+"""
+    + "\n".join(
+        f"  .st-key-{key} {{ overflow-x: auto; }} .st-key-{key} > * {{ min-width: {width}px; }}"
+        for key, width in _WIDE_CHART_WIDTHS.items()
+    )
+    + """
+}
+</style>
+"""
+)
 
 
 def presenter_frame() -> None:
@@ -59,15 +92,18 @@ def presenter_frame() -> None:
         on_change=_toggle_presenter,
         help="Larger type and charts, the sidebar folded away, every verdict at the top. Link: add ?present=1.",
     )
+    st.html(_READABLE_CSS)
     if presenting():
         st.html(_PRESENTER_CSS)
 
 
 def plotly_chart(figure, **keywords) -> None:
-    """st.plotly_chart, with fonts (and height) scaled up in presenter mode."""
-    from rnndemo.plots import scale_fonts
+    """st.plotly_chart of a figure with readable text (plots.readable; the plots modules build it in), its fonts
+    (and height) scaled up in presenter mode."""
+    from rnndemo import plots
 
-    st.plotly_chart(scale_fonts(figure, PRESENTER_SCALE) if presenting() else figure, **keywords)
+    plots.make_readable(figure)  # only a figure no plots helper built: the others have it, at no extra cost
+    st.plotly_chart(plots.scale_fonts(figure, PRESENTER_SCALE) if presenting() else figure, **keywords)
 
 
 def language_models_or_stop():
