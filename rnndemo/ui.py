@@ -201,7 +201,19 @@ URL_OPTION_NAMES = {
     "race_task": "the task",
     "race_lag": "the lag T",
 }
-LINKED_STATE_NAMES = {"inside": ("the stepper's token",)}
+LINKED_STATE_NAMES = {
+    "inside": ("the stepper's token",),
+    # Every Time series option, each in its own parameter named by its key, written by the page (not bound: a bound
+    # widget's change replaces the browser's history entry, so Back would leave the page).
+    "time_series": (
+        "the series",
+        "the horizon h",
+        "the window W",
+        "the models shown",
+        "the forecast origin",
+        "the LSTM stepper's step",
+    ),
+}
 _REGISTERED = frozenset(key for keys in PAGE_OPTIONS.values() for key in keys)
 # Widgets whose value is not kept on its own: choices that belong to one uploaded file (which itself does not
 # survive a page switch), and the stepper's slider, which is set every run from the plain session key "inside_step".
