@@ -27,11 +27,12 @@ import numpy as np
 
 from rnndemo.config import LanguageModelConfig
 from rnndemo.progress import ProgressCallback, TrainingEvent
+from rnndemo.registry import LANGUAGE_LAYERS
 from rnndemo.vocab import OOV_INDEX, PADDING_INDEX, Vocabulary
 
 END_TOKEN = "</review>"
 DEFAULT_LM_VOCABULARY_SIZE = 10_000
-KINDS = {"rnn": "SimpleRNN", "lstm": "LSTM"}
+KINDS = LANGUAGE_LAYERS  # name -> the Keras class of its recurrent layer, from the registry
 MASKED_LOGIT = -1e9  # exp(-1e9 - max) underflows to exactly 0 in float32
 SCORING_CHUNK = 64  # rows per compiled call when scoring many reviews or windows
 SCORING_TOKENS = 16_384  # padded tokens per scoring call: bounds the (rows, time, V) log-probabilities to ~650 MB
@@ -448,10 +449,10 @@ class LanguageModel:
     def _run(self, ids, hidden, cell):
         """States for every step and the final state, starting from (hidden, cell)."""
         embedded = self._embedding(ids)
-        initial = [hidden, cell] if self.kind == "lstm" else [hidden]
+        initial = [hidden, cell] if KINDS[self.kind] == "LSTM" else [hidden]
         outputs = self._stateful(embedded, initial_state=initial)
         sequence, final = outputs[0], list(outputs[1:])
-        return sequence, final[0], (final[1] if self.kind == "lstm" else cell)
+        return sequence, final[0], (final[1] if KINDS[self.kind] == "LSTM" else cell)
 
     def _logits(self, states):
         if self._tied:
