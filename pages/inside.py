@@ -12,7 +12,7 @@ from rnndemo import explain, memory, memory_plots, step_plots, stepper, token_pl
 from rnndemo.evaluation import DECISION_THRESHOLD
 from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
 from rnndemo.models import ModelFileError
-from rnndemo.registry import DISPLAY_NAMES, NOT_RECURRENT_NAMES, RECURRENT_NAMES
+from rnndemo.registry import DISPLAY_NAMES, NOT_RECURRENT_NAMES, RECURRENT_KINDS, RECURRENT_NAMES
 from rnndemo.serving import EmptyTextError
 
 
@@ -331,15 +331,16 @@ def state_maps(*, inspections: dict, numbers: list[int], key: str) -> None:
     count = units_shown(key=key)
     numbers = iter(numbers)
     hidden_states(inspections=inspections, count=count, number=next(numbers), key=key)
-    if "lstm" in inspections and inspections["lstm"].gates is not None:
-        lstm_gates(inspection=inspections["lstm"], count=count, number=next(numbers), key=key)
-    if "gru" in inspections and inspections["gru"].gates is not None:
-        gru_gates(inspection=inspections["gru"], count=count, number=next(numbers), key=key)
+    for name in gated(inspections):
+        GATE_VIEWS[RECURRENT_KINDS[name]](
+            name=name, inspection=inspections[name], count=count, number=next(numbers), key=key
+        )
 
 
-def lstm_gates(*, inspection, count: int | None, number: int, key: str) -> None:
-    """The LSTM's three gates and its cell state, token by token."""
-    st.subheader(f"{number}. LSTM gates and cell state")
+def lstm_gates(*, name: str, inspection, count: int | None, number: int, key: str) -> None:
+    """An LSTM's three gates and its cell state, token by token."""
+    key = f"{key}_{name}"  # each model's charts have keys of their own (two LSTMs can be shown)
+    st.subheader(f"{number}. {DISPLAY_NAMES[name]} gates and cell state")
     st.write(
         "Reading guide: a **forget** gate near 0 wipes that unit's memory at this word, near 1 keeps it; "
         "an **input** gate near 1 writes the new candidate into the cell; "
@@ -373,9 +374,10 @@ def lstm_gates(*, inspection, count: int | None, number: int, key: str) -> None:
     st.caption(explain.forget_sentence(lowest, inspection.tokens, ui.literal))
 
 
-def gru_gates(*, inspection, count: int | None, number: int, key: str) -> None:
-    """The GRU's update and reset gates, token by token."""
-    st.subheader(f"{number}. GRU gates")
+def gru_gates(*, name: str, inspection, count: int | None, number: int, key: str) -> None:
+    """A GRU's update and reset gates, token by token."""
+    key = f"{key}_{name}"
+    st.subheader(f"{number}. {DISPLAY_NAMES[name]} gates")
     st.write(
         "The GRU has no separate cell: hₜ = z·hₜ₋₁ + (1 − z)·h̃. Reading guide: an **update** gate z near 1 "
         "keeps that unit's state through this word, near 0 replaces it with the candidate h̃; a **reset** gate "
@@ -393,6 +395,19 @@ def gru_gates(*, inspection, count: int | None, number: int, key: str) -> None:
             )
     lowest = explain.lowest_mean(inspection.gates["update"])
     st.caption(explain.update_sentence(lowest, inspection.tokens, ui.literal))
+
+
+# Each model's gate view, chosen by the Keras class of its recurrent layer (registry.RECURRENT_KINDS), not its name.
+GATE_VIEWS = {"LSTM": lstm_gates, "GRU": gru_gates}
+
+
+def gated(inspections: dict) -> list[str]:
+    """The models shown whose layer has a gate view and whose gates were traced, in the order shown."""
+    return [
+        name
+        for name, inspection in inspections.items()
+        if RECURRENT_KINDS.get(name) in GATE_VIEWS and inspection.gates is not None
+    ]
 
 
 def word_importance(*, bundle, inspections: dict, review: str, number: int, key: str) -> None:
@@ -530,7 +545,8 @@ sections = itertools.count(1)  # numbered as drawn: the gate sections appear onl
 unfolded(inspection=first, number=next(sections), key="inside")
 step_by_step(bundle=bundle, inspections=inspections, number=next(sections), key="inside")
 # Sections with their own control are fragments: choosing the units or measuring the words redraws them alone.
-maps = [name for name in ("lstm", "gru") if name in inspections and inspections[name].gates is not None]
-st.fragment(state_maps)(inspections=inspections, numbers=[next(sections) for _ in range(1 + len(maps))], key="inside")
+st.fragment(state_maps)(
+    inspections=inspections, numbers=[next(sections) for _ in range(1 + len(gated(inspections)))], key="inside"
+)
 st.fragment(word_importance)(bundle=bundle, inspections=inspections, review=review, number=next(sections), key="inside")
 memory_experiment(bundle=bundle, number=next(sections), key="inside")

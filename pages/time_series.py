@@ -4,49 +4,85 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import forecast_inspect, forecast_plots, forecast_serving, forecasting, step_plots, stepper, ui
+from rnndemo import forecast_inspect, forecast_plots, forecast_serving, forecasting, links, step_plots, stepper, ui
 from rnndemo.forecast_models import DISPLAY_NAMES, forecaster_names
 from rnndemo.registry import RECURRENT_NAMES
 
 ui.leave_legacy_router()
 
 
+# Every option of the page is in the link, each in its own query parameter named by its widget's key (issue 23). The
+# page writes them itself (rnndemo.links says why not Streamlit's binding): before a widget is drawn, a value this
+# session did not write (a shared link, a reload, Back or Forward) sets it; after, its value is written back.
+
+
+def quoted(value: str) -> str:
+    """A value from the URL in a message: as typed, never parsed as Markdown, cut to 60 characters."""
+    return ui.literal(value, 60)
+
+
+def from_link(key: str, option: links.Option, to_widget=lambda value: value) -> None:
+    """Before the widget `key` is drawn: set it from a ?key= this session did not write; say what could not be shown."""
+    linked, value = ui.url_parameter_to_adopt(key)
+    if linked:
+        chosen, problem = option.read(value, quote=quoted)
+        st.session_state[key] = to_widget(chosen)
+        if problem:
+            st.warning(problem, icon=":material/link_off:")
+
+
+def to_link(key: str, option: links.Option, value) -> None:
+    """After the widget `key` is drawn: its value into ?key= (nothing for the default)."""
+    ui.write_url_parameter(key, option.write(value))
+
+
 def pickers(*, key: str) -> str:
-    """The series."""
-    return st.radio(
+    """The series (the link holds its name: co2 or sunspots)."""
+    option = links.Choice("the series", forecasting.SERIES_NAMES, forecasting.SERIES_NAMES[0])
+    from_link(f"{key}_series", option)
+    chosen = st.radio(
         "Series",
         forecasting.SERIES_NAMES,
         format_func=lambda name: forecasting.SERIES[name].title,
         horizontal=True,
         **ui.option(f"{key}_series"),
     )
+    to_link(f"{key}_series", option, chosen)
+    return chosen
 
 
 def model_pickers(*, config: forecasting.SeriesConfig, chosen_window: int, key: str) -> tuple[int, int, list[str]]:
-    """The horizon h, the window W and the models shown (each series keeps its own)."""
-    horizon_column, window_column, models_column = st.columns([1, 1, 3])
-    horizon = horizon_column.selectbox(
-        f"Horizon h ({config.step}s ahead)",
-        [str(horizon) for horizon in config.horizons],
-        index=1,
-        **ui.option(f"{key}_horizon_{config.name}"),
+    """The horizon h, the window W and the models shown (each series keeps its own). The link holds the horizon and W
+    as numbers, and the models by their short names (rnn,lstm,holt_winters)."""
+    horizon_key, window_key, models_key = (f"{key}_{name}_{config.name}" for name in ("horizon", "window", "models"))
+    horizons = tuple(str(horizon) for horizon in config.horizons)
+    names = forecaster_names(config.name)
+    horizon_option = links.Choice("the horizon h", horizons, horizons[1])
+    window_option = links.Choice("the window W", tuple(map(str, config.windows)), str(chosen_window))
+    models_option = links.Choices(
+        "the models shown", tuple(names), tuple(name for name in names if name != "seasonal_naive")
     )
+    from_link(horizon_key, horizon_option)
+    from_link(window_key, window_option, int)
+    from_link(models_key, models_option, lambda chosen: [DISPLAY_NAMES[name] for name in chosen])
+    horizon_column, window_column, models_column = st.columns([1, 1, 3])
+    horizon = horizon_column.selectbox(f"Horizon h ({config.step}s ahead)", horizons, index=1, **ui.option(horizon_key))
     window = window_column.selectbox(
-        f"Window W ({config.step}s read)",
+        f"Window W ({config.step}s read; {chosen_window} chosen on validation)",
         config.windows,
         index=config.windows.index(chosen_window),
-        format_func=lambda width: f"{width}" + " (chosen on validation)" * (width == chosen_window),
-        **ui.option(f"{key}_window_{config.name}"),
+        **ui.option(window_key),
     )
-    names = forecaster_names(config.name)
-    labels = [DISPLAY_NAMES[name] for name in names]  # the picker holds the names visitors read
     picked = models_column.multiselect(
         "Models shown",
-        labels,
-        default=[DISPLAY_NAMES[name] for name in names if name != "seasonal_naive"],
-        **ui.option(f"{key}_models_{config.name}"),
+        [DISPLAY_NAMES[name] for name in names],  # the picker holds the names visitors read
+        default=[DISPLAY_NAMES[name] for name in models_option.default],
+        **ui.option(models_key),
     )
     shown = [name for name in names if DISPLAY_NAMES[name] in picked]
+    to_link(horizon_key, horizon_option, horizon)
+    to_link(window_key, window_option, str(window))
+    to_link(models_key, models_option, shown)
     return int(horizon), int(window), shown
 
 
@@ -172,12 +208,16 @@ def origin_picker(*, data: forecast_serving.PageData, key: str) -> int:
     series = data.prepared.series
     dates = series.dates[data.test_origins]
     options = [str(date.date()) for date in series.dates[data.slider_origins]]
+    origin_key = f"{key}_origin_{series.config.name}"
+    option = links.Choice("the forecast origin", tuple(options), options[len(options) // 2])
+    from_link(origin_key, option)
     chosen = st.select_slider(
         "Forecast origin (the last value the models see; its forecasts land in the test period)",
         options,
-        value=options[len(options) // 2],
-        **ui.option(f"{key}_origin_{series.config.name}"),
+        value=option.default,
+        **ui.option(origin_key),
     )
+    to_link(origin_key, option, chosen)
     return max(0, int(np.searchsorted(dates, pd.Timestamp(chosen), side="right") - 1))
 
 
@@ -240,16 +280,12 @@ def lstm_stepper(*, data: forecast_serving.PageData, origin: int, window: int, k
     inputs = forecast_inspect.window_inputs(data.prepared.scaled, origin, window)
     states = forecast_inspect.trace_window(weights, data.prepared.scaled, origin)
     dates = series.dates[origin - window + 1 : origin + 1]
-    step = (
-        st.slider(
-            f"Step t of the window (1 to {window})",
-            1,
-            window,
-            window,
-            **ui.option(f"{key}_step_{config.name}_{window}"),
-        )
-        - 1
-    )
+    step_key = f"{key}_step_{config.name}_{window}"
+    option = links.WholeNumber("the stepper's step", 1, window, window)
+    from_link(step_key, option)
+    step = st.slider(f"Step t of the window (1 to {window})", 1, window, window, **ui.option(step_key))
+    to_link(step_key, option, step)
+    step -= 1
     table = forecast_inspect.step_table(weights, states, inputs, step)
     st.write(
         f"Step {step + 1} reads {dates[step].date()}: {series.values[origin - window + 1 + step]:.3f} {config.unit}, "
@@ -319,6 +355,7 @@ st.write(
     "series, and face the baselines forecasters check first: the seasonal naive forecast and Holt–Winters "
     "exponential smoothing (statsmodels)."
 )
+ui.share_control("time_series")  # every option below is in the link
 series_name = pickers(key="ts")
 page_data = ui.forecast_page_data(series_name)
 if isinstance(page_data, str):

@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from rnndemo.registry import LANGUAGE_LAYERS
 from rnndemo.vocab import OOV_INDEX, PADDING_INDEX, Vocabulary
 
 END_TOKEN = "</review>"
 DEFAULT_LM_VOCABULARY_SIZE = 10_000
-
-
 SCORING_CHUNK = 64  # rows per compiled call when scoring many reviews or windows
 SCORING_TOKENS = 16_384  # padded tokens per scoring call: bounds the (rows, time, V) log-probabilities to ~650 MB
 
@@ -143,10 +142,10 @@ class LanguageModel:
     def _run(self, ids, hidden, cell):
         """States for every step and the final state, starting from (hidden, cell)."""
         embedded = self._embedding(ids)
-        initial = [hidden, cell] if self.kind == "lstm" else [hidden]
+        initial = [hidden, cell] if LANGUAGE_LAYERS[self.kind] == "LSTM" else [hidden]
         outputs = self._stateful(embedded, initial_state=initial)
         sequence, final = outputs[0], list(outputs[1:])
-        return sequence, final[0], (final[1] if self.kind == "lstm" else cell)
+        return sequence, final[0], (final[1] if LANGUAGE_LAYERS[self.kind] == "LSTM" else cell)
 
     def _logits(self, states):
         if self._tied:

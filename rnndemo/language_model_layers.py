@@ -15,9 +15,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from rnndemo.registry import LANGUAGE_LAYERS
 from rnndemo.vocab import PADDING_INDEX
 
-KINDS = {"rnn": "SimpleRNN", "lstm": "LSTM"}
+KINDS = LANGUAGE_LAYERS  # name -> the Keras class of its recurrent layer, from the registry
 MASKED_LOGIT = -1e9  # exp(-1e9 - max) underflows to exactly 0 in float32
 
 

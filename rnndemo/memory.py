@@ -28,7 +28,7 @@ import numpy as np
 
 from rnndemo import data, models, shapes
 from rnndemo.evaluation import decide, wilson_interval
-from rnndemo.registry import DISPLAY_NAMES, EXPERIMENT_DISPLAY_NAMES, RECURRENT_NAMES
+from rnndemo.registry import DISPLAY_NAMES, EXPERIMENT_DISPLAY_NAMES, RECURRENT_KINDS, RECURRENT_NAMES
 from rnndemo.text import tokenize
 
 DISTANCES = (0, 25, 50, 100, 200, 400)
@@ -224,7 +224,7 @@ def contrast_sentence(result: dict) -> str:
     model at the longest filler."""
     names = display_names(result)
     table = {name: {row["distance"]: row for row in values["accuracy"]} for name, values in result["models"].items()}
-    plain, gated = table[TEXTBOOK], [name for name in ("lstm", "gru") if name in table]
+    plain, gated = table[TEXTBOOK], [name for name in table if RECURRENT_KINDS.get(name) in ("LSTM", "GRU")]
     distances = list(plain)
     # The first distance where the plain RNN and the worse gated model differ most, either way (the last, without).
     distance = (

@@ -110,9 +110,10 @@ def build_model(architecture: ModelArchitecture, embedding_matrix: np.ndarray | 
     import keras
     from keras import layers
 
-    if architecture.kind == "dfn":
+    layer = NEURAL_LAYERS.get(architecture.kind) or RECURRENT_KINDS.get(architecture.kind)  # by layer, not name
+    if layer == "Dense":
         return _build_feedforward(architecture, embedding_matrix)
-    if architecture.kind == "cnn":
+    if layer == "Conv1D":
         return _build_convolutional(architecture, embedding_matrix)
     if architecture.kind not in RECURRENT_KINDS:
         raise ValueError(f"unknown model kind {architecture.kind!r}; use one of {sorted(NEURAL_LAYERS)}")

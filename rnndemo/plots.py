@@ -13,17 +13,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import diverging, sample_colorscale
 
-MODEL_COLORS = {
-    "rnn": "#EF553B",
-    "rnn_last": "#8B1A10",  # the memory experiment's textbook last-state SimpleRNN: the SimpleRNN's red, darker
-    "lstm": "#636EFA",
-    "gru": "#FFA15A",
-    "baseline": "#7f7f7f",
-    "dfn": "#19D3F3",
-    "cnn": "#B6E880",
-    "glove": "#00CC96",
-    "ngram": "#AB63FA",
-}
+from rnndemo import registry
+
+MODEL_COLORS = registry.COLORS  # each model's colour, from the one list of models
 
 
 def safe(text: str, limit: int = 40) -> str:

@@ -1,5 +1,5 @@
 """The Time series page in Chromium: a visitor picks the series, the horizon, W and the models, drags the origin,
-steps the LSTM through its window, and the page redraws with no exception; the options survive a page switch."""
+steps the LSTM through its window, and the page redraws with no exception; every option is in the link."""
 
 from __future__ import annotations
 
@@ -122,30 +122,97 @@ def test_a_visitor_uses_every_picker_drags_the_origin_and_steps_the_lstm(server,
     page.close()
 
 
-def test_the_options_survive_a_page_switch_and_the_url_carries_none_of_them(server, browser):  # noqa: F811
-    """Options set on the page are there again after visiting another page (they are session options). The page
-    does not write them to the URL (none of its keys is in ui.URL_OPTIONS), so a reload or a copied link opens
-    the defaults: this test pins that, so that adding URL sync is a visible change."""
+def view(page) -> dict:
+    """The options as the page shows them: each picker's value, and what the charts and sentences say they are."""
+    main = page.locator(MAIN).inner_text()
+    return {
+        "series": page.locator(MAIN + "[data-testid='stRadio'] input:checked").first.evaluate(
+            "input => input.closest('label').innerText"
+        ),
+        "horizon": title_starting(page, "Test period"),
+        "window": next((line for line in main.splitlines() if "is not the W chosen" in line), "the chosen W"),
+        "models": shown_models(page),
+        "origin": slider_value(page, "Forecast origin"),
+        "step": slider_value(page, "Step t of the window"),
+        "stepper": title_starting(page, "LSTM hidden state"),
+    }
+
+
+def wait_for_query(page, *parts: str) -> None:
+    """Wait until the address bar holds every `parts` (the browser writes a bound option's value after its rerun)."""
+    page.wait_for_function(
+        "parts => parts.every(part => window.location.search.includes(part))", arg=list(parts), timeout=30_000
+    )
+
+
+def test_the_options_are_in_the_link_reload_a_copied_link_and_back_keep_them(server, browser):  # noqa: F811
+    """A visitor sets W, the origin, the models, the stepper's step and the horizon: each goes into the URL. Back
+    undoes the last change and Forward redoes it; a page switch, a reload and the copied link opened in a new page
+    all show the same options; and the series is in the link too."""
     co2 = forecast_serving.load_page_data(MODELS_DIR, "co2")
     other = next(width for width in co2.windows if width != co2.chosen_window)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
     page.goto(f"{server}/time_series")
     wait_for_idle(page, 120_000)
     settle(page)
+    default = view(page)
     pick(page, "Window W", str(other))
+    wait_for_query(page, f"ts_window_co2={other}")
     press_on_slider(page, "Forecast origin", "ArrowLeft", times=3)
     origin = slider_value(page, "Forecast origin")
+    wait_for_query(page, f"ts_origin_co2={origin}")
+    remove_last_model(page)
+    wait_for_query(page, "ts_models_co2=")
+    press_on_slider(page, "Step t of the window", "ArrowLeft", times=2)
+    wait_for_query(page, f"ts_step_co2_{other}={other - 2}")
+    before_last = view(page)
+    pick(page, "Horizon h", "52")
+    wait_for_query(page, "ts_horizon_co2=52")
+    chosen = view(page)
+    assert chosen["horizon"] != before_last["horizon"] and all(
+        chosen[name] != default[name] for name in ("horizon", "window", "models", "origin", "step")
+    )
+    assert exceptions(page) == []
+
+    page.go_back()
+    wait_for_idle(page)
+    settle(page)
+    assert view(page) == before_last and "ts_horizon_co2" not in page.url
+    page.go_forward()
+    wait_for_idle(page)
+    settle(page)
+    assert view(page) == chosen
+
     page.locator("[data-testid='stSidebarNav'] a", has_text="Inside the RNN").first.click()
     settle(page)
     page.locator("[data-testid='stSidebarNav'] a", has_text="Time series").first.click()
     settle(page)
-    assert slider_value(page, "Forecast origin") == origin
-    assert f"W = {other} is not the W chosen on validation" in page.locator(MAIN).inner_text()
-    assert "ts_" not in page.url
+    assert view(page) == chosen
     page.reload()
     wait_for_idle(page, 120_000)
     settle(page)
-    assert slider_value(page, "Forecast origin") != origin
-    assert "is not the W chosen on validation" not in page.locator(MAIN).inner_text()
-    assert exceptions(page) == []
-    page.close()
+    assert view(page) == chosen
+
+    page.locator("button[data-rnndemo='copy-link']").click()
+    page.wait_for_selector("button[data-rnndemo='copy-link']:has-text('Link copied')", timeout=10_000)
+    link = page.evaluate("() => navigator.clipboard.readText()")
+    assert link.startswith(f"{server}/time_series?") and f"ts_window_co2={other}" in link
+    fresh = context.new_page()
+    fresh.goto(link)
+    wait_for_idle(fresh, 120_000)
+    settle(fresh)
+    assert view(fresh) == chosen and exceptions(fresh) == []
+
+    fresh.locator(MAIN + "[data-testid='stRadioOption']", has_text="sunspot").first.click()
+    settle(fresh)
+    wait_for_query(fresh, "ts_series=")
+    sunspots = view(fresh)
+    fresh.reload()
+    wait_for_idle(fresh, 120_000)
+    settle(fresh)
+    assert view(fresh) == sunspots and "sunspot" in sunspots["series"].lower()
+    assert exceptions(page) == [] and exceptions(fresh) == []
+    context.close()

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnndemo import forecast_serving, forecasting
+from rnndemo import forecast_serving, forecasting, ui
 
 from .apptest_support import all_text, open_page
 from .conftest import MODELS_DIR
@@ -157,9 +157,8 @@ def test_the_window_picker_offers_every_trained_w_and_switches_the_networks():
     app = open_page(PATH)
     data = forecast_serving.load_page_data(MODELS_DIR, "co2")
     picker = app.selectbox(key="ts_window_co2")
-    assert list(picker.options) == [
-        f"{width}" + " (chosen on validation)" * (width == data.chosen_window) for width in data.windows
-    ]
+    assert list(picker.options) == [str(width) for width in data.windows]  # plain numbers: what a link holds
+    assert f"{data.chosen_window} chosen on validation" in picker.label
     assert picker.value == data.chosen_window and "the W chosen on validation" in all_text(app)
     other = next(width for width in data.windows if width != data.chosen_window)
     before = chart(app, "Test period")
@@ -232,3 +231,179 @@ def test_occlusion_shows_which_past_weeks_the_forecast_depends_on():
     assert drawn[first] == pytest.approx(effects[0])
     largest = int(np.argmax(np.abs(effects)))
     assert f"{series.dates[origin - window + 1 + largest].date()} ({effects[largest]:+.3f} ppm)" in all_text(app)
+
+
+# Issue 23: every option of the page is in the link, each in its own parameter named by its widget's key.
+SUNSPOTS_LINK = {
+    "ts_series": "sunspots",
+    "ts_horizon_sunspots": "11",
+    "ts_window_sunspots": "22",
+    "ts_models_sunspots": "lstm,ar",
+    "ts_origin_sunspots": "1985-01-01",
+    "ts_step_sunspots_22": "5",
+}
+OPTION_KINDS = ("radio", "selectbox", "multiselect", "select_slider", "slider")
+
+
+def option_values(app) -> dict:
+    return {widget.key: widget.value for kind in OPTION_KINDS for widget in app.get(kind)}
+
+
+def link_messages(app) -> list[str]:
+    return [str(element.value) for element in app.warning if str(element.value).startswith("This link")]
+
+
+def test_a_link_sets_every_option_of_the_page():
+    """A visitor opens a shared link to sunspots with h = 11, W = 22, two models, an origin and a stepper step: the
+    page shows exactly those, draws what they name, and keeps them in the URL."""
+    app = open_page(PATH, query=SUNSPOTS_LINK)
+    assert not app.exception, [error.value for error in app.exception]
+    assert app.radio(key="ts_series").value == "sunspots"
+    assert app.selectbox(key="ts_horizon_sunspots").value == "11"
+    assert app.selectbox(key="ts_window_sunspots").value == 22
+    assert app.multiselect(key="ts_models_sunspots").value == ["LSTM", "AR(p) by AIC"]
+    assert app.select_slider(key="ts_origin_sunspots").value == "1985-01-01"
+    assert app.slider(key="ts_step_sunspots_22").value == 5
+    assert chart(app, "Forecasts from")["layout"]["title"]["text"] == "Forecasts from 1985-01-01"
+    assert "made 11 years before it" in chart(app, "Test period")["layout"]["title"]["text"]
+    assert "Step 5 reads" in all_text(app)
+    assert "step 5 marked" in chart(app, "LSTM hidden state")["layout"]["title"]["text"]
+    assert link_messages(app) == []
+    assert {key: app.query_params[key] for key in SUNSPOTS_LINK} == SUNSPOTS_LINK
+
+
+def test_each_option_a_visitor_changes_goes_into_the_url_and_a_default_leaves_it():
+    """Every option, for both series and every W, is written into its own parameter as the visitor changes it; the
+    link that results opens a new session on the same options; and an option set back to its default leaves the URL."""
+    app = open_page(PATH)
+    assert not any(key.startswith("ts_") for key in app.query_params)  # the defaults: a bare link
+    changes = [
+        ("radio", "ts_series", "sunspots", "sunspots"),
+        ("selectbox", "ts_horizon_sunspots", "1", "1"),
+        ("selectbox", "ts_window_sunspots", 22, "22"),
+        ("multiselect", "ts_models_sunspots", ["Seasonal naive", "GRU"], "gru,seasonal_naive"),
+        ("select_slider", "ts_origin_sunspots", "1960-01-01", "1960-01-01"),
+        ("slider", "ts_step_sunspots_22", 17, "17"),
+        ("radio", "ts_series", "co2", None),  # back to the default series; the sunspots options stay in the link
+        ("selectbox", "ts_window_co2", 26, "26"),
+        ("slider", "ts_step_co2_26", 3, "3"),
+        ("selectbox", "ts_horizon_co2", "52", "52"),
+        ("select_slider", "ts_origin_co2", "2000-01-08", "2000-01-08"),
+        ("multiselect", "ts_models_co2", [], ""),
+    ]
+    for kind, key, value, in_url in changes:
+        getattr(app, kind)(key=key).set_value(value).run()
+        assert not app.exception, (key, [error.value for error in app.exception])
+        assert app.query_params.get(key) == in_url, (key, dict(app.query_params))
+    assert {key for kind, key, *_ in changes} == set(ui.PAGE_OPTIONS["time_series"]) - {
+        "ts_step_co2_52",
+        "ts_step_sunspots_11",
+    }
+    link = {key: value for key, value in app.query_params.items() if key.startswith("ts_")}
+    recipient = open_page(PATH, query=link)
+    assert not recipient.exception and link_messages(recipient) == []
+    assert option_values(recipient) == option_values(app) and "Pick at least one model" in all_text(recipient)
+    app.selectbox(key="ts_horizon_co2").set_value("13").run()  # the default again
+    assert "ts_horizon_co2" not in app.query_params
+    app.slider(key="ts_step_co2_26").set_value(26).run()
+    assert "ts_step_co2_26" not in app.query_params
+    hint = ui.link_keeps("time_series")
+    assert hint in all_text(app) and all(name in hint for name in ("the series", "the window W", "stepper's step"))
+
+
+BAD_LINKS = [
+    # (parameter, value, what the message calls the option)
+    ("ts_series", "Atmospheric CO₂", "the series"),
+    ("ts_horizon_co2", "7", "the horizon h"),
+    ("ts_horizon_co2", "", "the horizon h"),
+    ("ts_window_co2", "26 (chosen on validation)", "the window W"),
+    ("ts_models_co2", "[click me](javascript:alert(1))", "the models shown"),
+    ("ts_origin_co2", "1900-01-01", "the forecast origin"),
+    ("ts_step_co2_52", "abc", "the stepper's step"),
+    ("ts_step_co2_52", "53", "the stepper's step"),
+    ("ts_step_co2_52", "0", "the stepper's step"),
+    ("ts_step_co2_52", "3.5", "the stepper's step"),
+    ("ts_step_co2_52", "9" * 400, "the stepper's step"),
+]
+
+
+@pytest.mark.parametrize(("parameter", "value", "name"), BAD_LINKS)
+def test_a_bad_value_in_the_link_gets_a_message_and_the_default(parameter, value, name):
+    """A link whose value the page cannot show: no crash, one sentence that names the option, shows the value as typed
+    (never as Markdown) and says the page shows the default; every option is at its default; the URL drops it."""
+    defaults = option_values(open_page(PATH))
+    app = open_page(PATH, query={parameter: value})
+    assert not app.exception, [error.value for error in app.exception]
+    messages = link_messages(app)
+    assert len(messages) == 1 and name in messages[0] and "the default" in messages[0], messages
+    assert (f"` {value[:60]}" in messages[0]) if value else ("to nothing" in messages[0])
+    assert option_values(app) == defaults
+    assert parameter not in app.query_params
+
+
+def test_a_link_keeps_the_models_it_names_and_says_which_it_left_out():
+    app = open_page(PATH, query={"ts_models_co2": "lstm,cnn,holt_winters"})
+    assert app.multiselect(key="ts_models_co2").value == ["LSTM", "Holt–Winters"]
+    assert link_messages(app) == [
+        "This link lists ` cnn ` in the models shown, which this page does not offer "
+        "(it offers rnn, lstm, gru, seasonal_naive, holt_winters), so they are left out."
+    ]
+    assert app.query_params["ts_models_co2"] == "lstm,holt_winters"
+
+
+def test_a_link_with_a_hostile_value_in_every_option_never_crashes():
+    """Markdown, script tags, control characters, 20,000 characters: each option gets one message and shows its
+    default, and the values are shown as typed (at most 60 characters of each)."""
+    from .hostile_inputs import HOSTILE_INPUTS
+
+    defaults = option_values(open_page(PATH))
+    parameters = ["ts_series", "ts_horizon_co2", "ts_window_co2", "ts_models_co2", "ts_origin_co2", "ts_step_co2_52"]
+    # Streamlit ignores a whole query string over 524,288 characters (it logs so): the 2 MB input would test that.
+    names = [name for name, value in HOSTILE_INPUTS.items() if len(value) < 100_000]
+    for start in range(0, len(names), len(parameters)):
+        chosen = dict(zip(parameters, (HOSTILE_INPUTS[name] for name in names[start:]), strict=False))
+        chosen = {key: value for key, value in chosen.items() if value.strip(" \t\n\r,")}
+        app = open_page(PATH, query=chosen)
+        assert not app.exception, (chosen, [error.value for error in app.exception])
+        messages = link_messages(app)
+        assert len(messages) == len(chosen), (chosen, messages)
+        assert all(len(message) < 400 for message in messages)
+        assert option_values(app) == defaults
+        assert not set(chosen) & set(app.query_params)
+
+
+def test_back_and_forward_restore_the_options_of_that_history_entry(monkeypatch):
+    """Back to the URL before a change restores the option it had (the default when that entry had no parameter), and
+    Forward brings the change back; AppTest marks the run as the browser's Back or Forward, as Streamlit does."""
+    import functools
+
+    from streamlit.commands import execution_control
+    from streamlit.runtime.scriptrunner import RerunData
+    from streamlit.testing.v1 import local_script_runner
+
+    def history_run(app):
+        """One run that the browser's Back or Forward started. AppTest resets Streamlit's pages-folder flag before
+        every run, so each page run passes once through ui.leave_legacy_router's st.rerun(); that rerun is part of
+        the same navigation and keeps the mark (in a browser there is no such rerun after the server's first)."""
+        history = functools.partial(RerunData, is_history_navigation=True)
+        with monkeypatch.context() as patch:
+            patch.setattr(local_script_runner, "RerunData", history)
+            patch.setattr(execution_control, "RerunData", history)
+            app.run()
+        assert not app.exception, [error.value for error in app.exception]
+
+    app = open_page(PATH)
+    app.slider(key="ts_step_co2_52").set_value(40).run()
+    app.selectbox(key="ts_horizon_co2").set_value("52").run()
+    assert app.query_params["ts_horizon_co2"] == "52" and app.query_params["ts_step_co2_52"] == "40"
+    del app.query_params["ts_horizon_co2"]  # Back: the entry before the horizon was set
+    history_run(app)
+    assert app.selectbox(key="ts_horizon_co2").value == "13" and app.slider(key="ts_step_co2_52").value == 40
+    assert "made 13 weeks before it" in chart(app, "Test period")["layout"]["title"]["text"]
+    app.query_params["ts_horizon_co2"] = "52"  # Forward again
+    history_run(app)
+    assert app.selectbox(key="ts_horizon_co2").value == "52"
+    assert "made 52 weeks before it" in chart(app, "Test period")["layout"]["title"]["text"]
+    del app.query_params["ts_step_co2_52"]  # a page switch drops the parameters: the options stay, and are written
+    app.run()
+    assert app.slider(key="ts_step_co2_52").value == 40 and app.query_params["ts_step_co2_52"] == "40"

@@ -198,7 +198,19 @@ URL_OPTION_NAMES = {
 }
 
 
-LINKED_STATE_NAMES = {"inside": ("the stepper's token",)}
+LINKED_STATE_NAMES = {
+    "inside": ("the stepper's token",),
+    # Every Time series option, each in its own parameter named by its key, written by the page (not bound: a bound
+    # widget's change replaces the browser's history entry, so Back would leave the page).
+    "time_series": (
+        "the series",
+        "the horizon h",
+        "the window W",
+        "the models shown",
+        "the forecast origin",
+        "the LSTM stepper's step",
+    ),
+}
 _REGISTERED = frozenset(key for keys in PAGE_OPTIONS.values() for key in keys)
 
 
