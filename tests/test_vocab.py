@@ -137,4 +137,8 @@ def test_the_file_holds_the_words_as_written_in_utf8_whatever_the_locale(tmp_pat
         [sys.executable, "-c", script, str(tmp_path / "v.json")], env=environment, capture_output=True, text=True
     )
     assert result.stdout.strip() == "True", result.stderr
-    assert (tmp_path / "v.json").read_bytes() == '["", "[UNK]", "café", "电影"]'.encode()
+    written_under_ascii = (tmp_path / "v.json").read_bytes()
+    assert written_under_ascii == '["", "[UNK]", "café", "电影"]'.encode()
+    Vocabulary(["", "[UNK]", "café", "电影"]).save(tmp_path / "here.json")  # and the same file in this locale
+    assert (tmp_path / "here.json").read_bytes() == written_under_ascii
+    assert Vocabulary.load(tmp_path / "here.json").words[2:] == ["café", "电影"]
