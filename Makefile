@@ -33,7 +33,7 @@ test-fast:
 # Mutation testing (not part of `make test`): mutmut changes the core modules one small edit at a time and runs
 # their fast tests (pyproject.toml's [tool.mutmut]); every mutant must be killed. The text and vocab stages, the CSV
 # escaping of batch downloads, and model loading in serving. Score, run time and what is left: docs/ARCHITECTURE.md.
-# (inspect is not in the default set yet: its TensorFlow tests hang in mutmut's forked workers; MUTANTS="..." overrides.)
+# (inspect is not in the default set yet: its mutants timed out in mutmut's forked workers; MUTANTS="..." overrides.)
 MUTANTS ?= "rnndemo.text.*" "rnndemo.vocab.*" "rnndemo.batch.x_neutralise_cell*" "rnndemo.batch.x_csv_*" \
 	"rnndemo.serving.x__load_*" "rnndemo.serving.x_load_*"
 
