@@ -20,6 +20,7 @@ from rnndemo.evaluation import decide
 # Formula characters a spreadsheet acts on at the start of a cell, or of a line inside a quoted cell.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_AFTER_BREAK = re.compile(r"([\r\n])(?=[=+\-@\t\r])")
+CSV_ENCODING = "utf-8"  # downloads are UTF-8 whatever the server's locale
 
 
 class UploadError(ValueError):
@@ -235,5 +236,10 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     """The frame as a download-safe CSV: neutralised cells, every field quoted (a bare CR inside a
     cell can never start a new row), UTF-8."""
     buffer = io.StringIO()
-    csv_safe(frame).to_csv(buffer, index=False, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    return buffer.getvalue().encode("utf-8")
+    csv_safe(frame).to_csv(
+        buffer,
+        index=False,  # pragma: no mutate (pandas reads index=None as False too: that mutant is the same call)
+        quoting=csv.QUOTE_ALL,
+        lineterminator="\r\n",
+    )
+    return buffer.getvalue().encode(CSV_ENCODING)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 DEFAULT_TEXT = (
@@ -91,12 +92,8 @@ def index_by_appearance(tokens: list[str]) -> tuple[dict[str, int], list[int]]:
 
 def index_by_frequency(tokens: list[str]) -> tuple[dict[str, int], list[int]]:
     """Number words by how often they occur in the text; ties go to the first to appear."""
-    counts: dict[str, int] = {}
-    first_position: dict[str, int] = {}
-    for position, token in enumerate(tokens):
-        counts[token] = counts.get(token, 0) + 1
-        first_position.setdefault(token, position)
-    ordered = sorted(counts, key=lambda word: (-counts[word], first_position[word]))
+    counts = Counter(tokens)  # keys in order of first appearance
+    ordered = sorted(counts, key=lambda word: -counts[word])  # a stable sort keeps that order among ties
     word_index = {word: rank + 1 for rank, word in enumerate(ordered)}
     return word_index, [word_index[token] for token in tokens]
 
@@ -104,7 +101,5 @@ def index_by_frequency(tokens: list[str]) -> tuple[dict[str, int], list[int]]:
 def word_counts(tokens: list[str]) -> list[tuple[str, int]]:
     """Unique words with their counts, most frequent first (ties: first appearance)."""
     word_index, _ = index_by_frequency(tokens)
-    counts: dict[str, int] = {}
-    for token in tokens:
-        counts[token] = counts.get(token, 0) + 1
+    counts = Counter(tokens)
     return [(word, counts[word]) for word in word_index]

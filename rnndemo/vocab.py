@@ -14,6 +14,7 @@ PADDING_INDEX = 0
 OOV_INDEX = 1
 PADDING_TOKEN = ""
 OOV_TOKEN = "[UNK]"
+FILE_ENCODING = "utf-8"  # vocabulary.json holds the words as written (café, 电影), whatever the locale
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,12 @@ class Vocabulary:
 
     def save(self, path: Path) -> None:
         """Write the vocabulary as JSON (a list of words, position = index)."""
-        Path(path).write_text(json.dumps(self.words, ensure_ascii=False), encoding="utf-8")
+        Path(path).write_text(json.dumps(self.words, ensure_ascii=False), encoding=FILE_ENCODING)
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
         """Read a vocabulary written by `save`."""
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        return cls(json.loads(Path(path).read_text(encoding=FILE_ENCODING)))
 
 
 def truncation_note(sequence_length: int, cut_tokens: int) -> str:
@@ -108,10 +109,10 @@ def pad_sequence(
         raise ValueError("padding and truncating must be 'pre' or 'post'")
     if sequence_length < 1:
         raise ValueError("sequence_length must be at least 1")
-    if len(ids) > sequence_length:
-        kept = slice(len(ids) - sequence_length, len(ids)) if truncating == "pre" else slice(0, sequence_length)
+    if truncating == "pre":
+        kept = slice(max(0, len(ids) - sequence_length), len(ids))
     else:
-        kept = slice(0, len(ids))
+        kept = slice(0, min(len(ids), sequence_length))
     body = list(ids[kept])
     fill = [PADDING_INDEX] * (sequence_length - len(body))
     return (fill + body if padding == "pre" else body + fill), kept

@@ -172,6 +172,28 @@ def test_csv_injection_is_neutralised_in_downloads():
     assert frame["text"][0].startswith("=")  # the original is not modified
 
 
+def test_a_formula_after_a_line_break_inside_a_cell_gets_its_own_quote():
+    """A line break inside a quoted cell starts a new line in the spreadsheet: a formula there is neutralised too;
+    numbers and other values pass through."""
+    from rnndemo.batch import neutralise_cell
+
+    assert neutralise_cell("fine\n=1+1\r+2\nok") == "fine\n'=1+1\r'+2\nok"
+    assert neutralise_cell("=A1\n@B2") == "'=A1\n'@B2"
+    assert neutralise_cell(0.5) == 0.5 and neutralise_cell(None) is None
+
+
+def test_a_column_of_mixed_values_is_neutralised_too():
+    """A column pandas cannot call text (strings beside numbers) still holds strings a spreadsheet would run."""
+    safe = csv_safe(pd.DataFrame({"mixed": ["=cmd", 5], "p": [0.25, 0.75]}))
+    assert safe["mixed"].tolist() == ["'=cmd", 5] and safe["p"].tolist() == [0.25, 0.75]
+
+
+def test_the_download_quotes_every_field_ends_lines_with_crlf_and_is_utf8():
+    assert csv_bytes(pd.DataFrame({"text": ["café", "=1"], "p": [0.5, 1.0]})) == (
+        '"text","p"\r\n"café","0.5"\r\n"\'=1","1.0"\r\n'.encode()
+    )
+
+
 # --- Issue 25: the header check and every line ending ---------------------------------------------------------
 
 

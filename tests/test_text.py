@@ -82,3 +82,44 @@ def test_typographic_apostrophes_are_folded_to_the_plain_one():
     assert clean_text("\u2019Quoted\u2019 and isn\u2019t") == "quoted and isn't"  # loose ones are quotes, as ' is
     # Without punctuation removal the text is left as written.
     assert clean_text("I\u2019m", CleaningOptions(remove_punctuation=False)) == "i\u2019m"
+
+
+def test_invisible_characters_become_spaces_and_ordinary_whitespace_stays():
+    """Control (Cc: bell, NUL) and format (Cf: zero-width space, bidi override) characters become spaces even with
+    punctuation removal off; tabs and newlines are Cc too but are whitespace, and stay as written."""
+    raw = CleaningOptions(lowercase=False, remove_punctuation=False, collapse_whitespace=False)
+    assert clean_text("a\x07b\x00c\u200bd\u202ee", raw) == "a b c d e"
+    assert clean_text("a\tb\nc", raw) == "a\tb\nc"
+    assert tokenize("good\u200bfilm") == ["good", "film"]
+
+
+def test_combining_marks_stay_in_their_word_and_other_symbols_split_it():
+    """A combining mark with no precomposed letter (q + U+0301) and Devanagari's vowel signs (Mn, Mc) stay in
+    their word; punctuation and symbols (¿, ★) split it."""
+    assert tokenize("q\u0301 x") == ["q\u0301", "x"]
+    assert tokenize("हिंदी फ़िल्म") == ["हिंदी", "फ़िल्म"]
+    assert tokenize("¿bueno★malo") == ["bueno", "malo"]
+
+
+def test_a_text_that_is_not_a_string_is_refused_with_its_type_named():
+    import pytest
+
+    with pytest.raises(TypeError, match="^text must be a string, not int$"):
+        clean_text(5)
+    with pytest.raises(TypeError, match="^text must be a string, not NoneType$"):
+        tokenize(None)
+
+
+def test_tokenize_uses_the_options_it_is_given():
+    assert tokenize("Good <br />Film!", CleaningOptions(lowercase=False)) == ["Good", "Film"]
+    assert tokenize("Good <br />Film!", CleaningOptions(remove_line_breaks=False, remove_punctuation=False)) == [
+        "good",
+        "<br",
+        "/>film!",
+    ]
+
+
+def test_frequency_ranks_by_count_then_first_appearance():
+    word_index, ids = index_by_frequency(["b", "a", "c", "a", "c", "d", "c"])
+    assert word_index == {"c": 1, "a": 2, "b": 3, "d": 4} and ids == [3, 2, 1, 2, 1, 4, 1]
+    assert word_counts(["b", "a", "c", "a", "c", "d", "c"]) == [("c", 3), ("a", 2), ("b", 1), ("d", 1)]

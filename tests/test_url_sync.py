@@ -143,3 +143,36 @@ def test_a_link_up_to_5000_characters_is_adopted_whole_and_a_longer_one_is_cut_w
     else:
         assert notice == ""
     assert _param(app, "text") == text[:URL_TEXT_LIMIT]
+
+
+def _parameter_frame():
+    """A page's own parameter (the Inside page's ?step=): adopt what this session did not write, then write it."""
+    import streamlit as st
+
+    from rnndemo import ui
+
+    ui.init_session()
+    st.session_state["probe_history_navigation"] = ui._is_history_navigation()
+    st.session_state["probe_adopted"] = ui.url_parameter_to_adopt("step")
+    if st.session_state["probe_adopted"][0]:
+        st.session_state["probe_step"] = st.session_state["probe_adopted"][1]
+    ui.write_url_parameter("step", st.session_state.setdefault("probe_step", None))
+
+
+def test_a_pages_parameter_missing_from_the_url_is_adopted_as_none_on_back_forward_only(monkeypatch):
+    """The stepper's ?step= is gone after a page switch (kept, written again) and after Back to a URL without it
+    (adopted: the stepper returns to the start), as the text's ?text= is."""
+    app = AppTest.from_function(_parameter_frame, default_timeout=60)
+    run(app)
+    assert app.session_state["probe_adopted"] == (False, None) and "step" not in app.query_params
+    app.query_params["step"] = "7"  # a link to step 7
+    run(app)
+    assert app.session_state["probe_adopted"] == (True, "7") and _param(app, "step") == "7"
+    run(app)  # its own value back: nothing to adopt
+    assert app.session_state["probe_adopted"] == (False, None)
+    del app.query_params["step"]  # a page switch drops it: nothing adopted, the step is written again
+    run(app)
+    assert app.session_state["probe_adopted"] == (False, None) and _param(app, "step") == "7"
+    del app.query_params["step"]  # Back to the URL without it: adopted as "no step"
+    run(app, monkeypatch)
+    assert app.session_state["probe_adopted"] == (True, None) and "step" not in app.query_params

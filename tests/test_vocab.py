@@ -83,3 +83,62 @@ def test_matches_keras_text_vectorization_on_the_same_tokens():
     for row, text in enumerate(cleaned[:3]):
         ids = ours.encode_tokens(text.split())
         assert keras_ids[row][: len(ids)].tolist() == ids
+
+
+def test_lookup_and_decode_of_unknown_words_and_ids():
+    vocabulary = Vocabulary.build(CORPUS, size=6)  # ["", "[UNK]", "good", "the", "film", "movie"]
+    assert vocabulary.lookup("zebra") == 1 and vocabulary.lookup("the") == 3
+    assert vocabulary.decode([0, 1, 5, 6, -1, 99]) == ["", "[UNK]", "movie", "[UNK]", "[UNK]", "[UNK]"]
+    assert vocabulary.encode(["the", "zebra"], sequence_length=3).tokens == ["the", "zebra"]
+
+
+def test_pad_sequence_defaults_to_keras_pre_pre_and_returns_the_slice_it_kept():
+    assert pad_sequence([5, 6, 7, 8, 9], 3) == ([7, 8, 9], slice(2, 5))
+    assert pad_sequence([5, 6], 3) == ([0, 5, 6], slice(0, 2))
+    assert pad_sequence([5, 6, 7], 3, truncating="post") == ([5, 6, 7], slice(0, 3))
+    assert pad_sequence([5, 6, 7, 8], 3, truncating="post") == ([5, 6, 7], slice(0, 3))
+    assert pad_sequence([5, 6], 3, truncating="post") == ([0, 5, 6], slice(0, 2))
+    assert pad_sequence([5, 6], 1) == ([6], slice(1, 2))  # the shortest allowed length
+    assert pad_batch([[5, 6]], 3).dtype == np.int32
+
+
+def test_bad_arguments_say_what_is_wrong():
+    with pytest.raises(ValueError, match="^padding and truncating must be 'pre' or 'post'$"):
+        pad_sequence([1], 3, padding="middle")
+    with pytest.raises(ValueError, match="^sequence_length must be at least 1$"):
+        pad_sequence([1], 0)
+    with pytest.raises(ValueError, match="^a vocabulary is a list of words$"):
+        Vocabulary("abc")  # a string is not a list, though each of its characters is a string
+    with pytest.raises(ValueError, match="^a vocabulary is a list of words$"):
+        Vocabulary(["", "[UNK]", 3])
+    with pytest.raises(ValueError, match="^a vocabulary must start with the padding and out-of-vocabulary tokens$"):
+        Vocabulary(["a", "b"])
+    with pytest.raises(ValueError, match="^a vocabulary lists each word once$"):
+        Vocabulary(["", "[UNK]", "a", "a"])
+
+
+def test_the_file_holds_the_words_as_written_in_utf8_whatever_the_locale(tmp_path):
+    """Saved and loaded under an ASCII locale (C, locale coercion off), café and 电影 survive, readable in the file."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import rnndemo
+
+    words = "['', '[UNK]', 'caf\\u00e9', '\\u7535\\u5f71']"  # escaped: the command line is ASCII too
+    script = (
+        "import sys; from pathlib import Path; from rnndemo.vocab import Vocabulary; path = Path(sys.argv[1]); "
+        f"Vocabulary({words}).save(path); print(Vocabulary.load(path).words == {words})"
+    )
+    environment = os.environ | {"LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    environment["PYTHONPATH"] = str(Path(rnndemo.__file__).parent.parent)  # the rnndemo under test
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "v.json")], env=environment, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "True", result.stderr
+    written_under_ascii = (tmp_path / "v.json").read_bytes()
+    assert written_under_ascii == '["", "[UNK]", "café", "电影"]'.encode()
+    Vocabulary(["", "[UNK]", "café", "电影"]).save(tmp_path / "here.json")  # and the same file in this locale
+    assert (tmp_path / "here.json").read_bytes() == written_under_ascii
+    assert Vocabulary.load(tmp_path / "here.json").words[2:] == ["café", "电影"]
