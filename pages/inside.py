@@ -275,17 +275,26 @@ def step_tabs(*, bundle, inspections: dict, step: int, key: str) -> None:
             step_numbers(name=name, classifier=bundle.classifiers[name], inspection=inspection, step=step, key=key)
 
 
+PROJECTOR_FOLLOWS_KEY = "inside_step_projector_follows"  # the presenter mode the panel's toggle last followed
+
+
 def projector_toggle(*, key: str) -> bool:
-    """Whether the stepper is drawn as one projector-sized panel (on by default in presenter mode)."""
+    """Whether the stepper is drawn as one projector-sized panel: on when presenter mode is switched on, off when
+    it is switched off, and in between as the visitor sets it."""
+    if st.session_state.get(PROJECTOR_FOLLOWS_KEY) != ui.presenting():
+        # Set before it is drawn, with no default of its own: a keyed toggle would keep its first default.
+        st.session_state[PROJECTOR_FOLLOWS_KEY] = ui.presenting()
+        st.session_state[f"{key}_projector"] = ui.presenting()
     return st.toggle(
         "Projector panel: the word, the unfolded graph, the running prediction and the gates on one screen",
-        value=ui.presenting(),
+        help="On by default in presenter mode.",
         **ui.option(f"{key}_projector"),
     )
 
 
 UNIT_TEXT_RADIUS = 20  # tokens on each side of t in the panel's coloured text
 MOST_ACTIVE = "most active"  # the unit picker's default: the unit that varies most over this text
+UNIT_CHOICES = 8  # units offered for the colouring: a handful (of 64 or 256), the ones this text moves most
 
 
 def colour_model(*, inspections: dict, key: str) -> str:
@@ -302,14 +311,15 @@ def colour_model(*, inspections: dict, key: str) -> str:
 
 
 def colour_unit(*, inspection, key: str) -> int:
-    """The chosen unit: a number, or (by default) the unit that varies most over this text."""
-    most_active = unit_text.most_active_unit(inspection.hidden)
+    """The chosen unit: by default the one that varies most over this text, or one of the next few."""
+    units = unit_text.units_by_activity(inspection.hidden, UNIT_CHOICES)
+    # The options' texts stay fixed (a link holds one); the label names the unit "most active" is for this text.
     choice = st.selectbox(
-        f"Unit (most active on this text: unit {most_active})",
-        [MOST_ACTIVE, *(f"unit {unit}" for unit in range(inspection.hidden.shape[1]))],
+        f"Unit (most active on this text: unit {units[0]}; then the next {len(units) - 1})",
+        [MOST_ACTIVE, *(f"unit {unit}" for unit in units)],
         **ui.option(f"{key}_colour_unit"),
     )
-    return most_active if choice == MOST_ACTIVE else int(choice.removeprefix("unit "))
+    return units[0] if choice == MOST_ACTIVE else int(choice.removeprefix("unit "))
 
 
 def projector_panel(*, inspections: dict, step: int, key: str) -> None:

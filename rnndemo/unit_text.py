@@ -12,15 +12,22 @@ import html
 import numpy as np
 from plotly.colors import diverging, sample_colorscale
 
-from rnndemo import explain, plots
+from rnndemo import plots
 
 UNIT_COLORSCALE = list(diverging.RdBu)  # the hidden-state heatmaps' "RdBu": red low, blue high
 SMALLEST_SCALE = 1e-6  # a unit that never moves is drawn white rather than divided by zero
 
 
+def units_by_activity(hidden: np.ndarray, count: int) -> list[int]:
+    """The `count` units (columns of a (time, units) matrix) that vary most over this text, most active first
+    (on a tie the lower unit first): the handful worth colouring the text by; the rest barely move."""
+    spread = np.asarray(hidden, dtype=np.float64).std(axis=0)  # (units,)
+    return [int(unit) for unit in np.argsort(-spread, kind="stable")[:count]]
+
+
 def most_active_unit(hidden: np.ndarray) -> int:
-    """The unit (column of a (time, units) matrix) that varies most over this text, as the heatmaps choose them."""
-    return int(explain.most_active_units(hidden, 1)[0])
+    """The unit that varies most over this text, as the heatmaps rank them (explain.most_active_units)."""
+    return units_by_activity(hidden, 1)[0]
 
 
 def unit_scale(values: np.ndarray) -> float:

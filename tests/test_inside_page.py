@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from rnndemo import stepper, ui
+from rnndemo import stepper, ui, unit_text
 from rnndemo.explain import OCCLUSION_AUTOMATIC_TOKENS
 from rnndemo.inspect import Inspector
 
@@ -248,29 +248,33 @@ def test_the_projector_panel_shows_the_step_the_gates_and_the_text_coloured_by_o
     assert blocks and f"h = {lstm.hidden[3, most_active]:+.3f}" in blocks[0]
     assert any(f"LSTM unit {most_active}" in str(block.proto.body) for block in app.get("html"))
 
-    app.selectbox(key="inside_step_colour_unit").set_value("unit 7").run()
+    offered = unit_text.units_by_activity(lstm.hidden, 8)
+    assert app.selectbox(key="inside_step_colour_unit").options == ["most active", *(f"unit {u}" for u in offered)]
+    other = offered[1]  # the second most active
+    app.selectbox(key="inside_step_colour_unit").set_value(f"unit {other}").run()
     assert not app.exception and ui.option("inside_step_colour_unit")["bind"] == "query-params"  # in the link
     blocks = unit_text_blocks(app)
     titles = re.findall(r'title="token (\d+): [^"]*, h = ([+-][0-9.]+)"', blocks[-1])  # the whole text
     assert [int(position) for position, _ in titles] == list(range(1, len(lstm.tokens) + 1))
-    np.testing.assert_allclose([float(value) for _, value in titles], lstm.hidden[:, 7], atol=6e-4)
+    np.testing.assert_allclose([float(value) for _, value in titles], lstm.hidden[:, other], atol=6e-4)
     assert panel_charts(app)["gates"]["data"][1]["x"] == pytest.approx(
-        [float(lstm.gates[gate][3, 7]) for gate in ("input", "forget", "output")], abs=1e-6
+        [float(lstm.gates[gate][3, other]) for gate in ("input", "forget", "output")], abs=1e-6
     )
     app.button(key="inside_step_next").click().run()
     assert step(app) == 4 and "token 5" in panel_charts(app)["unfolded"]["layout"]["title"]["text"]
-    assert app.selectbox(key="inside_step_colour_unit").value == "unit 7"
+    assert app.selectbox(key="inside_step_colour_unit").value == f"unit {other}"
 
 
-def test_the_projector_panel_is_off_by_default_outside_presenter_mode_and_a_link_carries_the_unit():
+def test_the_projector_panel_is_off_by_default_outside_presenter_mode_and_a_link_carries_the_unit(bundle):
     """Without presenter mode the stepper is drawn as before until the visitor turns the panel on; a link with a
     unit opens the panel's colouring on that unit; the SimpleRNN alone has no gates to draw, and says so."""
-    app = open_page("pages/inside.py", TEXT, query={"inside_step_colour_unit": "unit 3"})
+    linked = unit_text.units_by_activity(Inspector(bundle.classifiers["lstm"]).inspect(TEXT).hidden, 8)[2]
+    app = open_page("pages/inside.py", TEXT, query={"inside_step_colour_unit": f"unit {linked}"})
     assert not app.exception and not app.toggle(key="inside_step_projector").value
     assert not unit_text_blocks(app) and "gates" not in panel_charts(app)
     app.toggle(key="inside_step_projector").set_value(True).run()
     assert not app.exception and unit_text_blocks(app)
-    assert app.selectbox(key="inside_step_colour_unit").value == "unit 3"
+    assert app.selectbox(key="inside_step_colour_unit").value == f"unit {linked}"
     app.radio(key="inside_model").set_value("rnn").run()
     assert not app.exception and "gates" not in panel_charts(app)
     assert "No gates: the SimpleRNN" in all_text(app)

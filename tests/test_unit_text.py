@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from plotly.colors import diverging
 
-from rnndemo import step_plots, stepper, unit_text
+from rnndemo import explain, step_plots, stepper, unit_text
 from rnndemo.inspect import Inspector
 
 TEXT = "A dull start, but the acting is superb and the ending moved me. Not bad at all, actually quite good."
@@ -32,8 +32,14 @@ def numpy_rdbu(values: np.ndarray, scale: float) -> np.ndarray:
 
 
 def test_the_default_unit_is_the_one_that_varies_most_over_the_text(inspection):
-    """The picker's default is the unit whose hₜ has the largest standard deviation over this text."""
-    assert unit_text.most_active_unit(inspection.hidden) == int(np.argmax(inspection.hidden.std(axis=0)))
+    """The picker's default is the unit whose hₜ has the largest standard deviation over this text, and it offers
+    the next few in order of that spread; they are the units the heatmaps choose."""
+    spread = inspection.hidden.std(axis=0)
+    assert unit_text.most_active_unit(inspection.hidden) == int(np.argmax(spread))
+    offered = unit_text.units_by_activity(inspection.hidden, 8)
+    assert offered == [int(unit) for unit in np.argsort(-spread)[:8]]
+    assert all(spread[first] >= spread[second] for first, second in zip(offered, offered[1:]))
+    assert sorted(offered) == explain.most_active_units(inspection.hidden, 8).tolist()
 
 
 def test_each_token_is_coloured_by_the_units_value_on_a_diverging_scale(inspection):
