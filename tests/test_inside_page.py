@@ -279,3 +279,6 @@ def test_the_projector_panel_is_off_by_default_outside_presenter_mode_and_a_link
     assert not app.exception and "gates" not in panel_charts(app)
     assert "No gates: the SimpleRNN" in all_text(app)
     assert app.selectbox(key="inside_step_colour_model").value == "rnn"
+    app.toggle(key="inside_step_projector").set_value(False).run()
+    app.toggle(key="presenter_toggle").set_value(True).run()  # presenter mode switched on: the panel follows
+    assert not app.exception and app.toggle(key="inside_step_projector").value
