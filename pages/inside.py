@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import explain, memory, memory_plots, step_plots, stepper, token_plots, ui
+from rnndemo import explain, memory, memory_plots, step_plots, stepper, token_plots, ui, unit_text
 from rnndemo.evaluation import DECISION_THRESHOLD
 from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
 from rnndemo.models import ModelFileError
@@ -80,7 +80,7 @@ def unfolded(*, inspection, number: int, key: str) -> None:
         )
         + "each box's colour is the prediction if the review ended there."
     )
-    with st.container(key=f"{key}_unfolded_scroll"):  # scrolls sideways on a phone (ui._READABLE_CSS)
+    with st.container(key=f"{key}_unfolded_scroll"):  # scrolls sideways on a phone (ui.widgets._READABLE_CSS)
         ui.plotly_chart(
             token_plots.unfolded_graph(inspection.tokens, inspection.trajectory.tolist()), key=f"{key}_unfolded"
         )
@@ -148,10 +148,11 @@ def current_step(tokens: list[str]) -> int:
     return step
 
 
-def step_controls(*, length: int, playing: bool, key: str) -> None:
-    """Previous, Next, Play/Pause and the slider (which shows the step and sets it; while playing, a progress bar)."""
+def step_controls(*, length: int, playing: bool, key: str, compact: bool = False) -> None:
+    """Previous, Next, Play/Pause and the slider (which shows the step and sets it; while playing, a progress bar).
+    `compact`: all in one row, so that the projector panel below them fits on the screen with them."""
     step = st.session_state[STEP_KEY]
-    previous, following, play, _ = st.columns([1, 1, 1, 2])
+    previous, following, play, rest = st.columns([1, 1, 1, 4] if compact else [1, 1, 1, 2], vertical_alignment="bottom")
     previous.button(
         "Previous",
         key=f"{key}_previous",
@@ -178,13 +179,14 @@ def step_controls(*, length: int, playing: bool, key: str) -> None:
         args=(length,),
         width="stretch",
     )
+    place = rest if compact else st
     if playing:
         # No slider while playing: each tick would set its value, and a tick's request carries the value the
         # browser still shows, one token behind, which would read as a visitor moving it back.
-        st.progress(step / max(length - 1, 1), text=f"Playing: token {step + 1} of {length}")
+        place.progress(step / max(length - 1, 1), text=f"Playing: token {step + 1} of {length}")
     elif length > 1:  # a slider needs two ends
         st.session_state[STEP_SLIDER_KEY] = step + 1  # set before it is drawn: the slider shows the stored step
-        st.slider("Token", 1, length, key=STEP_SLIDER_KEY, on_change=_slider_moved)
+        place.slider("Token", 1, length, key=STEP_SLIDER_KEY, on_change=_slider_moved)
 
 
 def step_token(*, inspection, step: int) -> None:
@@ -250,18 +252,127 @@ def stepper_body(*, bundle, inspections: dict, key: str, playing_when_drawn: boo
         playing = st.session_state[STEP_PLAYING_KEY] = step < length - 1  # it stops at the last token
     if playing != playing_when_drawn:
         st.rerun()  # the whole page: Play's timer is set (or cleared) when the stepper is drawn
-    step_controls(length=length, playing=playing, key=key)
-    step_token(inspection=first, step=step)
+    if projector_toggle(key=key):
+        with st.container(key=f"{key}_panel"):  # the controls and everything they change, on one screen
+            step_controls(length=length, playing=playing, key=key, compact=True)
+            projector_panel(inspections=inspections, step=step, key=key)
+        st.markdown("**The equation at this token, with its numbers**")
+        step_tabs(bundle=bundle, inspections=inspections, step=step, key=key)
+    else:
+        step_controls(length=length, playing=playing, key=key)
+        step_token(inspection=first, step=step)
+        step_tabs(bundle=bundle, inspections=inspections, step=step, key=key)
+        trajectories = {name: inspection.trajectory for name, inspection in inspections.items()}
+        ui.plotly_chart(
+            step_plots.step_prediction_chart(trajectories, first.tokens, step, DISPLAY_NAMES), key=f"{key}_prediction"
+        )
+    for name, inspection in inspections.items():
+        st.caption(explain.crossing_sentence(DISPLAY_NAMES[name], inspection.trajectory, inspection.tokens, ui.literal))
+
+
+def step_tabs(*, bundle, inspections: dict, step: int, key: str) -> None:
+    """Each model's step with its numbers, one tab per model."""
     tabs = st.tabs([DISPLAY_NAMES[name] for name in inspections]) if len(inspections) > 1 else [st.container()]
     for tab, (name, inspection) in zip(tabs, inspections.items()):
         with tab:
             step_numbers(name=name, classifier=bundle.classifiers[name], inspection=inspection, step=step, key=key)
-    trajectories = {name: inspection.trajectory for name, inspection in inspections.items()}
-    ui.plotly_chart(
-        step_plots.step_prediction_chart(trajectories, first.tokens, step, DISPLAY_NAMES), key=f"{key}_prediction"
+
+
+PROJECTOR_FOLLOWS_KEY = "inside_step_projector_follows"  # the presenter mode the panel's toggle last followed
+
+
+def projector_toggle(*, key: str) -> bool:
+    """Whether the stepper is drawn as one projector-sized panel: on when presenter mode is switched on, off when
+    it is switched off, and in between as the visitor sets it."""
+    if st.session_state.get(PROJECTOR_FOLLOWS_KEY) != ui.presenting():
+        # Set before it is drawn, with no default of its own: a keyed toggle would keep its first default.
+        st.session_state[PROJECTOR_FOLLOWS_KEY] = ui.presenting()
+        st.session_state[f"{key}_projector"] = ui.presenting()
+    return st.toggle(
+        "Projector panel: the word, the unfolded graph, the running prediction and the gates on one screen",
+        help="On by default in presenter mode.",
+        **ui.option(f"{key}_projector"),
     )
-    for name, inspection in inspections.items():
-        st.caption(explain.crossing_sentence(DISPLAY_NAMES[name], inspection.trajectory, inspection.tokens, ui.literal))
+
+
+UNIT_TEXT_RADIUS = 20  # tokens on each side of t in the panel's coloured text
+MOST_ACTIVE = "most active"  # the unit picker's default: the unit that varies most over this text
+UNIT_CHOICES = 8  # units offered for the colouring: a handful (of 64 or 256), the ones this text moves most
+
+
+def colour_model(*, inspections: dict, key: str) -> str:
+    """The model whose unit colours the text: the first gated model shown by default (its gates get a marker)."""
+    names = list(inspections)
+    gated = [name for name in names if inspections[name].gates is not None]
+    return st.selectbox(
+        "Colour the text by a unit of",
+        names,
+        index=names.index(gated[0]) if gated else 0,
+        format_func=DISPLAY_NAMES.get,
+        **ui.option(f"{key}_colour_model"),
+    )
+
+
+def colour_unit(*, inspection, key: str) -> int:
+    """The chosen unit: by default the one that varies most over this text, or one of the next few."""
+    units = unit_text.units_by_activity(inspection.hidden, UNIT_CHOICES)
+    # The options' texts stay fixed (a link holds one); the label names the unit "most active" is for this text.
+    choice = st.selectbox(
+        f"Unit (most active on this text: unit {units[0]}; then the next {len(units) - 1})",
+        [MOST_ACTIVE, *(f"unit {unit}" for unit in units)],
+        **ui.option(f"{key}_colour_unit"),
+    )
+    return units[0] if choice == MOST_ACTIVE else int(choice.removeprefix("unit "))
+
+
+def projector_panel(*, inspections: dict, step: int, key: str) -> None:
+    """One screen at 1280×720: the word in context; one model unfolded at t, every running prediction with t
+    marked, the gates at t; and the text around t coloured by one hidden unit (LSTMVis-style)."""
+    first = next(iter(inspections.values()))
+    with st.container(key=f"{key}_panel_context"):
+        step_token(inspection=first, step=step)
+    # Drawn in reading order, filled in the order of need: the unit picked below decides the charts above it.
+    unfolded_column, prediction_column, gates_column = st.columns(3)
+    controls, text_column = st.columns([1, 3])
+    with controls:
+        name = colour_model(inspections=inspections, key=key)
+        chosen = inspections[name]
+        unit = colour_unit(inspection=chosen, key=key)
+    unit_name = f"{DISPLAY_NAMES[name]} unit {unit}"
+    with unfolded_column.container(key=f"{key}_panel_unfolded"):
+        ui.plotly_chart(
+            step_plots.unfolded_at_step(chosen.tokens, chosen.trajectory, step, DISPLAY_NAMES[name]),
+            key=f"{key}_panel_unfolded_chart",
+        )
+    with prediction_column.container(key=f"{key}_panel_prediction"):
+        trajectories = {model: inspection.trajectory for model, inspection in inspections.items()}
+        ui.plotly_chart(
+            step_plots.step_prediction_chart(
+                trajectories, first.tokens, step, DISPLAY_NAMES, height=step_plots.PANEL_HEIGHT, narrow=True
+            ),
+            key=f"{key}_prediction",
+        )
+    with gates_column.container(key=f"{key}_panel_gates"):
+        gates = {
+            model: stepper.gates_at_step(inspection.gates, step, unit if model == name else None)
+            for model, inspection in inspections.items()
+            if inspection.gates is not None
+        }
+        if gates:
+            figure = step_plots.gates_at_step_chart(
+                gates, step, DISPLAY_NAMES, unit_name if chosen.gates is not None else None
+            )
+            ui.plotly_chart(figure, key=f"{key}_panel_gates_chart")
+        else:
+            st.caption("No gates: the SimpleRNN computes hₜ = tanh(W·xₜ + U·hₜ₋₁ + b) at every token, unguarded.")
+    with text_column.container(key=f"{key}_panel_unit_text"):
+        values = chosen.hidden[:, unit]
+        scale = unit_text.unit_scale(values)
+        start, stop = stepper.token_window(len(chosen.tokens), step, UNIT_TEXT_RADIUS)
+        ui.show_html(unit_text.unit_legend_html(unit_name, scale))
+        ui.show_html(unit_text.unit_text_html(chosen.tokens, values, scale=scale, start=start, stop=stop, marked=step))
+        with st.expander(f"The whole text coloured by {unit_name}"):
+            ui.show_html(unit_text.unit_text_html(chosen.tokens, values, scale=scale, marked=step))
 
 
 def step_by_step(*, bundle, inspections: dict, number: int, key: str) -> None:

@@ -39,7 +39,7 @@ def unrolled_graph(*, loaded, tokens: list[str], ids: list[int]) -> None:
     """The seed slide's graph with real values: inputs x_t, states h_t, each model's likeliest next word."""
     words = loaded.vocabulary.words
     predictions = {name: step_predictions(model, ids, words, 8) for name, model in loaded.models.items()}
-    with st.container(key="lm_graph_scroll"):  # scrolls sideways on a phone (ui._READABLE_CSS)
+    with st.container(key="lm_graph_scroll"):  # scrolls sideways on a phone (ui.widgets._READABLE_CSS)
         ui.plotly_chart(
             language_model_plots.language_model_graph(tokens, predictions, LANGUAGE_DISPLAY_NAMES),
             key="lm_graph",
@@ -75,7 +75,7 @@ def next_words(*, loaded, ids: list[int], key: str) -> None:
     k = st.slider("How many next words", 3, 15, 8, **ui.option("lm_k"))
     words = loaded.vocabulary.words
     candidates = {name: top_words(model, ids, words, k) for name, model in loaded.models.items()}
-    with st.container(key=f"{key}_bars_scroll"):  # scrolls sideways on a phone (ui._READABLE_CSS)
+    with st.container(key=f"{key}_bars_scroll"):  # scrolls sideways on a phone (ui.widgets._READABLE_CSS)
         ui.plotly_chart(
             language_model_plots.next_word_bars(candidates, LANGUAGE_DISPLAY_NAMES), key=f"{key}_bars", width="stretch"
         )

@@ -6,18 +6,29 @@ hidden state that the step's equation fills in.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 
-from rnndemo import plots, token_plots
+from rnndemo import plots, stepper, token_plots
 
 STATE_WINDOW = 15  # tokens on each side of t in the stepper's hidden-state map
+UNFOLDED_RADIUS = 2  # state boxes on each side of t in the projector panel's unfolded graph
+PANEL_HEIGHT = 230  # px of each projector-panel chart (presenter mode scales it by 1.25)
 
 
 def step_prediction_chart(
-    trajectories: dict[str, np.ndarray], tokens: list[str], step: int, display_names: dict[str, str]
+    trajectories: dict[str, np.ndarray],
+    tokens: list[str],
+    step: int,
+    display_names: dict[str, str],
+    height: int = 320,
+    narrow: bool = False,
 ) -> go.Figure:
-    """The running prediction of every model, with token `step` (from 0) marked on each line."""
+    """The running prediction of every model, with token `step` (from 0) marked on each line. `narrow`, for a
+    third of the page: the axis numbers the tokens, the cursor names its word, and the legend sits below (in a
+    narrow column, word ticks overprint and a legend at the side takes the lines' width)."""
     traces, layout = token_plots.trajectory_spec(
         {name: list(map(float, values)) for name, values in trajectories.items()},
         {name: tokens for name in trajectories},
@@ -37,9 +48,27 @@ def step_prediction_chart(
                 hovertemplate=f"token <b>%{{x}}</b><br>p(positive) = %{{y:.3f}}<extra>{display}</extra>",
             )
         )
-    # A shape's x on a category axis is the category's index (from 0), not its value: token `step` is index `step`.
-    layout["shapes"] = [*layout["shapes"], plots.vertical_line_shape(step, color="black", width=1, opacity=0.5)]
-    layout.update(title=dict(text=f"Running prediction, token {step + 1} marked"), height=320)
+    layout.update(title=dict(text=f"Running prediction, token {step + 1} marked"), height=height)
+    if narrow:
+        layout.update(
+            xaxis=dict(title=dict(text="token"), range=[0.5, len(tokens) + 0.5]),
+            legend=dict(orientation="h", x=0, y=-0.5, yanchor="top"),
+            annotations=[
+                dict(
+                    x=step + 1,
+                    y=1,
+                    yref="y domain",
+                    yanchor="bottom",
+                    text=f"<b>{plots.safe(tokens[step], 20)}</b>",
+                    showarrow=False,
+                )
+            ],
+            margin=dict(l=50, r=20, t=50, b=20),
+        )
+    # A shape's x on a category axis is the category's index (from 0), not its value: token `step` is index `step`;
+    # the narrow chart's axis is numeric (the positions 1 … n), so there it is the position.
+    cursor = step + 1 if narrow else step
+    layout["shapes"] = [*layout["shapes"], plots.vertical_line_shape(cursor, color="black", width=1, opacity=0.5)]
     return plots.figure_from(traces, layout)
 
 
@@ -97,5 +126,78 @@ def log_odds_bars(tokens: list[str], effects: np.ndarray, title: str, scale: flo
         barmode="overlay",  # each position is in one trace: overlay keeps every bar full width
         yaxis=dict(title=dict(text="logit p(text) − logit p(without)"), range=[-scale * 1.05, scale * 1.05]),
         xaxis=plots.token_axis_spec(tokens, "token"),
+    )
+    return plots.figure_from(traces, layout)
+
+
+_BOX_LABEL = re.compile(r"^([xh])(\d+)<br>")  # "x3<br>…" and "h3<br>…": token_plots.unfolded_graph's box labels
+
+
+def unfolded_at_step(
+    tokens: list[str], trajectory: np.ndarray, step: int, model_name: str, radius: int = UNFOLDED_RADIUS
+) -> go.Figure:
+    """token_plots.unfolded_graph of one model for the tokens around `step` (from 0), numbered as in the whole text,
+    with the current step's boxes outlined; no colour bar (the running prediction beside it shows p on its
+    axis)."""
+    start, stop = stepper.token_window(len(tokens), step, radius)
+    figure = token_plots.unfolded_graph(tokens[start:stop], [float(value) for value in trajectory[start:stop]], stop - start)
+    for annotation in figure.layout.annotations:
+        if annotation.text:
+            annotation.text = _BOX_LABEL.sub(
+                lambda match: f"{match.group(1)}{int(match.group(2)) + start}<br>", annotation.text
+            )
+    x = (step - start) * 1.6  # token_plots.unfolded_graph puts box k at x = 1.6·k
+    figure.add_shape(type="rect", x0=x - 0.72, x1=x + 0.72, y0=-0.4, y1=1.6, line=dict(color="black", width=3))
+    figure.update_traces(marker_showscale=False)
+    figure.update_layout(
+        title=dict(text=f"{model_name} unfolded at token {step + 1}<br>(box colour: p so far)"),
+        height=PANEL_HEIGHT,
+        margin=dict(l=10, r=10, t=50, b=10),
+    )
+    return figure
+
+
+def gates_at_step_chart(
+    gates: dict[str, list[stepper.GateAtStep]], step: int, display_names: dict[str, str], unit_label: str | None
+) -> go.Figure:
+    """Each gated model's σ gates at token `step` (from 0) as horizontal bars of their mean over the units, and
+    the chosen unit's value as a diamond (`unit_label` names it; None: no unit marked)."""
+    traces = []
+    for name, rows in gates.items():
+        labels = [f"{display_names.get(name, name)} {row.gate}" for row in rows]
+        traces.append(
+            dict(
+                type="bar",
+                orientation="h",
+                x=[row.mean for row in rows],
+                y=labels,
+                marker=dict(color=plots.MODEL_COLORS.get(name)),
+                name=display_names.get(name, name),
+                showlegend=False,
+                hovertemplate="%{y}: mean over the units %{x:.3f}<extra></extra>",
+            )
+        )
+        marked = [(label, row.unit_value) for label, row in zip(labels, rows) if row.unit_value is not None]
+        if marked and unit_label:
+            traces.append(
+                dict(
+                    type="scatter",
+                    mode="markers",
+                    x=[value for _, value in marked],
+                    y=[label for label, _ in marked],
+                    marker=dict(symbol="diamond", size=12, color="black"),
+                    name=unit_label,
+                    showlegend=False,
+                    hovertemplate=f"%{{y}}: {unit_label} %{{x:.3f}}<extra></extra>",
+                )
+            )
+    # Short lines: a third of the page cuts a long title, and a third line of title overprints the bars.
+    title = f"Gates at token {step + 1}<br>bars: mean of the units"
+    axis_title = "0 = shut, 1 = open" + (f"<br>◆: {unit_label}" if unit_label else "")
+    layout = plots.layout_spec(title, height=PANEL_HEIGHT) | dict(
+        # A little past 1, so that a diamond at 1 is not cut in half.
+        xaxis=dict(range=[0, 1.05], tickvals=[0, 0.5, 1], title=dict(text=axis_title)),
+        yaxis=dict(autorange="reversed", type="category"),
+        margin=dict(l=110, r=20, t=75, b=70 if unit_label else 45),
     )
     return plots.figure_from(traces, layout)

@@ -166,3 +166,38 @@ def step_equation(classifier, inspection: Inspection, step: int, units: tuple[in
 def clamp_step(step: int, length: int) -> int:
     """A step inside a text of `length` tokens (0 for an empty one)."""
     return int(min(max(step, 0), max(length - 1, 0)))
+
+
+SIGMOID_GATES = ("input", "forget", "output", "update", "reset")  # the gates in [0, 1]; the candidates are tanh
+
+
+@dataclass(frozen=True)
+class GateAtStep:
+    """One σ gate at token t: its mean over every unit, and the value of one chosen unit (if any)."""
+
+    gate: str
+    mean: float
+    unit_value: float | None
+
+
+def gates_at_step(gates: dict[str, np.ndarray] | None, step: int, unit: int | None = None) -> list[GateAtStep]:
+    """The σ gates of one model at token `step` (from 0), in the layer's order; none for a model without gates."""
+    if not gates:
+        return []
+    return [
+        GateAtStep(
+            gate=gate,
+            mean=float(np.mean(gates[gate][step])),
+            unit_value=None if unit is None else float(gates[gate][step, unit]),
+        )
+        for gate in gates
+        if gate in SIGMOID_GATES
+    ]
+
+
+def token_window(length: int, step: int, radius: int) -> tuple[int, int]:
+    """The tokens within `radius` of `step`, as (start, stop); near either end the window shifts so that it
+    still holds 2·radius + 1 tokens (or the whole text, if shorter)."""
+    width = min(length, 2 * radius + 1)
+    start = min(max(0, step - radius), length - width)
+    return start, start + width

@@ -75,7 +75,7 @@ def tampered_copy(destination: Path, file_name: str, source: Path = MODELS_DIR) 
 # Modules that start real servers (and Chromium): under `make test`'s two workers they all run on one worker,
 # one at a time, while the other worker runs everything else; two servers loading at once on 2 cores
 # would double each start and make the browsers' timeouts a matter of luck.
-SERVER_MODULES = {"test_browser", "test_classroom", "test_load", "test_server_guard"}
+SERVER_MODULES = {"test_browser", "test_classroom", "test_load", "test_projector_browser", "test_server_guard"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from rnndemo import stepper
+from rnndemo import stepper, ui, unit_text
 from rnndemo.explain import OCCLUSION_AUTOMATIC_TOKENS
 from rnndemo.inspect import Inspector
 
@@ -198,3 +198,87 @@ def test_a_long_text_is_measured_when_asked_and_every_text_after_it(bundle):
         pytest.fail("no row shows the LSTM's occlusion importance")
     app.text_area(key="inside_text_area").input(long_text + " The ending moved me.").run()
     assert len([block for block in app.get("html") if " log-odds" in str(block.proto.body)]) == len(rows)
+
+
+def panel_charts(app) -> dict[str, dict]:
+    """The projector panel's charts by their element key's part (unfolded, prediction, gates)."""
+    charts = {}
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec["layout"]["title"]["text"]
+        for part, start in (("unfolded", "LSTM unfolded at token"), ("prediction", "Running prediction, token")):
+            if title.startswith(start):
+                charts[part] = spec
+        if title.startswith("Gates at token"):
+            charts["gates"] = spec
+    return charts
+
+
+def unit_text_blocks(app) -> list[str]:
+    return [str(block.proto.body) for block in app.get("html") if 'data-rnndemo="unit-text"' in str(block.proto.body)]
+
+
+def test_the_projector_panel_shows_the_step_the_gates_and_the_text_coloured_by_one_unit(bundle):
+    """A lecturer in presenter mode gets the projector panel: the word, the LSTM unfolded at t, every running
+    prediction marked at t and the gates at t (means recomputed with numpy), and the text coloured by the unit that
+    varies most; picking another unit recolours it, puts it in the link, and marks its gates."""
+    app = open_page("pages/inside.py", TEXT, query={"present": "1", "step": "4"})
+    assert not app.exception and app.toggle(key="inside_step_projector").value
+    assert_step_shown(app, bundle, 3)  # the word, the tables and the marked running prediction, as without the panel
+    lstm = Inspector(bundle.classifiers["lstm"]).inspect(TEXT)
+    most_active = int(np.argmax(lstm.hidden.std(axis=0)))
+    assert app.selectbox(key="inside_step_colour_model").value == "lstm"  # the first gated model shown
+    assert app.selectbox(key="inside_step_colour_unit").value == "most active"
+    assert f"most active on this text: unit {most_active}" in app.selectbox(key="inside_step_colour_unit").label
+    charts = panel_charts(app)
+    assert set(charts) == {"unfolded", "prediction", "gates"}
+    assert "token 4" in charts["unfolded"]["layout"]["title"]["text"]
+    gates = charts["gates"]["data"]
+    bars = {trace["name"]: dict(zip(trace["y"], trace["x"])) for trace in gates if trace["type"] == "bar"}
+    assert set(bars) == {"LSTM", "GRU"}
+    gru = Inspector(bundle.classifiers["gru"]).inspect(TEXT)
+    for model, inspection, names in (("LSTM", lstm, ("input", "forget", "output")), ("GRU", gru, ("update", "reset"))):
+        for gate in names:
+            assert bars[model][f"{model} {gate}"] == pytest.approx(float(inspection.gates[gate][3].mean()), abs=1e-6)
+    diamonds = [trace for trace in gates if trace["type"] == "scatter"]
+    assert len(diamonds) == 1 and diamonds[0]["x"] == pytest.approx(
+        [float(lstm.gates[gate][3, most_active]) for gate in ("input", "forget", "output")], abs=1e-6
+    )
+    blocks = unit_text_blocks(app)
+    assert blocks and f"h = {lstm.hidden[3, most_active]:+.3f}" in blocks[0]
+    assert any(f"LSTM unit {most_active}" in str(block.proto.body) for block in app.get("html"))
+
+    offered = unit_text.units_by_activity(lstm.hidden, 8)
+    assert app.selectbox(key="inside_step_colour_unit").options == ["most active", *(f"unit {u}" for u in offered)]
+    other = offered[1]  # the second most active
+    app.selectbox(key="inside_step_colour_unit").set_value(f"unit {other}").run()
+    assert not app.exception and ui.option("inside_step_colour_unit")["bind"] == "query-params"  # in the link
+    blocks = unit_text_blocks(app)
+    titles = re.findall(r'title="token (\d+): [^"]*, h = ([+-][0-9.]+)"', blocks[-1])  # the whole text
+    assert [int(position) for position, _ in titles] == list(range(1, len(lstm.tokens) + 1))
+    np.testing.assert_allclose([float(value) for _, value in titles], lstm.hidden[:, other], atol=6e-4)
+    assert panel_charts(app)["gates"]["data"][1]["x"] == pytest.approx(
+        [float(lstm.gates[gate][3, other]) for gate in ("input", "forget", "output")], abs=1e-6
+    )
+    app.button(key="inside_step_next").click().run()
+    assert step(app) == 4 and "token 5" in panel_charts(app)["unfolded"]["layout"]["title"]["text"]
+    assert app.selectbox(key="inside_step_colour_unit").value == f"unit {other}"
+
+
+def test_the_projector_panel_is_off_by_default_outside_presenter_mode_and_a_link_carries_the_unit(bundle):
+    """Without presenter mode the stepper is drawn as before until the visitor turns the panel on; a link with a
+    unit opens the panel's colouring on that unit; the SimpleRNN alone has no gates to draw, and says so."""
+    linked = unit_text.units_by_activity(Inspector(bundle.classifiers["lstm"]).inspect(TEXT).hidden, 8)[2]
+    app = open_page("pages/inside.py", TEXT, query={"inside_step_colour_unit": f"unit {linked}"})
+    assert not app.exception and not app.toggle(key="inside_step_projector").value
+    assert not unit_text_blocks(app) and "gates" not in panel_charts(app)
+    app.toggle(key="inside_step_projector").set_value(True).run()
+    assert not app.exception and unit_text_blocks(app)
+    assert app.selectbox(key="inside_step_colour_unit").value == f"unit {linked}"
+    app.radio(key="inside_model").set_value("rnn").run()
+    assert not app.exception and "gates" not in panel_charts(app)
+    assert "No gates: the SimpleRNN" in all_text(app)
+    assert app.selectbox(key="inside_step_colour_model").value == "rnn"
+    app.toggle(key="inside_step_projector").set_value(False).run()
+    app.toggle(key="presenter_toggle").set_value(True).run()  # presenter mode switched on: the panel follows
+    assert not app.exception and app.toggle(key="inside_step_projector").value

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from rnndemo import language_model, plots, registry
+from rnndemo import language_model_layers, plots, registry
 
 from .conftest import PROJECT_ROOT
 from .fake_model_pages import FAKE_COLOR, FAKE_DISPLAY_NAME
@@ -18,7 +18,7 @@ def test_colours_language_layers_and_short_names_come_from_the_registry():
     for spec in registry.MODELS + registry.EXPERIMENT_MODELS + registry.LANGUAGE_MODELS:
         assert plots.MODEL_COLORS[spec.name] == spec.color, spec.name
     assert plots.MODEL_COLORS is registry.COLORS
-    assert language_model.KINDS == {"rnn": "SimpleRNN", "lstm": "LSTM"} == registry.LANGUAGE_LAYERS
+    assert language_model_layers.KINDS == {"rnn": "SimpleRNN", "lstm": "LSTM"} == registry.LANGUAGE_LAYERS
     assert registry.SHORT_NAMES["baseline"] == "TF-IDF baseline" and registry.SHORT_NAMES["lstm"] == "LSTM"
 
 

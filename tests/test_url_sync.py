@@ -150,9 +150,10 @@ def _parameter_frame():
     import streamlit as st
 
     from rnndemo import ui
+    from rnndemo.ui import compat
 
     ui.init_session()
-    st.session_state["probe_history_navigation"] = ui._is_history_navigation()
+    st.session_state["probe_history_navigation"] = compat.is_history_navigation()
     st.session_state["probe_adopted"] = ui.url_parameter_to_adopt("step")
     if st.session_state["probe_adopted"][0]:
         st.session_state["probe_step"] = st.session_state["probe_adopted"][1]
