@@ -140,7 +140,9 @@ def unfolded_at_step(
     with the current step's boxes outlined; no colour bar (the running prediction beside it shows p on its
     axis)."""
     start, stop = stepper.token_window(len(tokens), step, radius)
-    figure = token_plots.unfolded_graph(tokens[start:stop], [float(value) for value in trajectory[start:stop]], stop - start)
+    figure = token_plots.unfolded_graph(
+        tokens[start:stop], [float(value) for value in trajectory[start:stop]], stop - start
+    )
     for annotation in figure.layout.annotations:
         if annotation.text:
             annotation.text = _BOX_LABEL.sub(
