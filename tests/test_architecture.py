@@ -34,7 +34,16 @@ def test_the_library_imports_no_harness():
         path.name: sorted(imported_top_level_names(path) & harness) for path in (PROJECT_ROOT / "rnndemo").glob("*.py")
     }
     assert not {name: found for name, found in offenders.items() if found}
-    assert "numpy_lstm" not in (PROJECT_ROOT / "rnndemo" / "inspect.py").read_text()  # reference code lives in tests/
+
+
+def test_the_inspector_does_not_compute_with_its_own_oracle():
+    """inspect.py's TensorFlow paths are checked against rnndemo.cells (tests/reference.py), so they must not be
+    computed by it; the stepper, whose equations the page shows, uses it instead of a copy of its own."""
+    graph = library_imports()
+    assert "cells" not in graph["inspect"] and "stepper" not in graph["inspect"]
+    assert "cells" in graph["stepper"]
+    stepper_source = (PROJECT_ROOT / "rnndemo" / "stepper.py").read_text()
+    assert "np.tanh" not in stepper_source and "np.exp" not in stepper_source  # no second copy of the equations
 
 
 def test_importing_the_library_does_not_import_tensorflow_or_streamlit():
