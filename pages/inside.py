@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import explain, memory, plots, step_plots, stepper, ui
-from rnndemo.evaluation import DECISION_THRESHOLD
+from rnndemo import evaluation, explain, memory, plots, step_plots, stepper, ui
 from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
 from rnndemo.models import ModelFileError
 from rnndemo.registry import DISPLAY_NAMES, NOT_RECURRENT_NAMES, RECURRENT_NAMES
@@ -217,7 +216,7 @@ def step_numbers(*, name: str, classifier, inspection, step: int, key: str) -> N
             column: st.column_config.NumberColumn(column, format="%.4f") for column in stepper.COLUMNS[equation.layer]
         },
     )
-    verdict = "positive" if equation.probability >= DECISION_THRESHOLD else "negative"
+    verdict = evaluation.verdict(equation.probability)
     reads = "the mean of h₁ … hₜ" if inspection.readout == "mean" else "hₜ"
     st.markdown(
         f"Prediction so far: p(positive) = **{equation.probability:.3f}** ({verdict}, if the review ended here; "

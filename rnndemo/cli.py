@@ -18,9 +18,7 @@ import numpy as np
 
 from rnndemo.config import LIMITS, default_models_dir
 from rnndemo.registry import CLASSIFIER_NAMES, EXPERIMENT_NAMES, FORECAST_SERIES, NEURAL_NAMES, RECURRENT_NAMES
-from rnndemo.vocab import truncation_note
-
-END_WORD = "</review>"  # the language models' end-of-review word (language_model.END_TOKEN, without importing it)
+from rnndemo.vocab import END_TOKEN, truncation_note
 
 
 class UsageError(Exception):
@@ -542,7 +540,7 @@ def command_generate(arguments) -> None:
         drawn = model.generate(ids, arguments.words, arguments.temperature, arguments.top_k, arguments.seed)
         generated = [{"word": words[index], "probability": round(probability, 6)} for index, probability in drawn]
         payload["models"][name] = {
-            "text": " ".join(item["word"] for item in generated if item["word"] != END_WORD),
+            "text": " ".join(item["word"] for item in generated if item["word"] != END_TOKEN),
             "tokens": generated,
         }
     lines = [f"{name}: {values['text']}" for name, values in payload["models"].items()]
@@ -875,9 +873,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--top-k", type=bounded_int(1, 100_000), default=None, help="sample among the K likeliest")
     generate.add_argument(
         "--seed",
-        type=bounded_int(0, LIMITS.max_generation_seed),
+        type=bounded_int(0, LIMITS.max_seed),
         default=0,
-        help=f"0-{LIMITS.max_generation_seed:,}, as on the page; the same seed gives the same text",
+        help=f"0-{LIMITS.max_seed:,}, as on the page; the same seed gives the same text",
     )
 
     inspect = add("inspect", command_inspect, "Hidden states (and LSTM or GRU gates, LSTM cell states) at every token.")
@@ -932,7 +930,9 @@ def build_parser() -> argparse.ArgumentParser:
     race_command.add_argument(
         "--units", type=bounded_int(1, MAX_UNITS), default=32, help=f"units per cell (1-{MAX_UNITS})"
     )
-    race_command.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="the same seed, the same data")
+    race_command.add_argument(
+        "--seed", type=bounded_int(0, LIMITS.max_seed), default=0, help="the same seed, the same data"
+    )
     race_command.add_argument(
         "--sweep", action="store_true", help="the reference sweep: T from 10 to 200, three seeds (not --lag, --seed)"
     )

@@ -27,9 +27,8 @@ import numpy as np
 
 from rnndemo.config import LanguageModelConfig
 from rnndemo.progress import ProgressCallback, TrainingEvent
-from rnndemo.vocab import OOV_INDEX, PADDING_INDEX, Vocabulary
+from rnndemo.vocab import END_TOKEN, OOV_INDEX, PADDING_INDEX, Vocabulary
 
-END_TOKEN = "</review>"
 DEFAULT_LM_VOCABULARY_SIZE = 10_000
 KINDS = {"rnn": "SimpleRNN", "lstm": "LSTM"}
 MASKED_LOGIT = -1e9  # exp(-1e9 - max) underflows to exactly 0 in float32

@@ -21,10 +21,10 @@ import numpy as np
 
 from rnndemo import models as model_files
 from rnndemo.config import LIMITS, default_models_dir
-from rnndemo.evaluation import decide
+from rnndemo.evaluation import verdict
 from rnndemo.registry import EXPERIMENT_NAMES
 from rnndemo.text import CleaningOptions, tokenize
-from rnndemo.vocab import Vocabulary, pad_batch
+from rnndemo.vocab import FIRST_WORD_INDEX, PADDING_INDEX, Vocabulary, pad_batch
 
 BATCH_CHUNK = 64  # reviews per compiled batch call
 WORKER_PREFIX = "rnndemo-tensorflow"
@@ -80,7 +80,7 @@ class Prediction:
 
     @property
     def label(self) -> str:
-        return "positive" if decide(self.probability_positive) else "negative"
+        return verdict(self.probability_positive)
 
 
 def _sequence_model(model: Any) -> Any:
@@ -102,7 +102,7 @@ def _sequence_model(model: Any) -> Any:
     sequence_layer.set_weights(recurrent.get_weights())
     readouts = states
     if model_files.readout_of(model) == "mean":
-        real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, 0), states.dtype), -1)  # (batch, time, 1)
+        real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, PADDING_INDEX), states.dtype), -1)  # (batch, time, 1)
         # The mean of the states of the real tokens so far (padding, id 0, is skipped as the model skips it).
         readouts = ops.cumsum(states * real, axis=1) / ops.maximum(ops.cumsum(real, axis=1), 1.0)
     probabilities = model.get_layer("classifier")(readouts)  # (batch, time, 1)
@@ -113,7 +113,7 @@ def _running_mean(values: Any, token_ids: Any) -> Any:
     """The mean of `values` (batch, time, channels) over the real tokens up to each position (padding skipped)."""
     from keras import ops
 
-    real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, 0), values.dtype), -1)  # (batch, time, 1)
+    real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, PADDING_INDEX), values.dtype), -1)  # (batch, time, 1)
     return ops.cumsum(values * real, axis=1) / ops.maximum(ops.cumsum(real, axis=1), 1.0)
 
 
@@ -179,7 +179,7 @@ class Classifier:
             f"the {entry.get('layer', name) if entry else name} model's trained embedding",
             vocabulary.words,
             trained,
-            skip_rows=2,
+            skip_rows=FIRST_WORD_INDEX,
         )
         signature = [tf.TensorSpec(shape=(None, None), dtype=tf.int32)]
         # A partial per classifier, not the bound method: TensorFlow counts traces per code object, and five

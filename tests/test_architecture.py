@@ -110,3 +110,22 @@ def test_the_package_reports_the_version_pyproject_declares():
 
     declared = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert rnndemo.__version__ == declared
+
+
+def test_the_decision_rule_and_the_end_token_are_written_once():
+    """p ≥ threshold is written only in evaluation.decide (the rest call decide or evaluation.verdict), and the
+    language models' end token only in vocab.py."""
+    files = list((PROJECT_ROOT / "rnndemo").glob("*.py")) + list((PROJECT_ROOT / "pages").glob("*.py"))
+    files.append(PROJECT_ROOT / "app.py")
+    rules = {path.name for path in files if ">= DECISION_THRESHOLD" in path.read_text() or ">= 0.5" in path.read_text()}
+    assert rules == {"evaluation.py"}
+    end_tokens = {path.name for path in files if '= "</review>"' in path.read_text()}
+    assert end_tokens == {"vocab.py"}
+
+
+def test_a_verdict_in_words_is_the_decision_rule():
+    from rnndemo import evaluation
+
+    cases = [0.0, 0.4999, 0.5, 0.73, 1.0, float("nan")]
+    assert [evaluation.verdict(p) for p in cases] == ["positive" if d else "negative" for d in evaluation.decide(cases)]
+    assert [evaluation.verdict(p) for p in (0.4999, 0.5, float("nan"))] == ["negative", "positive", "negative"]

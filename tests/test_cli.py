@@ -284,3 +284,14 @@ def test_generate_takes_the_limits_of_the_language_model_page(capsys):
         with pytest.raises(SystemExit):
             parser.parse_args(["generate", "good", *too_many])
         assert "is not between" in capsys.readouterr().err
+
+
+def test_every_seed_has_one_bound(capsys):
+    """`race --seed` takes the same seeds as `generate --seed` and the page's seed box: 0 to 2**31 − 1."""
+    from rnndemo.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["race", "--seed", str(2**31 - 1)]).seed == 2**31 - 1
+    with pytest.raises(SystemExit):
+        parser.parse_args(["race", "--seed", str(2**31)])
+    assert "is not between 0 and 2147483647" in capsys.readouterr().err
