@@ -123,17 +123,6 @@ def token_ticks(tokens: list[str], max_labels: int = MAX_TOKEN_TICKS) -> tuple[l
     return positions, [safe(tokens[position - 1], 12) for position in positions]
 
 
-def _token_axis(
-    figure: go.Figure,
-    tokens: list[str],
-    title: str,
-    max_labels: int = MAX_TOKEN_TICKS,
-    categories: list[str] | None = None,
-) -> None:
-    """Label a token-position x axis with the tokens themselves (see token_axis_spec)."""
-    figure.update_xaxes(token_axis_spec(tokens, title, max_labels, categories))
-
-
 def token_axis_spec(
     tokens: list[str], title: str, max_labels: int = MAX_TOKEN_TICKS, categories: list[str] | None = None
 ) -> dict:

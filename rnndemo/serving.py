@@ -320,7 +320,7 @@ def configure_tensorflow_for_serving(threads: int = 1) -> None:
 
 
 def _load_vocabulary(models_dir: Path, manifest: dict) -> Vocabulary:
-    """The verified vocabulary, shaped as the manifest says; the recurrent models need it,
+    """The verified vocabulary, shaped as the manifest says; every Keras classifier reads its ids,
     so a bad one refuses the folder."""
     vocabulary = model_files.load_vocabulary(models_dir, manifest)
     if len(vocabulary) != manifest.get("vocabulary_size"):

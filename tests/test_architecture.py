@@ -112,6 +112,23 @@ def test_the_package_reports_the_version_pyproject_declares():
     assert rnndemo.__version__ == declared
 
 
+def test_the_version_comes_from_pyproject_then_the_metadata_then_says_it_is_unknown(tmp_path, monkeypatch):
+    """A source checkout reads its pyproject.toml (an editable install's metadata can be stale); without one, the
+    installed metadata; without either, "0+unknown"."""
+    import rnndemo
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "rnndemo"\nversion = "9.8.7"\n', encoding="utf-8")
+    assert rnndemo.read_version(tmp_path) == "9.8.7"
+    monkeypatch.setattr(rnndemo, "version", lambda name: f"{name} 1.2.3")
+    assert rnndemo.read_version(tmp_path / "elsewhere") == "rnndemo 1.2.3"
+
+    def not_installed(name):
+        raise rnndemo.PackageNotFoundError(name)
+
+    monkeypatch.setattr(rnndemo, "version", not_installed)
+    assert rnndemo.read_version(tmp_path / "elsewhere") == "0+unknown"
+
+
 def test_the_decision_rule_and_the_end_token_are_written_once():
     """p ≥ threshold is written only in evaluation.decide (the rest call decide or evaluation.verdict), and the
     language models' end token only in vocab.py."""
@@ -129,3 +146,19 @@ def test_a_verdict_in_words_is_the_decision_rule():
     cases = [0.0, 0.4999, 0.5, 0.73, 1.0, float("nan")]
     assert [evaluation.verdict(p) for p in cases] == ["positive" if d else "negative" for d in evaluation.decide(cases)]
     assert [evaluation.verdict(p) for p in (0.4999, 0.5, float("nan"))] == ["negative", "positive", "negative"]
+
+
+def test_every_page_file_has_a_url_path_equal_to_its_stem():
+    """What docs/ARCHITECTURE.md says: each pages/*.py has an st.Page whose url_path is its file stem, so the legacy
+    pages/ router and st.navigation agree; the only other url_paths are the Walkthrough's "index" (the default, at
+    /) and its hidden twin "walkthrough"."""
+    paths: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse((PROJECT_ROOT / "app.py").read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
+            keywords = {keyword.arg: keyword.value.value for keyword in node.keywords if keyword.arg == "url_path"}
+            paths.setdefault(node.args[0].value, set()).add(keywords["url_path"])
+    files = {f"pages/{path.name}" for path in (PROJECT_ROOT / "pages").glob("*.py")}
+    assert set(paths) == files
+    for file, url_paths in paths.items():
+        stem = file.removeprefix("pages/").removesuffix(".py")
+        assert url_paths == ({stem, "index", "walkthrough"} if stem == "home" else {stem}), file
