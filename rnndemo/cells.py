@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 GATE_COUNTS = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # blocks of columns in each layer's kernel
+Array = np.ndarray  # float64 or float32 values; each function says their shapes
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ def _chosen(values: np.ndarray, units: np.ndarray | None) -> np.ndarray:
     return values if units is None else values[..., np.asarray(units, dtype=np.int64)]
 
 
-def simple_rnn_step(x_t, h_previous, kernel, recurrent_kernel, bias, units=None) -> SimpleRNNStep:
+def simple_rnn_step(
+    x_t: Array, h_previous: Array, kernel: Array, recurrent_kernel: Array, bias: Array, units: Array | None = None
+) -> SimpleRNNStep:
     """One step for `units` (default all). x_t (input_dim,) and h_previous (all units,), or both with a batch axis."""
     (columns,) = _columns(kernel, 1, units)
     from_input = x_t @ kernel[:, columns]
@@ -83,7 +86,15 @@ def simple_rnn_step(x_t, h_previous, kernel, recurrent_kernel, bias, units=None)
     return SimpleRNNStep(from_input, from_state, bias[columns], total, np.tanh(total))
 
 
-def lstm_step(x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, units=None) -> LSTMStep:
+def lstm_step(
+    x_t: Array,
+    h_previous: Array,
+    c_previous: Array,
+    kernel: Array,
+    recurrent_kernel: Array,
+    bias: Array,
+    units: Array | None = None,
+) -> LSTMStep:
     """One step for `units` (default all); c_previous is the cell at those units only."""
     blocks = [
         x_t @ kernel[:, columns] + h_previous @ recurrent_kernel[:, columns] + bias[columns]
@@ -95,7 +106,9 @@ def lstm_step(x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, units
     return LSTMStep(input_gate, forget_gate, candidate, output_gate, cell, output_gate * np.tanh(cell))
 
 
-def gru_step(x_t, h_previous, kernel, recurrent_kernel, bias, units=None) -> GRUStep:
+def gru_step(
+    x_t: Array, h_previous: Array, kernel: Array, recurrent_kernel: Array, bias: Array, units: Array | None = None
+) -> GRUStep:
     """One step for `units` (default all) of Keras's default GRU (reset_after=True, bias of shape (2, 3 · units))."""
     if np.ndim(bias) != 2:
         raise ValueError("only Keras's default GRU (reset_after=True: a bias of shape (2, 3 · units)) is supported")
@@ -122,7 +135,7 @@ class LayerRun:
         return np.array([getattr(step, field) for step in self.steps]).reshape(self.hidden.shape)
 
 
-def run_sequence(layer_name: str, inputs: np.ndarray, kernel, recurrent_kernel, bias) -> LayerRun:
+def run_sequence(layer_name: str, inputs: np.ndarray, kernel: Array, recurrent_kernel: Array, bias: Array) -> LayerRun:
     """A "SimpleRNN", "LSTM" or "GRU" layer over `inputs` (time, input_dim), from zero states, in float64."""
     if layer_name not in GATE_COUNTS:
         raise ValueError(f"no cell equation for a {layer_name} layer; known: {', '.join(GATE_COUNTS)}")
