@@ -81,8 +81,8 @@ def generation_settings() -> dict:
     left, middle, right = st.columns(3)
     temperature = left.slider(
         "Temperature",
-        0.1,
-        2.0,
+        LIMITS.min_temperature,
+        LIMITS.max_temperature,
         1.0,
         0.1,
         **ui.option("lm_temperature"),

@@ -548,21 +548,15 @@ def command_generate(arguments) -> None:
 
 
 # Below this, sampling is the likeliest word anyway; 1e-308 overflowed the scaled log-probabilities to NaN.
-MIN_TEMPERATURE = 0.01
-
-
 def temperature(value: str) -> float:
-    """argparse type: a sampling temperature from MIN_TEMPERATURE to 10 (nan and inf refused too)."""
+    """argparse type: a sampling temperature in the page's range, LIMITS.min_temperature to max_temperature."""
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0 < number <= 10:
-        raise argparse.ArgumentTypeError(f"{value} is not above 0 and at most 10")
-    if number < MIN_TEMPERATURE:
-        raise argparse.ArgumentTypeError(
-            f"{value} is below {MIN_TEMPERATURE} (sampling would overflow); use {MIN_TEMPERATURE} to 10"
-        )
+    low, high = LIMITS.min_temperature, LIMITS.max_temperature
+    if not low <= number <= high:  # nan fails this too
+        raise argparse.ArgumentTypeError(f"{value} is not from {low:g} to {high:g} (the language-model page's range)")
     return number
 
 
@@ -868,7 +862,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"words to generate (1-{LIMITS.max_generated_words}, as on the page)",
     )
     generate.add_argument(
-        "--temperature", type=temperature, default=1.0, help=f"from {MIN_TEMPERATURE} to 10 (1 = the model)"
+        "--temperature",
+        type=temperature,
+        default=1.0,
+        help=f"from {LIMITS.min_temperature:g} to {LIMITS.max_temperature:g}, as on the page (1 = the model)",
     )
     generate.add_argument("--top-k", type=bounded_int(1, 100_000), default=None, help="sample among the K likeliest")
     generate.add_argument(

@@ -151,6 +151,8 @@ class Limits:
     # for every seed, 0 to 2**31 − 1 (a signed 32-bit integer): the narrower of the two bounds there were, so every
     # seed the page ever accepted still works.
     max_seed: int = 2**31 - 1
+    min_temperature: float = 0.1  # sampling temperatures, the page's slider and `generate --temperature`: below 0.1
+    max_temperature: float = 2.0  # sampling is all but greedy, above 2 near uniform over the words the cut keeps
 
 
 TRAINING = TrainingConfig()
