@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnndemo import explain, memory, memory_plots, step_plots, stepper, token_plots, ui, unit_text
-from rnndemo.evaluation import DECISION_THRESHOLD
+from rnndemo import evaluation, explain, memory, memory_plots, step_plots, stepper, token_plots, ui, unit_text
 from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
 from rnndemo.models import ModelFileError
 from rnndemo.registry import DISPLAY_NAMES, NOT_RECURRENT_NAMES, RECURRENT_KINDS, RECURRENT_NAMES
@@ -222,7 +221,7 @@ def step_numbers(*, name: str, classifier, inspection, step: int, key: str) -> N
             column: st.column_config.NumberColumn(column, format="%.4f") for column in stepper.COLUMNS[equation.layer]
         },
     )
-    verdict = "positive" if equation.probability >= DECISION_THRESHOLD else "negative"
+    verdict = evaluation.verdict(equation.probability)
     reads = "the mean of h₁ … hₜ" if inspection.readout == "mean" else "hₜ"
     st.markdown(
         f"Prediction so far: p(positive) = **{equation.probability:.3f}** ({verdict}, if the review ended here; "

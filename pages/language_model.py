@@ -17,9 +17,7 @@ from rnndemo.next_word import (
 )
 from rnndemo.registry import LANGUAGE_DISPLAY_NAMES
 from rnndemo.text import tokenize
-from rnndemo.vocab import OOV_TOKEN
-
-END_WORD = "</review>"
+from rnndemo.vocab import END_TOKEN, OOV_TOKEN
 
 
 def tokens_or_stop(*, text: str, loaded) -> tuple[list[str], list[int]]:
@@ -52,7 +50,7 @@ def unrolled_graph(*, loaded, tokens: list[str], ids: list[int]) -> None:
 
 
 # Predictions that are not words to type: the end of the review, and "some word outside the vocabulary".
-NOT_WORDS = {END_WORD: "the model says the review ends here", OOV_TOKEN: "some word outside the vocabulary"}
+NOT_WORDS = {END_TOKEN: "the model says the review ends here", OOV_TOKEN: "some word outside the vocabulary"}
 
 
 def suggestion_buttons(*, name: str, candidates: list[tuple[str, float]], key: str) -> None:
@@ -89,8 +87,8 @@ def generation_settings() -> dict:
     left, middle, right = st.columns(3)
     temperature = left.slider(
         "Temperature",
-        0.1,
-        2.0,
+        LIMITS.min_temperature,
+        LIMITS.max_temperature,
         1.0,
         0.1,
         **ui.option("lm_temperature"),
@@ -106,7 +104,7 @@ def generation_settings() -> dict:
     seed = right.number_input(
         "Seed",
         0,
-        LIMITS.max_generation_seed,
+        LIMITS.max_seed,
         0,
         1,
         **ui.option("lm_seed"),
@@ -154,8 +152,8 @@ def generation(*, loaded, ids: list[int], key: str) -> None:
         with column:
             st.markdown(f"**{LANGUAGE_DISPLAY_NAMES[name]}**")
             generated_table(generated=generated, key=f"{key}_{name}_table")
-            words = [item.word for item in generated if item.word != END_WORD]
-            ended = bool(generated) and generated[-1].word == END_WORD
+            words = [item.word for item in generated if item.word != END_TOKEN]
+            ended = bool(generated) and generated[-1].word == END_TOKEN
             st.text("… " + " ".join(words) + (" [end of review]" if ended else ""))
             st.caption(repetition_note(words, quote=lambda word: ui.literal(word, 30)))
     st.caption(
@@ -247,7 +245,7 @@ def heldout_table(*, loaded) -> None:
     entry = loaded.manifest.get("language_model_vocabulary", {})
     st.caption(
         f"Test split, every predicted token counted (words, [UNK] and the end of each review). Vocabulary: the "
-        f"classifiers' first {entry.get('classifier_words', 0):,} words plus {END_WORD}; "
+        f"classifiers' first {entry.get('classifier_words', 0):,} words plus {END_TOKEN}; "
         f"{entry.get('test_oov_rate', float('nan')):.1%} of test tokens are [UNK]."
     )
 

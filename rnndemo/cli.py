@@ -22,7 +22,6 @@ from rnndemo.commands.classifiers import (
 )
 from rnndemo.commands.common import (
     MIN_LIMIT,
-    MIN_TEMPERATURE,
     UsageError,
     bounded_int,
     budget_seconds,
@@ -141,14 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"words to generate (1-{LIMITS.max_generated_words}, as on the page)",
     )
     generate.add_argument(
-        "--temperature", type=temperature, default=1.0, help=f"from {MIN_TEMPERATURE} to 10 (1 = the model)"
+        "--temperature",
+        type=temperature,
+        default=1.0,
+        help=f"from {LIMITS.min_temperature:g} to {LIMITS.max_temperature:g}, as on the page (1 = the model)",
     )
     generate.add_argument("--top-k", type=bounded_int(1, 100_000), default=None, help="sample among the K likeliest")
     generate.add_argument(
         "--seed",
-        type=bounded_int(0, LIMITS.max_generation_seed),
+        type=bounded_int(0, LIMITS.max_seed),
         default=0,
-        help=f"0-{LIMITS.max_generation_seed:,}, as on the page; the same seed gives the same text",
+        help=f"0-{LIMITS.max_seed:,}, as on the page; the same seed gives the same text",
     )
 
     inspect = add("inspect", command_inspect, "Hidden states (and LSTM or GRU gates, LSTM cell states) at every token.")
@@ -203,7 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     race_command.add_argument(
         "--units", type=bounded_int(1, MAX_UNITS), default=32, help=f"units per cell (1-{MAX_UNITS})"
     )
-    race_command.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0, help="the same seed, the same data")
+    race_command.add_argument(
+        "--seed", type=bounded_int(0, LIMITS.max_seed), default=0, help="the same seed, the same data"
+    )
     race_command.add_argument(
         "--sweep", action="store_true", help="the reference sweep: T from 10 to 200, three seeds (not --lag, --seed)"
     )

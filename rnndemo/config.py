@@ -147,7 +147,12 @@ class Limits:
     max_word_characters: int = 100  # a neighbour query word longer than this is refused
     max_language_model_tokens: int = 2_000  # language models read the last 2,000 tokens ((time, 10,001) floats each)
     max_generated_words: int = 50  # words one generation adds: the language-model page's slider and `generate --words`
-    max_generation_seed: int = 2**31 - 1  # the largest seed of a generation: the page's seed box and `generate --seed`
+    # The largest seed anyone types: the language-model page's seed box, `generate --seed` and `race --seed`. One rule
+    # for every seed, 0 to 2**31 − 1 (a signed 32-bit integer): the narrower of the two bounds there were, so every
+    # seed the page ever accepted still works.
+    max_seed: int = 2**31 - 1
+    min_temperature: float = 0.1  # sampling temperatures, the page's slider and `generate --temperature`: below 0.1
+    max_temperature: float = 2.0  # sampling is all but greedy, above 2 near uniform over the words the cut keeps
 
 
 TRAINING = TrainingConfig()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rnndemo.vocab import FIRST_WORD_INDEX, PADDING_INDEX
+
 GLOVE_MATRIX_FILE = "glove_6B_50d_emb.npy"
 GLOVE_INDEX_FILE = "glove_6B_index.parquet"
 SPELLING_POOL = 100_000  # the most frequent words close spellings are drawn from: enough, and fast
@@ -227,9 +229,9 @@ def glove_matrix_for(vocabulary_words: list[str], glove: EmbeddingSpace, seed: i
     """
     rng = np.random.default_rng(seed)
     matrix = rng.normal(0.0, 0.1, size=(len(vocabulary_words), glove.dimension)).astype(np.float32)
-    matrix[0] = 0.0
+    matrix[PADDING_INDEX] = 0.0
     hits = 0
-    for row, word in enumerate(vocabulary_words[2:], start=2):
+    for row, word in enumerate(vocabulary_words[FIRST_WORD_INDEX:], start=FIRST_WORD_INDEX):
         glove_row = glove.index.get(word)
         if glove_row is not None:
             matrix[row] = glove.matrix[glove_row]

@@ -16,6 +16,11 @@ def decide(probabilities: np.ndarray) -> np.ndarray:
     return (np.asarray(probabilities, dtype=np.float64) >= DECISION_THRESHOLD).astype(int)
 
 
+def verdict(probability: float) -> str:
+    """ "positive" or "negative": `decide` for one probability, in words (NaN is "negative", as in `decide`)."""
+    return "positive" if decide(probability) else "negative"
+
+
 def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(decide(probabilities) == (np.asarray(labels) == 1)))
 
@@ -191,10 +196,6 @@ def crossing_positions(trajectory) -> np.ndarray:
     return np.flatnonzero(positive[1:] != positive[:-1]) + 1
 
 
-def _side(probability: float) -> str:
-    return "positive" if probability >= DECISION_THRESHOLD else "negative"
-
-
 def verdict_story(
     label: int, probability: float, trajectory: list[float] | None = None, tokens: list[str] | None = None
 ) -> VerdictStory:
@@ -207,20 +208,20 @@ def verdict_story(
     if len(tokens) != len(trajectory):
         raise ValueError(f"{len(trajectory)} running predictions for {len(tokens)} tokens")
     crossings = tuple(
-        Crossing(int(position) + 1, tokens[position], _side(trajectory[position]))
+        Crossing(int(position) + 1, tokens[position], verdict(trajectory[position]))
         for position in crossing_positions(trajectory)
     )
     closest = None
     if trajectory and not crossings:
         # Never crossed: the token that brought it nearest to changing its mind.
-        pick = max if _side(trajectory[0]) == "negative" else min
+        pick = max if verdict(trajectory[0]) == "negative" else min
         position = pick(range(len(trajectory)), key=lambda index: trajectory[index])
         closest = (position + 1, tokens[position], trajectory[position])
     return VerdictStory(
         label="positive" if label == 1 else "negative",
-        verdict=_side(probability),
+        verdict=verdict(probability),
         probability=float(probability),
-        first_side=_side(trajectory[0]) if trajectory else None,
+        first_side=verdict(trajectory[0]) if trajectory else None,
         crossings=crossings,
         closest=closest,
         tokens_read=len(trajectory),

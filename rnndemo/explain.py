@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rnndemo.evaluation import DECISION_THRESHOLD, crossing_positions, decide
+from rnndemo.evaluation import DECISION_THRESHOLD, crossing_positions, decide, verdict
 from rnndemo.inspect import log_odds
 
 if TYPE_CHECKING:  # the card reads word counts; loading them is the caller's business
@@ -180,7 +180,7 @@ def crossing_sentence(
     name: str, trajectory: np.ndarray, tokens: list[str], quote: Quote = plain_quote, limit: int = 8
 ) -> str:
     found = crossings(trajectory)
-    start = "positive" if trajectory[0] >= DECISION_THRESHOLD else "negative"
+    start = verdict(trajectory[0])
     if not found:
         return f"{name}: never crossed {DECISION_THRESHOLD:g}; {start} from the first token to the last."
     listed = ", ".join(
@@ -208,7 +208,7 @@ class Swing:
 def verdict_swing(probability: float, effects: np.ndarray, count: int = 3) -> Swing:
     """Which tokens swung the verdict, from log-odds occlusion effects (logit p − logit p without the token)."""
     effects = np.asarray(effects, dtype=np.float64)
-    positive = bool(probability >= DECISION_THRESHOLD)
+    positive = bool(decide(probability))
     boundary = float(log_odds(DECISION_THRESHOLD))
     without = float(log_odds(probability)) - effects  # logit p(text without token t)
     towards = effects if positive else -effects  # > 0: the token pushed towards the verdict

@@ -257,12 +257,6 @@ def baseline_verdict(
     return beaten_everywhere, sentences
 
 
-def holt_winters_verdict(test_scores: dict, horizons: tuple[int, ...], unit: str) -> tuple[bool, list[str]]:
-    """Whether the best recurrent forecaster matches or beats Holt–Winters (test MASE) at every horizon, and one
-    sentence per horizon with the numbers."""
-    return baseline_verdict(test_scores, horizons, unit, "holt_winters")
-
-
 def ar_order(series_metrics: dict) -> int:
     """The order p of a series' AR(p) baseline (its largest lag, chosen by AIC on training), from its metrics."""
     return max(series_metrics["baselines"]["ar"]["lags"])

@@ -16,6 +16,7 @@ import numpy as np
 from rnndemo.models import readout_of
 from rnndemo.serving import tensorflow_call
 from rnndemo.text import CleaningOptions
+from rnndemo.vocab import PADDING_INDEX
 
 GATE_NAMES = ("input", "forget", "cell_candidate", "output")  # Keras LSTM kernel order: i, f, c, o
 GRU_GATE_NAMES = ("update", "reset", "candidate")  # Keras GRU kernel order: z, r, h
@@ -175,7 +176,7 @@ def _occlusion_runner(classifier):
 
     @tf.function(input_signature=[tf.TensorSpec(shape=(None,), dtype=tf.int32)], autograph=False)
     def run(ids):
-        real = tf.not_equal(ids, 0)  # padding (id 0) is skipped, as the embedding's mask makes the model skip it
+        real = tf.not_equal(ids, PADDING_INDEX)  # padding is skipped, as the embedding's mask makes the model skip it
         projected = tf.matmul(embedding(ids[None, :])[0], cell.kernel) + input_bias  # (time, gates · units)
         length = tf.shape(ids)[0]
         rows = (length + OCCLUSION_ROW_BUCKET) // OCCLUSION_ROW_BUCKET * OCCLUSION_ROW_BUCKET  # ≥ length + 1 rows
@@ -290,7 +291,7 @@ class Inspector:
         else:
             probabilities = tensorflow_call(self._occlusion, ids).astype(np.float64)
         importance = probabilities[0] - probabilities[1:]
-        importance[ids == 0] = 0.0
+        importance[ids == PADDING_INDEX] = 0.0
         return float(probabilities[0]), importance
 
     def _occlusion_by_rows(self, ids: np.ndarray) -> np.ndarray:

@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 
 from rnndemo.registry import LANGUAGE_LAYERS
-from rnndemo.vocab import OOV_INDEX, PADDING_INDEX, Vocabulary
+from rnndemo.vocab import END_TOKEN, OOV_INDEX, PADDING_INDEX, Vocabulary
 
-END_TOKEN = "</review>"
 DEFAULT_LM_VOCABULARY_SIZE = 10_000
 SCORING_CHUNK = 64  # rows per compiled call when scoring many reviews or windows
 SCORING_TOKENS = 16_384  # padded tokens per scoring call: bounds the (rows, time, V) log-probabilities to ~650 MB

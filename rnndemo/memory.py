@@ -30,6 +30,7 @@ from rnndemo import data, models, shapes
 from rnndemo.evaluation import decide, wilson_interval
 from rnndemo.registry import DISPLAY_NAMES, EXPERIMENT_DISPLAY_NAMES, RECURRENT_KINDS, RECURRENT_NAMES
 from rnndemo.text import tokenize
+from rnndemo.vocab import PADDING_INDEX
 
 DISTANCES = (0, 25, 50, 100, 200, 400)
 
@@ -101,7 +102,7 @@ def embedding_gradients(classifier, id_rows: np.ndarray) -> np.ndarray:
     kernel, bias = classifier.model.get_layer("classifier").get_weights()
     ids = tf.constant(id_rows, dtype=tf.int32)
     embedded = embedding(ids)
-    mask = tf.not_equal(ids, 0)
+    mask = tf.not_equal(ids, PADDING_INDEX)
     with tf.GradientTape() as tape:
         tape.watch(embedded)
         last_state = recurrent(embedded, mask=mask, training=False)[:, -1, :]  # (batch, units)

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-PADDING_ID = 0
+from rnndemo.vocab import PADDING_INDEX
+
 MAX_ORDER = 3  # the contract asks for orders 1-3; trigram keys fit 64 bits for V up to ~2 million
 FORMAT_VERSION = 1
 
@@ -141,7 +142,7 @@ class NgramModel:
     def _unigram_distribution(self, level: _Level) -> np.ndarray:
         """p1 over all ids: the lowest level mixed with the uniform distribution over ids 1..V-1."""
         uniform = np.full(self.vocabulary_size, 1.0 / (self.vocabulary_size - 1))
-        uniform[PADDING_ID] = 0.0
+        uniform[PADDING_INDEX] = 0.0
         probabilities = level.backoff_weights[0] * uniform
         probabilities[level.keys] += level.discounted
         return probabilities

@@ -15,9 +15,9 @@ class TrainingEvent:
     message: str = ""  # a human sentence
     epoch: int = 0  # a classifier's epoch; a language model's validation check
     epochs: int = 0
-    batch: int = 0
-    batches: int = 0
-    metrics: dict | None = None  # loss, accuracy, val_loss, val_accuracy ...
+    batch: int = 0  # the batch within the epoch or check; a race cell's training step
+    batches: int = 0  # batches in the epoch or check (0 when unknown: a race)
+    metrics: dict | None = None  # what the stage measured: loss, val_accuracy, perplexity, a race point's test MSE ...
     # Estimated seconds left: of this epoch (a classifier's "batch" events), of its token budget (a language model),
     # of its time budget (a race cell); None when not estimated.
     eta_seconds: float | None = None

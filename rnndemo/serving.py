@@ -22,10 +22,10 @@ import numpy as np
 from rnndemo import models as model_files
 from rnndemo import shapes
 from rnndemo.config import LIMITS, default_models_dir
-from rnndemo.evaluation import decide
+from rnndemo.evaluation import verdict
 from rnndemo.registry import EXPERIMENT_NAMES
 from rnndemo.text import CleaningOptions, tokenize
-from rnndemo.vocab import Vocabulary, pad_batch
+from rnndemo.vocab import FIRST_WORD_INDEX, PADDING_INDEX, Vocabulary, pad_batch
 
 BATCH_CHUNK = 64  # reviews per compiled batch call
 WORKER_PREFIX = "rnndemo-tensorflow"
@@ -81,7 +81,7 @@ class Prediction:
 
     @property
     def label(self) -> str:
-        return "positive" if decide(self.probability_positive) else "negative"
+        return verdict(self.probability_positive)
 
 
 def _sequence_model(model: Any) -> Any:
@@ -103,7 +103,7 @@ def _sequence_model(model: Any) -> Any:
     sequence_layer.set_weights(recurrent.get_weights())
     readouts = states
     if model_files.readout_of(model) == "mean":
-        real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, 0), states.dtype), -1)  # (batch, time, 1)
+        real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, PADDING_INDEX), states.dtype), -1)  # (batch, time, 1)
         # The mean of the states of the real tokens so far (padding, id 0, is skipped as the model skips it).
         readouts = ops.cumsum(states * real, axis=1) / ops.maximum(ops.cumsum(real, axis=1), 1.0)
     probabilities = model.get_layer("classifier")(readouts)  # (batch, time, 1)
@@ -114,7 +114,7 @@ def _running_mean(values: Any, token_ids: Any) -> Any:
     """The mean of `values` (batch, time, channels) over the real tokens up to each position (padding skipped)."""
     from keras import ops
 
-    real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, 0), values.dtype), -1)  # (batch, time, 1)
+    real = ops.expand_dims(ops.cast(ops.not_equal(token_ids, PADDING_INDEX), values.dtype), -1)  # (batch, time, 1)
     return ops.cumsum(values * real, axis=1) / ops.maximum(ops.cumsum(real, axis=1), 1.0)
 
 
@@ -180,7 +180,7 @@ class Classifier:
             f"the {entry.get('layer', name) if entry else name} model's trained embedding",
             vocabulary.words,
             trained,
-            skip_rows=2,
+            skip_rows=FIRST_WORD_INDEX,
         )
         signature = [tf.TensorSpec(shape=(None, None), dtype=tf.int32)]
         # A partial per classifier, not the bound method: TensorFlow counts traces per code object, and five
@@ -321,7 +321,7 @@ def configure_tensorflow_for_serving(threads: int = 1) -> None:
 
 
 def _load_vocabulary(models_dir: Path, manifest: dict) -> Vocabulary:
-    """The verified vocabulary, shaped as the manifest says; the recurrent models need it,
+    """The verified vocabulary, shaped as the manifest says; every Keras classifier reads its ids,
     so a bad one refuses the folder."""
     vocabulary = model_files.load_vocabulary(models_dir, manifest)
     if len(vocabulary) != manifest.get("vocabulary_size"):

@@ -2,9 +2,9 @@
 
 At token t the layer reads the token's embedding row x_t and its previous state h_(t−1) (and, for the
 LSTM, its cell c_(t−1)). `step_equation` takes h_(t−1) and c_(t−1) from the model's own inspection,
-recomputes the step from the layer's weights for a few units, and returns every intermediate number.
-The tests check that the h_t it arrives at is the model's own h_t, and that every part matches a numpy
-recomputation written from the equations.
+recomputes the step from the layer's weights for a few units (the equations of `rnndemo.cells`), and returns
+every intermediate number. The tests check that the h_t it arrives at is the model's own h_t, and that every
+part matches the numpy oracle in tests/reference.py (rnndemo.cells, itself checked against Keras's layers).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnndemo import cells
 from rnndemo.inspect import Inspection
 
 SHOWN_UNITS = 4  # units per equation: enough to see them differ, few enough to read
@@ -63,52 +64,11 @@ class StepEquation:
         ]
 
 
-def _sigmoid(values: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-values))
-
-
 def units_that_changed_most(hidden: np.ndarray, step: int, count: int = SHOWN_UNITS) -> tuple[int, ...]:
     """The `count` units whose state moved most at `step` (|h_t − h_(t−1)|, with h_(−1) = 0), largest first."""
     previous = hidden[step - 1] if step > 0 else np.zeros(hidden.shape[1])
     change = np.abs(np.asarray(hidden[step], dtype=np.float64) - previous)
     return tuple(int(unit) for unit in np.argsort(-change, kind="stable")[:count])
-
-
-def _simple_rnn_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units) -> dict[str, np.ndarray]:
-    from_input = x_t @ kernel[:, units]  # (units shown,)
-    from_state = h_previous @ recurrent_kernel[:, units]
-    total = from_input + from_state + bias[units]
-    return dict(
-        zip(SIMPLE_RNN_COLUMNS, (h_previous[..., units], from_input, from_state, bias[units], total, np.tanh(total)))
-    )
-
-
-def _lstm_terms(x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, units) -> dict[str, np.ndarray]:
-    width = kernel.shape[1] // 4
-    # Keras packs the four gates side by side in the order i, f, g (the candidate), o.
-    pre = [x_t @ kernel[:, units + k * width] + h_previous @ recurrent_kernel[:, units + k * width] for k in range(4)]
-    pre = [values + bias[units + k * width] for k, values in enumerate(pre)]
-    input_gate, forget_gate, candidate, output_gate = (
-        _sigmoid(pre[0]),
-        _sigmoid(pre[1]),
-        np.tanh(pre[2]),
-        _sigmoid(pre[3]),
-    )
-    cell = forget_gate * c_previous + input_gate * candidate
-    values = (h_previous[..., units], c_previous, input_gate, forget_gate, candidate, output_gate, cell)
-    return dict(zip(LSTM_COLUMNS, (*values, output_gate * np.tanh(cell))))
-
-
-def _gru_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units) -> dict[str, np.ndarray]:
-    width = kernel.shape[1] // 3
-    # Keras's default GRU (reset_after=True): bias row 0 goes with the input, row 1 with the state; order z, r, h.
-    from_input = [x_t @ kernel[:, units + k * width] + bias[0][units + k * width] for k in range(3)]
-    from_state = [h_previous @ recurrent_kernel[:, units + k * width] + bias[1][units + k * width] for k in range(3)]
-    update = _sigmoid(from_input[0] + from_state[0])
-    reset = _sigmoid(from_input[1] + from_state[1])
-    candidate = np.tanh(from_input[2] + reset * from_state[2])
-    hidden = update * h_previous[..., units] + (1 - update) * candidate
-    return dict(zip(GRU_COLUMNS, (h_previous[..., units], update, reset, candidate, hidden)))
 
 
 def step_terms(
@@ -119,13 +79,21 @@ def step_terms(
     x_t is (input_dim,) and h_previous (all units,), or both with a leading batch axis: (batch, input_dim) and
     (batch, all units); c_previous is the LSTM's cell at `units` only (ignored by the others).
     """
+    weights = (kernel, recurrent_kernel, bias)
+    shown = h_previous[..., units]
     if layer_name == "SimpleRNN":
-        return _simple_rnn_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units)
-    if layer_name == "LSTM":
-        return _lstm_terms(x_t, h_previous, c_previous, kernel, recurrent_kernel, bias, units)
-    if layer_name == "GRU":
-        return _gru_terms(x_t, h_previous, kernel, recurrent_kernel, bias, units)
-    raise ValueError(f"no step equation for a {layer_name} layer")
+        step = cells.simple_rnn_step(x_t, h_previous, *weights, units=units)
+        values = (shown, step.from_input, step.from_state, step.bias, step.total, step.hidden)
+    elif layer_name == "LSTM":
+        step = cells.lstm_step(x_t, h_previous, c_previous, *weights, units=units)
+        gates = (step.input_gate, step.forget_gate, step.candidate, step.output_gate)
+        values = (shown, c_previous, *gates, step.cell, step.hidden)
+    elif layer_name == "GRU":
+        step = cells.gru_step(x_t, h_previous, *weights, units=units)
+        values = (shown, step.update_gate, step.reset_gate, step.candidate, step.hidden)
+    else:
+        raise ValueError(f"no step equation for a {layer_name} layer")
+    return dict(zip(COLUMNS[layer_name], values, strict=True))
 
 
 def step_equation(classifier, inspection: Inspection, step: int, units: tuple[int, ...] | None = None) -> StepEquation:

@@ -12,9 +12,13 @@ import numpy as np
 
 PADDING_INDEX = 0
 OOV_INDEX = 1
+FIRST_WORD_INDEX = 2  # ids below it are padding and out-of-vocabulary, not words
 PADDING_TOKEN = ""
 OOV_TOKEN = "[UNK]"
 FILE_ENCODING = "utf-8"  # vocabulary.json holds the words as written (café, 电影), whatever the locale
+# The language models' end-of-review word, at index N after a classifier vocabulary's first N words
+# (language_model.LanguageModelVocabulary). Defined here, in a module every caller may import cheaply.
+END_TOKEN = "</review>"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from rnndemo import models, shapes
-from rnndemo.vocab import Vocabulary
+from rnndemo.vocab import FIRST_WORD_INDEX, Vocabulary
 
 FILE = "word_statistics.json"
 HINT = "rebuild it with: python -m rnndemo.word_statistics"
@@ -89,7 +89,7 @@ def count(token_lists: Iterable[list[str]], labels: Iterable[int], vocabulary: V
             positive[ids] += 1
         reviews += 1
         positive_reviews += int(label) == 1
-    containing[:2] = positive[:2] = 0  # padding and [UNK] are not words
+    containing[:FIRST_WORD_INDEX] = positive[:FIRST_WORD_INDEX] = 0  # padding and [UNK] are not words
     return WordStatistics(list(vocabulary.words), containing, positive, reviews, positive_reviews)
 
 

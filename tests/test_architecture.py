@@ -53,7 +53,16 @@ def test_the_library_imports_no_harness():
     harness = {"playwright", "benchmarks", "tests", "scripts", "pytest"}
     offenders = {module_name(path): sorted(imported_top_level_names(path) & harness) for path in library_files()}
     assert not {name: found for name, found in offenders.items() if found}
-    assert "numpy_lstm" not in (PROJECT_ROOT / "rnndemo" / "inspect.py").read_text()  # reference code lives in tests/
+
+
+def test_the_inspector_does_not_compute_with_its_own_oracle():
+    """inspect.py's TensorFlow paths are checked against rnndemo.cells (tests/reference.py), so they must not be
+    computed by it; the stepper, whose equations the page shows, uses it instead of a copy of its own."""
+    graph = library_imports()
+    assert "cells" not in graph["inspect"] and "stepper" not in graph["inspect"]
+    assert "cells" in graph["stepper"]
+    stepper_source = (PROJECT_ROOT / "rnndemo" / "stepper.py").read_text()
+    assert "np.tanh" not in stepper_source and "np.exp" not in stepper_source  # no second copy of the equations
 
 
 def test_importing_the_library_does_not_import_tensorflow_or_streamlit():
@@ -127,3 +136,55 @@ def test_the_package_reports_the_version_pyproject_declares():
 
     declared = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert rnndemo.__version__ == declared
+
+
+def test_the_version_comes_from_pyproject_then_the_metadata_then_says_it_is_unknown(tmp_path, monkeypatch):
+    """A source checkout reads its pyproject.toml (an editable install's metadata can be stale); without one, the
+    installed metadata; without either, "0+unknown"."""
+    import rnndemo
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "rnndemo"\nversion = "9.8.7"\n', encoding="utf-8")
+    assert rnndemo.read_version(tmp_path) == "9.8.7"
+    monkeypatch.setattr(rnndemo, "version", lambda name: f"{name} 1.2.3")
+    assert rnndemo.read_version(tmp_path / "elsewhere") == "rnndemo 1.2.3"
+
+    def not_installed(name):
+        raise rnndemo.PackageNotFoundError(name)
+
+    monkeypatch.setattr(rnndemo, "version", not_installed)
+    assert rnndemo.read_version(tmp_path / "elsewhere") == "0+unknown"
+
+
+def test_the_decision_rule_and_the_end_token_are_written_once():
+    """p ≥ threshold is written only in evaluation.decide (the rest call decide or evaluation.verdict), and the
+    language models' end token only in vocab.py."""
+    files = list((PROJECT_ROOT / "rnndemo").glob("*.py")) + list((PROJECT_ROOT / "pages").glob("*.py"))
+    files.append(PROJECT_ROOT / "app.py")
+    rules = {path.name for path in files if ">= DECISION_THRESHOLD" in path.read_text() or ">= 0.5" in path.read_text()}
+    assert rules == {"evaluation.py"}
+    end_tokens = {path.name for path in files if '= "</review>"' in path.read_text()}
+    assert end_tokens == {"vocab.py"}
+
+
+def test_a_verdict_in_words_is_the_decision_rule():
+    from rnndemo import evaluation
+
+    cases = [0.0, 0.4999, 0.5, 0.73, 1.0, float("nan")]
+    assert [evaluation.verdict(p) for p in cases] == ["positive" if d else "negative" for d in evaluation.decide(cases)]
+    assert [evaluation.verdict(p) for p in (0.4999, 0.5, float("nan"))] == ["negative", "positive", "negative"]
+
+
+def test_every_page_file_has_a_url_path_equal_to_its_stem():
+    """What docs/ARCHITECTURE.md says: each pages/*.py has an st.Page whose url_path is its file stem, so the legacy
+    pages/ router and st.navigation agree; the only other url_paths are the Walkthrough's "index" (the default, at
+    /) and its hidden twin "walkthrough"."""
+    paths: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse((PROJECT_ROOT / "app.py").read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
+            keywords = {keyword.arg: keyword.value.value for keyword in node.keywords if keyword.arg == "url_path"}
+            paths.setdefault(node.args[0].value, set()).add(keywords["url_path"])
+    files = {f"pages/{path.name}" for path in (PROJECT_ROOT / "pages").glob("*.py")}
+    assert set(paths) == files
+    for file, url_paths in paths.items():
+        stem = file.removeprefix("pages/").removesuffix(".py")
+        assert url_paths == ({stem, "index", "walkthrough"} if stem == "home" else {stem}), file

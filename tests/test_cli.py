@@ -273,14 +273,27 @@ def test_race_sweep_and_export_never_write_into_the_models_folder(capsys, monkey
 
 
 def test_generate_takes_the_limits_of_the_language_model_page(capsys):
-    """`generate` and the page share config.LIMITS: at most 50 words (the page's slider) and seeds up to 2**31 − 1
-    (the page's seed box); one more is refused by both."""
+    """`generate` and the page share config.LIMITS: at most 50 words (the page's slider), seeds up to 2**31 − 1
+    (the page's seed box) and temperatures from 0.1 to 2 (the page's slider); beyond them the CLI refuses."""
     from rnndemo.cli import build_parser
 
     parser = build_parser()
-    accepted = parser.parse_args(["generate", "good", "--words", "50", "--seed", str(2**31 - 1)])
-    assert (accepted.words, accepted.seed) == (50, 2**31 - 1)
-    for too_many in (["--words", "51"], ["--seed", str(2**31)]):
+    accepted = parser.parse_args(["generate", "good", "--words", "50", "--seed", str(2**31 - 1), "--temperature", "2"])
+    assert (accepted.words, accepted.seed, accepted.temperature) == (50, 2**31 - 1, 2.0)
+    assert parser.parse_args(["generate", "good", "--temperature", "0.1"]).temperature == 0.1
+    for too_many in (["--words", "51"], ["--seed", str(2**31)], ["--temperature", "0.09"], ["--temperature", "2.1"]):
         with pytest.raises(SystemExit):
             parser.parse_args(["generate", "good", *too_many])
-        assert "is not between" in capsys.readouterr().err
+        error = capsys.readouterr().err
+        assert "is not between" in error or "is not from 0.1 to 2" in error
+
+
+def test_every_seed_has_one_bound(capsys):
+    """`race --seed` takes the same seeds as `generate --seed` and the page's seed box: 0 to 2**31 − 1."""
+    from rnndemo.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["race", "--seed", str(2**31 - 1)]).seed == 2**31 - 1
+    with pytest.raises(SystemExit):
+        parser.parse_args(["race", "--seed", str(2**31)])
+    assert "is not between 0 and 2147483647" in capsys.readouterr().err

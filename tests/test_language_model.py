@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from rnndemo import cells
 from rnndemo.config import LanguageModelConfig
 from rnndemo.language_model import END_TOKEN, LanguageModel, LanguageModelVocabulary
 from rnndemo.language_model_layers import build_language_model, custom_layers
@@ -142,30 +143,19 @@ def test_saved_model_loads_safely_and_answers_the_same(trained, vocabulary, tmp_
     )
 
 
-def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def test_hidden_states_match_numpy(trained):
+    """The language model's states are its recurrent layer's, recomputed by rnndemo.cells (checked against Keras's
+    layers in tests/test_cells.py) from the weights."""
     result, model, _ = trained
     ids = [4, 5, 1, 9, 10]
     embedding = result.model.get_layer("embedding").get_weights()[0]
-    kernel, recurrent_kernel, bias = result.model.get_layer("recurrent").get_weights()
-    units = recurrent_kernel.shape[0]
-    hidden, cell, expected = np.zeros(units), np.zeros(units), []
-    for index in [SIZE] + ids:  # the model reads [END] first
-        x = embedding[index].astype(np.float64)
-        if result.kind == "rnn":
-            hidden = np.tanh(x @ kernel + hidden @ recurrent_kernel + bias)
-        else:
-            z = x @ kernel + hidden @ recurrent_kernel + bias
-            i, f, c, o = (z[k * units : (k + 1) * units] for k in range(4))  # Keras gate order
-            cell = _sigmoid(f) * cell + _sigmoid(i) * np.tanh(c)
-            hidden = _sigmoid(o) * np.tanh(cell)
-        expected.append(hidden)
+    layer = result.model.get_layer("recurrent")
+    units = layer.get_weights()[1].shape[0]
+    # The model reads [END] first.
+    expected = cells.run_sequence(type(layer).__name__, embedding[[SIZE] + ids], *layer.get_weights()).hidden
     states = model.hidden_states(ids)
     assert states.shape == (len(ids), units)
-    np.testing.assert_allclose(states, np.asarray(expected[1:]), atol=1e-5)
+    np.testing.assert_allclose(states, expected[1:], atol=1e-5)
     assert model.hidden_states([]).shape == (0, units)
 
 

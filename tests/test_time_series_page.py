@@ -59,7 +59,7 @@ def test_the_page_says_with_numbers_whether_the_networks_beat_holt_winters():
     """The verdict names the best recurrent model and both MASEs at every horizon, as the metrics file has them."""
     app = open_page(PATH)
     test = forecast_serving.load_page_data(MODELS_DIR, "co2").metrics["test"]
-    beaten, sentences = forecast_serving.holt_winters_verdict(test, (1, 13, 52), "ppm")
+    beaten, sentences = forecast_serving.baseline_verdict(test, (1, 13, 52), "ppm", "holt_winters")
     shown = " ".join(str(element.value) for element in (app.success if beaten else app.warning))
     for sentence in sentences:
         assert sentence in shown

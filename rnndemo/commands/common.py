@@ -8,6 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from rnndemo.config import LIMITS
 from rnndemo.registry import CLASSIFIER_NAMES, RECURRENT_NAMES
 
 
@@ -153,22 +154,15 @@ def load_checked_bundle(models_dir: Path, names: list[str] | None = None):
     return bundle
 
 
-# Below this, sampling is the likeliest word anyway; 1e-308 overflowed the scaled log-probabilities to NaN.
-MIN_TEMPERATURE = 0.01
-
-
 def temperature(value: str) -> float:
-    """argparse type: a sampling temperature from MIN_TEMPERATURE to 10 (nan and inf refused too)."""
+    """argparse type: a sampling temperature in the page's range, LIMITS.min_temperature to max_temperature."""
     try:
         number = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0 < number <= 10:
-        raise argparse.ArgumentTypeError(f"{value} is not above 0 and at most 10")
-    if number < MIN_TEMPERATURE:
-        raise argparse.ArgumentTypeError(
-            f"{value} is below {MIN_TEMPERATURE} (sampling would overflow); use {MIN_TEMPERATURE} to 10"
-        )
+    low, high = LIMITS.min_temperature, LIMITS.max_temperature
+    if not low <= number <= high:  # nan fails this too
+        raise argparse.ArgumentTypeError(f"{value} is not from {low:g} to {high:g} (the language-model page's range)")
     return number
 
 

@@ -9,9 +9,7 @@ import numpy as np
 
 from rnndemo.commands.common import UsageError, emit, read_text
 from rnndemo.config import LIMITS
-from rnndemo.vocab import truncation_note
-
-END_WORD = "</review>"  # the language models' end-of-review word (language_model.END_TOKEN, without importing it)
+from rnndemo.vocab import END_TOKEN, truncation_note
 
 
 def _load_language_models(models_dir: Path):
@@ -89,7 +87,7 @@ def command_generate(arguments) -> None:
         drawn = model.generate(ids, arguments.words, arguments.temperature, arguments.top_k, arguments.seed)
         generated = [{"word": words[index], "probability": round(probability, 6)} for index, probability in drawn]
         payload["models"][name] = {
-            "text": " ".join(item["word"] for item in generated if item["word"] != END_WORD),
+            "text": " ".join(item["word"] for item in generated if item["word"] != END_TOKEN),
             "tokens": generated,
         }
     lines = [f"{name}: {values['text']}" for name, values in payload["models"].items()]
