@@ -325,7 +325,8 @@ def lstm_occlusion(*, data: forecast_serving.PageData, origin: int, horizon: int
     share = float(np.abs(effects[-recent:]).sum() / max(np.abs(effects).sum(), 1e-12))
     st.write(
         f"Each bar replaces one {config.step}'s value with the window's last value (the network's neutral input, "
-        f"no change) and shows how the forecast {horizon} {config.step}{'s' * (horizon > 1)} ahead moves. "
+        f"no change) and shows how the forecast {horizon} {config.step}{'s' * (horizon > 1)} ahead moves: "
+        "Δ = the forecast − the forecast with that value replaced. "
         "The largest effects: "
         + ", ".join(f"{dates[position].date()} ({effects[position]:+.3f} {config.unit})" for position in ranked)
         + f". The last {recent} {config.step}s carry {share:.0%} of the total |Δ|. The last {config.step} always "

@@ -7,11 +7,12 @@ The sweep is driven from each page's own widget tree: a widget added tomorrow is
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
-from rnndemo import ui
+from rnndemo import plots, ui
 from rnndemo.config import LIMITS
 from rnndemo.text import DEFAULT_TEXT
 
@@ -335,7 +336,8 @@ def test_presenter_mode_from_the_url_survives_a_page_switch_and_the_toggle_turns
     assert app.session_state[ui.PRESENT_KEY] is True and app.toggle(key=ui.PRESENTER_TOGGLE).value is True
     assert presenter_css_injected(app)
     chart = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
-    assert chart["font"]["size"] == pytest.approx(12 * ui.PRESENTER_SCALE)
+    # Issue 22: 14 px text, and at least 18 px presenting (14 × 1.25, rounded up to whole pixels).
+    assert chart["font"]["size"] == math.ceil(plots.READABLE_FONT_SIZES["text"] * ui.PRESENTER_SCALE) >= 18
     go(app, "pages/home.py")
     assert app.session_state[ui.PRESENT_KEY] is True and app.query_params[ui.PRESENT_KEY] == "1"
     assert presenter_css_injected(app)
@@ -345,7 +347,7 @@ def test_presenter_mode_from_the_url_survives_a_page_switch_and_the_toggle_turns
     go(app, "pages/compare.py")
     assert not presenter_css_injected(app)
     chart = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
-    assert chart.get("font", {}).get("size") is None  # the chart theme's own size
+    assert chart["font"]["size"] == plots.READABLE_FONT_SIZES["text"]  # the readable size, not scaled
     app.toggle(key=ui.PRESENTER_TOGGLE).set_value(True).run()
     assert app.query_params[ui.PRESENT_KEY] == "1" and presenter_css_injected(app)
 

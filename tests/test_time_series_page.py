@@ -17,14 +17,18 @@ from .conftest import MODELS_DIR
 PATH = "pages/time_series.py"
 
 
+def title_of(chart: dict) -> str:
+    """A chart's title as read: the line breaks the plots add to fit a phone read as spaces."""
+    return str(chart["layout"].get("title", {}).get("text", "")).replace("<br>", " ")
+
+
 def chart_titles(app) -> list[str]:
-    charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
-    return [str(chart["layout"].get("title", {}).get("text", "")) for chart in charts]
+    return [title_of(json.loads(chart.proto.spec)) for chart in app.get("plotly_chart")]
 
 
 def chart(app, title_start: str) -> dict:
     charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
-    return next(chart for chart in charts if str(chart["layout"]["title"]["text"]).startswith(title_start))
+    return next(chart for chart in charts if title_of(chart).startswith(title_start))
 
 
 def dataframe_with(app, column: str):
@@ -79,14 +83,14 @@ def test_switching_series_horizon_models_and_origin_redraws_the_forecasts():
     data = forecast_serving.load_page_data(MODELS_DIR, "sunspots")
     last_origin = data.prepared.series.dates[data.test_origins[-1]].date()
     origin_chart = chart(app, "Forecasts from")
-    assert origin_chart["layout"]["title"]["text"] == f"Forecasts from {last_origin}"
+    assert title_of(origin_chart) == f"Forecasts from {last_origin}"
     assert [trace.get("name") for trace in origin_chart["data"] if trace.get("showlegend", True)] == [
         "truth (recorded)",
         "AR(p) by AIC",
     ]
     assert origin_chart["layout"]["yaxis"]["title"]["text"] == "sunspots"
     horizon_chart = chart(app, "Test period")
-    assert "made 5 years before it" in horizon_chart["layout"]["title"]["text"]
+    assert "made 5 years before it" in title_of(horizon_chart)
 
 
 def test_the_origin_slider_moves_every_model_s_forecast():
@@ -96,8 +100,8 @@ def test_the_origin_slider_moves_every_model_s_forecast():
     first = chart(app, "Forecasts from")
     app.select_slider(key="ts_origin_co2").set_value("2000-01-08").run()
     second = chart(app, "Forecasts from")
-    assert first["layout"]["title"]["text"] == "Forecasts from 1999-01-09"
-    assert second["layout"]["title"]["text"] == "Forecasts from 2000-01-08"
+    assert title_of(first) == "Forecasts from 1999-01-09"
+    assert title_of(second) == "Forecasts from 2000-01-08"
     lstm_first = next(trace for trace in first["data"] if trace.get("name") == "LSTM")
     lstm_second = next(trace for trace in second["data"] if trace.get("name") == "LSTM")
     assert lstm_first["x"][0] != lstm_second["x"][0]
@@ -204,8 +208,10 @@ def test_the_lstm_stepper_walks_the_window_with_its_numbers():
     for _, row in table.iterrows():
         assert row[stepper.STATE] == pytest.approx(states.hidden[0, 9, int(row["unit"])], abs=1e-9)
     heatmap = chart(app, "LSTM hidden state h across the window")
-    assert "step 10 marked" in heatmap["layout"]["title"]["text"]
-    assert [shape["x0"] for shape in heatmap["layout"]["shapes"]] == [10]  # the step's column, counted from 1
+    assert "step 10 marked" in title_of(heatmap)
+    # The step's column: on the category axis of steps a shape's x is the column's index, from 0.
+    assert heatmap["layout"]["xaxis"]["type"] == "category"
+    assert [shape["x0"] for shape in heatmap["layout"]["shapes"]] == [9]
     marked = next(trace for trace in heatmap["data"] if trace["type"] == "scatter")
     assert sorted(values(marked["y"])) == sorted(int(unit) for unit in table["unit"])  # the equation's units
 
@@ -224,7 +230,8 @@ def test_occlusion_shows_which_past_weeks_the_forecast_depends_on():
     row = int(np.flatnonzero(data.slider_origins == origin)[0])
     effects = data.occlusion[window][row, 2]
     figure = chart(app, "Occlusion: the LSTM's forecast at h = 52 from 2000-01-08")
-    assert figure["layout"]["yaxis"]["title"]["text"] == "forecast − forecast without it (ppm)"
+    assert figure["layout"]["yaxis"]["title"]["text"] == "Δ forecast (ppm)"  # short; the text above says what Δ is
+    assert "Δ = the forecast − the forecast with that value replaced" in all_text(app)
     drawn = {x[:10]: y for trace in figure["data"] for x, y in zip(trace["x"], values(trace["y"]))}
     assert len(drawn) == window
     first = str(series.dates[origin - window + 1].date())
@@ -264,10 +271,10 @@ def test_a_link_sets_every_option_of_the_page():
     assert app.multiselect(key="ts_models_sunspots").value == ["LSTM", "AR(p) by AIC"]
     assert app.select_slider(key="ts_origin_sunspots").value == "1985-01-01"
     assert app.slider(key="ts_step_sunspots_22").value == 5
-    assert chart(app, "Forecasts from")["layout"]["title"]["text"] == "Forecasts from 1985-01-01"
-    assert "made 11 years before it" in chart(app, "Test period")["layout"]["title"]["text"]
+    assert title_of(chart(app, "Forecasts from")) == "Forecasts from 1985-01-01"
+    assert "made 11 years before it" in title_of(chart(app, "Test period"))
     assert "Step 5 reads" in all_text(app)
-    assert "step 5 marked" in chart(app, "LSTM hidden state")["layout"]["title"]["text"]
+    assert "step 5 marked" in title_of(chart(app, "LSTM hidden state"))
     assert link_messages(app) == []
     assert {key: app.query_params[key] for key in SUNSPOTS_LINK} == SUNSPOTS_LINK
 
@@ -399,11 +406,11 @@ def test_back_and_forward_restore_the_options_of_that_history_entry(monkeypatch)
     del app.query_params["ts_horizon_co2"]  # Back: the entry before the horizon was set
     history_run(app)
     assert app.selectbox(key="ts_horizon_co2").value == "13" and app.slider(key="ts_step_co2_52").value == 40
-    assert "made 13 weeks before it" in chart(app, "Test period")["layout"]["title"]["text"]
+    assert "made 13 weeks before it" in title_of(chart(app, "Test period"))
     app.query_params["ts_horizon_co2"] = "52"  # Forward again
     history_run(app)
     assert app.selectbox(key="ts_horizon_co2").value == "52"
-    assert "made 52 weeks before it" in chart(app, "Test period")["layout"]["title"]["text"]
+    assert "made 52 weeks before it" in title_of(chart(app, "Test period"))
     del app.query_params["ts_step_co2_52"]  # a page switch drops the parameters: the options stay, and are written
     app.run()
     assert app.slider(key="ts_step_co2_52").value == 40 and app.query_params["ts_step_co2_52"] == "40"
