@@ -48,22 +48,24 @@ def step_prediction_chart(
                 hovertemplate=f"token <b>%{{x}}</b><br>p(positive) = %{{y:.3f}}<extra>{display}</extra>",
             )
         )
-    layout.update(title=dict(text=f"Running prediction, token {step + 1} marked"), height=height)
+    # In a third of a projector's width the long title was cut by its chart: there the cursor's word says which token.
+    title = "Running prediction" if narrow else f"Running prediction, token {step + 1} marked"
+    layout.update(title=dict(text=title), height=height)
     if narrow:
+        # The title's place and the legend below the plot are the readable layout's (plots.layout_spec): set here,
+        # a fixed top margin and a legend pushed further down were cut by the chart at 1280×720 (Chromium).
         layout.update(
             xaxis=dict(title=dict(text="token"), range=[0.5, len(tokens) + 0.5]),
-            legend=dict(orientation="h", x=0, y=-0.5, yanchor="top"),
             annotations=[
                 dict(
                     x=step + 1,
                     y=1,
                     yref="y domain",
-                    yanchor="bottom",
+                    yanchor="top",  # inside the plot, under the title
                     text=f"<b>{plots.safe(tokens[step], 20)}</b>",
                     showarrow=False,
                 )
             ],
-            margin=dict(l=50, r=20, t=50, b=20),
         )
     # A shape's x on a category axis is the category's index (from 0), not its value: token `step` is index `step`;
     # the narrow chart's axis is numeric (the positions 1 … n), so there it is the position.

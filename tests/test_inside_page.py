@@ -55,7 +55,7 @@ def assert_step_shown(app, bundle, position: int) -> None:
     current = [block for block in app.get("html") if 'data-rnndemo="current-token"' in str(block.proto.body)]
     assert len(current) == 1 and f">{token}</span>" in str(current[0].proto.body).split("current-token")[1][:400]
     charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
-    running = [chart for chart in charts if chart["layout"]["title"]["text"].startswith("Running prediction, token")]
+    running = [chart for chart in charts if chart["layout"]["title"]["text"].startswith("Running prediction")]
     marked = [trace for trace in running[0]["data"] if trace.get("mode") == "markers"]
     assert [trace["x"] for trace in marked] == [[position + 1]] * len(tables)
     assert [trace["y"][0] for trace in marked] == pytest.approx(
@@ -206,7 +206,7 @@ def panel_charts(app) -> dict[str, dict]:
     for chart in app.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)
         title = spec["layout"]["title"]["text"]
-        for part, start in (("unfolded", "LSTM unfolded at token"), ("prediction", "Running prediction, token")):
+        for part, start in (("unfolded", "LSTM unfolded at token"), ("prediction", "Running prediction")):
             if title.startswith(start):
                 charts[part] = spec
         if title.startswith("Gates at token"):
