@@ -34,6 +34,10 @@ def warn_unchecked(workaround: str, fallback: str) -> None:
     )
 
 
+# Set in session state by app.py (ui.init_session) before it runs a page: a page run alone lacks it.
+FRAMED_KEY = "rnndemo_framed_by_app"
+
+
 def leave_legacy_router() -> None:
     """Hand a fresh server's first run over to app.py's navigation (call first on every page).
 
@@ -42,6 +46,10 @@ def leave_legacy_router() -> None:
     config, no frame, file-name navigation. Page hashes come from url_path, and every page file has
     a url_path equal to its file stem (pages/home.py: its hidden twin /home, beside "index" and
     "walkthrough"), so after leaving that mode a rerun resolves to the same page through app.py.
+
+    The mode is one flag for the whole process, and the first st.navigation clears it. When a class arrives at
+    once, other sessions' first runs may already be running a page alone by then, so each run asks whether
+    app.py framed it (FRAMED_KEY, set by ui.init_session) instead of reading the flag alone.
     Covered by tests/test_browser.py::test_first_requests_to_every_page_at_once_get_the_frame.
     """
     if not on_checked_version():
@@ -51,8 +59,10 @@ def leave_legacy_router() -> None:
     except ImportError:  # moved or gone in this version: nothing to leave
         return
 
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
+    legacy_mode = getattr(PagesManager, "uses_pages_directory", False)
+    if legacy_mode or not st.session_state.get(FRAMED_KEY):
+        if legacy_mode:
+            PagesManager.uses_pages_directory = False
         st.rerun()
 
 

@@ -241,6 +241,7 @@ def option(key: str) -> dict:
 
 def init_session() -> None:
     """Shared session defaults and the text's place in the URL (called by app.py before every page)."""
+    st.session_state[compat.FRAMED_KEY] = True
     st.session_state.setdefault(TEXT_KEY, DEFAULT_TEXT)
     st.session_state.setdefault(_URL_TEXT_WRITTEN, None)
     st.session_state.setdefault(PRESENT_KEY, False)
