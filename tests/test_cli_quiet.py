@@ -26,63 +26,60 @@ def run_cli(*arguments: str, stdin: bytes | None = None, timeout: float = 600) -
     )
 
 
-def successes(tmp_path) -> list[tuple[str, ...]]:
-    models = str(MODELS_DIR)
-    return [
-        ("encode", "I'm glad I gave it a chance", "--json"),
-        ("--models-dir", models, "encode", "-", "--order", "model", "--json"),
-        ("--models-dir", models, "predict", "A dull, lifeless film.", "--json"),
-        ("--models-dir", models, "predict", "good " * 500),  # cut tokens: a note on stdout, not stderr
-        ("neighbors", "good", "-k", "3", "--json"),
-        ("--models-dir", models, "neighbors", "good", "--source", "lstm", "--json"),
-        ("--models-dir", models, "inspect", "What a film", "--model", "rnn", "--json"),
-        ("--models-dir", models, "evaluate", "--limit", "20", "--json"),
-        ("--models-dir", models, "next", "one of the best", "-k", "3", "--json"),
-        ("--models-dir", models, "perplexity", "-", "--json"),
-        ("--models-dir", models, "generate", "the acting was", "--words", "5", "--seed", "3", "--json"),
-        ("--models-dir", models, "memory", "--reviews", "2", "--output", str(tmp_path / "memory.json"), "--json"),
-        ("--models-dir", models, "export", "--output", str(tmp_path / "export"), "--json"),
-        ("--models-dir", models, "order-test", "--limit", "10", "--json"),
-        ("--models-dir", models, "order-test", "--pairs", "--json"),
-        # The smallest forecast: sunspots (the short yearly series), one step ahead.
-        (
-            "--models-dir",
-            models,
-            "forecast",
-            "--series",
-            "sunspots",
-            "--horizon",
-            "1",
-            "--origin",
-            "2000-01-01",
-            "--json",
-        ),
-        (
-            "--models-dir",
-            str(tmp_path / "trained"),
-            "train",
-            "--only",
-            "classifiers",
-            "--limit",
-            "200",
-            "--epochs",
-            "1",
-            "--model",
-            "rnn",
-            "--json",
-        ),
-    ]
+MODELS = "{models}"  # stands for the committed models folder
+TMP = "{tmp}"  # stands for the test's own temporary folder
+SUCCESSES = [
+    ("encode", "I'm glad I gave it a chance", "--json"),
+    ("--models-dir", MODELS, "encode", "-", "--order", "model", "--json"),
+    ("--models-dir", MODELS, "predict", "A dull, lifeless film.", "--json"),
+    ("--models-dir", MODELS, "predict", "good " * 500),  # cut tokens: a note on stdout, not stderr
+    ("neighbors", "good", "-k", "3", "--json"),
+    ("--models-dir", MODELS, "neighbors", "good", "--source", "lstm", "--json"),
+    ("--models-dir", MODELS, "inspect", "What a film", "--model", "rnn", "--json"),
+    ("--models-dir", MODELS, "evaluate", "--limit", "20", "--json"),
+    ("--models-dir", MODELS, "next", "one of the best", "-k", "3", "--json"),
+    ("--models-dir", MODELS, "perplexity", "-", "--json"),
+    ("--models-dir", MODELS, "generate", "the acting was", "--words", "5", "--seed", "3", "--json"),
+    ("--models-dir", MODELS, "memory", "--reviews", "2", "--output", f"{TMP}/memory.json", "--json"),
+    ("--models-dir", MODELS, "export", "--output", f"{TMP}/export", "--json"),
+    ("--models-dir", MODELS, "order-test", "--limit", "10", "--json"),
+    ("--models-dir", MODELS, "order-test", "--pairs", "--json"),
+    # The smallest forecast: sunspots (the short yearly series), one step ahead.
+    ("--models-dir", MODELS, "forecast", "--series", "sunspots", "--horizon", "1", "--origin", "2000-01-01", "--json"),
+    (
+        "--models-dir",
+        f"{TMP}/trained",
+        "train",
+        "--only",
+        "classifiers",
+        "--limit",
+        "200",
+        "--epochs",
+        "1",
+        "--model",
+        "rnn",
+        "--json",
+    ),
+]
 
 
+def command_id(arguments: tuple[str, ...]) -> str:
+    """A short test id: the subcommand and its options, without the folders."""
+    shown = [each for each in arguments if each not in (MODELS, "--models-dir") and not each.startswith(TMP)]
+    return " ".join(shown)[:60]
+
+
+# One test per command (17 processes, ~10 s each), so that the two test workers share them.
 @pytest.mark.slow
-def test_every_subcommand_succeeds_with_an_empty_stderr(tmp_path):
+@pytest.mark.parametrize("arguments", SUCCESSES, ids=[command_id(arguments) for arguments in SUCCESSES])
+def test_every_subcommand_succeeds_with_an_empty_stderr(arguments, tmp_path):
     """A user's shell has no TensorFlow tweaks; still, a successful command prints only its result."""
-    for arguments in successes(tmp_path):
-        result = run_cli(*arguments, stdin=b"I loved it" if "-" in arguments else None)
-        assert result.returncode == 0, (arguments, result.stderr.decode()[-2000:])
-        assert result.stderr == b"", (arguments, result.stderr.decode()[-2000:])
-        if "--json" in arguments:
-            json.loads(result.stdout)
+    arguments = tuple(each.replace(MODELS, str(MODELS_DIR)).replace(TMP, str(tmp_path)) for each in arguments)
+    result = run_cli(*arguments, stdin=b"I loved it" if "-" in arguments else None)
+    assert result.returncode == 0, (arguments, result.stderr.decode()[-2000:])
+    assert result.stderr == b"", (arguments, result.stderr.decode()[-2000:])
+    if "--json" in arguments:
+        json.loads(result.stdout)
 
 
 BAD_INPUTS = [
