@@ -24,11 +24,22 @@ def tokens_or_stop(review: str) -> list[str]:
     return tokens
 
 
+def step_heading(heading: str, explanation: str, links: dict[str, str]) -> None:
+    """A step of the walkthrough: its heading, what it does in words, and the pages that show it in full
+    (page file -> link label)."""
+    st.subheader(heading)
+    st.write(explanation)
+    for page, label in links.items():
+        st.page_link(page, label=label)
+
+
 def raw_to_cleaned(*, review: str) -> None:
     """Step 1: the cleaned text."""
-    st.subheader("1. Raw → cleaned")
-    st.write("Lowercase, drop `<br />` tags and punctuation (apostrophes inside words stay), collapse spaces.")
-    st.page_link("pages/tokens.py", label="Try the cleaning options →")
+    step_heading(
+        "1. Raw → cleaned",
+        "Lowercase, drop `<br />` tags and punctuation (apostrophes inside words stay), collapse spaces.",
+        {"pages/tokens.py": "Try the cleaning options →"},
+    )
     cleaned = text_stage.clean_text(review)
     st.code(
         cleaned[:PREVIEW_CHARACTERS] + ("…" if len(cleaned) > PREVIEW_CHARACTERS else ""),
@@ -39,12 +50,12 @@ def raw_to_cleaned(*, review: str) -> None:
 
 def tokens_to_indices(*, tokens: list[str], vocabulary, sequence_length: int) -> None:
     """Step 2: the first tokens and their indices in the model's vocabulary."""
-    st.subheader("2. Tokens → indices")
-    st.write(
+    step_heading(
+        "2. Tokens → indices",
         f"The cleaned text splits into **{len(tokens):,} tokens**. The model's vocabulary numbers words by "
-        "corpus frequency; 0 is padding, 1 is out-of-vocabulary."
+        "corpus frequency; 0 is padding, 1 is out-of-vocabulary.",
+        {"pages/tokens.py": "See all three index orders →"},
     )
-    st.page_link("pages/tokens.py", label="See all three index orders →")
     encoded = vocabulary.encode(tokens, sequence_length)
     preview = pd.DataFrame(
         [encoded.tokens[:PREVIEW_TOKENS], [str(index) for index in encoded.ids[:PREVIEW_TOKENS]]],
@@ -58,34 +69,36 @@ def tokens_to_indices(*, tokens: list[str], vocabulary, sequence_length: int) ->
 
 def indices_to_vectors() -> None:
     """Step 3: the embedding lookup, in words."""
-    st.subheader("3. Indices → vectors")
-    st.write(
+    step_heading(
+        "3. Indices → vectors",
         "Each index selects a row of the embedding matrix: 50 numbers per word, "
-        "starting from GloVe and tuned during training."
+        "starting from GloVe and tuned during training.",
+        {"pages/embeddings.py": "Explore neighbours and PCA plots →"},
     )
-    st.page_link("pages/embeddings.py", label="Explore neighbours and PCA plots →")
 
 
 def vectors_to_prediction() -> None:
     """Step 4: the recurrent layer and the sigmoid, in words."""
-    st.subheader("4. Vectors → SimpleRNN / LSTM / GRU → prediction")
-    st.write(
+    step_heading(
+        "4. Vectors → SimpleRNN / LSTM / GRU → prediction",
         "The recurrent layer reads the vectors one by one, updating its state hₜ = f(xₜ, hₜ₋₁); "
-        "a sigmoid turns the last state (for the SimpleRNN, the mean of all its states) into p(positive)."
+        "a sigmoid turns the last state (for the SimpleRNN, the mean of all its states) into p(positive).",
+        {
+            "pages/compare.py": "Compare SimpleRNN, LSTM and GRU token by token →",
+            "pages/inside.py": "Look inside: hidden states and gates →",
+            "pages/race.py": "Train them yourself: a live race on a task that needs memory →",
+        },
     )
-    st.page_link("pages/compare.py", label="Compare SimpleRNN, LSTM and GRU token by token →")
-    st.page_link("pages/inside.py", label="Look inside: hidden states and gates →")
-    st.page_link("pages/race.py", label="Train them yourself: a live race on a task that needs memory →")
 
 
 def sequences_as_output() -> None:
     """Step 5: the same recurrent layer with a sequence as output: the language model."""
-    st.subheader("5. The same RNN, a sequence as output: the next word")
-    st.write(
+    step_heading(
+        "5. The same RNN, a sequence as output: the next word",
         "Give the recurrent layer an output at every step instead of one at the end, train it to predict the "
-        "next word, and it becomes a language model that can continue your review word by word."
+        "next word, and it becomes a language model that can continue your review word by word.",
+        {"pages/language_model.py": "Predict and generate the next word →"},
     )
-    st.page_link("pages/language_model.py", label="Predict and generate the next word →")
 
 
 def predictions_or_stop(*, bundle, review: str) -> dict:

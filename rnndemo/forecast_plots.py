@@ -42,6 +42,12 @@ def _shade_parts(figure: go.Figure, dates: pd.DatetimeIndex, starts: dict[str, i
         )
 
 
+def _filled_marks(dates: pd.DatetimeIndex, values: np.ndarray, name: str, size: int) -> dict:
+    """A trace's settings that mark filled (interpolated) values: the same red cross on every chart, so the close-up
+    is read as the overview's marks."""
+    return dict(x=dates, y=values, mode="markers", name=name, marker=dict(color="#EF553B", symbol="x", size=size))
+
+
 def raw_series(
     dates: pd.DatetimeIndex, raw: np.ndarray, cleaned: np.ndarray, starts: dict[str, int], unit: str, step: str
 ) -> go.Figure:
@@ -50,15 +56,8 @@ def raw_series(
     figure.add_trace(go.Scattergl(x=dates, y=raw, mode="lines", name="recorded", line=dict(color=TRUTH_COLOR)))
     missing = np.isnan(raw)
     if missing.any():
-        figure.add_trace(
-            go.Scattergl(
-                x=dates[missing],
-                y=cleaned[missing],
-                mode="markers",
-                name=f"missing {step} ({int(missing.sum())})",
-                marker=dict(color="#EF553B", symbol="x", size=7),
-            )
-        )
+        marks = _filled_marks(dates[missing], cleaned[missing], f"missing {step} ({int(missing.sum())})", size=7)
+        figure.add_trace(go.Scattergl(**marks))  # WebGL: the whole series has thousands of points
     _shade_parts(figure, dates, starts)
     return _layout(figure, "1. The raw series", unit)
 
@@ -75,15 +74,8 @@ def gap_detail(
     figure.add_trace(
         go.Scatter(x=shown_dates, y=shown_raw, mode="markers", name="recorded", marker=dict(color=TRUTH_COLOR))
     )
-    figure.add_trace(
-        go.Scatter(
-            x=shown_dates[filled],
-            y=shown_clean[filled],
-            mode="markers",
-            name="filled (interpolated)",
-            marker=dict(color="#EF553B", symbol="x", size=9),
-        )
-    )
+    marks = _filled_marks(shown_dates[filled], shown_clean[filled], "filled (interpolated)", size=9)
+    figure.add_trace(go.Scatter(**marks))
     return _layout(figure, "2. The longest gap, filled", unit, height=320)
 
 
@@ -129,6 +121,36 @@ def window_figure(
     return _layout(figure, "4. One window and what follows it", unit, height=320)
 
 
+def _add_forecast(
+    figure: go.Figure,
+    name: str,
+    display_name: str,
+    dates: pd.DatetimeIndex,
+    path: np.ndarray,
+    low: np.ndarray | float,
+    high: np.ndarray | float,
+) -> None:
+    """One model's forecast `path` over `dates` in its colour, over its band from path + low to path + high; the
+    band has no legend entry of its own but shows and hides with the line (one legend group)."""
+    color = FORECAST_COLORS.get(name, "#444444")
+    figure.add_trace(
+        go.Scatter(
+            x=np.concatenate([dates, dates[::-1]]),
+            y=np.concatenate([path + high, (path + low)[::-1]]),
+            fill="toself",
+            fillcolor=color,
+            opacity=0.15,
+            line=dict(width=0),
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=name,
+        )
+    )
+    figure.add_trace(
+        go.Scatter(x=dates, y=path, mode="lines", name=display_name, line=dict(color=color), legendgroup=name)
+    )
+
+
 def horizon_forecasts(
     dates: pd.DatetimeIndex,
     raw: np.ndarray,
@@ -148,32 +170,8 @@ def horizon_forecasts(
     targets = targets[inside]
     figure = go.Figure()
     for name, forecast in forecasts.items():
-        path = forecast[inside, horizon - 1]
         low, high = bands[name][horizon - 1]
-        color = FORECAST_COLORS.get(name, "#444444")
-        figure.add_trace(
-            go.Scatter(
-                x=np.concatenate([dates[targets], dates[targets][::-1]]),
-                y=np.concatenate([path + high, (path + low)[::-1]]),
-                fill="toself",
-                fillcolor=color,
-                opacity=0.15,
-                line=dict(width=0),
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=name,
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=dates[targets],
-                y=path,
-                mode="lines",
-                name=display_names[name],
-                line=dict(color=color),
-                legendgroup=name,
-            )
-        )
+        _add_forecast(figure, name, display_names[name], dates[targets], forecast[inside, horizon - 1], low, high)
     figure.add_trace(
         go.Scatter(
             x=dates[targets],
@@ -211,27 +209,8 @@ def forecasts_from_origin(
         go.Scatter(x=dates[past], y=raw[past], mode="lines", name="truth (recorded)", line=dict(color=TRUTH_COLOR))
     )
     for name, path in forecasts.items():
-        path = path[: len(future_dates)]
-        color = FORECAST_COLORS.get(name, "#444444")
         low, high = bands[name][: len(future_dates), 0], bands[name][: len(future_dates), 1]
-        figure.add_trace(
-            go.Scatter(
-                x=np.concatenate([future_dates, future_dates[::-1]]),
-                y=np.concatenate([path + high, (path + low)[::-1]]),
-                fill="toself",
-                fillcolor=color,
-                opacity=0.15,
-                line=dict(width=0),
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=name,
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=future_dates, y=path, mode="lines", name=display_names[name], line=dict(color=color), legendgroup=name
-            )
-        )
+        _add_forecast(figure, name, display_names[name], future_dates, path[: len(future_dates)], low, high)
     plots.vertical_line(figure, dates[origin], color="gray", dash="dash", width=1)
     return _layout(figure, f"Forecasts from {dates[origin].date()}", unit, height=420)
 

@@ -229,21 +229,12 @@ class LanguageModel:
         values = tensorflow_call(self._surprisal_of_states, states, np.asarray([targets], dtype=np.int32))
         return values[0].astype(np.float64)
 
-    def generate(
-        self,
-        ids: list[int],
-        words: int,
-        temperature: float = 1.0,
-        top_k: int | None = None,
-        seed: int = 0,
-        stop_at_end: bool = True,
-        exclude_unknown: bool = False,
-    ) -> list[tuple[int, float]]:
+    def generate(self, ids: list[int], words: int, **sampling: Any) -> list[tuple[int, float]]:
         """Sample up to `words` ids after [END] + ids; each with the probability the unmodified model gave it.
 
-        See `generate_steps`, which also says what else could have been drawn at each step."""
-        steps = self.generate_steps(ids, words, temperature, top_k, seed, stop_at_end, exclude_unknown)
-        return [(step.index, step.probability) for step in steps]
+        `sampling` takes `generate_steps`'s keywords (temperature, top_k, seed, stop_at_end, exclude_unknown), so
+        both draw the same words; that method also says what else could have been drawn at each step."""
+        return [(step.index, step.probability) for step in self.generate_steps(ids, words, **sampling)]
 
     def generate_steps(
         self,

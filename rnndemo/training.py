@@ -81,15 +81,30 @@ def prepare_data(config: TrainingConfig, report: ProgressCallback) -> PreparedDa
     )
 
 
-def fit_baseline(prepared: PreparedData, staging: Path, config: TrainingConfig, report: ProgressCallback) -> dict:
+@dataclass(frozen=True)
+class ClassifierRun:
+    """What every step of training the classifiers works with: the prepared data, the staging folder it writes
+    into, the settings and where progress goes."""
+
+    prepared: PreparedData
+    staging: Path
+    config: TrainingConfig
+    report: ProgressCallback
+
+    def with_models(self, names: tuple[str, ...]) -> ClassifierRun:
+        """The same run for the classifiers `names` only."""
+        return replace(self, config=replace(self.config, model_names=names))
+
+
+def fit_baseline(run: ClassifierRun) -> dict:
     """Fit and save the TF-IDF baseline; returns its manifest entry and held-out probabilities."""
     from rnndemo.baseline import BASELINE, Baseline
 
-    report(TrainingEvent("baseline", "baseline", "fitting TF-IDF + logistic regression"))
+    run.report(TrainingEvent("baseline", "baseline", "fitting TF-IDF + logistic regression"))
     started = time.perf_counter()
-    texts = {split: [" ".join(token_list) for token_list in lists] for split, lists in prepared.tokens.items()}
-    baseline = Baseline.fit(texts["train"], prepared.labels["train"], BASELINE, seed=config.seed)
-    baseline.save(staging / models.BASELINE_FILE)
+    texts = {split: [" ".join(token_list) for token_list in lists] for split, lists in run.prepared.tokens.items()}
+    baseline = Baseline.fit(texts["train"], run.prepared.labels["train"], BASELINE, seed=run.config.seed)
+    baseline.save(run.staging / models.BASELINE_FILE)
     entry = {
         "file": models.BASELINE_FILE,
         "display_name": DISPLAY_NAMES["baseline"],
@@ -99,32 +114,26 @@ def fit_baseline(prepared: PreparedData, staging: Path, config: TrainingConfig, 
     return {"entry": entry, "predictions": {split: baseline.predict_proba(texts[split]) for split in EVALUATED_SPLITS}}
 
 
-def fit_recurrent_models(
-    prepared: PreparedData,
-    staging: Path,
-    config: TrainingConfig,
-    report: ProgressCallback,
-    pretrained: PretrainedLanguageModel | None = None,
-) -> dict:
+def fit_recurrent_models(run: ClassifierRun, pretrained: PretrainedLanguageModel | None = None) -> dict:
     """Train, save and score each recurrent model in turn; returns name -> {"entry", "predictions"}."""
     import keras
 
     from rnndemo.serving import Classifier
 
     results = {}
-    for name in config.model_names:
-        choice = config.classifier(name)
+    for name in run.config.model_names:
+        choice = run.config.classifier(name)
         wants_language_model = choice.initialise_from == "language_model"
         usable = wants_language_model and pretrained is not None and pretrained.fits(choice.units)
         if wants_language_model and not usable:
-            report(TrainingEvent("data", name, f"{name}: no matching LSTM language model; starting from GloVe"))
-        trained = train_recurrent(name, prepared, config, report, pretrained.model if usable else None)
+            run.report(TrainingEvent("data", name, f"{name}: no matching LSTM language model; starting from GloVe"))
+        trained = train_recurrent(name, run.prepared, run.config, run.report, pretrained.model if usable else None)
         file_name = SPECS[name].file
-        trained.model.save(staging / file_name)
-        report(TrainingEvent("evaluate", name, f"evaluating {name} on held-out reviews"))
-        classifier = Classifier(name, trained.model, prepared.vocabulary, config.sequence_length)
+        trained.model.save(run.staging / file_name)
+        run.report(TrainingEvent("evaluate", name, f"evaluating {name} on held-out reviews"))
+        classifier = Classifier(name, trained.model, run.prepared.vocabulary, run.config.sequence_length)
         predictions = {
-            split: classifier.predict_ids([ids[-config.sequence_length :] for ids in prepared.ids[split]])
+            split: classifier.predict_ids([ids[-run.config.sequence_length :] for ids in run.prepared.ids[split]])
             for split in EVALUATED_SPLITS
         }
         entry = {
@@ -135,16 +144,18 @@ def fit_recurrent_models(
             "hyperparameters": {
                 "units": choice.units,
                 "readout": READOUT_NAMES.get(name, choice.readout),
-                "embedding_dim": config.embedding_dim,
+                "embedding_dim": run.config.embedding_dim,
                 "dropout": choice.dropout,
                 "spatial_dropout": choice.spatial_dropout,
                 "output_dropout": choice.output_dropout,
-                "batch_size": config.batch_size,
+                "batch_size": run.config.batch_size,
                 "learning_rate": choice.learning_rate,
                 "learning_rate_decay": choice.learning_rate_decay,
                 "selected_by": f"validation {choice.select_by}",
-                "clip_norm": config.clip_norm,
-                "embedding": embedding_start(pretrained.model if usable else None, prepared.embedding_matrix.shape[0]),
+                "clip_norm": run.config.clip_norm,
+                "embedding": embedding_start(
+                    pretrained.model if usable else None, run.prepared.embedding_matrix.shape[0]
+                ),
                 "initialised_from": pretrained.description if usable else "GloVe",
                 "mask_zero": name != "cnn",  # the CNN zeroes padding itself (models.ZeroAtPadding)
             }
@@ -183,7 +194,7 @@ def add_classifiers(models_dir: Path, config: TrainingConfig, report: ProgressCa
         raise ValueError("the test split differs from the folder's; retrain everything: python -m rnndemo train")
     staging = new_staging_folder(models_dir)
     try:
-        results = fit_recurrent_models(prepared, staging, config, report)
+        results = fit_recurrent_models(ClassifierRun(prepared, staging, config, report))
         # The held-out predictions file feeds the served models' cards; an experiment-only model stays out of it.
         served = {name: result for name, result in results.items() if manifest_section(name) == "models"}
         for name in results:
@@ -236,46 +247,40 @@ def held_out_scores(predictions: dict[str, np.ndarray], labels: dict[str, np.nda
     }
 
 
-def write_models(
-    prepared: PreparedData,
-    staging: Path,
-    config: TrainingConfig,
-    report: ProgressCallback,
-    pretrained: PretrainedLanguageModel | None = None,
-) -> dict:
-    """Every classifier artifact into `staging`; returns their manifest, not yet written (`train_all` writes the
+def write_models(run: ClassifierRun, pretrained: PretrainedLanguageModel | None = None) -> dict:
+    """Every classifier artifact into `run.staging`; returns their manifest, not yet written (`train_all` writes the
     folder's manifest once, last: it marks the folder complete)."""
-    prepared.vocabulary.save(staging / models.VOCABULARY_FILE)
+    run.prepared.vocabulary.save(run.staging / models.VOCABULARY_FILE)
     # The train split's counts per word, for the "why it said that" card (the tokens are at hand only here).
-    counts = word_statistics.count(prepared.tokens["train"], prepared.labels["train"], prepared.vocabulary)
-    word_statistics.save(counts, staging / word_statistics.FILE)
-    baseline = fit_baseline(prepared, staging, config, report)
-    served = tuple(name for name in config.model_names if manifest_section(name) == "models")
-    memory = memory_experiment_wanted(config)
+    counts = word_statistics.count(run.prepared.tokens["train"], run.prepared.labels["train"], run.prepared.vocabulary)
+    word_statistics.save(counts, run.staging / word_statistics.FILE)
+    baseline = fit_baseline(run)
+    served = tuple(name for name in run.config.model_names if manifest_section(name) == "models")
+    memory = memory_experiment_wanted(run.config)
     # The memory experiment's own models (the last-state SimpleRNN) are trained whenever it is recomputed.
     experiment = tuple(
         dict.fromkeys(
-            [name for name in config.model_names if name not in served]
-            + (list(config.experiment_names) if memory else [])
+            [name for name in run.config.model_names if name not in served]
+            + (list(run.config.experiment_names) if memory else [])
         )
     )
-    recurrent = fit_recurrent_models(prepared, staging, replace(config, model_names=served), report, pretrained)
-    extra = fit_recurrent_models(prepared, staging, replace(config, model_names=experiment), report)
+    recurrent = fit_recurrent_models(run.with_models(served), pretrained)
+    extra = fit_recurrent_models(run.with_models(experiment))
     predictions = {"baseline": baseline["predictions"]} | {
         name: result["predictions"] for name, result in recurrent.items()
     }
-    write_predictions(staging / models.PREDICTIONS_FILE, predictions, prepared.labels)
+    write_predictions(run.staging / models.PREDICTIONS_FILE, predictions, run.prepared.labels)
     manifest = Manifest(
-        config=config,
-        prepared=prepared,
+        config=run.config,
+        prepared=run.prepared,
         models={
-            name: result["entry"] | held_out_scores(result["predictions"], prepared.labels)
+            name: result["entry"] | held_out_scores(result["predictions"], run.prepared.labels)
             for name, result in recurrent.items()
         },
-        baseline=baseline["entry"] | held_out_scores(baseline["predictions"], prepared.labels),
-        files=file_hashes(staging),
+        baseline=baseline["entry"] | held_out_scores(baseline["predictions"], run.prepared.labels),
+        files=file_hashes(run.staging),
         experiment_models={
-            name: result["entry"] | held_out_scores(result["predictions"], prepared.labels)
+            name: result["entry"] | held_out_scores(result["predictions"], run.prepared.labels)
             for name, result in extra.items()
         },
     ).to_json()
@@ -357,7 +362,7 @@ def train_all(
                 pretrained = pretrained_language_model(models_dir, vocabulary)
             else:
                 pretrained = pretrained_language_model(staging, vocabulary, language_models[0])
-            manifest = write_models(prepared, staging, config, report, pretrained)
+            manifest = write_models(ClassifierRun(prepared, staging, config, report), pretrained)
             if language_models is None:
                 manifest = carry_language_models(models_dir, staging, manifest)
         if language_models is not None:

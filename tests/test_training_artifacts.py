@@ -57,9 +57,9 @@ def test_train_all_writes_the_manifest_once_and_only_then_swaps_the_folder_in(tm
     models_dir = tmp_path / "models"
     written = []
 
-    def classifiers_written(prepared, staging, config, report, pretrained=None):
-        (staging / models.VOCABULARY_FILE).write_text("{}", encoding="utf-8")
-        return {"files": {models.VOCABULARY_FILE: models.sha256_file(staging / models.VOCABULARY_FILE)}}
+    def classifiers_written(run, pretrained=None):
+        (run.staging / models.VOCABULARY_FILE).write_text("{}", encoding="utf-8")
+        return {"files": {models.VOCABULARY_FILE: models.sha256_file(run.staging / models.VOCABULARY_FILE)}}
 
     def counted_write(folder, manifest):
         assert not models_dir.exists()  # written in the staging folder, before the swap

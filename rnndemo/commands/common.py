@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from rnndemo.config import LIMITS
@@ -154,16 +155,28 @@ def load_checked_bundle(models_dir: Path, names: list[str] | None = None):
     return bundle
 
 
-def temperature(value: str) -> float:
-    """argparse type: a sampling temperature in the page's range, LIMITS.min_temperature to max_temperature."""
+def bounded_float(value: str, what: str, allowed: Callable[[float], bool], bounds: str) -> float:
+    """`value` as a number for which `allowed` holds; else an argparse error that it is not `what` (the number's
+    kind) or not `bounds` (the range in words)."""
     try:
         number = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    low, high = LIMITS.min_temperature, LIMITS.max_temperature
-    if not low <= number <= high:  # nan fails this too
-        raise argparse.ArgumentTypeError(f"{value} is not from {low:g} to {high:g} (the language-model page's range)")
+        raise argparse.ArgumentTypeError(f"{value!r} is not {what}") from None
+    if not allowed(number):
+        raise argparse.ArgumentTypeError(f"{value} is not {bounds}")
     return number
+
+
+def temperature(value: str) -> float:
+    """argparse type: a sampling temperature in the page's range, LIMITS.min_temperature to max_temperature."""
+    low, high = LIMITS.min_temperature, LIMITS.max_temperature
+    # A chained comparison: nan fails it too.
+    return bounded_float(
+        value,
+        "a number",
+        lambda number: low <= number <= high,
+        f"from {low:g} to {high:g} (the language-model page's range)",
+    )
 
 
 def bounded_int(low: int, high: int):
@@ -185,10 +198,10 @@ def budget_seconds(value: str) -> float:
     """argparse type: a wall-clock budget per cell, above 0 and at most 600 seconds."""
     from rnndemo.race_tasks import MAX_SECONDS
 
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not 0 < number <= MAX_SECONDS:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"{value} is not above 0 and at most {MAX_SECONDS:g} seconds")
-    return number
+    # A chained comparison: it refuses nan and inf too.
+    return bounded_float(
+        value,
+        "a number of seconds",
+        lambda number: 0 < number <= MAX_SECONDS,
+        f"above 0 and at most {MAX_SECONDS:g} seconds",
+    )

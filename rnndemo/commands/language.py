@@ -84,7 +84,9 @@ def command_generate(arguments) -> None:
     words = language_models.vocabulary.words
     payload = {"prompt": text, "models": {}}
     for name, model in language_models.neural_models().items():
-        drawn = model.generate(ids, arguments.words, arguments.temperature, arguments.top_k, arguments.seed)
+        drawn = model.generate(
+            ids, arguments.words, temperature=arguments.temperature, top_k=arguments.top_k, seed=arguments.seed
+        )
         generated = [{"word": words[index], "probability": round(probability, 6)} for index, probability in drawn]
         payload["models"][name] = {
             "text": " ".join(item["word"] for item in generated if item["word"] != END_TOKEN),

@@ -47,6 +47,7 @@ from rnndemo.ui.state import (
     LINKED_STATE_NAMES,
     OWN_TEXT,
     PAGE_OF_PREFIX,
+    PAGE_OPTION_LINKS,
     PAGE_OPTIONS,
     PRESENT_KEY,
     PRESENTER_SCALE,
@@ -102,6 +103,7 @@ from rnndemo.ui.widgets import (
 )
 
 __all__ = [
+    "PAGE_OPTION_LINKS",
     "PAGE_OPTIONS",
     "CHECKED_STREAMLIT",
     "FRAME_WIDGETS",

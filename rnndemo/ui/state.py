@@ -4,10 +4,10 @@
   review box is a widget of that page (`<page>_text_area`): it is filled from the shared text
   before it is drawn, and its on_change callback writes a submitted text back. (Streamlit
   forgets a widget's value on a page that does not draw it, so the widget cannot be the store.)
-- Page options. `PAGE_OPTIONS` is the registry, per page, of the widget keys whose values
-  survive page switches. A page draws such a widget with `**ui.option(key)`, which refuses
-  keys that are not registered. Options in `URL_OPTIONS` are also bound to the URL
-  (`bind="query-params"`, the key is the parameter's name) because they matter for a shared view.
+- Page options. `PAGE_OPTION_LINKS` is the registry, per page, of the widget keys whose values
+  survive page switches (`PAGE_OPTIONS`). A page draws such a widget with `**ui.option(key)`, which
+  refuses keys that are not registered. Options it names for a link (`URL_OPTIONS`) are also bound to
+  the URL (`bind="query-params"`, the key is the parameter's name) because they matter for a shared view.
 - Actions are never state. Buttons, download buttons, uploaders and forms are not in the
   registry and nothing writes their keys. What an action changes elsewhere (load a sample,
   send a review to the other pages, apply a preset) happens in its on_click callback,
@@ -55,161 +55,108 @@ _URL_PARAMETERS_WRITTEN = "url_parameters_written"  # such a parameter -> what t
 # Widgets of the frame (app.py), drawn on every page; they are not any one page's options.
 FRAME_WIDGETS = frozenset({PRESENTER_TOGGLE})
 
-PAGE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "home": ("home_sample_kind",),
-    "tokens": (
-        "tokens_sample_kind",
-        "tokens_lowercase",
-        "tokens_line_breaks",
-        "tokens_punctuation",
-        "tokens_whitespace",
-        "tokens_order",
-        "tokens_padding",
-    ),
-    "embeddings": (
-        "embeddings_sample_kind",
-        "embeddings_table_source",
-        "embeddings_query",
-        "embeddings_metric",
-        "embeddings_k",
-        "embeddings_map_source",
-        "embeddings_dimensions",
-        "embeddings_extra",
-        "embeddings_a",
-        "embeddings_b",
-        "embeddings_c",
-        "embeddings_analogy_source",
-    ),
-    "compare": (
-        "compare_sample_kind",
-        "compare_show_running_predictions",
-        "compare_show_baseline_terms",
-        "compare_show_order_test",
-        "compare_pair",
-        "compare_swap_first",
-        "compare_swap_second",
-    ),
-    "inside": (
-        "inside_sample_kind",
-        "inside_model",
-        "inside_units",
-        "inside_measure_words",
-        "inside_step_projector",
-        "inside_step_colour_model",
-        "inside_step_colour_unit",
-    ),
-    "model_cards": ("cards_browse", "cards_error_model", "cards_pick"),
-    "batch": (),
-    "language_model": (
-        "lm_sample_kind",
-        "lm_k",
-        "lm_temperature",
-        "lm_top_k",
-        "lm_seed",
-        "lm_words",
-        "lm_exclude_unknown",
-        "lm_surprise_model",
-    ),
-    "race": ("race_task", "race_lag", "race_units", "race_seconds", "race_cells", "race_axis"),
+# Per page, each option whose value survives page switches, and what the Copy-link hint calls it when a shared
+# link carries it (each such option is its own query parameter, named by its key); None: the link leaves it out.
+# One table, so an option cannot be linked without a name, or named without being registered.
+PAGE_OPTION_LINKS: dict[str, dict[str, str | None]] = {
+    "home": {
+        "home_sample_kind": None,
+    },
+    "tokens": {
+        "tokens_sample_kind": None,
+        "tokens_lowercase": "lowercase",
+        "tokens_line_breaks": "the <br /> switch",
+        "tokens_punctuation": "remove punctuation",
+        "tokens_whitespace": "collapse whitespace",
+        "tokens_order": "the index order",
+        "tokens_padding": "padding",
+    },
+    "embeddings": {
+        "embeddings_sample_kind": None,
+        "embeddings_table_source": "Vectors from",
+        "embeddings_query": "the neighbour word",
+        "embeddings_metric": "the metric",
+        "embeddings_k": "k",
+        "embeddings_map_source": "the map's space",
+        "embeddings_dimensions": "its dimensions",
+        "embeddings_extra": "More words (the preset's too)",
+        "embeddings_a": "the analogy's a",
+        "embeddings_b": "b",
+        "embeddings_c": "c",
+        "embeddings_analogy_source": "the analogy's space",
+    },
+    "compare": {
+        "compare_sample_kind": None,
+        "compare_show_running_predictions": None,
+        "compare_show_baseline_terms": None,
+        "compare_show_order_test": None,
+        "compare_pair": None,
+        "compare_swap_first": None,
+        "compare_swap_second": None,
+    },
+    "inside": {
+        "inside_sample_kind": None,
+        "inside_model": "the models",
+        "inside_units": "the units in each heatmap",
+        "inside_measure_words": "whether long texts measure which words mattered",
+        "inside_step_projector": None,
+        "inside_step_colour_model": "the colouring unit's model",
+        "inside_step_colour_unit": "its unit",
+    },
+    "model_cards": {
+        "cards_browse": "the review list",
+        "cards_error_model": "its model",
+        "cards_pick": None,
+    },
+    "batch": {},
+    "language_model": {
+        "lm_sample_kind": None,
+        "lm_k": "how many next words",
+        "lm_temperature": "temperature",
+        "lm_top_k": "top k",
+        "lm_seed": "seed",
+        "lm_words": "words to generate",
+        "lm_exclude_unknown": "the [UNK] switch",
+        "lm_surprise_model": "the colouring's model",
+    },
+    "race": {
+        "race_task": "the task",
+        "race_lag": "the lag T",
+        "race_units": None,
+        "race_seconds": None,
+        "race_cells": None,
+        "race_axis": None,
+    },
     # The horizon, W, models and origin depend on the series, so each series keeps its own; the LSTM stepper's
     # position (1..W) depends on W too.
-    "time_series": (
-        "ts_series",
-        "ts_horizon_co2",
-        "ts_horizon_sunspots",
-        "ts_models_co2",
-        "ts_models_sunspots",
-        "ts_origin_co2",
-        "ts_origin_sunspots",
-        "ts_window_co2",
-        "ts_window_sunspots",
-        "ts_step_co2_26",
-        "ts_step_co2_52",
-        "ts_step_sunspots_11",
-        "ts_step_sunspots_22",
-    ),
+    "time_series": {
+        "ts_series": None,
+        "ts_horizon_co2": None,
+        "ts_horizon_sunspots": None,
+        "ts_models_co2": None,
+        "ts_models_sunspots": None,
+        "ts_origin_co2": None,
+        "ts_origin_sunspots": None,
+        "ts_window_co2": None,
+        "ts_window_sunspots": None,
+        "ts_step_co2_26": None,
+        "ts_step_co2_52": None,
+        "ts_step_sunspots_11": None,
+        "ts_step_sunspots_22": None,
+    },
 }
+PAGE_OPTIONS: dict[str, tuple[str, ...]] = {page: tuple(options) for page, options in PAGE_OPTION_LINKS.items()}
 
 
-# The options a shared link carries (each is its own query parameter, named by its key).
-URL_OPTIONS = frozenset(
-    {
-        "tokens_lowercase",
-        "tokens_line_breaks",
-        "tokens_punctuation",
-        "tokens_whitespace",
-        "tokens_order",
-        "tokens_padding",
-        "embeddings_table_source",
-        "embeddings_query",
-        "embeddings_metric",
-        "embeddings_k",
-        "embeddings_map_source",
-        "embeddings_dimensions",
-        "embeddings_extra",
-        "embeddings_a",
-        "embeddings_b",
-        "embeddings_c",
-        "embeddings_analogy_source",
-        "inside_model",
-        "inside_units",
-        "inside_measure_words",
-        "inside_step_colour_model",
-        "inside_step_colour_unit",
-        "cards_browse",
-        "cards_error_model",
-        "lm_k",
-        "lm_temperature",
-        "lm_top_k",
-        "lm_seed",
-        "lm_words",
-        "lm_exclude_unknown",
-        "lm_surprise_model",
-        "race_task",
-        "race_lag",
-    }
-)
-
-
-# What the Copy-link hint calls each option a link keeps (tests/test_state.py: every URL option has a name),
-# and the state that is no widget but is in the link too (the stepper's token, ?step=).
-URL_OPTION_NAMES = {
-    "tokens_lowercase": "lowercase",
-    "tokens_line_breaks": "the <br /> switch",
-    "tokens_punctuation": "remove punctuation",
-    "tokens_whitespace": "collapse whitespace",
-    "tokens_order": "the index order",
-    "tokens_padding": "padding",
-    "embeddings_table_source": "Vectors from",
-    "embeddings_query": "the neighbour word",
-    "embeddings_metric": "the metric",
-    "embeddings_k": "k",
-    "embeddings_map_source": "the map's space",
-    "embeddings_dimensions": "its dimensions",
-    "embeddings_extra": "More words (the preset's too)",
-    "embeddings_a": "the analogy's a",
-    "embeddings_b": "b",
-    "embeddings_c": "c",
-    "embeddings_analogy_source": "the analogy's space",
-    "inside_model": "the models",
-    "inside_units": "the units in each heatmap",
-    "inside_measure_words": "whether long texts measure which words mattered",
-    "inside_step_colour_model": "the colouring unit's model",
-    "inside_step_colour_unit": "its unit",
-    "cards_browse": "the review list",
-    "cards_error_model": "its model",
-    "lm_k": "how many next words",
-    "lm_temperature": "temperature",
-    "lm_top_k": "top k",
-    "lm_seed": "seed",
-    "lm_words": "words to generate",
-    "lm_exclude_unknown": "the [UNK] switch",
-    "lm_surprise_model": "the colouring's model",
-    "race_task": "the task",
-    "race_lag": "the lag T",
+# What the Copy-link hint calls each option a link keeps (tests/test_state.py: every URL option has a name), in
+# the pages' order; and the options a shared link carries.
+URL_OPTION_NAMES: dict[str, str] = {
+    key: name for options in PAGE_OPTION_LINKS.values() for key, name in options.items() if name is not None
 }
+URL_OPTIONS = frozenset(URL_OPTION_NAMES)
 
 
+# And the state that is no widget but is in the link too (the stepper's token, ?step=).
 LINKED_STATE_NAMES = {
     "inside": ("the stepper's token",),
     # Every Time series option, each in its own parameter named by its key, written by the page (not bound: a bound
@@ -235,7 +182,7 @@ def option(key: str) -> dict:
     """Widget keyword arguments for a registered page option: its key, kept for the session,
     bound to the URL if shared."""
     if key not in _REGISTERED:
-        raise KeyError(f"{key!r} is not a registered page option; add it to ui.PAGE_OPTIONS")
+        raise KeyError(f"{key!r} is not a registered page option; add it to ui.PAGE_OPTION_LINKS")
     return {"key": key, "persist_state": "session", "bind": "query-params" if key in URL_OPTIONS else None}
 
 
