@@ -92,6 +92,7 @@ def test_file_name_escaping_the_models_folder_is_refused(tmp_path):
     assert "lstm" in bundle.classifiers and bundle.baseline is not None
 
 
+@pytest.mark.slow
 def test_symlink_out_of_the_models_folder_is_refused(tmp_path):
     from rnndemo.serving import load_bundle
 
@@ -348,6 +349,7 @@ def test_literal_is_one_inert_code_span(text):
     assert output == f"<p>before <code>{escaped(' '.join(text.split()))}</code> after</p>\n", output
 
 
+@pytest.mark.slow
 def test_literal_is_inert_for_random_strings():
     """A seeded fuzz over Markdown's special characters: always one code span with the exact text."""
     import random
@@ -388,6 +390,7 @@ def classifier_missing(layer: str, units: int = 1):
     return change
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "layer, units, refused",
     [
@@ -473,6 +476,7 @@ MANIFEST_DAMAGE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change, problem", MANIFEST_DAMAGE, ids=[problem for _, problem in MANIFEST_DAMAGE])
 def test_manifest_keys_missing_or_of_the_wrong_type_are_refused_by_name(tmp_path, capsys, change, problem):
     """Each crashed a page (model cards, embeddings, language model) or printed a CLI traceback."""
@@ -576,6 +580,7 @@ SIDE_FILE_DAMAGE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "file_name, damage, refused", SIDE_FILE_DAMAGE, ids=[f"{name}: {refused}" for name, _, refused in SIDE_FILE_DAMAGE]
 )
@@ -610,6 +615,7 @@ HELDOUT_DAMAGE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage, problem", HELDOUT_DAMAGE, ids=[problem for _, problem in HELDOUT_DAMAGE])
 def test_damaged_heldout_predictions_are_refused_by_name(tmp_path, bundle, damage, problem):
     folder = rewritten(tmp_path, heldout_damage(damage))

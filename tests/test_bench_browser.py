@@ -33,4 +33,6 @@ def test_wait_until_quiet_waits_for_busy_processes_and_not_for_idle_ones():
     finally:
         busy.kill()
         busy.wait()
-    assert wait_until_quiet(marker, below_cores=0.02, window_seconds=0.5, timeout_seconds=5.0) < 1.5  # gone: quiet after one window
+    assert (
+        wait_until_quiet(marker, below_cores=0.02, window_seconds=0.5, timeout_seconds=5.0) < 1.5
+    )  # gone: quiet after one window

@@ -23,6 +23,7 @@ def run(capsys, *arguments):
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_encode_orders(capsys):
     code, out, _ = run(capsys, "encode", DEFAULT_TEXT, "--order", "appearance", "--json")
     payload = json.loads(out)
@@ -45,6 +46,7 @@ def test_predict_json_has_every_model(capsys):
         assert len(models[name]["trajectory"]) == 105
 
 
+@pytest.mark.slow
 def test_neighbors_json(capsys):
     code, out, _ = run(capsys, "neighbors", "good", "--source", "glove", "-k", "5", "--json")
     payload = json.loads(out)
@@ -66,6 +68,7 @@ def test_stdin_dash(capsys, monkeypatch):
     assert code == 0 and json.loads(out)["tokens"] == ["i", "loved", "it"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "arguments, fragment",
     [
@@ -106,6 +109,7 @@ def test_missing_models_folder_is_one_clear_line(capsys, tmp_path):
     assert code == 2 and "python -m rnndemo train" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_real_entry_point_in_a_subprocess():
     """The module runs as `python -m rnndemo` and errors without a traceback."""
     environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
@@ -129,6 +133,7 @@ def test_real_entry_point_in_a_subprocess():
     assert result.returncode == 0 and json.loads(result.stdout)["tokens"] == ["i'm", "glad"]
 
 
+@pytest.mark.slow
 def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
     copy = tampered_copy(tmp_path, "lstm.keras")
     code = main(["--models-dir", str(copy), "predict", "a fine film", "--model", "lstm"])
@@ -140,6 +145,7 @@ def test_tampered_model_is_named_and_the_others_still_answer(capsys, tmp_path):
     assert "warning:" in captured.err and "lstm.keras" in captured.err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, gates",
     [("lstm", {"input", "forget", "cell_candidate", "output"}), ("gru", {"update", "reset", "candidate"})],
@@ -189,6 +195,7 @@ def test_train_with_too_few_reviews_is_refused_before_any_work(capsys, tmp_path,
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_the_smallest_limit_has_reviews_of_both_labels():
     """The floor of --limit holds: the first test reviews (evaluate) and the seeded training sample (train) of that
     size have both labels, so AUC and the baseline can be computed."""

@@ -16,6 +16,7 @@ def _committed_order_test(bundle) -> dict:
     return result
 
 
+@pytest.mark.slow
 def test_compare_states_the_claim_computed_from_the_committed_order_test(bundle):
     """A teacher reads, on RNN vs LSTM vs GRU, what shuffling costs the LSTM and the DFN: the numbers of the file."""
     result = _committed_order_test(bundle)
@@ -26,6 +27,7 @@ def test_compare_states_the_claim_computed_from_the_committed_order_test(bundle)
     assert sentence in all_text(app)
 
 
+@pytest.mark.slow
 def test_shuffle_and_reverse_show_each_models_new_verdict_beside_the_old(bundle):
     """A visitor presses Shuffle, then Reverse: every model's verdict on the reordered words appears beside its
     verdict on the text as written, with a sentence that says what changed; the DFN's p does not move."""
@@ -80,6 +82,7 @@ def test_swapping_two_chosen_words_shows_each_models_verdict_on_the_swapped_text
     assert sentence in all_text(app)
 
 
+@pytest.mark.slow
 def test_swapping_a_word_with_itself_says_so_instead_of_scoring():
     """The same position twice gets the swap function's message, and no table."""
     app = open_page("pages/compare.py", "not bad at all")
@@ -90,6 +93,7 @@ def test_swapping_a_word_with_itself_says_so_instead_of_scoring():
     assert not app.dataframe
 
 
+@pytest.mark.slow
 def test_a_minimal_pair_loads_and_is_scored_by_every_model(bundle):
     """A visitor picks a minimal pair, sees each model's verdict on both sentences, and loads the second."""
     app = open_page("pages/compare.py")
@@ -108,6 +112,7 @@ def test_a_minimal_pair_loads_and_is_scored_by_every_model(bundle):
     assert app.session_state["review_text"] == second
 
 
+@pytest.mark.slow
 def test_inside_says_the_dfn_and_cnn_are_not_recurrent():
     """A visitor on Inside the RNN is told why the DFN and the CNN are not offered: they are not recurrent."""
     app = open_page("pages/inside.py")
@@ -116,6 +121,7 @@ def test_inside_says_the_dfn_and_cnn_are_not_recurrent():
     assert DISPLAY_NAMES["dfn"] not in app.radio(key="inside_model").options
 
 
+@pytest.mark.slow
 def test_model_cards_describe_the_dfn_and_the_cnn(bundle):
     """Model cards show a card for the DFN and the CNN, with their held-out accuracy from the manifest."""
     app = open_page("pages/model_cards.py")

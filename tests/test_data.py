@@ -1,5 +1,7 @@
 """The real IMDB data, offline, split the same way on every machine."""
 
+import pytest
+
 from rnndemo import data
 
 
@@ -40,6 +42,7 @@ def test_samples_come_from_held_out_data():
     assert len(data.sample_reviews("rotten_tomatoes", 2)) == 2
 
 
+@pytest.mark.slow
 def test_concurrent_first_lookups_read_the_dataset_once(monkeypatch):
     """Ten sessions pasting into a fresh server at once: one read of the dataset, not one per session thread."""
     import threading

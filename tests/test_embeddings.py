@@ -23,12 +23,14 @@ def tiny_space():
     return EmbeddingSpace("tiny", words, matrix, skip_rows=2)
 
 
+@pytest.mark.slow
 def test_real_glove_shape_and_first_vector(glove):
     assert len(glove) == 400_000 and glove.dimension == 50
     np.testing.assert_allclose(glove.vector("the")[:3], [0.418, 0.24968, -0.41242], rtol=0, atol=1e-6)
     assert isinstance(glove.matrix, np.memmap)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_glove_neighbors_match_brute_force(glove, metric):
     query_word = "movie"
@@ -111,6 +113,7 @@ def test_close_spellings_rank_by_edits_then_by_frequency():
     assert reviews.close_spellings("moive", count=3) == ["movie", "move", "motive"]
 
 
+@pytest.mark.slow
 def test_moive_suggests_movie_first_in_every_space_the_app_offers(glove):
     """In the reviews' vocabulary (the trained embeddings' rows) and in GloVe as the app loads it."""
     vocabulary = Vocabulary.load(MODELS_DIR / "vocabulary.json")

@@ -254,6 +254,7 @@ def test_without_a_flipping_word_the_card_names_the_strongest_and_without_counts
     assert len(bare) == 2 and "'lovely' (token 2, -0.90 log-odds);" in bare[1] and "training" not in " ".join(bare)
 
 
+@pytest.mark.slow
 def test_the_lesson_reviews_cards_say_what_issue_22_found(bundle):
     """On the lesson's Bait excerpt: removing "favor" alone flips the LSTM, and "favor" is in 199 training
     reviews, 34% of them positive; the GRU's update gate is lowest at "suffers"; the SimpleRNN is right but

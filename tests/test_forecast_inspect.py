@@ -27,6 +27,7 @@ def tiny_forecaster(cell: str, strategy: str, window: int = 6, seed: int = 3):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_states_equal_the_numpy_reference_and_forecasts_equal_the_keras_model(cell):
     """h_t (and the LSTM's c_t and gates) across a window equal tests/reference.py from the layer weights, and the
@@ -97,6 +98,7 @@ def co2_page():
     return forecast_serving.load_page_data(MODELS_DIR, "co2")
 
 
+@pytest.mark.slow
 def test_the_precomputed_occlusion_equals_the_lstm_rerun_here(co2_page):
     """forecasts.npz holds, per W, the occlusion training computed through Keras for every slider origin; the
     committed LSTM's weights give the same numbers in numpy, in ppm."""
@@ -113,6 +115,7 @@ def test_the_precomputed_occlusion_equals_the_lstm_rerun_here(co2_page):
                 assert np.allclose(effects * scale, table[row, column], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_the_page_s_lstm_is_the_served_file_and_forecasts_as_the_precomputed_arrays(co2_page):
     """The weights the stepper reads are the LSTM file of each W with its chosen strategy: its forecasts from the
     test origins are the precomputed ones the charts draw."""
@@ -171,6 +174,7 @@ def test_choose_window_follows_the_validation_scores_it_is_given():
     assert forecast_models.choose_window(by_window) == 52
 
 
+@pytest.mark.slow
 def test_forecasters_from_before_the_window_picker_are_refused_with_the_rebuild_command(tmp_path):
     """A metrics file without W choices (one W, the old layout) is refused by name, with the command that rebuilds
     it, instead of failing somewhere in the page."""

@@ -76,6 +76,7 @@ def poisoned(prepared: forecast_models.Prepared) -> forecast_models.Prepared:
     return forecast_models.prepare_series(forecasting.series_from_raw(series.config.name, raw))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["co2", "sunspots"])
 def test_poisoning_the_test_period_changes_nothing_fitted_before_it(name, co2, sunspots):
     """Scaler, MASE scale, cleaned training values, network training and validation data and the baselines'
@@ -125,6 +126,7 @@ def test_a_filled_gap_is_never_scored_as_truth(co2):
     assert len(truth) == int(series.recorded[origins + 1].sum()) < len(origins)
 
 
+@pytest.mark.slow
 def test_holt_winters_equals_statsmodels_own_fit_and_forecast(co2):
     """From the end of training, our Holt–Winters forecast (stored parameters, no refit) is statsmodels' own
     fit-and-forecast; from a later origin it is statsmodels' one-step fitted value of the same model."""
@@ -167,6 +169,7 @@ def test_autoregression_equals_statsmodels_own_selection_fit_and_forecast(sunspo
     assert np.allclose(forecasting.autoregression_forecast(fit, training, 11), own.forecast(11), atol=1e-8)
 
 
+@pytest.mark.slow
 def test_the_committed_forecasters_are_verified_and_scored_on_every_horizon():
     """The manifest lists every forecaster with its test scores at each horizon, and the page's files verify."""
     from rnndemo import models
@@ -196,6 +199,7 @@ def run_cli(capsys, *arguments: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_forecast_json_has_the_issue_s_shape(capsys):
     """`forecast --series co2 --horizon 13 --origin 2000-01-01 --json` gives dates, truth and five models."""
     code, out, err = run_cli(
@@ -211,6 +215,7 @@ def test_forecast_json_has_the_issue_s_shape(capsys):
     assert all(abs(value - truth) < 5 for value, truth in zip(payload["models"]["lstm"], payload["truth"]))
 
 
+@pytest.mark.slow
 def test_forecast_truth_is_null_where_the_week_was_not_recorded(capsys):
     """Across the 1964 gap, "truth" is null exactly where nothing was recorded."""
     code, out, _ = run_cli(capsys, "forecast", "--horizon", "13", "--origin", "1964-01-11", "--json")
@@ -260,6 +265,7 @@ def test_the_registry_names_exactly_the_configured_series():
     assert tuple(forecasting.SERIES) == FORECAST_SERIES
 
 
+@pytest.mark.slow
 def test_forecast_past_the_series_end_has_no_truth(capsys):
     """From the last recorded week, the next weeks have dates but no truth."""
     code, out, _ = run_cli(capsys, "forecast", "--horizon", "3", "--origin", "2001-12-29", "--json")
@@ -283,6 +289,7 @@ def test_evaluate_recomputes_the_recorded_test_scores_from_the_files():
                     assert recomputed[series][name][metric][horizon] == pytest.approx(value, abs=2e-4)
 
 
+@pytest.mark.slow
 def test_forecast_reads_the_window_it_is_given_and_defaults_to_the_validation_choice(capsys):
     """`--window` picks the networks that read that many values (the baselines do not change); without it the
     networks read the W chosen on validation, and the JSON says which."""

@@ -38,6 +38,7 @@ def test_the_matrix_reaches_every_refusal_and_cleaning_branch(bundle):
     assert any(found and any(vocabulary.lookup(token) > 1 for token in found) for found in tokens.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
 def test_library(bundle, name, text):
     text, _ = prepare_text(text)
@@ -54,6 +55,7 @@ def test_library(bundle, name, text):
             assert len(prediction.trajectory) <= 400
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
 def test_cli(capsys, shared_cli_bundle, name, text):
     code = main(["--models-dir", str(MODELS_DIR), "predict", text, "--json"])
@@ -66,6 +68,7 @@ def test_cli(capsys, shared_cli_bundle, name, text):
         assert captured.err.startswith("error:") and captured.err.count("\n") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, text", CASES, ids=[name for name, _ in CASES])
 def test_language_model_commands(capsys, shared_cli_language_models, name, text):
     """next, perplexity and generate: a JSON result or one line on stderr with exit code 2, never a traceback."""

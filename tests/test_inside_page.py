@@ -63,6 +63,7 @@ def assert_step_shown(app, bundle, position: int) -> None:
     )
 
 
+@pytest.mark.slow
 def test_next_previous_and_the_slider_move_the_step_which_survives_reruns(bundle):
     """A visitor steps forward and back, drags the slider, reruns and switches pages: the step follows, and
     the numbers shown are the library's for that step."""
@@ -86,12 +87,14 @@ def test_next_previous_and_the_slider_move_the_step_which_survives_reruns(bundle
     assert step(app) == 7 and app.slider(key="inside_step_slider").value == 8
 
 
+@pytest.mark.slow
 def test_next_stops_at_the_last_token():
     app = open_page("pages/inside.py", "a fine film")
     app.slider(key="inside_step_slider").set_value(3).run()
     assert step(app) == 2 and app.button(key="inside_step_next").disabled
 
 
+@pytest.mark.slow
 def test_play_moves_on_and_pause_stops(bundle):
     """Play moves one token on each run (in a browser, the stepper's timer makes the runs) and shows Pause and a
     progress bar; Pause keeps the step; at the end Play stops itself."""
@@ -113,6 +116,7 @@ def test_play_moves_on_and_pause_stops(bundle):
     assert step(app) == 1
 
 
+@pytest.mark.slow
 def test_a_new_text_starts_the_stepper_at_its_first_token():
     """A step past the end of a new, shorter text never reaches the tables: the stepper starts again."""
     app = open_page("pages/inside.py", TEXT)
@@ -124,6 +128,7 @@ def test_a_new_text_starts_the_stepper_at_its_first_token():
     assert "Token **1** of 1" in all_text(app)
 
 
+@pytest.mark.slow
 def test_importance_is_in_log_odds_on_one_stated_scale(bundle):
     """Every model's importance is logit p(text) − logit p(without the token), coloured on one scale that
     the page states, and each model gets a sentence on what swung its verdict."""
@@ -145,6 +150,7 @@ def test_importance_is_in_log_odds_on_one_stated_scale(bundle):
     assert text.count(" reaches back ") == len(effects)
 
 
+@pytest.mark.slow
 def test_sections_are_numbered_in_the_order_drawn_for_any_choice_of_models():
     """Gate sections appear only for the models shown; the numbers never skip or repeat."""
     app = open_page("pages/inside.py")
@@ -158,6 +164,7 @@ def test_sections_are_numbered_in_the_order_drawn_for_any_choice_of_models():
         assert ("GRU gates" in titles) == (shown in ("all", "gru")), titles
 
 
+@pytest.mark.slow
 def test_the_stepper_position_is_in_the_link_and_a_link_opens_the_stepper_there():
     """?step= counts tokens from 1: a link opens the stepper at that token; Next writes the new step into the URL;
     a new text starts at its first token again, with no step in the URL; a step past the end is the last token."""
@@ -175,6 +182,7 @@ def test_the_stepper_position_is_in_the_link_and_a_link_opens_the_stepper_there(
     assert step(open_page("pages/inside.py", TEXT, query={"step": "two"})) == 0
 
 
+@pytest.mark.slow
 def test_a_long_text_is_measured_when_asked_and_every_text_after_it(bundle):
     """Occlusion grows with the square of the length, so past OCCLUSION_AUTOMATIC_TOKENS it waits for the
     toggle; once on, it stays on for the next text, and the numbers are the library's."""
@@ -218,6 +226,7 @@ def unit_text_blocks(app) -> list[str]:
     return [str(block.proto.body) for block in app.get("html") if 'data-rnndemo="unit-text"' in str(block.proto.body)]
 
 
+@pytest.mark.slow
 def test_the_projector_panel_shows_the_step_the_gates_and_the_text_coloured_by_one_unit(bundle):
     """A lecturer in presenter mode gets the projector panel: the word, the LSTM unfolded at t, every running
     prediction marked at t and the gates at t (means recomputed with numpy), and the text coloured by the unit that
@@ -265,6 +274,7 @@ def test_the_projector_panel_shows_the_step_the_gates_and_the_text_coloured_by_o
     assert app.selectbox(key="inside_step_colour_unit").value == f"unit {other}"
 
 
+@pytest.mark.slow
 def test_the_projector_panel_is_off_by_default_outside_presenter_mode_and_a_link_carries_the_unit(bundle):
     """Without presenter mode the stepper is drawn as before until the visitor turns the panel on; a link with a
     unit opens the panel's colouring on that unit; the SimpleRNN alone has no gates to draw, and says so."""

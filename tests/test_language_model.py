@@ -84,6 +84,7 @@ def test_training_reports_and_learns(trained):
     assert {event.stage for event in events} == {"epoch", "batch"}
 
 
+@pytest.mark.slow
 def test_next_distribution_is_a_distribution_without_padding(trained):
     _, model, _ = trained
     for prefix in ([], [5], [5, 6, 7, 1, 8]):
@@ -123,6 +124,7 @@ def test_generate_is_reproducible_and_seeded(trained):
     assert len(greedy) <= 10 and all(index != SIZE for index, _ in greedy[:-1])  # stops at END when it comes
 
 
+@pytest.mark.slow
 def test_saved_model_loads_safely_and_answers_the_same(trained, vocabulary, tmp_path):
     import keras
 
@@ -219,6 +221,7 @@ def test_the_sampling_distribution_masks_excluded_words_and_renormalises():
     np.testing.assert_allclose(sharp, np.array([0, 0, 0.09, 0.04, 0.01]) / 0.14)
 
 
+@pytest.mark.slow
 def test_generation_without_unknown_never_draws_it_and_names_the_alternatives(trained):
     """With the [UNK] switch on, 50 seeded generations never draw id 1 (the tiny model draws it often without the
     switch); each step lists its likeliest draws, and the chance of the drawn word is its share of that distribution."""

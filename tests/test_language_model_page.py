@@ -17,6 +17,7 @@ def language_models():
     return load_language_models(MODELS_DIR)
 
 
+@pytest.mark.slow
 def test_every_section_is_drawn_for_the_default_review():
     """A visitor opens the page and sees the graph, the next-word bars, generation, surprise, memory and the table."""
     app = open_page(PAGE)
@@ -36,6 +37,7 @@ def test_every_section_is_drawn_for_the_default_review():
     assert len([metric for metric in app.metric if "perplexity" in metric.label]) == 3
 
 
+@pytest.mark.slow
 def test_clicking_a_suggested_word_appends_it(language_models):
     """The first suggestion of the LSTM is the model's most probable next word, and clicking it appends it."""
     text = "this was one of the best"

@@ -1,6 +1,6 @@
 """A fresh server's first runs, when a class arrives at once: a page that Streamlit ran alone (its legacy `pages/`
 router) hands itself over to app.py's frame, even when another session's first run already cleared the router's
-process-wide flag. The browser version is tests/test_browser.py::test_first_requests_to_every_page_at_once_get_the_frame,
+process-wide flag. The browser version is test_first_requests_to_every_page_at_once_get_the_frame (test_browser.py),
 which met this race in CI (/home without the wide layout); here it is made to happen on every run."""
 
 from __future__ import annotations

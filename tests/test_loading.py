@@ -51,6 +51,7 @@ def test_a_cold_burst_of_different_loaders_loads_each_once_without_deadlock():
         assert result.stderr.count(f"rnndemo: loading {what}\n") == 1, (what, result.stderr[-2000:])
 
 
+@pytest.mark.slow
 def test_a_damaged_folder_is_refused_once_and_not_retried(tmp_path, monkeypatch):
     """A folder that cannot load gives its message, kept: later views do not load it again (~1.2 s each)."""
     from rnndemo import loading, serving

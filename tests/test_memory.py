@@ -41,6 +41,7 @@ def test_the_last_state_simplernn_is_hashed_in_the_manifest_and_not_served(bundl
     assert "rnn_last" not in registry.CLASSIFIER_NAMES  # Compare, predict and the model cards never list it
 
 
+@pytest.mark.slow
 def test_the_last_state_file_loads_as_a_last_state_simplernn(last_state, bundle):
     model = last_state.model
     assert models.body_kind(model) == "SimpleRNN" and models.readout_of(model) == "last"
@@ -76,6 +77,7 @@ def test_the_committed_result_measures_the_last_state_simplernn_first():
     assert RESULT["contrast_summary"] == memory.contrast_sentence(RESULT)
 
 
+@pytest.mark.slow
 def test_the_last_state_accuracy_rows_are_recomputed_from_its_file(last_state, bundle):
     """The committed accuracy of the last-state SimpleRNN at every filler length, recomputed here: the first
     correctly classified test reviews of each label, the same neutral filler, hits counted independently."""
@@ -94,6 +96,7 @@ def test_the_last_state_accuracy_rows_are_recomputed_from_its_file(last_state, b
     assert rows[0]["accuracy"] == 1.0  # every chosen review was right before any filler
 
 
+@pytest.mark.slow
 def test_the_experiment_on_tiny_data_measures_the_given_experiment_model_first(last_state, bundle):
     """Three reviews per label, two filler lengths: the experiment model comes first, its rows recomputed."""
     tiny = serving.Bundle(MODELS_DIR, MANIFEST, bundle.vocabulary, {"gru": bundle.classifiers["gru"]}, bundle.baseline)
@@ -171,6 +174,7 @@ def test_the_memory_charts_draw_the_last_state_simplernn_first_with_short_axis_t
             assert len(axis.title.text) <= 24, axis.title.text  # fits a 360 px phone column (see the browser test)
 
 
+@pytest.mark.slow
 def test_the_inside_page_shows_the_textbook_curve_first():
     """A lecturer scrolls to the memory section: the slide's plain RNN comes first, the mean readout is the fix."""
     app = open_page("pages/inside.py")

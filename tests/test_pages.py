@@ -18,6 +18,7 @@ TEXTS = {"default": DEFAULT_TEXT, "empty": "", "long": "a wonderful, moving film
 page = open_page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PAGES)
 @pytest.mark.parametrize("kind", list(TEXTS))
 def test_every_page_runs_with_every_kind_of_text(path, kind):
@@ -36,6 +37,7 @@ def test_home_shows_verdicts_and_status():
     assert verdicts and all(value in ("positive ✓", "negative ✗") for value in verdicts), verdicts
 
 
+@pytest.mark.slow
 def test_empty_text_gets_a_message():
     """An empty text is met with a clear message, not a crash."""
     for path in ("pages/home.py", "pages/compare.py", "pages/inside.py", "pages/tokens.py"):
@@ -44,12 +46,14 @@ def test_empty_text_gets_a_message():
         assert "no words" in all_text(app).lower() or "no tokens" in all_text(app).lower(), path
 
 
+@pytest.mark.slow
 def test_long_text_says_what_was_cut():
     """A very long review says how many tokens the model did not read."""
     app = page("pages/compare.py", TEXTS["long"])
     assert "tokens were cut" in all_text(app)
 
 
+@pytest.mark.slow
 def test_hostile_text_is_never_rendered_as_markup():
     """Pasted HTML/Markdown/LaTeX is shown as text, escaped in the token highlights."""
     app = page("pages/inside.py", HOSTILE)
@@ -64,6 +68,7 @@ def test_hostile_text_is_never_rendered_as_markup():
     assert any(HOSTILE[:40] in str(code.value) for code in tokens_page.code)
 
 
+@pytest.mark.slow
 def test_text_follows_the_visitor_across_pages():
     """The text typed on one page is the text on the next page."""
     app = page("pages/tokens.py")
@@ -83,6 +88,7 @@ def test_query_parameter_prefills_and_is_bounded():
     assert len(app.session_state["review_text"]) == 5000
 
 
+@pytest.mark.slow
 def test_sample_picker_loads_a_held_out_review():
     """The sample picker puts a real held-out review into the shared text."""
     from rnndemo import data
@@ -93,6 +99,7 @@ def test_sample_picker_loads_a_held_out_review():
     assert app.session_state["review_text"] in set(data.load_splits().test["text"])
 
 
+@pytest.mark.slow
 def test_embeddings_unknown_word_suggests_spellings():
     """An unknown query word gets a message with close spellings."""
     app = page("pages/embeddings.py")
@@ -101,6 +108,7 @@ def test_embeddings_unknown_word_suggests_spellings():
     assert "Did you mean" in all_text(app)
 
 
+@pytest.mark.slow
 def test_options_survive_page_switches():
     """Cleaning options and the neighbour settings are still set after visiting other pages."""
     app = page("pages/tokens.py")
@@ -122,6 +130,7 @@ def _app_with_models_dir(monkeypatch, folder, path="pages/compare.py"):
     return open_page(path)
 
 
+@pytest.mark.slow
 def test_missing_models_folder_gives_a_first_run_message(monkeypatch, tmp_path):
     """With no trained models the app explains how to build them instead of crashing."""
     app = _app_with_models_dir(monkeypatch, tmp_path / "no-models")
@@ -130,6 +139,7 @@ def test_missing_models_folder_gives_a_first_run_message(monkeypatch, tmp_path):
     assert "python -m rnndemo train" in all_text(app)
 
 
+@pytest.mark.slow
 def test_tampered_model_is_named_and_the_others_keep_working(monkeypatch, tmp_path):
     """A corrupted rnn.keras is refused by name; the other models still answer; the text is kept."""
     from .conftest import tampered_copy
@@ -209,6 +219,7 @@ def test_compare_tables_are_drawn_only_when_asked_and_match_the_models(bundle):
     assert len(app.dataframe) == 2
 
 
+@pytest.mark.slow
 def test_model_card_and_language_model_tables_read_as_numbers_without_none():
     """Summary and perplexity tables: no "None" cell, thousands separators, the held-out scores first."""
     cards = open_page("pages/model_cards.py")
@@ -229,6 +240,7 @@ def test_model_card_and_language_model_tables_read_as_numbers_without_none():
         assert any(re.fullmatch(r"\d{1,3}(,\d{3})+", str(cell)) for cell in table["training tokens"])
 
 
+@pytest.mark.slow
 def test_the_session_keeps_only_what_the_app_reads():
     """A 300,000-character paste is kept as its last 100,000 characters (the box too), and the page says so."""
     app = page("pages/compare.py")
@@ -271,6 +283,7 @@ def links_to_the_stepper(app) -> list[str]:
     return [link.proto.query_string for link in app.get("page_link") if "step=" in link.proto.query_string]
 
 
+@pytest.mark.slow
 def test_the_walkthrough_explains_each_wrong_or_uncertain_verdict_and_links_to_the_stepper(bundle):
     """On the lesson's review the Walkthrough has a card for the uncertain SimpleRNN and the wrong LSTM and GRU,
     with the library's sentences, and each card links to the Inside page's stepper at its last crossing."""

@@ -116,6 +116,7 @@ def test_a_tiny_race_reproduces_itself_and_another_seed_differs(tiny_race):
     assert without_seconds(race.run_race(replace(TINY, seed=1))) != without_seconds(tiny_race)
 
 
+@pytest.mark.slow
 def test_a_cell_learns_the_same_whichever_cells_race_beside_it(tiny_race):
     alone = race.run_race(replace(TINY, cells=("lstm",)))
     assert without_seconds(alone)["lstm"] == without_seconds(tiny_race)["lstm"]

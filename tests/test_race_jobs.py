@@ -71,6 +71,7 @@ def test_stop_terminates_the_worker_within_a_second(jobs):
     assert view.state == "stopped" and view.result.stopped and view.result.cells
 
 
+@pytest.mark.slow
 def test_a_job_whose_page_stops_polling_is_cancelled_and_its_worker_goes(jobs):
     """Close the tab mid-race: no heartbeat for heartbeat_timeout seconds, and the job and its worker go."""
     jobs.submit("closed", LONG)

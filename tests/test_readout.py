@@ -62,6 +62,7 @@ def test_running_prediction_is_the_readout_of_the_states_so_far(kind, readout):
         assert padded == pytest.approx(alone, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_mean_readout_differs_from_the_last_state():
     """The two readouts are different functions of the same states (the test above would not notice a swap
     if they agreed)."""
@@ -148,6 +149,7 @@ def test_memory_gradient_is_the_last_states_dependence_on_each_word(readout):
     np.testing.assert_allclose(measured, np.linalg.norm(numeric, axis=1), rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_each_lstm_and_gru_gate_name_reads_its_slice_of_the_kernel_in_keras_order():
     """At the first token the state is zero, so each gate is its own slice of the input kernel, in the order
     Keras documents (LSTM: i, f, c, o; GRU: z, r, h). The names are written here, not taken from rnndemo, so
@@ -200,6 +202,7 @@ def _inspector(kind: str, readout: str) -> Inspector:
     return Inspector(_classifier(kind, readout))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, readout", [("rnn", "mean"), ("lstm", "last"), ("gru", "mean")])
 @pytest.mark.parametrize("length", [15, 16, 17, 400])
 def test_occlusion_at_the_row_bucket_edges_equals_the_keras_model_on_every_occluded_copy(kind, readout, length):

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from rnndemo import language_model_layers, plots, registry
 
 from .conftest import PROJECT_ROOT
@@ -22,6 +24,7 @@ def test_colours_language_layers_and_short_names_come_from_the_registry():
     assert registry.SHORT_NAMES["baseline"] == "TF-IDF baseline" and registry.SHORT_NAMES["lstm"] == "LSTM"
 
 
+@pytest.mark.slow
 def test_a_model_added_to_the_registry_appears_on_every_page_that_lists_models(tmp_path):
     """A tiny LSTM under another name, added to the registry alone (with the files training writes for it), is on the
     Walkthrough, Compare, Model cards and Inside; Inside draws its gates and cell state because its layer is an LSTM;

@@ -10,6 +10,7 @@ from rnndemo.serving import EmptyTextError, prepare_text
 from rnndemo.text import DEFAULT_TEXT
 
 
+@pytest.mark.slow
 def test_all_models_load_and_agree_with_keras_call(bundle):
     assert {"rnn", "lstm", "gru", "dfn", "cnn", "baseline"} == set(bundle.names()), bundle.errors
     for classifier in bundle.classifiers.values():
@@ -53,6 +54,7 @@ def test_batch_matches_single_calls_regardless_of_padding(bundle):
         np.testing.assert_allclose(batched, single, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_concurrent_predictions_equal_sequential(bundle):
     texts = data.sample_reviews("random", 16, seed=7)
     sequential = [{name: p.probability_positive for name, p in bundle.classify(text).items()} for text in texts]

@@ -113,6 +113,7 @@ def sweep(path: str, limit: int = 250) -> int:
     return count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PAGES)
 def test_every_control_on_every_page_works(path):
     """A visitor who uses every option of every control on a page never sees an error."""
@@ -140,6 +141,7 @@ def test_option_refuses_unregistered_keys():
     assert ui.URL_OPTIONS <= {key for keys in ui.PAGE_OPTIONS.values() for key in keys}
 
 
+@pytest.mark.slow
 def test_model_cards_views_and_use_this_review_reach_the_other_pages():
     """A visitor on Model cards picks 'confidently wrong', another model, a review, and sends it to the other pages."""
     app = open_page("pages/model_cards.py")
@@ -189,6 +191,7 @@ def test_a_shared_link_sets_text_and_options():
     assert app.text_input(key="embeddings_query").value == "bad"
 
 
+@pytest.mark.slow
 def test_a_link_restores_every_option_a_visitor_set_on_embeddings_and_the_language_model():
     """Reloading (or opening a shared link to) Embeddings keeps "Vectors from", the preset's words and the analogy
     words and space; the Language model keeps the colouring, the number of next words and the [UNK] switch."""
@@ -219,6 +222,7 @@ def test_a_link_restores_every_option_a_visitor_set_on_embeddings_and_the_langua
     assert app.toggle(key="lm_exclude_unknown").value is False
 
 
+@pytest.mark.slow
 def test_the_copy_link_hint_says_exactly_what_a_link_keeps():
     """Under every review box: the page's options bound to the URL, each by name, and nothing else."""
     assert set(ui.URL_OPTION_NAMES) == ui.URL_OPTIONS
@@ -250,6 +254,7 @@ def test_the_url_follows_the_text_and_stays_short():
     assert app.session_state["review_text"] == DEFAULT_TEXT and "text" not in app.query_params
 
 
+@pytest.mark.slow
 def test_every_review_box_has_a_copy_link_control():
     """Each page with the review box offers Copy link (the browser test checks what it copies)."""
     for path in ("pages/home.py", "pages/tokens.py", "pages/embeddings.py", "pages/compare.py", "pages/inside.py"):
@@ -286,6 +291,7 @@ def test_compare_caption_says_what_each_model_reads_and_latency_is_a_median():
     assert "median" in text and "over your last 2 calls" in text
 
 
+@pytest.mark.slow
 def test_memory_experiment_is_verified_like_every_artifact(tmp_path, monkeypatch):
     """memory_experiment.json has its sha256 in the manifest; a rewritten file is refused by name on the page."""
     import shutil
@@ -352,6 +358,7 @@ def test_presenter_mode_from_the_url_survives_a_page_switch_and_the_toggle_turns
     assert app.query_params[ui.PRESENT_KEY] == "1" and presenter_css_injected(app)
 
 
+@pytest.mark.slow
 def test_presenter_mode_is_off_by_default_and_for_present_0():
     for query in (None, {"present": "0"}):
         app = open_page("pages/tokens.py", query=query)
@@ -359,6 +366,7 @@ def test_presenter_mode_is_off_by_default_and_for_present_0():
         assert ui.PRESENT_KEY not in app.query_params
 
 
+@pytest.mark.slow
 def test_a_loaded_sample_shows_its_true_label_and_each_verdict_is_marked(bundle):
     """Load a negative review: the box says its label, each verdict carries ✓ or ✗ by the models' own
     predictions, and the callout tells each model's story."""
@@ -379,6 +387,7 @@ def test_a_loaded_sample_shows_its_true_label_and_each_verdict_is_marked(bundle)
     assert f"labelled **negative** in the IMDB test split: {right} of {len(predictions)} models" in all_text(app)
 
 
+@pytest.mark.slow
 def test_the_sample_picker_names_the_text_in_the_box_on_first_load():
     """A fresh session shows the lesson's example and its picker says so; a shared link's text is "your own text"."""
     app = open_page("pages/compare.py")
@@ -404,6 +413,7 @@ def test_the_sample_picker_names_the_text_in_the_box_on_first_load():
     )
 
 
+@pytest.mark.slow
 def test_every_lesson_sample_loads_when_picked_and_every_picker_names_it():
     """A teacher picks each of the lesson's samples (the slide's excerpt, the full Bait review, the three contrasts,
     the negation pair): picking loads it, every page's picker names it, and the box says which are training text."""
@@ -459,6 +469,7 @@ def state_duplication_warnings(monkeypatch, caplog):
     return lambda: [record.getMessage() for record in caplog.records if "Session State API" in record.getMessage()]
 
 
+@pytest.mark.slow
 def test_widgets_set_by_callbacks_have_no_competing_default(state_duplication_warnings):
     """Buttons that set another widget (next step, back to 1 word, the sentiment preset, a shorter review list,
     a picker marked "your own text") leave Streamlit nothing to warn about, before and after a page switch."""

@@ -83,6 +83,7 @@ def assert_step_matches(classifier: Classifier, inspection, expected: dict, step
             np.testing.assert_allclose(equation.terms[column], expected["gates"][gate][step][units], atol=atol)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_every_number_of_a_step_matches_numpy_on_random_weights(kind):
     """At the first, an early, a middle and the last token, every part of the equation is the numpy one."""
@@ -98,6 +99,7 @@ def test_every_number_of_a_step_matches_numpy_on_random_weights(kind):
     assert all(np.abs(a - b).max() > 0.1 for position, a in enumerate(gates) for b in gates[position + 1 :])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_the_committed_models_steps_match_numpy(bundle, kind):
     classifier = bundle.classifiers[kind]
@@ -116,6 +118,7 @@ def test_chosen_units_are_reported_in_the_order_given():
     np.testing.assert_allclose(equation.terms["cₜ"], inspection.cell[2][[4, 0]], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_step_outside_the_text_is_refused_and_clamping_keeps_it_inside():
     classifier = tiny_classifier("rnn")
     inspection = Inspector(classifier).inspect("w3 w5 w7")

@@ -263,6 +263,7 @@ def test_the_question_two_best_recurrent_models_wrong_the_weakest_right(doc, bun
     assert [mark(predictions[name].probability_positive, 1) for name in ranked] == ["✗", "✗", "✓"]
 
 
+@pytest.mark.slow
 def test_the_why_cards_of_the_bait_review(doc, readings, statistics):
     from rnndemo import explain
 
@@ -540,6 +541,7 @@ INSIDE_SECTIONS = {  # the Inside page's section titles, as drawn ("N. title")
 }
 
 
+@pytest.mark.slow
 def test_the_inside_page_section_numbers(doc):
     # pages/inside.py numbers its sections as drawn; with all three models every section is drawn.
     from .apptest_support import open_page

@@ -70,6 +70,7 @@ def test_the_page_says_with_numbers_whether_the_networks_beat_holt_winters():
     assert f"{test['holt_winters']['mase']['13']:.3f}" in shown
 
 
+@pytest.mark.slow
 def test_switching_series_horizon_models_and_origin_redraws_the_forecasts():
     """Sunspots with AR(p), a 5-year horizon, one model, and the origin dragged to the end of the test period."""
     app = open_page(PATH)
@@ -155,6 +156,7 @@ def test_the_baseline_verdict_follows_the_scores_it_is_given():
     assert "AR(p) by AIC has 0.600" in forecast_serving.baseline_verdict(scores, (1,), "sunspots", "ar")[1][0]
 
 
+@pytest.mark.slow
 def test_the_window_picker_offers_every_trained_w_and_switches_the_networks():
     """W defaults to the W chosen on validation; picking the other W redraws the networks' forecasts and scores
     with that W's, says it was not the validation choice, and leaves the baselines as they were."""
@@ -216,6 +218,7 @@ def test_the_lstm_stepper_walks_the_window_with_its_numbers():
     assert sorted(values(marked["y"])) == sorted(int(unit) for unit in table["unit"])  # the equation's units
 
 
+@pytest.mark.slow
 def test_occlusion_shows_which_past_weeks_the_forecast_depends_on():
     """The occlusion chart has a bar per week of the window, dated, in ppm, the precomputed numbers for this origin
     and horizon, and the sentence names the weeks with the largest effects."""
@@ -279,6 +282,7 @@ def test_a_link_sets_every_option_of_the_page():
     assert {key: app.query_params[key] for key in SUNSPOTS_LINK} == SUNSPOTS_LINK
 
 
+@pytest.mark.slow
 def test_each_option_a_visitor_changes_goes_into_the_url_and_a_default_leaves_it():
     """Every option, for both series and every W, is written into its own parameter as the visitor changes it; the
     link that results opens a new session on the same options; and an option set back to its default leaves the URL."""
@@ -334,6 +338,7 @@ BAD_LINKS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("parameter", "value", "name"), BAD_LINKS)
 def test_a_bad_value_in_the_link_gets_a_message_and_the_default(parameter, value, name):
     """A link whose value the page cannot show: no crash, one sentence that names the option, shows the value as typed
@@ -358,6 +363,7 @@ def test_a_link_keeps_the_models_it_names_and_says_which_it_left_out():
     assert app.query_params["ts_models_co2"] == "lstm,holt_winters"
 
 
+@pytest.mark.slow
 def test_a_link_with_a_hostile_value_in_every_option_never_crashes():
     """Markdown, script tags, control characters, 20,000 characters: each option gets one message and shows its
     default, and the values are shown as typed (at most 60 characters of each)."""
@@ -379,6 +385,7 @@ def test_a_link_with_a_hostile_value_in_every_option_never_crashes():
         assert not set(chosen) & set(app.query_params)
 
 
+@pytest.mark.slow
 def test_back_and_forward_restore_the_options_of_that_history_entry(monkeypatch):
     """Back to the URL before a change restores the option it had (the default when that entry had no parameter), and
     Forward brings the change back; AppTest marks the run as the browser's Back or Forward, as Streamlit does."""
