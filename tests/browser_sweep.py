@@ -152,15 +152,39 @@ def perform(page, action: tuple, upload_file: Path | None) -> None:
         control.click()
 
 
-def sweep_page(page, upload_file: Path | None = None, limit: int = 200) -> Counter:
+def selectbox_label(page, index: int) -> str:
+    box = page.locator(MAIN + CONTROLS["selectbox"] + VISIBLE).nth(index)
+    return box.locator("[data-testid='stWidgetLabel']").inner_text().strip()
+
+
+def sweep_page(
+    page, upload_file: Path | None = None, limit: int = 200, options_used: set[tuple[str, str]] | None = None
+) -> Counter:
     """Use every control (each radio and select option, both directions of numbers and sliders) once;
-    returns how many interactions of each kind ran."""
+    returns how many interactions of each kind ran.
+
+    `options_used` ((label, option) pairs, shared by the pages of one sweep) keeps a select box that several
+    pages share, the review's sample picker, from loading all its 12 samples on every page: an option already
+    used on an earlier page is skipped once this page has used the box once. (AppTest's sweep in test_state.py
+    picks every option on every page.)"""
     settle(page)
     done: set[tuple] = set()
     used: Counter = Counter()
     known_options: dict[tuple, list[str]] = {}
+    options_used = set() if options_used is None else options_used
+    boxes_used: set[str] = set()
     while sum(used.values()) < limit:
         pending = [action for action in discover(page, known_options) if action not in done]
+        labels = {index: selectbox_label(page, index) for kind, index, _ in pending if kind == "selectbox"}
+        pending = [
+            action
+            for action in pending
+            if not (
+                action[0] == "selectbox"
+                and labels[action[1]] in boxes_used
+                and (labels[action[1]], action[2]) in options_used
+            )
+        ]
         if not pending:
             return used
         # Emptying a text box hides what depends on it (neighbour tables and their downloads): do it last.
@@ -173,5 +197,8 @@ def sweep_page(page, upload_file: Path | None = None, limit: int = 200) -> Count
             continue
         settle(page)
         used[action[0]] += 1
+        if action[0] == "selectbox":
+            boxes_used.add(labels[action[1]])
+            options_used.add((labels[action[1]], action[2]))
         assert not exceptions(page), (action, exceptions(page))
     raise AssertionError("the sweep did not converge")

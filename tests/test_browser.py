@@ -313,6 +313,7 @@ def test_first_requests_to_every_page_at_once_get_the_frame(browser):
             page.close()
 
 
+@pytest.mark.xdist_group("sweep")  # its own queue, beside the other server tests (tests/conftest.py)
 def test_sweep_every_control_from_a_deep_link(browser, tmp_path):
     """On a fresh server whose first request is a deep link, every control of every page is used once
     (discovered from each page's DOM), with no error anywhere."""
@@ -321,6 +322,7 @@ def test_sweep_every_control_from_a_deep_link(browser, tmp_path):
     upload = tmp_path / "reviews.csv"
     upload.write_text('text,label\n"A wonderful, moving film.",1\nDull and far too long.,0\n,1\n')
     counts = {}
+    options_used: set[tuple[str, str]] = set()  # a select box shared by pages sweeps its options once in all
     with streamlit_server() as (url, process, seconds):
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page = context.new_page()
@@ -329,7 +331,7 @@ def test_sweep_every_control_from_a_deep_link(browser, tmp_path):
         for title in PAGE_TITLES:
             page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
             wait_for_idle(page, 120_000)
-            counts[title] = sweep_page(page, upload)
+            counts[title] = sweep_page(page, upload, options_used=options_used)
         context.close()
     print("controls used per page:", {title: dict(used) for title, used in counts.items()})
     assert counts["Model cards"]["number"] == 2 and counts["Model cards"]["button"] >= 1
