@@ -77,7 +77,7 @@ def unfolded(*, inspection, number: int, key: str) -> None:
             if inspection.readout == "mean"
             else "Only the last state reaches the classifier; "
         )
-        + "each box's colour is the prediction if the review ended there."
+        + "each state box's colour, and the number under hₜ, is the prediction p if the review ended there."
     )
     with st.container(key=f"{key}_unfolded_scroll"):  # scrolls sideways on a phone (ui.widgets._READABLE_CSS)
         ui.plotly_chart(

@@ -340,7 +340,7 @@ def _contrast(first: np.ndarray, second: np.ndarray) -> float:
 def test_unfolded_graph_colours_diverge_at_one_half_and_its_text_stays_readable():
     probabilities = [0.07, 0.44, 0.5, 0.56, 0.93, 0.0, 1.0]
     figure = token_plots.unfolded_graph([f"t{i}" for i in range(len(probabilities))], probabilities)
-    fills = [_rgb(shape.fillcolor) for shape in figure.layout.shapes if shape.y0 == 0.9]
+    fills = [_rgb(shape.fillcolor) for shape in figure.layout.shapes if shape.y0 == 0.85]
     assert len(fills) == len(probabilities)
     low, below, middle, above, high = fills[:5]
     assert np.linalg.norm(low - below) > 120  # 0.07 and 0.44 are clearly different colours
