@@ -142,7 +142,7 @@ def current_step(tokens: list[str]) -> int:
         st.session_state[STEP_PLAYING_KEY] = False
     step = stepper.clamp_step(st.session_state.get(STEP_KEY, 0), len(tokens))
     st.session_state[STEP_KEY] = step
-    if not st.session_state.get(STEP_PLAYING_KEY, False):  # a tick of Play would push a browser history entry
+    if not st.session_state.get(STEP_PLAYING_KEY, False):  # not on every tick of Play: written once it pauses
         ui.write_url_parameter(ui.STEP_PARAMETER, None if step == 0 else str(step + 1))
     return step
 

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from rnndemo.config import LIMITS
+from rnndemo.ui.compat import HISTORY_RULE_KEY, keep_options_out_of_history
 from rnndemo.ui.loaders import load_language_models, load_models
 from rnndemo.ui.state import (
     PAGE_OF_PREFIX,
@@ -65,6 +66,11 @@ _WIDE_CHART_WIDTHS = {"inside_unfolded_scroll": 1000, "lm_graph_scroll": 760, "l
 _READABLE_CSS = (
     """
 <style data-rnndemo="readable">
+[data-testid="stLayoutWrapper"]:has(> .st-key-"""
+    + HISTORY_RULE_KEY
+    + """), .st-key-"""
+    + HISTORY_RULE_KEY
+    + """ { display: none; }
 [data-testid="stColumn"] { container-type: inline-size; }
 [data-testid="stColumn"] [data-testid="stMetricValue"] { font-size: min(2.25rem, 18cqi); }
 [data-testid="stMetricLabel"] * { white-space: normal !important; text-overflow: clip !important; }
@@ -93,6 +99,7 @@ def presenter_frame() -> None:
         help="Larger type and charts, the sidebar folded away, every verdict at the top. Link: add ?present=1.",
     )
     st.html(_READABLE_CSS)
+    keep_options_out_of_history()
     if presenting():
         st.html(_PRESENTER_CSS)
 
