@@ -341,7 +341,7 @@ def test_sweep_every_control_from_a_deep_link(browser, tmp_path):
 
 def toggle_presenter_mode(page, on: bool) -> None:
     """Switch presenter mode with its toggle (in the sidebar, or at the top of the page when on)."""
-    page.locator("[data-testid='stToggle'] label", has_text="Presenter mode").first.click()
+    page.locator(".st-key-presenter_toggle label").first.click()  # the frame's toggle (ui.PRESENTER_TOGGLE)
     page.wait_for_function(f"() => window.location.search.includes('present=1') === {str(on).lower()}", timeout=30_000)
     wait_for_idle(page)
 
