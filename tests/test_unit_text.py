@@ -136,7 +136,7 @@ def test_the_token_window_keeps_its_width_near_either_end(length, step, radius, 
 
 
 def test_the_unfolded_graph_at_a_step_numbers_its_boxes_as_in_the_whole_text(inspection):
-    """Around token t the boxes are numbered xₜ, hₜ of the whole text (not from 1), with p after each token (the bare number)."""
+    """Around token t the boxes are numbered xₜ, hₜ of the whole text (not from 1), each hₜ with its p."""
     step = 6
     figure = step_plots.unfolded_at_step(inspection.tokens, inspection.trajectory, step, "LSTM")
     labels = [annotation.text for annotation in figure.layout.annotations if annotation.text]
