@@ -77,7 +77,7 @@ def unfolded(*, inspection, number: int, key: str) -> None:
             if inspection.readout == "mean"
             else "Only the last state reaches the classifier; "
         )
-        + "each box's colour is the prediction if the review ended there."
+        + "each state box's colour, and the number under hₜ, is the prediction p if the review ended there."
     )
     with st.container(key=f"{key}_unfolded_scroll"):  # scrolls sideways on a phone (ui.widgets._READABLE_CSS)
         ui.plotly_chart(
@@ -142,7 +142,7 @@ def current_step(tokens: list[str]) -> int:
         st.session_state[STEP_PLAYING_KEY] = False
     step = stepper.clamp_step(st.session_state.get(STEP_KEY, 0), len(tokens))
     st.session_state[STEP_KEY] = step
-    if not st.session_state.get(STEP_PLAYING_KEY, False):  # a tick of Play would push a browser history entry
+    if not st.session_state.get(STEP_PLAYING_KEY, False):  # not on every tick of Play: written once it pauses
         ui.write_url_parameter(ui.STEP_PARAMETER, None if step == 0 else str(step + 1))
     return step
 

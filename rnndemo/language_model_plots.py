@@ -100,7 +100,7 @@ def language_model_graph(
         if column > 0:
             annotations.append(dict(x=x - 0.65, y=1.2, ax=x - 1.05, ay=1.2, **arrow))
     # The boxes are the recurrent models' steps; an n-gram has no state and predicts from the last two words.
-    stateless = {"ngram": " (no hₜ: reads the last two words)"}
+    stateless = {"ngram": "<br>(no hₜ: reads the last two words)"}  # on its own line: a phone's width holds it
     # The models' colours are named in the legend below the chart (a point-less trace per model): written into
     # the title, four lines of it ran into the predictions above the boxes (Chromium, 1280×720 and 390×844).
     keys = [
@@ -124,6 +124,10 @@ def language_model_graph(
             shapes=shapes,
             annotations=annotations,
             showlegend=True,
+            # One model a line, from the chart's left edge: on a phone the diagram keeps 760 px and scrolls
+            # sideways (ui.widgets._READABLE_CSS), and a legend across that width was cut at the screen's edge;
+            # stacked at the left it is read before scrolling, on a phone as on a projector.
+            legend=dict(orientation="v", xref="container", x=0),
             xaxis=dict(visible=False, range=[-0.9, max(1, len(shown) - 1) * 1.7 + 0.9]),
             yaxis=dict(visible=False, range=[-0.5, 2.05 + 0.3 * (len(names) + 1)]),
         ),

@@ -1,10 +1,9 @@
 """A page option in a shared link: how its value is written into a query parameter, and read back from one.
 
 The Time series page keeps each of its options in its own query parameter, written from Python
-(`ui.write_url_parameter`) rather than bound by Streamlit (`bind="query-params"`): a bound widget's change replaces
-the browser's history entry, so Back would leave the page instead of undoing the change, while a parameter written
-from Python pushes a new entry. Reading is the page's job too, so a value the page cannot show gets a sentence that
-says so and the option's default, instead of Streamlit's silent default.
+(`ui.write_url_parameter`) rather than bound by Streamlit (`bind="query-params"`), because reading is the page's job:
+a value the page cannot show gets a sentence that says so and the option's default, instead of Streamlit's silent
+default. Like every option's, a change replaces the browser's history entry (docs/ARCHITECTURE.md, "State design").
 
 Each kind of option reads a parameter's text (None when the URL has none: the default) and returns the value and
 None, or the default and the sentence; it writes None for the default, so a link holds only what was changed.

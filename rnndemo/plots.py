@@ -127,6 +127,14 @@ def _is_legend_entry(trace) -> bool:
     return shown is not False and kind not in ("heatmap", "contour", "surface", "pie")
 
 
+def _legend_lines(trace) -> int:
+    """The lines `trace` takes in the legend: 0 when it is not listed, else its name's lines (<br>)."""
+    if not _is_legend_entry(trace):
+        return 0
+    name = (trace.get("name") if isinstance(trace, dict) else trace.name) or ""
+    return name.count("<br>") + 1
+
+
 def fitted(layout: dict, traces: list) -> dict:
     """`layout` (plain dicts, after `readable`) with its title below the toolbar's band and the height grown by
     the legend's lines. Plotly's toolbar (up to 32 px) sits in a chart's top 34 px and covered titles there; a title
@@ -140,7 +148,8 @@ def fitted(layout: dict, traces: list) -> dict:
     height = layout.get("height") or DEFAULT_HEIGHT
     if shows_legend and entries:
         legend_size = layout["legend"]["font"]["size"]
-        height += round(entries * LINE_SPACING * legend_size) + 10
+        lines = sum(_legend_lines(trace) for trace in traces)  # an entry's name may take two lines
+        height += round(lines * LINE_SPACING * legend_size) + 10
     height += upright_label_depth(layout)
     fitted_layout["height"] = height
     return fitted_layout | placed_title(fitted_layout)

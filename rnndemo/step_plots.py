@@ -151,10 +151,10 @@ def unfolded_at_step(
                 lambda match: f"{match.group(1)}{int(match.group(2)) + start}<br>", annotation.text
             )
     x = (step - start) * 1.6  # token_plots.unfolded_graph puts box k at x = 1.6·k
-    figure.add_shape(type="rect", x0=x - 0.72, x1=x + 0.72, y0=-0.4, y1=1.6, line=dict(color="black", width=3))
+    figure.add_shape(type="rect", x0=x - 0.72, x1=x + 0.72, y0=-0.45, y1=1.65, line=dict(color="black", width=3))
     figure.update_traces(marker_showscale=False)
     figure.update_layout(
-        title=dict(text=f"{model_name} unfolded at token {step + 1}<br>(box colour: p so far)"),
+        title=dict(text=f"{model_name} unfolded at token {step + 1}<br>(hₜ's box: p so far)"),
         height=PANEL_HEIGHT,
         margin=dict(l=10, r=10, t=50, b=10),
     )

@@ -126,20 +126,22 @@ def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 
         x = column * 1.6
         fill = plots.probability_color(trajectory[position])
         box = dict(type="rect", x0=x - 0.6, x1=x + 0.6, line_color="#888")
-        shapes.append(dict(box, y0=-0.3, y1=0.3, fillcolor="rgba(99,110,250,0.15)"))
-        shapes.append(dict(box, y0=0.9, y1=1.5, fillcolor=fill))
+        shapes.append(dict(box, y0=-0.35, y1=0.35, fillcolor="rgba(99,110,250,0.15)"))
+        shapes.append(dict(box, y0=0.85, y1=1.55, fillcolor=fill))
         word = f"x{position + 1}<br><b>{plots.safe(tokens[position], 12)}</b>"
         annotations.append(dict(x=x, y=0, text=word, showarrow=False))
         annotations.append(
             dict(
                 x=x,
                 y=1.2,
-                text=f"h{position + 1}<br>p={trajectory[position]:.2f}",
+                # The bare number: "p=0.50" at 18 px was wider than a box of the projector panel's five (Chromium,
+                # 1280×720 presenting); the colour bar and the titles name it p.
+                text=f"h{position + 1}<br>{trajectory[position]:.2f}",
                 showarrow=False,
                 font=dict(color=plots.readable_text_color(fill)),
             )
         )
-        annotations.append(dict(x=x, y=0.9, ax=x, ay=0.3, text="", **arrow))
+        annotations.append(dict(x=x, y=0.85, ax=x, ay=0.35, text="", **arrow))
         if column > 0:
             gap = shown[column - 1] != position - 1
             annotations.append(dict(x=x - 0.6, y=1.2, ax=x - 1.0, ay=1.2, text="", **arrow))
@@ -174,4 +176,5 @@ def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 
     )
     figure.update_xaxes(visible=False, range=[-0.8, (len(shown) - 1) * 1.6 + 0.8])
     figure.update_yaxes(visible=False, range=[-0.5, 1.7])
-    return plots.lay_out(figure, "The RNN unfolded: hₜ = f(xₜ, hₜ₋₁), the same f at every step", height=260)
+    # Tall enough that a box holds its two lines (at 260 px a box was 33 px for 37 px of 14-px text, Chromium).
+    return plots.lay_out(figure, "The RNN unfolded: hₜ = f(xₜ, hₜ₋₁), the same f at every step", height=320)

@@ -341,15 +341,26 @@ def test_sweep_every_control_from_a_deep_link(browser, tmp_path):
     assert counts["Text → tokens → indices"]["checkbox"] == 4 and counts["Text → tokens → indices"]["radio"] == 5
 
 
+def toggle_presenter_mode(page, on: bool) -> None:
+    """Switch presenter mode with its toggle (in the sidebar, or at the top of the page when on)."""
+    page.locator(".st-key-presenter_toggle label").first.click()  # the frame's toggle (ui.PRESENTER_TOGGLE)
+    page.wait_for_function(f"() => window.location.search.includes('present=1') === {str(on).lower()}", timeout=30_000)
+    wait_for_idle(page)
+
+
 def test_reload_back_forward_follow_the_url(server, browser):
     """The URL follows the text: reload keeps it, Back and Forward show the text of their URL,
-    a page switch keeps it."""
+    a page switch keeps it. The page and the text are history entries, an option is not (docs/ARCHITECTURE.md):
+    presenter mode switched on and off in between replaces the entry, so Back goes to the text before."""
     page = open_page(browser, f"{server}/tokens")
     paste_review(page, "A dull film")
     wait_for_idle(page)
     page.wait_for_url("**/tokens?text=A+dull+film", timeout=30_000)
     paste_review(page, "A moving film")
     wait_for_idle(page)
+    page.wait_for_url("**/tokens?text=A+moving+film", timeout=30_000)
+    toggle_presenter_mode(page, True)  # written by the script, as the Time series options and ?step= are
+    toggle_presenter_mode(page, False)
     page.wait_for_url("**/tokens?text=A+moving+film", timeout=30_000)
     page.locator("[data-testid='stSidebarNav'] a", has_text="RNN vs LSTM vs GRU").first.click()
     wait_for_idle(page)
@@ -453,6 +464,10 @@ def test_the_why_card_links_to_the_stepper_at_the_token_it_names(server, browser
     page.get_by_role("button", name="Next").click()
     page.wait_for_function(f"() => window.location.search.includes('step={int(step) + 1}')", timeout=30_000)
     assert exceptions_on(page) == 0
+    page.go_back()  # a step is an option, not a history entry: Back returns to the Walkthrough
+    page.wait_for_function("() => !window.location.pathname.endsWith('/inside')", timeout=30_000)
+    wait_for_idle(page, 120_000)
+    assert heading(page) == PAGE_URLS["/home"]
     page.close()
 
 

@@ -67,9 +67,14 @@ MEASURE = """
       if (!element.textContent.trim() || box.width === 0 || style.display === 'none' || style.visibility === 'hidden')
         continue;
       const kind = element.matches('.xtick text') ? 'xtick' : element.matches('.ytick text') ? 'tick'
-        : element.matches('.gtitle') ? 'title' : 'text';
+        : element.matches('.gtitle') ? 'title' : element.matches('.legendtext') ? 'legend' : 'text';
       boxes.push({chart: index, kind, text: element.textContent, size: parseFloat(style.fontSize),
                   fill: style.fill, ...rect(box)});
+    }
+    // The boxes a diagram draws (rectangles of its shape layer), for the labels written inside them.
+    for (const shape of chart.querySelectorAll('.shapelayer path')) {
+      const box = shape.getBoundingClientRect();
+      if (box.width > 0 && box.height > 0) boxes.push({chart: index, kind: 'shape', text: '', ...rect(box)});
     }
     for (const bar of chart.querySelectorAll('.modebar')) {
       const box = bar.getBoundingClientRect();
@@ -77,7 +82,8 @@ MEASURE = """
     }
   });
   const pageText = 'h1, h2, h3, [data-testid="stMetricValue"], [data-testid="stMetricLabel"], '
-    + '[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"], label';
+    + '[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"], label, '
+    + '[data-testid="stHtml"] span[data-rnndemo]';  // the app's own HTML texts (the Copy-link hint)
   for (const element of document.querySelectorAll(pageText)) {
     if (element.querySelector(pageText)) continue;  // the innermost: a label's paragraph, not the label too
     // The text's own box, not the paragraph's: its line height's leading is not ink (a slider's value sits
@@ -97,12 +103,39 @@ MEASURE = """
     const cut = element.scrollWidth > element.clientWidth + 1 && getComputedStyle(element).overflow !== 'visible';
     boxes.push({chart: -1, kind: 'page', text: element.innerText.slice(0, 60), cut, ...rect(box)});
   }
+  // A hint written as an empty box's placeholder (the Copy-link control's) is text too: cut when wider than its box.
+  const ruler = document.createElement('canvas').getContext('2d');
+  for (const input of document.querySelectorAll('[data-testid="stMain"] input:placeholder-shown')) {
+    const box = input.getBoundingClientRect(), style = getComputedStyle(input);
+    if (box.width === 0 || !input.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+    ruler.font = style.font;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const cut = ruler.measureText(input.placeholder).width > room + 1;
+    boxes.push({chart: -1, kind: 'page', text: input.placeholder.slice(0, 60), cut, ...rect(box)});
+  }
   return {boxes, width: document.documentElement.clientWidth, scrollWidth: document.documentElement.scrollWidth};
   function* ancestors(element) { for (let box = element.parentElement; box; box = box.parentElement) yield box; }
   function intersect(first, second) { return {left: Math.max(first.left, second.left),
                                               right: Math.min(first.right, second.right)}; }
   function rect(box) { return {left: box.left + scrollX, top: box.top + scrollY, right: box.right + scrollX,
                                bottom: box.bottom + scrollY}; }
+}
+"""
+
+
+# Streamlit draws a chart only once it comes near the screen: the page is scrolled through to its end, a screenful
+# at a time, so that every chart is drawn and measured (not only the first screenful's), then back to its top.
+REVEAL = """
+async () => {
+  const scrollers = [document.scrollingElement, ...document.querySelectorAll('[data-testid="stMain"], '
+                     + '[data-testid="stAppViewContainer"]')].filter(box => box.scrollHeight > box.clientHeight + 1);
+  for (const scroller of scrollers) {
+    for (let y = 0; y < scroller.scrollHeight; y += scroller.clientHeight / 2) {
+      scroller.scrollTo(0, y);
+      await new Promise(done => setTimeout(done, 60));
+    }
+    scroller.scrollTo(0, 0);
+  }
 }
 """
 
@@ -130,12 +163,14 @@ def problems(measured: dict, smallest_tick: float) -> list[str]:
     if measured["scrollWidth"] > measured["width"] + 1:
         found.append(f"the page is {measured['scrollWidth']} px wide on a {measured['width']} px screen")
     frames = {box["chart"]: box for box in boxes if box["kind"] == "frame"}
-    texts = [box for box in boxes if box["kind"] not in ("frame", "toolbar")]
+    shapes = [box for box in boxes if box["kind"] == "shape"]
+    texts = [box for box in boxes if box["kind"] not in ("frame", "toolbar", "shape")]
     for box in texts:
         where = f"chart {box['chart']} {box['kind']} {box['text']!r}" if box["chart"] >= 0 else f"page {box['text']!r}"
         if box["chart"] >= 0 and not inside(box, frames[box["chart"]]):
             found.append(f"{where} is cut by its chart")
-        scrolls = box["chart"] >= 0 and frames[box["chart"]]["scrolls"]  # in reach by scrolling its box
+        # In reach by scrolling its box; but not a legend: the key to a diagram's colours is read before scrolling.
+        scrolls = box["chart"] >= 0 and frames[box["chart"]]["scrolls"] and box["kind"] != "legend"
         if not scrolls and (box["right"] > measured["width"] + 1 or box["left"] < -1):
             found.append(f"{where} runs off the screen")
         if box.get("cut"):
@@ -158,10 +193,33 @@ def problems(measured: dict, smallest_tick: float) -> list[str]:
             if same_place and overlap(first, second) > OVERLAP_PX:
                 found.append(f"{first['text']!r} overlaps {second['text']!r} (chart {first['chart']})")
     found += token_axis_problems(texts)
+    found += state_label_problems(texts, shapes)
     for toolbar in (box for box in boxes if box["kind"] == "toolbar"):
         for title in (box for box in texts if box["kind"] == "title" and box["chart"] == toolbar["chart"]):
             if overlap(toolbar, title) > 0:
                 found.append(f"the toolbar covers the title {title['text']!r}")
+    return found
+
+
+STATE_LABEL = re.compile(r"^h\d")  # "h12p=0.53": a state box's label (token_plots.unfolded_graph, the LM graph)
+
+
+def state_label_problems(texts: list[dict], shapes: list[dict]) -> list[str]:
+    """A diagram's state box hₜ holds its label (and its p): the label stays inside the box its middle is in."""
+    found = []
+    for box in (box for box in texts if box["kind"] == "text" and STATE_LABEL.match(box["text"])):
+        middle = ((box["left"] + box["right"]) / 2, (box["top"] + box["bottom"]) / 2)
+        holders = [
+            shape
+            for shape in shapes
+            if shape["chart"] == box["chart"]
+            and shape["left"] <= middle[0] <= shape["right"]
+            and shape["top"] <= middle[1] <= shape["bottom"]
+        ]
+        # The innermost box: the projector panel outlines the current step's two boxes with a larger one.
+        holder = min(holders, key=lambda shape: shape["right"] - shape["left"], default=None)
+        if holder and not inside(box, holder):
+            found.append(f"chart {box['chart']}: the label {box['text']!r} spills out of its box")
     return found
 
 
@@ -214,7 +272,8 @@ def test_every_page_reads_on_a_phone_a_laptop_and_a_projector(server):
             for view, _, _, smallest_tick in VIEWS:
                 tab = tabs[view]
                 wait_for_idle(tab, 120_000)
-                tab.wait_for_timeout(400)  # Plotly lays out after the script has finished
+                tab.evaluate(REVEAL)
+                tab.wait_for_timeout(600)  # Plotly lays out after the script has finished, and after a chart is shown
                 for problem in problems(tab.evaluate(MEASURE), smallest_tick):
                     found.setdefault(f"{view} /{name}", []).append(problem)
                 tab.screenshot(path=str(SCREENSHOTS / f"readable_{view}_{name}.png"))

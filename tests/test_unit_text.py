@@ -136,13 +136,13 @@ def test_the_token_window_keeps_its_width_near_either_end(length, step, radius, 
 
 
 def test_the_unfolded_graph_at_a_step_numbers_its_boxes_as_in_the_whole_text(inspection):
-    """Around token t the boxes are numbered xₜ, hₜ of the whole text (not from 1), with p after each token."""
+    """Around token t the boxes are numbered xₜ, hₜ of the whole text (not from 1), each hₜ with its p."""
     step = 6
     figure = step_plots.unfolded_at_step(inspection.tokens, inspection.trajectory, step, "LSTM")
     labels = [annotation.text for annotation in figure.layout.annotations if annotation.text]
     start, stop = stepper.token_window(len(inspection.tokens), step, step_plots.UNFOLDED_RADIUS)
     for position in range(start, stop):
         assert f"x{position + 1}<br><b>{inspection.tokens[position]}</b>" in labels
-        assert f"h{position + 1}<br>p={inspection.trajectory[position]:.2f}" in labels
+        assert f"h{position + 1}<br>{inspection.trajectory[position]:.2f}" in labels
     assert len([label for label in labels if label.startswith("h")]) == stop - start
     assert "token 7" in figure.layout.title.text

@@ -89,6 +89,37 @@ def session_id() -> str:
     return getattr(context, "session_id", None) or "no session"
 
 
+# The browser history's one rule (docs/ARCHITECTURE.md, "State design"): the page and the review text are history
+# entries; an option is not. Streamlit writes a widget bound to the URL with history.replaceState, but whatever the
+# script writes into st.query_params (the text, presenter mode, the Time series options, the stepper's ?step=) with
+# history.pushState, so Back walked through every move of a Time series slider and every stepper step. This script,
+# run once per browser tab, turns a pushState that keeps the path and ?text= into a replaceState. (A first run's
+# writes may come before the script has run: only a link's unreadable option, set back to its default, then adds an
+# entry.)
+HISTORY_RULE_KEY = "rnndemo_history_rule"  # the hidden container the script is drawn in (ui.widgets._READABLE_CSS)
+_HISTORY_RULE_HTML = """
+<script>
+if (!window.rnndemoHistoryRule) {
+  window.rnndemoHistoryRule = true;
+  const push = window.history.pushState.bind(window.history);
+  window.history.pushState = function (state, title, url) {
+    if (url === undefined || url === null) return push(state, title, url);
+    const next = new URL(url, window.location.href), now = new URL(window.location.href);
+    const sameEntry = next.pathname === now.pathname
+      && next.searchParams.get("text") === now.searchParams.get("text");
+    return sameEntry ? window.history.replaceState(state, title, url) : push(state, title, url);
+  };
+}
+</script>
+"""
+
+
+def keep_options_out_of_history() -> None:
+    """Draw the script above (hidden): a change that keeps the page and the text replaces the history entry."""
+    with st.container(key=HISTORY_RULE_KEY):
+        st.html(_HISTORY_RULE_HTML, unsafe_allow_javascript=True)
+
+
 def _ignore_clear_cache_request(self) -> None:
     """Stands in for AppSession._handle_clear_cache_request: a visitor may not clear every visitor's caches."""
     print("rnndemo: ignored a clear_cache request from a browser", file=sys.stderr, flush=True)

@@ -19,6 +19,8 @@
 - The Inside page's stepper position is no widget either: the plain session key `inside_step`, carried by
   `?step=` (counted from 1) through `url_parameter_to_adopt` and `write_url_parameter`, which follow the
   text's rule (adopt what this session did not write; else write). The "why it said that" cards link to it.
+- History: the page and the text are browser history entries; an option change (bound or written here, the
+  stepper's ?step= and presenter mode too) replaces the current entry (ui.compat.keep_options_out_of_history).
 - Presenter mode follows the same design: `present` is plain session state, `?present=1` carries it
   (kept in step by `sync_presenter_with_url`, as the text), and the sidebar toggle drawn by app.py on
   every page is filled from it and writes back in its on_change. A bound toggle would not do: the
@@ -159,8 +161,8 @@ URL_OPTIONS = frozenset(URL_OPTION_NAMES)
 # And the state that is no widget but is in the link too (the stepper's token, ?step=).
 LINKED_STATE_NAMES = {
     "inside": ("the stepper's token",),
-    # Every Time series option, each in its own parameter named by its key, written by the page (not bound: a bound
-    # widget's change replaces the browser's history entry, so Back would leave the page).
+    # Every Time series option, each in its own parameter named by its key, written by the page (not bound: the page
+    # reads a link's value itself and says when it cannot show it; rnndemo.links).
     "time_series": (
         "the series",
         "the horizon h",

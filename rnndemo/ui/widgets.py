@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from rnndemo.config import LIMITS
+from rnndemo.ui.compat import HISTORY_RULE_KEY, keep_options_out_of_history
 from rnndemo.ui.loaders import load_language_models, load_models
 from rnndemo.ui.state import (
     PAGE_OF_PREFIX,
@@ -65,6 +66,11 @@ _WIDE_CHART_WIDTHS = {"inside_unfolded_scroll": 1000, "lm_graph_scroll": 760, "l
 _READABLE_CSS = (
     """
 <style data-rnndemo="readable">
+[data-testid="stLayoutWrapper"]:has(> .st-key-"""
+    + HISTORY_RULE_KEY
+    + """), .st-key-"""
+    + HISTORY_RULE_KEY
+    + """ { display: none; }
 [data-testid="stColumn"] { container-type: inline-size; }
 [data-testid="stColumn"] [data-testid="stMetricValue"] { font-size: min(2.25rem, 18cqi); }
 [data-testid="stMetricLabel"] * { white-space: normal !important; text-overflow: clip !important; }
@@ -93,6 +99,7 @@ def presenter_frame() -> None:
         help="Larger type and charts, the sidebar folded away, every verdict at the top. Link: add ?present=1.",
     )
     st.html(_READABLE_CSS)
+    keep_options_out_of_history()
     if presenting():
         st.html(_PRESENTER_CSS)
 
@@ -215,14 +222,17 @@ def truncation_notice(sequence_length: int, cut_tokens: int) -> None:
 # browser writes every bound option into it as it changes (also from fragments, which the
 # server-side page would not redraw). So the control copies location.href. It is a constant
 # script of this app with no visitor data in it; the input is the fallback where the
-# clipboard API is missing (plain http on another host) and for copying by hand.
+# clipboard API is missing (plain http on another host) and for copying by hand, shown once the button was used.
+# The hint beside the button is text that wraps: as the input's placeholder it was cut to "…what it keeps is s"
+# on a phone (Chromium, 390×844).
 _COPY_LINK_HTML = """
-<div style="display:flex;gap:.5rem;align-items:center">
+<div style="display:flex;flex-wrap:wrap;gap:.25rem .5rem;align-items:center">
 <button type="button" data-rnndemo="copy-link" style="padding:.25rem .75rem;border-radius:.5rem;border:1px solid
 rgba(128,128,128,.4);background:transparent;cursor:pointer;color:inherit;font:inherit">Copy link</button>
-<input data-rnndemo="link" readonly aria-label="Link to this view"
-placeholder="copies the address of this view (what it keeps is said below)"
-style="flex:1;min-width:0;font-size:.8rem;border:none;background:transparent;color:inherit">
+<span data-rnndemo="link-hint" style="flex:1 1 12rem;font-size:.8rem;opacity:.75">copies the address of this view
+(what it keeps is said below)</span>
+<input data-rnndemo="link" readonly aria-label="Link to this view" hidden
+style="flex:1 1 100%;min-width:0;font-size:.8rem;border:none;background:transparent;color:inherit">
 </div>
 <script>
 if (!window.rnndemoCopyLink) {
@@ -231,6 +241,7 @@ if (!window.rnndemoCopyLink) {
     const button = event.target.closest("button[data-rnndemo='copy-link']");
     if (!button) return;
     const box = button.parentElement.querySelector("input[data-rnndemo='link']");
+    box.hidden = false;
     box.value = window.location.href;
     box.select();
     const done = () => { button.textContent = "Link copied"; };
