@@ -11,6 +11,7 @@ import logging
 import time
 from pathlib import Path
 
+import keras  # at collection: mutmut's fork server imports it once (safe to fork before first use), not each worker
 import numpy as np
 import pytest
 
@@ -26,8 +27,6 @@ COMMITTED = json.loads((MODELS_DIR / "manifest.json").read_text(encoding="utf-8"
 def tiny_model(rows: int = len(WORDS), readout: str = "mean", broken: bool = False):
     """A 2-unit SimpleRNN classifier reading `rows` words. `broken`: a Dense layer of 3 between the readout and the
     classifier, so the file loads and passes every check, but its classifier cannot read the recurrent states."""
-    import keras
-
     from rnndemo import models
 
     keras.utils.set_random_seed(7)
