@@ -376,7 +376,7 @@ def load_bundle(models_dir: Path | None = None) -> Bundle:
     manifest = model_files.read_manifest(models_dir, required=shapes.CLASSIFIER_KEYS)
     vocabulary = _load_vocabulary(models_dir, manifest)
     bundle = Bundle(models_dir, manifest, vocabulary)
-    for name in manifest.get("models", {}):
+    for name in manifest["models"]:  # a required key (CLASSIFIER_KEYS)
         try:
             bundle.classifiers[name] = _load_classifier(models_dir, manifest, name, vocabulary)
         except model_files.ModelFileError as error:

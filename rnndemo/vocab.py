@@ -88,7 +88,11 @@ class Vocabulary:
 
     def save(self, path: Path) -> None:
         """Write the vocabulary as JSON (a list of words, position = index)."""
-        Path(path).write_text(json.dumps(self.words, ensure_ascii=False), encoding=FILE_ENCODING)
+        text = json.dumps(
+            self.words,
+            ensure_ascii=False,  # pragma: no mutate (json reads None as False: the same program)
+        )
+        Path(path).write_text(text, encoding=FILE_ENCODING)
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:

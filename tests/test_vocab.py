@@ -118,7 +118,7 @@ def test_bad_arguments_say_what_is_wrong():
 
 
 def test_the_file_holds_the_words_as_written_in_utf8_whatever_the_locale(tmp_path):
-    """Saved and loaded under an ASCII locale (C, locale coercion off), café and 电影 survive, readable in the file."""
+    """Saved and loaded under an ASCII locale (C, UTF-8 mode off), café and 电影 survive, readable in the file."""
     import os
     import subprocess
     import sys
@@ -126,12 +126,16 @@ def test_the_file_holds_the_words_as_written_in_utf8_whatever_the_locale(tmp_pat
 
     import rnndemo
 
-    words = "['', '[UNK]', 'caf\\u00e9', '\\u7535\\u5f71']"  # escaped: the command line is ASCII too
+    words = "['', '[UNK]', 'caf\\u00e9', '\\u7535\\u5f71']"  # escaped: the script's own text stays ASCII
+    # The process starts in the inherited locale (its environment and file names decode as usual) and switches its
+    # text files' default to ASCII, as on a machine whose locale is C: only an explicit UTF-8 keeps the words.
     script = (
-        "import sys; from pathlib import Path; from rnndemo.vocab import Vocabulary; path = Path(sys.argv[1]); "
+        "import codecs, locale, sys; from pathlib import Path; locale.setlocale(locale.LC_CTYPE, 'C'); "
+        "assert codecs.lookup(locale.getpreferredencoding(False)).name == 'ascii', locale.getpreferredencoding(False); "
+        "from rnndemo.vocab import Vocabulary; path = Path(sys.argv[1]); "
         f"Vocabulary({words}).save(path); print(Vocabulary.load(path).words == {words})"
     )
-    environment = os.environ | {"LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    environment = os.environ | {"PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
     environment["PYTHONPATH"] = str(Path(rnndemo.__file__).parent.parent)  # the rnndemo under test
     result = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "v.json")], env=environment, capture_output=True, text=True
