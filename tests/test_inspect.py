@@ -1,5 +1,7 @@
 """States, gates and importance from the real models, checked against a numpy recomputation from the layer weights."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -119,6 +121,18 @@ def test_log_odds_are_clipped_away_from_zero_and_one():
     assert log_odds(0.9) == pytest.approx(np.log(9.0))
     # A removal that takes a certain verdict to a confident one is finite: logit(1 − ε) − logit(0.99).
     assert log_odds_importance(1.0, np.array([0.01]))[0] == pytest.approx(limit - np.log(99.0))
+
+
+def test_log_odds_of_a_models_float32_outputs_are_taken_in_float64():
+    """The models give float32 probabilities and float32 importance; the logits are computed from each value in
+    float64 (in float32 they are off by ~1e-7, and a page's sums of many tokens' effects drift)."""
+    probabilities = np.array([0.3, 0.999998], dtype=np.float32)
+    by_hand = [math.log(float(p) / (1.0 - float(p))) for p in probabilities]  # each float32 value, exactly
+    np.testing.assert_allclose(log_odds(probabilities), by_hand, rtol=1e-13, atol=0)
+    importance = np.array([0.3], dtype=np.float32)
+    without = 0.9 - float(importance[0])  # p(text) − its effect, in float64
+    expected = math.log(0.9 / 0.1) - math.log(without / (1.0 - without))
+    np.testing.assert_allclose(log_odds_importance(0.9, importance), [expected], rtol=1e-13, atol=0)
 
 
 def test_inspection_json_has_the_promised_keys(bundle):
