@@ -72,7 +72,7 @@ def tampered_copy(destination: Path, file_name: str, source: Path = MODELS_DIR) 
     return copy
 
 
-# Modules that start real servers (and Chromium): under `make test`'s two workers they all run on one worker,
+# Modules that start real servers (and Chromium): under `make test`'s workers they all run on one worker,
 # one at a time, while the other worker runs everything else; two servers loading at once on 2 cores
 # would double each start and make the browsers' timeouts a matter of luck.
 SERVER_MODULES = {"test_browser", "test_classroom", "test_load", "test_projector_browser", "test_server_guard"}
