@@ -735,34 +735,45 @@ def race_then_stop(page, server_pid: int) -> None:
     assert page.locator("h1").first.inner_text() == "Train it yourself"
     set_slider(page, "Training time per cell", "Home")
     set_slider(page, "Lag T", "Home")
-    idle_standby(server_pid)
+    standby = idle_standby(server_pid)
+    standby_ticks = cpu_ticks(standby)
     clicked = time.monotonic()
     page.get_by_role("button", name="Train").click()
-    page.wait_for_function(RACE_FIRST_POINT, polling=20, timeout=30_000)
+    page.wait_for_function(RACE_FIRST_POINT, polling=20, timeout=60_000)
     first_point = time.monotonic() - clicked
     print(f"first curve point {first_point:.2f} s after Train")
-    page.get_by_text("Finished in").wait_for(timeout=60_000)
+    # The standby that had imported TensorFlow trained the race (its CPU time grew), not a worker started cold.
+    assert cpu_ticks(standby) > standby_ticks
+    # The worker runs at nice 10: on a CI machine whose tests keep both cores busy it gets a small share of them,
+    # and a 3-second race with its evaluations took over 60 s there. Wait for the end, whichever it is, then say it.
+    ended = page.get_by_text("Finished in").or_(page.get_by_text("Stopped after")).or_(page.get_by_text("did not finish"))
+    ended.first.wait_for(timeout=300_000)
+    assert page.get_by_text("Finished in").count() == 1, page.locator("[data-testid='stMain']").inner_text()[:2000]
     wait_for_idle(page)
     # The results table comes in the live section's last run, which can land just after the status under load
     # (a CI run on a busy machine found the status drawn and the table not yet).
-    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)
     assert page.evaluate(RACE_POINTS) >= 6
     assert page.get_by_text("At T = 10, in 1 s each").count() == 1
-    # Catches a stall, not a speed: a fresh-clone CI run, with two servers and Chromium on the 2 cores, measured
-    # 2.46 s here (the old bound was 2.0 s).
-    assert first_point < 5.0
+    # Catches a stall, not a speed (the standby check above is what shows the warm start): fresh-clone CI runs,
+    # with servers, Chromium and a niced worker on the 2 cores, measured 2.46 s and 4.99 s here.
+    assert first_point < 15.0
 
     set_slider(page, "Training time per cell", "End")
     worker = idle_standby(server_pid)
     page.get_by_role("button", name="Train").click()
-    page.get_by_text("Training: about").wait_for(timeout=30_000)  # the new race's chart, not the last one's
-    page.wait_for_function(f"() => ({RACE_POINTS})() >= 6", polling=50, timeout=30_000)
+    page.get_by_text("Training: about").wait_for(timeout=60_000)  # the new race's chart, not the last one's
+    page.wait_for_function(f"() => ({RACE_POINTS})() >= 6", polling=50, timeout=120_000)
     stopped = time.monotonic()
     page.get_by_role("button", name="Stop").click()
-    while os.path.exists(f"/proc/{worker}") and time.monotonic() - stopped < 5:
+    while os.path.exists(f"/proc/{worker}") and time.monotonic() - stopped < 10:
         time.sleep(0.005)
     freed = time.monotonic() - stopped
     print(f"Stop -> worker process gone {freed:.3f} s after the click")
-    page.get_by_text("Stopped after").wait_for(timeout=10_000)
-    assert freed < 1.0
+    page.get_by_text("Stopped after").wait_for(timeout=30_000)
+    # Click to worker gone, through Chromium and the server's rerun. The library's own bound (Stop to reaped
+    # within 1 s) is test_race_jobs' test_stop_terminates_the_worker_within_a_second; end to end, a run here with
+    # two other engineers' tests on the 2 cores measured 1.26 s. A worker Stop did not terminate would train on
+    # for the rest of its 3 x 60 s.
+    assert freed < 5.0
     assert exceptions_on(page) == 0
