@@ -6,6 +6,7 @@ add "naive_p50_ms" (measured in the same run, on the same model and input).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -279,22 +280,58 @@ def language_model_rows(models_dir: Path, bundle, repetitions: int) -> list[dict
     return rows
 
 
-def run_benchmark(models_dir: Path, quick: bool = False, as_json: bool = False, browser: bool = False) -> list[dict]:
-    from rnndemo.embeddings import load_glove
-    from rnndemo.serving import load_bundle
+class Inputs:
+    """What the sections read, loaded on first use: a run of only the race or the cold starts loads no models."""
 
-    repetitions = 20 if quick else 100
+    def __init__(self, models_dir: Path, bundle=None, glove=None) -> None:
+        self.models_dir = Path(models_dir)
+        if bundle is not None:
+            self.__dict__["bundle"] = bundle  # the test suite's models, already loaded
+        if glove is not None:
+            self.__dict__["glove"] = glove
+
+    @functools.cached_property
+    def bundle(self):
+        from rnndemo.serving import load_bundle
+
+        return load_bundle(self.models_dir)
+
+    @functools.cached_property
+    def glove(self):
+        from rnndemo.embeddings import load_glove
+
+        return load_glove()
+
+
+def repetitions(quick: bool) -> int:
+    return 20 if quick else 100
+
+
+# Each section's rows, in a full run and in a quick one (--quick checks the harness in minutes: 20 long texts in
+# the soak and a 1,000-row file, where the limits allow 5,000 rows).
+SECTIONS: dict[str, Callable[[Inputs, bool], list[dict]]] = {
+    "models": lambda inputs, quick: model_rows(inputs.bundle, repetitions(quick)),
+    "embeddings": lambda inputs, quick: embedding_rows(inputs.glove, repetitions(quick)),
+    "language_models": lambda inputs, quick: language_model_rows(inputs.models_dir, inputs.bundle, repetitions(quick)),
+    "batch": lambda inputs, quick: batch_rows(inputs.bundle, 500 if quick else 2500),
+    "pages": lambda inputs, quick: page_rows(inputs.bundle, 5 if quick else 20),
+    "cold": lambda inputs, quick: cold_rows(inputs.models_dir),
+    "race": lambda inputs, quick: race_rows(5.0 if quick else 20.0),
+    "soak": lambda inputs, quick: soak_rows(20, batch_rows=1_000) if quick else soak_rows(500),
+}
+
+
+def run_benchmark(
+    models_dir: Path,
+    quick: bool = False,
+    as_json: bool = False,
+    browser: bool = False,
+    sections: tuple[str, ...] = tuple(SECTIONS),
+) -> list[dict]:
+    """Every chosen section's rows, printed as a table or as JSON."""
     started = time.perf_counter()
-    bundle = load_bundle(models_dir)
-    glove = load_glove()
-    rows = model_rows(bundle, repetitions) + embedding_rows(glove, repetitions)
-    rows += language_model_rows(models_dir, bundle, repetitions)
-    rows += batch_rows(bundle, 500 if quick else 2500)
-    rows += page_rows(bundle, 5 if quick else 20)
-    rows += cold_rows(models_dir)
-    rows += race_rows(5.0 if quick else 20.0)
-    # --quick checks the harness in minutes: 20 long texts and a 1,000-row file (the limits allow 5,000 rows).
-    rows += soak_rows(20, batch_rows=1_000) if quick else soak_rows(500)
+    inputs = Inputs(models_dir)
+    rows = [item for section in sections for item in SECTIONS[section](inputs, quick)]
     if browser:
         from benchmarks.browser_sessions import browser_rows
 
