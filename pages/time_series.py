@@ -379,15 +379,12 @@ if shown:
     series = page_data.prepared.series
     ui.plotly_chart(
         forecast_plots.horizon_forecasts(
-            series.dates,
-            series.raw,
+            series,
             page_data.test_origins,
             {name: forecasts[name] for name in shown},
             bands,
             horizon,
             DISPLAY_NAMES,
-            series_config.unit,
-            series_config.step,
             page_data.prepared.split.test_start,
         ),
         key="ts_horizon_chart",
@@ -395,14 +392,12 @@ if shown:
     st.caption("Bands: 90 % of each model's errors at this horizon on the validation period (5th to 95th percentile).")
     ui.plotly_chart(
         forecast_plots.forecasts_from_origin(
-            series.dates,
-            series.raw,
+            series,
             origin,
             {name: forecasts[name][origin_row, :horizon] for name in shown},
             bands,
             horizon,
             DISPLAY_NAMES,
-            series_config.unit,
             history=max(2 * horizon, series_config.period),
         ),
         key="ts_origin_chart",

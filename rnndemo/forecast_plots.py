@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from rnndemo import plots
+from rnndemo.forecasting import Series
 
 FORECAST_COLORS = plots.MODEL_COLORS | {
     "seasonal_naive": "#7f7f7f",
@@ -152,19 +153,17 @@ def _add_forecast(
 
 
 def horizon_forecasts(
-    dates: pd.DatetimeIndex,
-    raw: np.ndarray,
+    series: Series,
     origins: np.ndarray,
     forecasts: dict[str, np.ndarray],
     bands: dict[str, np.ndarray],
     horizon: int,
     display_names: dict[str, str],
-    unit: str,
-    step: str,
     test_start: int,
 ) -> go.Figure:
     """Every test-period target (from position `test_start`) against each model's forecast made `horizon` steps
     before it, with the model's 90 % band from its validation errors at that horizon."""
+    dates, raw, step = series.dates, series.raw, series.config.step
     targets = origins + horizon
     inside = (targets >= test_start) & (targets < len(raw))
     targets = targets[inside]
@@ -182,24 +181,23 @@ def horizon_forecasts(
         )
     )
     title = f"Test period: each {step}'s value and the forecasts made {horizon} {step}{'s' * (horizon > 1)} before it"
-    return _layout(figure, title, unit, height=420)
+    return _layout(figure, title, series.config.unit, height=420)
 
 
 def forecasts_from_origin(
-    dates: pd.DatetimeIndex,
-    raw: np.ndarray,
+    series: Series,
     origin: int,
     forecasts: dict[str, np.ndarray],
     bands: dict[str, np.ndarray],
     horizon: int,
     display_names: dict[str, str],
-    unit: str,
     history: int,
 ) -> go.Figure:
     """Every model's path of the next `horizon` steps from one origin, with bands, after `history` steps of truth.
 
     `forecasts[name]` is that model's (horizon,) forecast from the origin; the truth is drawn where recorded.
     """
+    dates, raw = series.dates, series.raw
     following = np.arange(origin + 1, origin + 1 + horizon)
     known = following < len(raw)
     future_dates = dates[following[known]]
@@ -212,7 +210,7 @@ def forecasts_from_origin(
         low, high = bands[name][: len(future_dates), 0], bands[name][: len(future_dates), 1]
         _add_forecast(figure, name, display_names[name], future_dates, path[: len(future_dates)], low, high)
     plots.vertical_line(figure, dates[origin], color="gray", dash="dash", width=1)
-    return _layout(figure, f"Forecasts from {dates[origin].date()}", unit, height=420)
+    return _layout(figure, f"Forecasts from {dates[origin].date()}", series.config.unit, height=420)
 
 
 def occlusion_bars(dates: pd.DatetimeIndex, effects: np.ndarray, unit: str, title: str) -> go.Figure:
