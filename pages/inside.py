@@ -10,7 +10,7 @@ import streamlit as st
 
 from rnndemo import evaluation, explain, memory, memory_plots, step_plots, stepper, token_plots, ui, unit_text
 from rnndemo.inspect import PROBABILITY_CLIP, log_odds_importance
-from rnndemo.models import ModelFileError
+from rnndemo.models import MEMORY_FILE, ModelFileError
 from rnndemo.registry import DISPLAY_NAMES, NOT_RECURRENT_NAMES, RECURRENT_KINDS, RECURRENT_NAMES
 from rnndemo.serving import EmptyTextError
 
@@ -621,12 +621,21 @@ def memory_experiment(*, bundle, number: int, key: str) -> None:
     st.text(" ".join(design.split()))  # the file wraps its lines at 80 characters; the page wraps them itself
     memory_readouts(result=result)
     names = memory.display_names(result)
+    digest = bundle.manifest["files"][MEMORY_FILE]  # the charts are the verified file's, whoever asks
     left, right = st.columns(2)
     with left:
-        ui.plotly_chart(memory_plots.memory_accuracy_figure(result, names), key=f"{key}_memory_accuracy")
+        ui.shared_chart(
+            lambda: memory_plots.memory_accuracy_figure(result, names),
+            cache_key=("memory_accuracy", digest),
+            key=f"{key}_memory_accuracy",
+        )
         st.text(str(result.get("accuracy_summary", "")))
     with right:
-        ui.plotly_chart(memory_plots.memory_gradient_figure(result, names), key=f"{key}_memory_gradient")
+        ui.shared_chart(
+            lambda: memory_plots.memory_gradient_figure(result, names),
+            cache_key=("memory_gradient", digest),
+            key=f"{key}_memory_gradient",
+        )
         zero = [names[name] for name, values in result["models"].items() if min(values["gradient"]["mean_norm"]) == 0]
         if zero:
             st.caption(

@@ -209,3 +209,40 @@ def test_a_folder_without_the_experiment_model_measures_the_served_ones(bundle):
     manifest = {key: value for key, value in MANIFEST.items() if key != "experiment_models"}
     older = serving.Bundle(Path(MODELS_DIR), manifest, bundle.vocabulary, dict(bundle.classifiers), bundle.baseline)
     assert list(memory.measured_classifiers(older)) == ["rnn", "lstm", "gru"]
+
+
+def memory_chart_specs(app) -> dict[str, dict]:
+    """The page's two memory charts, as sent to the browser, by their title's first words."""
+    specs = {}
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = str(spec["layout"].get("title", {}).get("text", ""))
+        for start in ("Accuracy as filler", "Vanishing"):
+            if title.startswith(start):
+                specs[start] = spec
+    return specs
+
+
+@pytest.mark.slow
+def test_the_memory_charts_are_built_once_and_shared_and_presenter_mode_never_changes_them_for_others():
+    """Every session gets the figure the plots module builds from the file; a presenter's larger type is a figure
+    of its own, and a visitor who opens the page afterwards still gets the plain one (the shared figure is never
+    changed in place)."""
+    import plotly.io
+
+    from rnndemo import memory_plots, plots
+
+    names = memory.display_names(RESULT)
+    built = {
+        "Accuracy as filler": plots.make_readable(memory_plots.memory_accuracy_figure(RESULT, names)),
+        "Vanishing": plots.make_readable(memory_plots.memory_gradient_figure(RESULT, names)),
+    }
+    first = memory_chart_specs(open_page("pages/inside.py"))
+    presenting = memory_chart_specs(open_page("pages/inside.py", query={"present": "1"}))
+    after = memory_chart_specs(open_page("pages/inside.py"))
+    assert set(first) == set(built)
+    for title, figure in built.items():
+        assert first[title] == json.loads(plotly.io.to_json(figure, validate=False))
+        assert after[title] == first[title]
+        assert presenting[title]["layout"]["font"]["size"] > first[title]["layout"]["font"]["size"]
+        assert presenting[title]["data"] == first[title]["data"]

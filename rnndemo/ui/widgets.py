@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,6 +113,24 @@ def plotly_chart(figure, **keywords) -> None:
 
     plots.make_readable(figure)  # only a figure no plots helper built: the others have it, at no extra cost
     st.plotly_chart(plots.scale_fonts(figure, PRESENTER_SCALE) if presenting() else figure, **keywords)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _shared_figure(cache_key: Hashable, presenting_now: bool, _build: Callable[[], Any]):
+    from rnndemo import plots
+
+    figure = plots.make_readable(_build())
+    return plots.scale_fonts(figure, PRESENTER_SCALE) if presenting_now else figure
+
+
+def shared_chart(build: Callable[[], Any], *, cache_key: Hashable, key: str) -> None:
+    """ui.plotly_chart of a figure that depends on nothing but `cache_key` (say, a verified file's sha256): built
+    once per server process and presenter mode, and shared by every session.
+
+    Streamlit only reads the figure (it serialises a copy), and nothing here changes it after it is built: the
+    Inside page rebuilt its two memory charts, whose data is a file, on every rerun of every visitor, 29 % of that
+    page's CPU per rerun (py-spy over 20 AppTest reruns of a 200-token review)."""
+    st.plotly_chart(_shared_figure(cache_key, presenting(), build), key=key)
 
 
 def language_models_or_stop():
