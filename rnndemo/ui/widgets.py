@@ -61,8 +61,8 @@ html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 # to their column (cqi: a hundredth of it), at most Streamlit's 2.25rem (1.8rem presenting), and their labels
 # wrap instead of ending in "…", as do page links (the why-card's ran off a phone's screen).
 # The containers' keys, and the width each diagram needs: 12 steps of the unfolded RNN ran "happened" into
-# "across" at 760 px.
-_WIDE_CHART_WIDTHS = {"inside_unfolded_scroll": 1000, "lm_graph_scroll": 760, "lm_next_bars_scroll": 760}
+# "across" at 760 px; the language model's 8 steps at 760 px held four letters of a word (plots.fitted_word).
+_WIDE_CHART_WIDTHS = {"inside_unfolded_scroll": 1000, "lm_graph_scroll": 1000, "lm_next_bars_scroll": 760}
 _READABLE_CSS = (
     """
 <style data-rnndemo="readable">
