@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import numpy as np
@@ -63,13 +64,13 @@ html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 # The containers' keys, and the width each diagram needs: 12 steps of the unfolded RNN ran "happened" into
 # "across" at 760 px; the language model's 8 steps at 760 px held four letters of a word (plots.fitted_word).
 _WIDE_CHART_WIDTHS = {"inside_unfolded_scroll": 1000, "lm_graph_scroll": 1000, "lm_next_bars_scroll": 760}
+KEEP_IN_VIEW_KEY = "rnndemo_keep_in_view"  # the hidden container of keep_in_view_on_click's script
+_HIDDEN_SCRIPT_KEYS = (HISTORY_RULE_KEY, KEEP_IN_VIEW_KEY)
 _READABLE_CSS = (
     """
 <style data-rnndemo="readable">
-[data-testid="stLayoutWrapper"]:has(> .st-key-"""
-    + HISTORY_RULE_KEY
-    + """), .st-key-"""
-    + HISTORY_RULE_KEY
+"""
+    + ", ".join(f'[data-testid="stLayoutWrapper"]:has(> .st-key-{key}), .st-key-{key}' for key in _HIDDEN_SCRIPT_KEYS)
     + """ { display: none; }
 [data-testid="stColumn"] { container-type: inline-size; }
 [data-testid="stColumn"] [data-testid="stMetricValue"] { font-size: min(2.25rem, 18cqi); }
@@ -102,6 +103,34 @@ def presenter_frame() -> None:
     keep_options_out_of_history()
     if presenting():
         st.html(_PRESENTER_CSS)
+
+
+# A click on a button inside the container scrolls the container's top to just under Streamlit's header, where it
+# fits the screen: Previous and Next at the bottom of a 720-px projector left the projector panel's charts below the
+# fold (they started at ~900 px, Chromium). Not where the columns stack (a phone): the panel is taller than the
+# screen there, and the visitor's own scrolling is left alone. A constant script with the container's key.
+_KEEP_IN_VIEW_HTML = """
+<script>
+window.rnndemoKeepInView = window.rnndemoKeepInView || new Set();
+if (!window.rnndemoKeepInView.has(KEY)) {
+  window.rnndemoKeepInView.add(KEY);
+  document.addEventListener("click", (event) => {
+    const panel = event.target.closest(".st-key-" + KEY);
+    if (!panel || !event.target.closest("button") || window.innerWidth < 640) return;
+    const header = document.querySelector("[data-testid='stHeader']");
+    const top = header ? header.getBoundingClientRect().bottom : 0;
+    const main = document.querySelector("[data-testid='stMain']");
+    if (main) main.scrollBy(0, panel.getBoundingClientRect().top - top);
+  });
+}
+</script>
+"""
+
+
+def keep_in_view_on_click(container_key: str) -> None:
+    """Draw the script above (hidden) for the container with key `container_key`."""
+    with st.container(key=KEEP_IN_VIEW_KEY):
+        st.html(_KEEP_IN_VIEW_HTML.replace("KEY", json.dumps(container_key)), unsafe_allow_javascript=True)
 
 
 def plotly_chart(figure, **keywords) -> None:
