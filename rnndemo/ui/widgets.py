@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from rnndemo.config import LIMITS
+from rnndemo.data import lesson_sample_name, sample_label
 from rnndemo.ui.compat import HISTORY_RULE_KEY, keep_options_out_of_history
 from rnndemo.ui.loaders import load_language_models, load_models
 from rnndemo.ui.state import (
@@ -181,6 +182,7 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     picked = picker.selectbox(
         "Or pick a sample: the lesson's, or a real held-out review",
         list(SAMPLE_KINDS),
+        format_func=sample_label,  # short enough for a phone; label_caption names a lesson sample in full
         **option(f"{key_prefix}_sample_kind"),
         on_change=load_sample,  # picking loads it: one action; the button draws another review of the kind
         args=(key_prefix,),
@@ -231,12 +233,15 @@ def label_caption(text: str) -> None:
     """Under the review box: the text's true label, when it has one, and whether the models were trained on it."""
     truth = true_label(text)
     note = training_note(text, truth)
+    # The picker shows a lesson sample by a short label (a phone cut the full name): here it is named in full.
+    name = lesson_sample_name(text)
+    sample = f"Sample: {name}. " if name else ""
     # Always one element here: a caption that comes and goes shifts the widgets after it, and Streamlit
     # then stopped writing their bound values into the URL (tests/test_browser.py, the copy-link test).
     if truth is None:
-        st.caption(f"True label: none known (not the lesson's example or a dataset review).{note}")
+        st.caption(f"{sample}True label: none known (not the lesson's example or a dataset review).{note}")
         return
-    st.caption(f"True label: **{truth.name}** (labelled {truth.source}).{note}")
+    st.caption(f"{sample}True label: **{truth.name}** (labelled {truth.source}).{note}")
 
 
 def truncation_notice(sequence_length: int, cut_tokens: int) -> None:
