@@ -382,6 +382,32 @@ def test_reload_back_forward_follow_the_url(server, browser):
     page.close()
 
 
+def test_a_link_the_app_corrects_when_it_opens_leaves_with_one_back(server, browser):
+    """A visitor opens a link whose options the app corrects on its first run, before the page's history rule is in
+    place (a step past the text's end, ?present=yes, an unreadable option): the page shows the corrected view at its
+    corrected address, and one Back leaves the app for the page before. (Each correction used to push an entry of
+    its own, so Back stayed on the same page.) The rule still holds after: Next replaces the entry."""
+    for link, corrected in (
+        ("/inside?step=999", "/inside?step=105"),
+        ("/?present=yes", "/?present=1"),
+        ("/tokens?tokens_order=bogus", "/tokens"),
+    ):
+        page = new_page(browser, [])
+        page.goto("about:blank")
+        page.goto(server + link)
+        wait_for_idle(page, 120_000)
+        page.wait_for_function(f"() => window.location.href === {server + corrected!r}", timeout=30_000)
+        page.wait_for_timeout(1000)  # the history rule's walk back to the link's own entry
+        assert exceptions_on(page) == 0, link
+        if link.startswith("/inside"):
+            page.get_by_text("Token 105 of 105").first.wait_for(timeout=30_000)
+            page.get_by_role("button", name="Previous").first.click()
+            page.wait_for_function("() => window.location.search.includes('step=104')", timeout=30_000)
+        page.go_back()
+        page.wait_for_url("about:blank", timeout=30_000)
+        page.close()
+
+
 def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
     """Copy link puts the page's URL with its text and options on the clipboard; opening it shows the same view."""
     context = browser.new_context(
