@@ -204,7 +204,11 @@ def gates_at_step_chart(
     # Short lines: a third of the page cuts a long title, and a third line of title overprints the bars.
     title = f"Gates at token {step + 1}<br>bars: mean of the units"
     axis_title = "0 = shut, 1 = open" + (f"<br>◆: {unit_label}" if unit_label else "")
-    layout = plots.layout_spec(title, height=PANEL_HEIGHT) | dict(
+    # A bar a line of type apart and more: at PANEL_HEIGHT five bars had 22 px each at 18 px presenting, and Plotly
+    # left out every other gate's name (Chromium, 1280×720). Up to five bars it is no taller than the running
+    # prediction beside it with its legend.
+    bars = sum(len(rows) for rows in gates.values())
+    layout = plots.layout_spec(title, height=max(PANEL_HEIGHT, 150 + 26 * bars)) | dict(
         # A little past 1, so that a diamond at 1 is not cut in half.
         xaxis=dict(range=[0, 1.05], tickvals=[0, 0.5, 1], title=dict(text=axis_title)),
         yaxis=dict(autorange="reversed", type="category"),

@@ -106,6 +106,11 @@ def test_next_brings_the_whole_panel_onto_a_1280x720_screen_from_anywhere_on_the
     assert box["y"] + box["height"] <= PROJECTOR["height"]
     for name in ("SimpleRNN", "LSTM", "GRU"):
         assert name in verdicts.inner_text()
+    # Every gate's bar is named (at 230 px Plotly left out every other name: "LSTM forget", "GRU update").
+    gate_names = page.evaluate(
+        "() => [...document.querySelectorAll('.st-key-inside_step_panel_gates .ytick text')].map((t) => t.textContent)"
+    )
+    assert sorted(gate_names) == ["GRU reset", "GRU update", "LSTM forget", "LSTM input", "LSTM output"], gate_names
     page.screenshot(path=str(SCREENSHOTS / "projector_panel_after_next_1280x720.png"))
     assert exceptions_on(page) == 0
     page.close()
