@@ -92,6 +92,9 @@ STEP_PLAYING_KEY = "inside_step_playing"
 STEP_TOKENS_KEY = "inside_step_tokens"  # a digest of the tokens the step belongs to
 PLAY_SECONDS = 1.0  # one token per second while playing
 CONTEXT_TOKENS = 12  # tokens shown on each side of the current one
+# In the projector panel, one line of 1280 px presenting: with 12 the context took two, and the panel's charts
+# ran past a 720-px screen (Chromium).
+PANEL_CONTEXT_TOKENS = 6
 
 
 def _tokens_digest(tokens: list[str]) -> str:
@@ -188,9 +191,9 @@ def step_controls(*, length: int, playing: bool, key: str, compact: bool = False
         place.slider("Token", 1, length, key=STEP_SLIDER_KEY, on_change=_slider_moved)
 
 
-def step_token(*, inspection, step: int) -> None:
-    """The current token in its context, with its id."""
-    start, stop = max(0, step - CONTEXT_TOKENS), min(len(inspection.tokens), step + CONTEXT_TOKENS + 1)
+def step_token(*, inspection, step: int, radius: int = CONTEXT_TOKENS) -> None:
+    """The current token in its context (`radius` tokens on each side), with its id."""
+    start, stop = max(0, step - radius), min(len(inspection.tokens), step + radius + 1)
     shown = (["…"] if start else []) + inspection.tokens[start:stop] + (["…"] if stop < len(inspection.tokens) else [])
     ui.show_html(ui.highlighted_tokens(shown, marked=step - start + (1 if start else 0)))
     st.markdown(
@@ -255,6 +258,7 @@ def stepper_body(*, bundle, inspections: dict, key: str, playing_when_drawn: boo
         with st.container(key=f"{key}_panel"):  # the controls and everything they change, on one screen
             step_controls(length=length, playing=playing, key=key, compact=True)
             projector_panel(inspections=inspections, step=step, key=key)
+        ui.keep_in_view_on_click(f"{key}_panel")
         st.markdown("**The equation at this token, with its numbers**")
         step_tabs(bundle=bundle, inspections=inspections, step=step, key=key)
     else:
@@ -324,12 +328,24 @@ def colour_unit(*, inspection, key: str) -> int:
     return units[0] if choice == MOST_ACTIVE else int(choice.removeprefix("unit "))
 
 
+def step_verdicts(*, inspections: dict, step: int) -> str:
+    """Every model's verdict had the review ended at token `step` (from 0), in one line: the panel's claim in words,
+    beside the chart that draws it."""
+    verdicts = (
+        f"{DISPLAY_NAMES[name]} **{evaluation.verdict(inspection.trajectory[step])}** "
+        f"(p = {inspection.trajectory[step]:.2f})"
+        for name, inspection in inspections.items()
+    )
+    return "If the review ended here: " + " · ".join(verdicts)
+
+
 def projector_panel(*, inspections: dict, step: int, key: str) -> None:
     """One screen at 1280×720: the word in context; one model unfolded at t, every running prediction with t
     marked, the gates at t; and the text around t coloured by one hidden unit (LSTMVis-style)."""
     first = next(iter(inspections.values()))
     with st.container(key=f"{key}_panel_context"):
-        step_token(inspection=first, step=step)
+        step_token(inspection=first, step=step, radius=PANEL_CONTEXT_TOKENS)
+        st.markdown(step_verdicts(inspections=inspections, step=step))
     # Drawn in reading order, filled in the order of need: the unit picked below decides the charts above it.
     unfolded_column, prediction_column, gates_column = st.columns(3)
     controls, text_column = st.columns([1, 3])

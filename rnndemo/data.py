@@ -269,16 +269,22 @@ class Contrast:
     number: int
     topic: str
     test_position: int
+    short_topic: str = ""  # the topic in a few words, for a phone's sample picker (the topic when empty)
 
     @property
     def name(self) -> str:
         return f"contrast {self.number}, {self.topic} (test review {self.test_position})"
 
+    @property
+    def label(self) -> str:
+        """The picker's short label: the contrast's number and its topic in a few words."""
+        return f"contrast {self.number}: {self.short_topic or self.topic}"
+
 
 CONTRASTS = (
     Contrast(1, "word order", 868),
     Contrast(2, "sarcasm", 1226),
-    Contrast(3, "how far back each model looks", 46),
+    Contrast(3, "how far back each model looks", 46, short_topic="how far back"),
 )
 BAIT_EXCERPT = f"the Bait excerpt, as on the slide (its first {len(DEFAULT_TEXT)} characters)"
 BAIT_FULL = "the full Bait review (in the training split)"
@@ -290,6 +296,27 @@ LESSON_SAMPLE_NAMES = (
     f"negation: {NEGATION_PAIR[0]}",
     f"negation, mirrored: {NEGATION_PAIR[1]}",
 )
+
+# What a sample picker shows for each lesson sample. On a 390-px phone Streamlit's selectbox shows about 30
+# characters of its choice, and cut "the Bait excerpt, as on the slide (its first 594 characters)" short
+# (Chromium); the full name is said under the review box (ui.label_caption).
+LESSON_SAMPLE_LABELS = dict(
+    zip(
+        LESSON_SAMPLE_NAMES,
+        (
+            "Bait excerpt, as on the slide",
+            "Bait, the full review",
+            *(contrast.label for contrast in CONTRASTS),
+            "negation: not bad → good",
+            "negation: not good → bad",
+        ),
+    )
+)
+
+
+def sample_label(name: str) -> str:
+    """A sample kind's label in a picker: a lesson sample's short label, any other kind as it is named."""
+    return LESSON_SAMPLE_LABELS.get(name, name)
 
 
 def full_bait_review() -> str:

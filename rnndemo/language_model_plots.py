@@ -62,6 +62,9 @@ def next_word_bars(candidates: dict[str, list[tuple[str, float]]], display_names
     return plots.figure_from(traces, plots.layout_spec("", height=max(260, height)) | layout | dict(annotations=titles))
 
 
+LM_GRAPH_PLOT_WIDTH = 940  # px of the unrolled graph's plotting area at its narrowest (see language_model_graph)
+
+
 def language_model_graph(
     tokens: list[str],
     predictions: dict[str, list[tuple[str, float]]],
@@ -78,6 +81,9 @@ def language_model_graph(
     # every call (~180 ms for this figure, measured; the dicts take a few ms).
     shapes, annotations = [], []
     arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2, text="")
+    # px of a box at the narrowest the page draws the graph: 1000 px (its box scrolls sideways on a phone,
+    # ui.widgets), less 60 px of margins, across the x range of (steps − 1) · 1.7 + 1.8 units.
+    box_width = LM_GRAPH_PLOT_WIDTH * 1.3 / (max(1, len(shown) - 1) * 1.7 + 1.8)
     for column, position in enumerate(shown):
         x = column * 1.7
         for y0, fill in ((-0.3, "rgba(99,110,250,0.15)"), (0.9, "rgba(0,204,150,0.15)")):
@@ -90,7 +96,13 @@ def language_model_graph(
             for name, line in zip(names, lines)
         )
         annotations += [
-            dict(x=x, y=0, text=f"x{position + 1}<br><b>{plots.safe(tokens[position], 12)}</b>", showarrow=False),
+            dict(
+                x=x,
+                y=0,
+                text=f"x{position + 1}<br><b>{plots.fitted_word(tokens[position], box_width)}</b>",
+                showarrow=False,
+                hovertext=plots.safe(tokens[position], 60),
+            ),
             dict(x=x, y=1.2, text=f"h{position + 1}", showarrow=False),
             dict(x=x, y=0.9, ax=x, ay=0.3, **arrow),
             dict(x=x, y=2.0, ax=x, ay=1.5, **arrow),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 
 import numpy as np
 import plotly.graph_objects as go
@@ -22,6 +23,51 @@ def safe(text: str, limit: int = 40) -> str:
     """Escape a visitor's token for a Plotly label, shortening very long ones."""
     text = str(text)
     return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+# The width of each character of the charts' bold type (Source Sans, Streamlit's chart font), in font sizes, measured
+# with a canvas in Chromium. A character not listed counts as wide as the widest letter but one ("w"); a wide
+# East Asian character as a whole font size.
+_BOLD_WIDTHS = {
+    **dict.fromkeys("0123456789ag", 0.53),
+    **dict.fromkeys("bdhnpqu", 0.57),
+    **dict.fromkeys("ijl'.,", 0.3),
+    **dict.fromkeys("-[]!f", 0.34),
+    **dict.fromkeys("ekoxvy", 0.55),
+    "c": 0.47,
+    "m": 0.86,
+    "r": 0.4,
+    "s": 0.44,
+    "t": 0.38,
+    "w": 0.78,
+    "z": 0.46,
+    "?": 0.46,
+    "…": 0.98,
+}
+_OTHER_WIDTH = 0.78
+PRESENTER_TEXT_SIZE = 18  # px of chart text in presenter mode (14 px × 1.25, rounded up by scale_fonts)
+LABEL_PADDING = 0.3  # font sizes a label keeps clear inside its box, both sides together
+
+
+def bold_width(text: str, font_size: float) -> float:
+    """The width in px of `text` in the charts' bold type of `font_size` px (an estimate that errs wide)."""
+    return font_size * sum(
+        1.0 if unicodedata.east_asian_width(character) in "WF" else _BOLD_WIDTHS.get(character, _OTHER_WIDTH)
+        for character in text
+    )
+
+
+def fitted_word(text: str, width: float, font_size: float = PRESENTER_TEXT_SIZE) -> str:
+    """`text` escaped for a label, shortened to the start that `width` px hold in bold type and "…" (at least one
+    character and "…", if even that does not fit)."""
+    text = str(text)
+    room = width - LABEL_PADDING * font_size
+    if bold_width(text, font_size) <= room:
+        return html.escape(text)
+    kept = 1
+    while kept < len(text) - 1 and bold_width(text[: kept + 1] + "…", font_size) <= room:
+        kept += 1
+    return html.escape(text[:kept] + "…")
 
 
 # Chart text a class can read from the back row (issue 22), set on every figure by `readable` below:

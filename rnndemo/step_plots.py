@@ -14,7 +14,12 @@ import plotly.graph_objects as go
 from rnndemo import plots, stepper, token_plots
 
 STATE_WINDOW = 15  # tokens on each side of t in the stepper's hidden-state map
-UNFOLDED_RADIUS = 2  # state boxes on each side of t in the projector panel's unfolded graph
+# State boxes on each side of t in the projector panel's unfolded graph: with two, a box was 49 px wide at 1280×720
+# presenting and held five letters of 18-px type ("suffers" spilled out; Chromium). With one it holds about eight.
+UNFOLDED_RADIUS = 1
+# px of the panel's plotting area at its narrowest: a third of a 1280-px projector (347 px) or a phone's width
+# (350 px), less its 20 px of margins.
+PANEL_PLOT_WIDTH = 320
 PANEL_HEIGHT = 230  # px of each projector-panel chart (presenter mode scales it by 1.25)
 
 
@@ -143,15 +148,16 @@ def unfolded_at_step(
     axis)."""
     start, stop = stepper.token_window(len(tokens), step, radius)
     figure = token_plots.unfolded_graph(
-        tokens[start:stop], [float(value) for value in trajectory[start:stop]], stop - start
+        tokens[start:stop], [float(value) for value in trajectory[start:stop]], stop - start, PANEL_PLOT_WIDTH
     )
     for annotation in figure.layout.annotations:
         if annotation.text:
             annotation.text = _BOX_LABEL.sub(
                 lambda match: f"{match.group(1)}{int(match.group(2)) + start}<br>", annotation.text
             )
-    x = (step - start) * 1.6  # token_plots.unfolded_graph puts box k at x = 1.6·k
-    figure.add_shape(type="rect", x0=x - 0.72, x1=x + 0.72, y0=-0.45, y1=1.65, line=dict(color="black", width=3))
+    x = (step - start) * token_plots.UNFOLDED_PITCH  # where token_plots.unfolded_graph puts box k
+    outline = token_plots.UNFOLDED_BOX / 2 + 0.1
+    figure.add_shape(type="rect", x0=x - outline, x1=x + outline, y0=-0.45, y1=1.65, line=dict(color="black", width=3))
     figure.update_traces(marker_showscale=False)
     figure.update_layout(
         title=dict(text=f"{model_name} unfolded at token {step + 1}<br>(hₜ's box: p so far)"),
@@ -198,7 +204,11 @@ def gates_at_step_chart(
     # Short lines: a third of the page cuts a long title, and a third line of title overprints the bars.
     title = f"Gates at token {step + 1}<br>bars: mean of the units"
     axis_title = "0 = shut, 1 = open" + (f"<br>◆: {unit_label}" if unit_label else "")
-    layout = plots.layout_spec(title, height=PANEL_HEIGHT) | dict(
+    # A bar a line of type apart and more: at PANEL_HEIGHT five bars had 22 px each at 18 px presenting, and Plotly
+    # left out every other gate's name (Chromium, 1280×720). Up to five bars it is no taller than the running
+    # prediction beside it with its legend.
+    bars = sum(len(rows) for rows in gates.values())
+    layout = plots.layout_spec(title, height=max(PANEL_HEIGHT, 150 + 26 * bars)) | dict(
         # A little past 1, so that a diamond at 1 is not cut in half.
         xaxis=dict(range=[0, 1.05], tickvals=[0, 0.5, 1], title=dict(text=axis_title)),
         yaxis=dict(autorange="reversed", type="category"),

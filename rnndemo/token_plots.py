@@ -110,9 +110,24 @@ def gate_heatmap(
     )
 
 
-def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 12) -> go.Figure:
+UNFOLDED_STEPS = 8  # boxes of the Inside page's unfolded graph: the first four tokens and the last four
+UNFOLDED_PITCH = 1.6  # x units from one step's boxes to the next's
+UNFOLDED_BOX = 1.3  # x units a box is wide; the rest of the pitch is the arrow hₜ₋₁ → hₜ
+# px of plotting area at the narrowest the Inside page draws the graph: its box keeps 1000 px and scrolls sideways
+# on a phone (ui.widgets), of which the margins and the colour bar take about 200 (Chromium).
+UNFOLDED_PLOT_WIDTH = 800
+
+
+def unfolded_graph(
+    tokens: list[str],
+    trajectory: list[float],
+    max_steps: int = UNFOLDED_STEPS,
+    plot_width: float = UNFOLDED_PLOT_WIDTH,
+) -> go.Figure:
     """Token boxes in a row with arrows hₜ₋₁ → hₜ: the RNN unfolded over time. Each state box is
-    coloured by the prediction had the review ended there, on a scale centred at p = 0.5."""
+    coloured by the prediction had the review ended there, on a scale centred at p = 0.5. `plot_width`: the
+    px of plotting area at the narrowest the chart is drawn; each word is shortened ("…") to what its box holds
+    there in presenter mode's type, and hover names it whole."""
     shown = (
         list(range(len(tokens)))
         if len(tokens) <= max_steps
@@ -122,14 +137,17 @@ def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 
     # and copy the whole layout on every call (72 calls took ~350 ms, a third of the Inside page's CPU).
     shapes, annotations = [], []
     arrow = dict(xref="x", yref="y", axref="x", ayref="y", showarrow=True, arrowhead=2)
+    half = UNFOLDED_BOX / 2
+    box_width = plot_width * UNFOLDED_BOX / (len(shown) * UNFOLDED_PITCH)  # px: the x range is len(shown) pitches
     for column, position in enumerate(shown):
-        x = column * 1.6
+        x = column * UNFOLDED_PITCH
         fill = plots.probability_color(trajectory[position])
-        box = dict(type="rect", x0=x - 0.6, x1=x + 0.6, line_color="#888")
+        box = dict(type="rect", x0=x - half, x1=x + half, line_color="#888")
         shapes.append(dict(box, y0=-0.35, y1=0.35, fillcolor="rgba(99,110,250,0.15)"))
         shapes.append(dict(box, y0=0.85, y1=1.55, fillcolor=fill))
-        word = f"x{position + 1}<br><b>{plots.safe(tokens[position], 12)}</b>"
-        annotations.append(dict(x=x, y=0, text=word, showarrow=False))
+        # Cut at 12 characters, "unnecessari…" ran 30 px past a box of the projector panel (Chromium, 1280×720).
+        word = f"x{position + 1}<br><b>{plots.fitted_word(tokens[position], box_width)}</b>"
+        annotations.append(dict(x=x, y=0, text=word, showarrow=False, hovertext=plots.safe(tokens[position], 60)))
         annotations.append(
             dict(
                 x=x,
@@ -144,9 +162,9 @@ def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 
         annotations.append(dict(x=x, y=0.85, ax=x, ay=0.35, text="", **arrow))
         if column > 0:
             gap = shown[column - 1] != position - 1
-            annotations.append(dict(x=x - 0.6, y=1.2, ax=x - 1.0, ay=1.2, text="", **arrow))
+            annotations.append(dict(x=x - half, y=1.2, ax=x - UNFOLDED_PITCH + half, ay=1.2, text="", **arrow))
             if gap:  # the skipped steps, between the rows where no box is: on the arrow it ran into the state's text
-                annotations.append(dict(x=x - 0.8, y=0.6, text="…", showarrow=False))
+                annotations.append(dict(x=x - UNFOLDED_PITCH / 2, y=0.6, text="…", showarrow=False))
     figure = go.Figure(layout=dict(shapes=shapes, annotations=annotations))
     # The colour key: one invisible point whose colour bar explains the boxes' fills.
     figure.add_trace(
@@ -174,7 +192,8 @@ def unfolded_graph(tokens: list[str], trajectory: list[float], max_steps: int = 
             showlegend=False,
         )
     )
-    figure.update_xaxes(visible=False, range=[-0.8, (len(shown) - 1) * 1.6 + 0.8])
+    edge = UNFOLDED_PITCH / 2
+    figure.update_xaxes(visible=False, range=[-edge, (len(shown) - 1) * UNFOLDED_PITCH + edge])
     figure.update_yaxes(visible=False, range=[-0.5, 1.7])
     # Tall enough that a box holds its two lines (at 260 px a box was 33 px for 37 px of 14-px text, Chromium).
     return plots.lay_out(figure, "The RNN unfolded: hₜ = f(xₜ, hₜ₋₁), the same f at every step", height=320)

@@ -24,7 +24,7 @@ if not chromium_available():
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from rnndemo.data import BAIT_EXCERPT  # noqa: E402
+from rnndemo.data import BAIT_EXCERPT, sample_label  # noqa: E402
 from rnndemo.text import DEFAULT_TEXT  # noqa: E402
 
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
@@ -382,6 +382,32 @@ def test_reload_back_forward_follow_the_url(server, browser):
     page.close()
 
 
+def test_a_link_the_app_corrects_when_it_opens_leaves_with_one_back(server, browser):
+    """A visitor opens a link whose options the app corrects on its first run, before the page's history rule is in
+    place (a step past the text's end, ?present=yes, an unreadable option): the page shows the corrected view at its
+    corrected address, and one Back leaves the app for the page before. (Each correction used to push an entry of
+    its own, so Back stayed on the same page.) The rule still holds after: Next replaces the entry."""
+    for link, corrected in (
+        ("/inside?step=999", "/inside?step=105"),
+        ("/?present=yes", "/?present=1"),
+        ("/tokens?tokens_order=bogus", "/tokens"),
+    ):
+        page = new_page(browser, [])
+        page.goto("about:blank")
+        page.goto(server + link)
+        wait_for_idle(page, 120_000)
+        page.wait_for_function(f"() => window.location.href === {server + corrected!r}", timeout=30_000)
+        page.wait_for_timeout(1000)  # the history rule's walk back to the link's own entry
+        assert exceptions_on(page) == 0, link
+        if link.startswith("/inside"):
+            page.get_by_text("Token 105 of 105").first.wait_for(timeout=30_000)
+            page.get_by_role("button", name="Previous").first.click()
+            page.wait_for_function("() => window.location.search.includes('step=104')", timeout=30_000)
+        page.go_back()
+        page.wait_for_url("about:blank", timeout=30_000)
+        page.close()
+
+
 def test_copy_link_copies_a_link_that_opens_the_same_view(server, browser):
     """Copy link puts the page's URL with its text and options on the clipboard; opening it shows the same view."""
     context = browser.new_context(
@@ -427,8 +453,8 @@ def test_the_sample_picker_loads_a_labelled_review_and_follows_the_text(server, 
     picker = (
         page.locator("[data-testid='stSelectbox']", has_text="Or pick a sample").locator("input").first
     )  # the combobox shows its choice as its value
-    assert picker.input_value() == BAIT_EXCERPT
-    assert page.get_by_text("labelled by the lesson").count() >= 1
+    assert picker.input_value() == sample_label(BAIT_EXCERPT) != BAIT_EXCERPT  # short; named in full below the box
+    assert page.get_by_text(f"Sample: {BAIT_EXCERPT}. True label: positive (labelled by the lesson)").count() == 1
     open_selectbox(page, 0).filter(has_text="negative IMDB review").first.click()
     settle(page)
     page.get_by_role("button", name="Load sample").click()
@@ -445,6 +471,40 @@ def test_the_sample_picker_loads_a_labelled_review_and_follows_the_text(server, 
     assert page.get_by_role("button", name="Load sample").is_disabled()
     assert exceptions_on(page) == 0
     page.close()
+
+
+# Every label a sample picker can show, measured in its own input's type: (room in px, [label, width in px]).
+PICKER_LABEL_WIDTHS = """(input, labels) => {
+    const style = getComputedStyle(input), ruler = document.createElement('canvas').getContext('2d');
+    ruler.font = style.font;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return [room, labels.map((label) => [label, ruler.measureText(label).width])];
+}"""
+
+
+def test_on_a_phone_the_sample_picker_shows_its_whole_choice(server, browser):
+    """A student on a 390×844 phone, and the same phone in presenter mode: every choice of the sample picker fits
+    its box whole (Streamlit's selectbox cut "the Bait excerpt, as on the slide (its first 594 characters)"), and the
+    lesson sample in the box is named in full under it."""
+    from rnndemo.ui import SAMPLE_KINDS
+
+    labels = [sample_label(kind) for kind in SAMPLE_KINDS]
+    for query in ("", "?present=1"):
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(f"{server}/compare{query}")
+        wait_for_idle(page, 120_000)
+        picker = page.locator("[data-testid='stSelectbox']", has_text="Or pick a sample").locator("input").first
+        assert picker.input_value() == sample_label(BAIT_EXCERPT)
+        room, widths = picker.evaluate(PICKER_LABEL_WIDTHS, [BAIT_EXCERPT, *labels])
+        assert widths[0][1] > room, (query, room, widths[0])  # the full name: the measure sees the cut
+        too_wide = [(label, round(width)) for label, width in widths[1:] if width > room]
+        assert not too_wide, (query, room, too_wide)
+        caption = page.locator("[data-testid='stCaptionContainer']", has_text="True label").first
+        assert caption.inner_text().startswith(f"Sample: {BAIT_EXCERPT}.")
+        assert caption.evaluate("element => element.getBoundingClientRect().right") <= 390
+        page.screenshot(path=str(SCREENSHOTS / f"sample_picker_390x844{query.replace('?', '_')}.png"))
+        assert exceptions_on(page) == 0
+        page.close()
 
 
 def test_the_why_card_links_to_the_stepper_at_the_token_it_names(server, browser):

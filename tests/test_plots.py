@@ -489,3 +489,37 @@ def test_upright_token_labels_add_their_depth_to_the_height():
     long = token_plots.trajectory_chart({"rnn": [0.5] * 3}, {"rnn": ["a", "unnecessarily", "c"]}, NAMES)
     label = len("2 unnecessari…")  # plots.token_labels cuts a word to 12 characters
     assert long.layout.height - short.layout.height == math.ceil(label * 0.55 * 14) - math.ceil(3 * 0.55 * 14)
+
+
+def test_a_word_is_shortened_to_what_its_box_holds_and_escaped():
+    """A box 89 px wide (the projector panel's, Chromium) holds "flashy" whole and "unnecessarily" as its start and
+    "…" in 18-px bold type; a wider box keeps more of it, and a visitor's markup stays text."""
+    assert plots.fitted_word("flashy", 89) == "flashy"
+    short = plots.fitted_word("unnecessarily", 89)
+    assert short.endswith("…") and "unnecessarily".startswith(short[:-1]) and len(short) >= 5
+    room = 89 - plots.LABEL_PADDING * plots.PRESENTER_TEXT_SIZE
+    assert plots.bold_width(short, plots.PRESENTER_TEXT_SIZE) <= room
+    one_more = "unnecessarily"[: len(short)] + "…"  # the longest start that fits was kept
+    assert plots.bold_width(one_more, plots.PRESENTER_TEXT_SIZE) > room
+    assert len(plots.fitted_word("unnecessarily", 140)) > len(short)
+    assert plots.fitted_word("unnecessarily", 140, font_size=10) == "unnecessarily"
+    assert plots.fitted_word("mmmmmmmm", 10) == "m…"  # never less than one letter
+    assert plots.fitted_word("<b>bold</b>", 400) == "&lt;b&gt;bold&lt;/b&gt;"
+    assert "<" not in plots.fitted_word("<script>alert(1)</script>", 60)
+    assert plots.bold_width("mw", 10) > plots.bold_width("il", 10)
+
+
+def test_the_unfolded_graph_shortens_long_words_to_their_boxes_and_names_them_whole_on_hover():
+    tokens = ["i", "happened", "unnecessarily", "flashy"]
+    narrow = token_plots.unfolded_graph(tokens, [0.5] * 4, plot_width=300)
+    wide = token_plots.unfolded_graph(tokens, [0.5] * 4, plot_width=1200)
+
+    def inputs(figure):
+        return {a.hovertext: a.text for a in figure.layout.annotations if a.text and a.text.startswith("x")}
+
+    assert inputs(narrow)["unnecessarily"].endswith("…</b>") and inputs(narrow)["i"] == "x1<br><b>i</b>"
+    assert inputs(wide)["unnecessarily"] == "x3<br><b>unnecessarily</b>"
+    boxes = [shape for shape in narrow.layout.shapes if shape.y0 == -0.35]
+    assert len(boxes) == 4 and boxes[0].x1 - boxes[0].x0 == token_plots.UNFOLDED_BOX
+    shown = token_plots.unfolded_graph([f"t{i}" for i in range(20)], [0.5] * 20)
+    assert len([shape for shape in shown.layout.shapes if shape.y0 == -0.35]) == token_plots.UNFOLDED_STEPS

@@ -83,6 +83,39 @@ def test_the_projector_panel_fits_one_1280x720_screen_and_stays_there_on_next(se
     page.close()
 
 
+def test_next_brings_the_whole_panel_onto_a_1280x720_screen_from_anywhere_on_the_page(server, browser):  # noqa: F811
+    """A lecturer who has not scrolled the panel to the top presses Next (reached by scrolling until it shows, or by
+    the keyboard): the panel's top moves under the header, and the controls, the word, the verdicts so far, the
+    unfolded graph, the running prediction and the gates are all on the screen (they started at ~900 px)."""
+    page = open_panel(browser, PROJECTOR, "step=31", server)
+    header = page.evaluate("() => document.querySelector(\"[data-testid='stHeader']\").getBoundingClientRect().bottom")
+    next_button = page.locator(PANEL + " button", has_text="Next")
+    next_button.scroll_into_view_if_needed()  # the button at the screen's bottom edge, the panel below the fold
+    assert page.evaluate(BOXES, ["unfolded"])["unfolded"]["bottom"] > PROJECTOR["height"]
+    next_button.click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.st-key-inside_step_panel_unfolded .gtitle')]"
+        ".some((title) => title.textContent.includes('token 32'))",
+        timeout=60_000,
+    )
+    wait_for_idle(page)
+    page.wait_for_timeout(300)
+    assert_on_one_screen(page, header)
+    verdicts = page.locator(".st-key-inside_step_panel_context", has_text="If the review ended here").first
+    box = verdicts.bounding_box()
+    assert box["y"] + box["height"] <= PROJECTOR["height"]
+    for name in ("SimpleRNN", "LSTM", "GRU"):
+        assert name in verdicts.inner_text()
+    # Every gate's bar is named (at 230 px Plotly left out every other name: "LSTM forget", "GRU update").
+    gate_names = page.evaluate(
+        "() => [...document.querySelectorAll('.st-key-inside_step_panel_gates .ytick text')].map((t) => t.textContent)"
+    )
+    assert sorted(gate_names) == ["GRU reset", "GRU update", "LSTM forget", "LSTM input", "LSTM output"], gate_names
+    page.screenshot(path=str(SCREENSHOTS / "projector_panel_after_next_1280x720.png"))
+    assert exceptions_on(page) == 0
+    page.close()
+
+
 def test_on_a_phone_the_panel_stacks_without_overprinting(server, browser):  # noqa: F811
     """On a 390×844 phone the panel's parts come one under another, each inside the screen's width, none on
     another; the coloured text wraps inside the screen."""

@@ -93,22 +93,46 @@ def session_id() -> str:
 # entries; an option is not. Streamlit writes a widget bound to the URL with history.replaceState, but whatever the
 # script writes into st.query_params (the text, presenter mode, the Time series options, the stepper's ?step=) with
 # history.pushState, so Back walked through every move of a Time series slider and every stepper step. This script,
-# run once per browser tab, turns a pushState that keeps the path and ?text= into a replaceState. (A first run's
-# writes may come before the script has run: only a link's unreadable option, set back to its default, then adds an
-# entry.)
+# run once per browser tab, turns a pushState that keeps the path and ?text= into a replaceState.
+# A first run's writes come before the script has run: a link whose option the app corrects (?step=999 of a
+# 105-token text, ?present=yes, an unreadable option set back to its default, a long text's cut mark) got an entry
+# of its own, and Back from it stayed on the page (Chromium). So the script, once it runs on a page just opened,
+# walks back over those entries to the link's own (the one entry of this page whose state is null: Streamlit pushes
+# {}), without telling Streamlit (popstate is stopped), and writes the corrected address there.
 HISTORY_RULE_KEY = "rnndemo_history_rule"  # the hidden container the script is drawn in (ui.widgets._READABLE_CSS)
 _HISTORY_RULE_HTML = """
 <script>
 if (!window.rnndemoHistoryRule) {
   window.rnndemoHistoryRule = true;
   const push = window.history.pushState.bind(window.history);
+  const replace = window.history.replaceState.bind(window.history);
+  const sameEntry = (first, second) => first.pathname === second.pathname
+    && first.searchParams.get("text") === second.searchParams.get("text");
+  let latest = window.location.href;  // the last address Streamlit wrote
+  window.history.replaceState = function (state, title, url) {
+    if (url !== undefined && url !== null) latest = new URL(url, window.location.href).href;
+    return replace(state, title, url);
+  };
   window.history.pushState = function (state, title, url) {
     if (url === undefined || url === null) return push(state, title, url);
-    const next = new URL(url, window.location.href), now = new URL(window.location.href);
-    const sameEntry = next.pathname === now.pathname
-      && next.searchParams.get("text") === now.searchParams.get("text");
-    return sameEntry ? window.history.replaceState(state, title, url) : push(state, title, url);
+    const next = new URL(url, window.location.href);
+    if (!sameEntry(next, new URL(window.location.href))) { latest = next.href; return push(state, title, url); }
+    return window.history.replaceState(state, title, url);
   };
+  const opened = performance.getEntriesByType("navigation")[0];
+  if (opened && opened.type === "navigate" && window.history.state !== null
+      && sameEntry(new URL(opened.name), new URL(window.location.href))) {
+    let steps = 0;
+    const walkBack = (event) => {
+      event.stopImmediatePropagation();  // Streamlit would rerun the page for a Back of the visitor's
+      steps += 1;
+      if (window.history.state !== null && steps < 20) { window.history.back(); return; }
+      window.removeEventListener("popstate", walkBack, true);
+      window.history.replaceState({}, "", latest);
+    };
+    window.addEventListener("popstate", walkBack, true);
+    window.history.back();
+  }
 }
 </script>
 """

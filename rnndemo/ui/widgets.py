@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -12,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from rnndemo.config import LIMITS
+from rnndemo.data import lesson_sample_name, sample_label
 from rnndemo.ui.compat import HISTORY_RULE_KEY, keep_options_out_of_history
 from rnndemo.ui.loaders import load_language_models, load_models
 from rnndemo.ui.state import (
@@ -63,15 +65,15 @@ html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 # to their column (cqi: a hundredth of it), at most Streamlit's 2.25rem (1.8rem presenting), and their labels
 # wrap instead of ending in "…", as do page links (the why-card's ran off a phone's screen).
 # The containers' keys, and the width each diagram needs: 12 steps of the unfolded RNN ran "happened" into
-# "across" at 760 px.
-_WIDE_CHART_WIDTHS = {"inside_unfolded_scroll": 1000, "lm_graph_scroll": 760, "lm_next_bars_scroll": 760}
+# "across" at 760 px; the language model's 8 steps at 760 px held four letters of a word (plots.fitted_word).
+_WIDE_CHART_WIDTHS = {"inside_unfolded_scroll": 1000, "lm_graph_scroll": 1000, "lm_next_bars_scroll": 760}
+KEEP_IN_VIEW_KEY = "rnndemo_keep_in_view"  # the hidden container of keep_in_view_on_click's script
+_HIDDEN_SCRIPT_KEYS = (HISTORY_RULE_KEY, KEEP_IN_VIEW_KEY)
 _READABLE_CSS = (
     """
 <style data-rnndemo="readable">
-[data-testid="stLayoutWrapper"]:has(> .st-key-"""
-    + HISTORY_RULE_KEY
-    + """), .st-key-"""
-    + HISTORY_RULE_KEY
+"""
+    + ", ".join(f'[data-testid="stLayoutWrapper"]:has(> .st-key-{key}), .st-key-{key}' for key in _HIDDEN_SCRIPT_KEYS)
     + """ { display: none; }
 [data-testid="stColumn"] { container-type: inline-size; }
 [data-testid="stColumn"] [data-testid="stMetricValue"] { font-size: min(2.25rem, 18cqi); }
@@ -104,6 +106,34 @@ def presenter_frame() -> None:
     keep_options_out_of_history()
     if presenting():
         st.html(_PRESENTER_CSS)
+
+
+# A click on a button inside the container scrolls the container's top to just under Streamlit's header, where it
+# fits the screen: Previous and Next at the bottom of a 720-px projector left the projector panel's charts below the
+# fold (they started at ~900 px, Chromium). Not where the columns stack (a phone): the panel is taller than the
+# screen there, and the visitor's own scrolling is left alone. A constant script with the container's key.
+_KEEP_IN_VIEW_HTML = """
+<script>
+window.rnndemoKeepInView = window.rnndemoKeepInView || new Set();
+if (!window.rnndemoKeepInView.has(KEY)) {
+  window.rnndemoKeepInView.add(KEY);
+  document.addEventListener("click", (event) => {
+    const panel = event.target.closest(".st-key-" + KEY);
+    if (!panel || !event.target.closest("button") || window.innerWidth < 640) return;
+    const header = document.querySelector("[data-testid='stHeader']");
+    const top = header ? header.getBoundingClientRect().bottom : 0;
+    const main = document.querySelector("[data-testid='stMain']");
+    if (main) main.scrollBy(0, panel.getBoundingClientRect().top - top);
+  });
+}
+</script>
+"""
+
+
+def keep_in_view_on_click(container_key: str) -> None:
+    """Draw the script above (hidden) for the container with key `container_key`."""
+    with st.container(key=KEEP_IN_VIEW_KEY):
+        st.html(_KEEP_IN_VIEW_HTML.replace("KEY", json.dumps(container_key)), unsafe_allow_javascript=True)
 
 
 def plotly_chart(figure, **keywords) -> None:
@@ -172,6 +202,7 @@ def text_input(key_prefix: str, label: str = "Your movie review", height: int = 
     picked = picker.selectbox(
         "Or pick a sample: the lesson's, or a real held-out review",
         list(SAMPLE_KINDS),
+        format_func=sample_label,  # short enough for a phone; label_caption names a lesson sample in full
         **option(f"{key_prefix}_sample_kind"),
         on_change=load_sample,  # picking loads it: one action; the button draws another review of the kind
         args=(key_prefix,),
@@ -222,12 +253,15 @@ def label_caption(text: str) -> None:
     """Under the review box: the text's true label, when it has one, and whether the models were trained on it."""
     truth = true_label(text)
     note = training_note(text, truth)
+    # The picker shows a lesson sample by a short label (a phone cut the full name): here it is named in full.
+    name = lesson_sample_name(text)
+    sample = f"Sample: {name}. " if name else ""
     # Always one element here: a caption that comes and goes shifts the widgets after it, and Streamlit
     # then stopped writing their bound values into the URL (tests/test_browser.py, the copy-link test).
     if truth is None:
-        st.caption(f"True label: none known (not the lesson's example or a dataset review).{note}")
+        st.caption(f"{sample}True label: none known (not the lesson's example or a dataset review).{note}")
         return
-    st.caption(f"True label: **{truth.name}** (labelled {truth.source}).{note}")
+    st.caption(f"{sample}True label: **{truth.name}** (labelled {truth.source}).{note}")
 
 
 def truncation_notice(sequence_length: int, cut_tokens: int) -> None:
