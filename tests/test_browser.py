@@ -806,7 +806,8 @@ def race_then_stop(page, server_pid: int) -> None:
     assert cpu_ticks(standby) > standby_ticks
     # The worker runs at nice 10: on a CI machine whose tests keep both cores busy it gets a small share of them,
     # and a 3-second race with its evaluations took over 60 s there. Wait for the end, whichever it is, then say it.
-    ended = page.get_by_text("Finished in").or_(page.get_by_text("Stopped after")).or_(page.get_by_text("did not finish"))
+    ends = ("Finished in", "Stopped after", "did not finish")
+    ended = page.get_by_text(ends[0]).or_(page.get_by_text(ends[1])).or_(page.get_by_text(ends[2]))
     ended.first.wait_for(timeout=300_000)
     assert page.get_by_text("Finished in").count() == 1, page.locator("[data-testid='stMain']").inner_text()[:2000]
     wait_for_idle(page)
