@@ -18,7 +18,10 @@ WORDS = [PADDING_TOKEN, OOV_TOKEN] + [f"w{index}" for index in range(38)]
 IDS = [5, 9, 2, 17, 30, 4, 4, 11, 25, 3, 8, 39]
 
 
+@functools.cache
 def _classifier(kind: str, readout: str, seed: int = 3) -> Classifier:
+    """A seeded classifier, built and traced once per process: the tests only read it (building and tracing one
+    cost about a second, and fifteen tests asked for the same six)."""
     import keras
 
     keras.utils.set_random_seed(seed)
