@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+
+from streamlit.components.v2 import manifest_scanner
 from streamlit.testing.v1 import AppTest
 
 from .conftest import PROJECT_ROOT
+
+# Every AppTest's first run scans the metadata of every installed package for Streamlit v2 components (~0.3 s on an
+# idle machine, over 1 s on a busy one; the fast tier opens about 60 apps). The installed packages do not change
+# during a test session, so one scan per process serves every app; the app itself uses no v2 component (the scan
+# finds none). If a Streamlit version drops the function, the apps simply scan as before.
+if hasattr(manifest_scanner, "scan_component_manifests"):
+    manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 # Each page file and the title it shows (st.title). switch_page to a wrong path silently stays
 # where it was, so a page test first proves it is on the page it means.
