@@ -28,6 +28,15 @@ def bundle():
     return loaded_once("models")
 
 
+@pytest.fixture(scope="session")
+def shared_inspector(bundle):
+    """A committed classifier's inspector by name, the very one the Inside page uses (`rnndemo.loading`): its
+    compiled functions are traced once per worker, not once per test (about 0.7 s each)."""
+    from rnndemo import loading
+
+    return lambda name: loading.inspector(str(MODELS_DIR), name)
+
+
 @pytest.fixture
 def shared_cli_bundle(bundle, monkeypatch):
     """The CLI reuses the session's loaded models for the committed folder (one load instead of one per call);

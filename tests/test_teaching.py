@@ -154,11 +154,10 @@ def statistics(bundle):
 
 
 @pytest.fixture(scope="module")
-def inspectors(bundle) -> dict:
-    from rnndemo.inspect import Inspector
+def inspectors(shared_inspector) -> dict:
     from rnndemo.registry import RECURRENT_NAMES
 
-    return {name: Inspector(bundle.classifiers[name]) for name in RECURRENT_NAMES}
+    return {name: shared_inspector(name) for name in RECURRENT_NAMES}
 
 
 class Reading:
