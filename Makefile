@@ -27,9 +27,11 @@ test:
 
 # The quick loop while working: unit, golden and AppTest tests in two workers (its time is in docs/ARCHITECTURE.md);
 # no browser, benchmark, training or hostile sweeps over every page (those are `slow`, in `make test`).
+# --dist loadscope hands each test file to one worker, so a file's module fixtures (the tiny race, the tiny language
+# models) are built once, not once per worker (measured: 130 s of CPU against 138 s with the default --dist load).
 test-fast:
 	bash scripts/setup.sh --dev
-	.venv/bin/python -m pytest -q -n 2 -m "not slow and not browser"
+	.venv/bin/python -m pytest -q -n 2 --dist loadscope -m "not slow and not browser"
 
 # Mutation testing (not part of `make test`): mutmut changes the core modules one small edit at a time and runs
 # their fast tests (pyproject.toml's [tool.mutmut]); every mutant must be killed. The text and vocab stages, the CSV

@@ -12,11 +12,29 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent  # rnndemo itself is insta
 MODELS_DIR = PROJECT_ROOT / "models"
 
 
+def loaded_once(what: str):
+    """The committed folder's `what` ("models", "language_models"), loaded by `rnndemo.loading` as the pages load it:
+    one load per worker serves the tests and every AppTest page run (a separate fixture load cost a second load of
+    each, about 6 s and 3 s here). Loading itself is tested in test_models, test_attacks and test_serving_loaders."""
+    from rnndemo import loading
+
+    loaded = getattr(loading, what)(str(MODELS_DIR))
+    assert not isinstance(loaded, str), loaded  # the loader's message when the committed folder failed to load
+    return loaded
+
+
 @pytest.fixture(scope="session")
 def bundle():
-    from rnndemo.serving import load_bundle
+    return loaded_once("models")
 
-    return load_bundle(MODELS_DIR)
+
+@pytest.fixture(scope="session")
+def shared_inspector(bundle):
+    """A committed classifier's inspector by name, the very one the Inside page uses (`rnndemo.loading`): its
+    compiled functions are traced once per worker, not once per test (about 0.7 s each)."""
+    from rnndemo import loading
+
+    return lambda name: loading.inspector(str(MODELS_DIR), name)
 
 
 @pytest.fixture
@@ -34,9 +52,7 @@ def shared_cli_bundle(bundle, monkeypatch):
 
 @pytest.fixture(scope="session")
 def language_models():
-    from rnndemo.next_word import load_language_models
-
-    return load_language_models(MODELS_DIR)
+    return loaded_once("language_models")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rnndemo import data
-from rnndemo.inspect import PROBABILITY_CLIP, Inspector, log_odds, log_odds_importance
+from rnndemo.inspect import PROBABILITY_CLIP, log_odds, log_odds_importance
 from rnndemo.models import readout_of
 from rnndemo.serving import tensorflow_call
 
@@ -23,9 +23,9 @@ def _embedded(classifier, ids):
     return weights[np.asarray(ids)]
 
 
-def test_simple_rnn_hidden_states_match_numpy(bundle, review):
+def test_simple_rnn_hidden_states_match_numpy(bundle, review, shared_inspector):
     classifier = bundle.classifiers["rnn"]
-    inspection = Inspector(classifier).inspect(review)
+    inspection = shared_inspector("rnn").inspect(review)
     kernel, recurrent_kernel, bias = classifier.model.get_layer("recurrent").get_weights()
     expected = numpy_simple_rnn(_embedded(classifier, inspection.ids), kernel, recurrent_kernel, bias)
     np.testing.assert_allclose(inspection.hidden, expected, atol=1e-5)
@@ -43,9 +43,9 @@ def _assert_running_probability(classifier, inspection, hidden):
         assert prefix == pytest.approx(inspection.trajectory[length - 1], abs=1e-5)
 
 
-def test_lstm_states_and_gates_match_numpy(bundle, review):
+def test_lstm_states_and_gates_match_numpy(bundle, review, shared_inspector):
     classifier = bundle.classifiers["lstm"]
-    inspection = Inspector(classifier).inspect(review)
+    inspection = shared_inspector("lstm").inspect(review)
     kernel, recurrent_kernel, bias = classifier.model.get_layer("recurrent").get_weights()
     hidden, cell, gates = numpy_lstm(_embedded(classifier, inspection.ids), kernel, recurrent_kernel, bias)
     np.testing.assert_allclose(inspection.hidden, hidden, atol=1e-5)
@@ -56,9 +56,9 @@ def test_lstm_states_and_gates_match_numpy(bundle, review):
     _assert_running_probability(classifier, inspection, hidden)
 
 
-def test_gru_states_and_gates_match_numpy(bundle, review):
+def test_gru_states_and_gates_match_numpy(bundle, review, shared_inspector):
     classifier = bundle.classifiers["gru"]
-    inspection = Inspector(classifier).inspect(review)
+    inspection = shared_inspector("gru").inspect(review)
     kernel, recurrent_kernel, bias = classifier.model.get_layer("recurrent").get_weights()
     hidden, gates = numpy_gru(_embedded(classifier, inspection.ids), kernel, recurrent_kernel, bias)
     np.testing.assert_allclose(inspection.hidden, hidden, atol=1e-5)
@@ -77,8 +77,8 @@ def test_padding_changes_no_prediction(bundle, review):
         assert padded == pytest.approx(alone, abs=1e-5), classifier.name
 
 
-def test_occlusion_is_batched_and_padding_gets_zero(bundle):
-    inspector = Inspector(bundle.classifiers["lstm"])
+def test_occlusion_is_batched_and_padding_gets_zero(bundle, shared_inspector):
+    inspector = shared_inspector("lstm")
     ids = [0, 0] + bundle.vocabulary.encode_tokens("a truly wonderful and moving film".split())
     probability, importance = inspector.importance(ids)
     assert importance[0] == 0.0 and importance[1] == 0.0
@@ -91,11 +91,11 @@ def test_occlusion_is_batched_and_padding_gets_zero(bundle):
 
 
 @pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
-def test_log_odds_importance_is_the_change_in_logit_when_a_token_is_removed(bundle, name):
+def test_log_odds_importance_is_the_change_in_logit_when_a_token_is_removed(bundle, shared_inspector, name):
     """logit p(text) − logit p(text without token t), recomputed token by token from the model's own outputs;
     the page's version, from the cached p(text) and Δp, agrees with it."""
     classifier = bundle.classifiers[name]
-    inspector = Inspector(classifier)
+    inspector = shared_inspector(name)
     inspection = inspector.inspect("A dull start, but the acting is superb and the ending moved me.")
     logit, effects = inspector.log_odds_importance(inspection.ids)
     probability = classifier.predict_ids_exact(np.asarray([inspection.ids]))[0]
@@ -135,20 +135,20 @@ def test_log_odds_of_a_models_float32_outputs_are_taken_in_float64():
     np.testing.assert_allclose(log_odds_importance(0.9, importance), [expected], rtol=1e-13, atol=0)
 
 
-def test_inspection_json_has_the_promised_keys(bundle):
-    payload = Inspector(bundle.classifiers["lstm"]).inspect("A fine film.").to_json()
+def test_inspection_json_has_the_promised_keys(shared_inspector):
+    payload = shared_inspector("lstm").inspect("A fine film.").to_json()
     assert {"tokens", "ids", "hidden", "cell", "gates", "trajectory"} <= set(payload)
     assert set(payload["gates"]) >= {"input", "forget", "output"}
     assert len(payload["hidden"]) == len(payload["tokens"]) == 3
 
 
 @pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
-def test_occlusion_sharing_the_prefix_equals_running_every_copy_from_the_start(bundle, review, name):
+def test_occlusion_sharing_the_prefix_equals_running_every_copy_from_the_start(bundle, review, shared_inspector, name):
     """The compiled prefix-sharing occlusion gives the numbers of the reference: every copy with one id set to 0,
     run from the start by the Keras model itself. With padding inside and at the start, an unknown word, and the
     edge texts of one word and of one word with padding."""
     classifier = bundle.classifiers[name]
-    inspector = Inspector(classifier)
+    inspector = shared_inspector(name)
     assert inspector._occlusion is not None  # the fast path is the one under test
     ids = classifier.encode(review)[1][:150]
     cases = [ids, [0, 0] + ids[:40] + [0] + ids[40:80] + [1] + ids[80:], ids[:1], [0] + ids[:1] + [0]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -51,10 +52,18 @@ def vocabulary() -> LanguageModelVocabulary:
     return LanguageModelVocabulary(CLASSIFIER_WORDS, SIZE)
 
 
+@functools.cache
+def _train(kind: str):
+    """One tiny training per kind and process: pytest sets a parametrized module fixture up again whenever the
+    tests of its two values interleave (as xdist hands them out), and each training is a trace and compile."""
+    events: list[TrainingEvent] = []
+    result = train_language_model(kind, tiny_reviews(40, 0), tiny_reviews(6, 1), TINY, events.append)
+    return result, events
+
+
 @pytest.fixture(scope="module", params=["rnn", "lstm"])
 def trained(request, vocabulary):
-    events: list[TrainingEvent] = []
-    result = train_language_model(request.param, tiny_reviews(40, 0), tiny_reviews(6, 1), TINY, events.append)
+    result, events = _train(request.param)
     return result, LanguageModel(request.param, result.model, vocabulary), events
 
 

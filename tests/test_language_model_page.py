@@ -8,15 +8,6 @@ from .apptest_support import all_text, open_page
 PAGE = "pages/language_model.py"
 
 
-@pytest.fixture(scope="module")
-def language_models():
-    from rnndemo.next_word import load_language_models
-
-    from .conftest import MODELS_DIR
-
-    return load_language_models(MODELS_DIR)
-
-
 @pytest.mark.slow
 def test_every_section_is_drawn_for_the_default_review():
     """A visitor opens the page and sees the graph, the next-word bars, generation, surprise, memory and the table."""

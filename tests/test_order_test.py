@@ -1,6 +1,7 @@
 """The DFN and the 1-D CNN against numpy on random weights, and the word-order test: its reorderings keep the
 words a model reads, and the DFN's accuracy never moves under them (order-blind by construction)."""
 
+import functools
 from collections import Counter
 
 import numpy as np
@@ -20,7 +21,9 @@ REVIEWS = [
 ]
 
 
+@functools.cache
 def _classifier(kind: str, seed: int = 3, sequence_length: int = 400) -> Classifier:
+    """A seeded DFN or CNN, built and traced once per process: the tests only read it."""
     import keras
 
     keras.utils.set_random_seed(seed)

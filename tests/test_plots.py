@@ -1,6 +1,7 @@
 """Plot builders: the data drawn is the data given, and visitor text is escaped."""
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -206,8 +207,9 @@ def test_heatmap_hover_names_each_column_word_without_a_word_per_cell():
     np.testing.assert_array_equal(np.asarray(trace.z), [[0, 2, 4], [1, 3, 5]])  # (units, time)
 
 
-def all_figures() -> dict[str, object]:
-    """One figure from every builder the pages draw (plots, step_plots, race_plots), on tiny data."""
+def figure_builders() -> dict[str, Callable[[], object]]:
+    """How to build one figure from every builder the pages draw (plots, step_plots, race_plots), on tiny data;
+    a test builds only the figure it names (building all 24 for each of them cost most of this file's time)."""
     from rnndemo import race_plots, step_plots
     from rnndemo.race import CurvePoint
 
@@ -217,35 +219,39 @@ def all_figures() -> dict[str, object]:
     table = {"mean_predicted": [0.2, 0.8], "observed_positive_rate": [0.3, 0.7], "count": [5, 5]}
     points = [CurvePoint(step=1, seconds=0.5, test_mse=0.2, train_loss=0.3)]
     return {
-        "trajectory": token_plots.trajectory_chart({"rnn": [0.2, 0.5, 0.8]}, {"rnn": tokens}, NAMES),
-        "pca 2-D": embedding_plots.pca_scatter(
+        "trajectory": lambda: token_plots.trajectory_chart({"rnn": [0.2, 0.5, 0.8]}, {"rnn": tokens}, NAMES),
+        "pca 2-D": lambda: embedding_plots.pca_scatter(
             tokens, np.eye(3)[:, :2], ["query", "neighbour", "neighbour"], np.ones(2), "p"
         ),
-        "pca 3-D": embedding_plots.pca_scatter(tokens, np.eye(3), ["query", "neighbour", "neighbour"], np.ones(3), "p"),
-        "heatmap": token_plots.heatmap(np.zeros((3, 2)), tokens, "states"),
-        "unfolded": token_plots.unfolded_graph(tokens, [0.2, 0.5, 0.8]),
-        "training": evaluation_plots.training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}),
-        "confusion": evaluation_plots.confusion_figure([[1, 2], [3, 4]], "c"),
-        "roc": evaluation_plots.roc_figure({"rnn": (np.array([0, 1]), np.array([0, 1]), 0.5)}, NAMES),
-        "calibration": evaluation_plots.calibration_figure({"rnn": table}, NAMES),
-        "memory accuracy": memory_plots.memory_accuracy_figure(memory, NAMES),
-        "memory gradient": memory_plots.memory_gradient_figure(memory, NAMES),
-        "next words": language_model_plots.next_word_bars({"rnn": [("the", 0.3)], "lstm": [("a", 0.5)]}, NAMES),
-        "unrolled LM": language_model_plots.language_model_graph(tokens, {"rnn": [("x", 0.1)] * 3}, NAMES),
-        "context": language_model_plots.context_memory_figure(
+        "pca 3-D": lambda: embedding_plots.pca_scatter(
+            tokens, np.eye(3), ["query", "neighbour", "neighbour"], np.ones(3), "p"
+        ),
+        "heatmap": lambda: token_plots.heatmap(np.zeros((3, 2)), tokens, "states"),
+        "unfolded": lambda: token_plots.unfolded_graph(tokens, [0.2, 0.5, 0.8]),
+        "training": lambda: evaluation_plots.training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}),
+        "confusion": lambda: evaluation_plots.confusion_figure([[1, 2], [3, 4]], "c"),
+        "roc": lambda: evaluation_plots.roc_figure({"rnn": (np.array([0, 1]), np.array([0, 1]), 0.5)}, NAMES),
+        "calibration": lambda: evaluation_plots.calibration_figure({"rnn": table}, NAMES),
+        "memory accuracy": lambda: memory_plots.memory_accuracy_figure(memory, NAMES),
+        "memory gradient": lambda: memory_plots.memory_gradient_figure(memory, NAMES),
+        "next words": lambda: language_model_plots.next_word_bars({"rnn": [("the", 0.3)], "lstm": [("a", 0.5)]}, NAMES),
+        "unrolled LM": lambda: language_model_plots.language_model_graph(tokens, {"rnn": [("x", 0.1)] * 3}, NAMES),
+        "context": lambda: language_model_plots.context_memory_figure(
             {"contexts": [1, 0], "models": {"rnn": [90.0, 80.0]}}, NAMES
         ),
-        "LM training": language_model_plots.language_model_training_figure(
+        "LM training": lambda: language_model_plots.language_model_training_figure(
             {"rnn": {"history": {"tokens": [1], "val_perplexity": [9]}}}, NAMES
         ),
-        "order test": evaluation_plots.order_test_figure(
+        "order test": lambda: evaluation_plots.order_test_figure(
             {"n": 10, "models": {"rnn": {"as_written": 0.8}}}, NAMES, {"as_written": "as written"}
         ),
-        "step": step_plots.step_prediction_chart({"rnn": np.array([0.2, 0.5, 0.8])}, tokens, 1, NAMES),
-        "state window": step_plots.state_window(np.zeros((3, 4)), tokens, 1, (0, 1), "h"),
-        "log-odds": step_plots.log_odds_bars(tokens, np.array([0.5, -0.5, 0.0]), "LSTM", 1.0),
-        "race": race_plots.race_curves({"rnn": points}, 0.5, NAMES),
-        "race lag": race_plots.error_against_lag({"rnn": [{"lag": 10, "test_mse": 0.1}]}, {10: 0.5}, NAMES, "t"),
+        "step": lambda: step_plots.step_prediction_chart({"rnn": np.array([0.2, 0.5, 0.8])}, tokens, 1, NAMES),
+        "state window": lambda: step_plots.state_window(np.zeros((3, 4)), tokens, 1, (0, 1), "h"),
+        "log-odds": lambda: step_plots.log_odds_bars(tokens, np.array([0.5, -0.5, 0.0]), "LSTM", 1.0),
+        "race": lambda: race_plots.race_curves({"rnn": points}, 0.5, NAMES),
+        "race lag": lambda: race_plots.error_against_lag(
+            {"rnn": [{"lag": 10, "test_mse": 0.1}]}, {10: 0.5}, NAMES, "t"
+        ),
     }
 
 
@@ -255,12 +261,12 @@ def axes_of(figure) -> list:
     return [*figure.select_xaxes(), *figure.select_yaxes(), *scenes]
 
 
-@pytest.mark.parametrize("name", list(all_figures()))
+@pytest.mark.parametrize("name", list(figure_builders()))
 def test_every_figure_has_readable_text_in_dark_ink(name):
     """Issue 22: on every chart the pages draw, the ticks, axis titles, legend and title are at least 14 px in
     dark ink on white paper and the legend sits below the plot; the chart theme's 12 px grey never shows
     through."""
-    figure = all_figures()[name]
+    figure = figure_builders()[name]()
     layout = figure.layout
     assert plots.is_readable(figure)
     fonts = [layout.font, layout.title.font, layout.legend.font]
@@ -464,7 +470,7 @@ def test_the_race_log_axes_label_powers_of_ten_at_full_size(name):
     """The race's errors span several decades: its log axes label whole decades only, as the memory gradient's
     do (powers written out); the 2 and 5 Plotly writes between decades were 10.5 px (Chromium). Log axes
     within one decade (perplexity) get full-size labels from Plotly."""
-    axes = [axis for axis in axes_of(all_figures()[name]) if axis.type == "log"]
+    axes = [axis for axis in axes_of(figure_builders()[name]()) if axis.type == "log"]
     assert axes and all(axis.dtick == 1 for axis in axes)
 
 

@@ -33,8 +33,25 @@ def without_seconds(result: race.RaceResult) -> dict:
 
 
 @pytest.fixture(scope="module")
-def tiny_race():
-    return race.run_race(TINY)
+def tiny_race_and_cells():
+    """The tiny race, and the cells it trained (kept as `race._new_cell` made them, so a test can score their
+    models itself: one trace and compile per cell, ~1 to 4 s each, instead of training a second copy)."""
+    made = {}
+
+    def keeping(name, config, data):
+        made[name] = real_new_cell(name, config, data)
+        return made[name]
+
+    real_new_cell = race._new_cell
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(race, "_new_cell", keeping)
+        result = race.run_race(TINY)
+    return result, made
+
+
+@pytest.fixture(scope="module")
+def tiny_race(tiny_race_and_cells):
+    return tiny_race_and_cells[0]
 
 
 # The generators, checked against targets recomputed here from their inputs -------------------------------------
@@ -131,15 +148,17 @@ def test_curves_start_before_the_first_step_and_end_at_the_budget(tiny_race):
     assert not tiny_race.stopped and tiny_race.chance_mse > 0
 
 
-def test_the_final_error_is_the_models_own_on_the_test_set(tiny_race):
-    """Recomputed from the same test sequences: a fresh race's model scored with numpy."""
+def test_the_final_error_is_the_models_own_on_the_test_set(tiny_race_and_cells):
+    """Recomputed from the same test sequences: each model the race trained, called by Keras here (not through the
+    race's compiled forward pass) and scored with numpy."""
+    result, cells = tiny_race_and_cells
     data = race_tasks.make_task(TINY.task, TINY.lag, TINY.seed, TINY.train_sequences, TINY.test_sequences)
-    cells = [race._new_cell("gru", TINY, data)]
-    for _ in range(TINY.steps):
-        race._train_one_batch(cells[0], data, TINY.batch_size)
-    predictions = np.asarray(cells[0].model(data.test_inputs, training=False), dtype=np.float64)
-    expected = float(np.mean((predictions - data.test_targets) ** 2))
-    assert tiny_race.cells["gru"].test_mse == pytest.approx(expected, rel=1e-5)
+    assert set(cells) == set(result.cells) == set(TINY.cells)
+    for name, cell in cells.items():
+        assert cell.steps == TINY.steps
+        predictions = np.asarray(cell.model(data.test_inputs, training=False), dtype=np.float64)
+        expected = float(np.mean((predictions - data.test_targets) ** 2))
+        assert result.cells[name].test_mse == pytest.approx(expected, rel=1e-5), name
 
 
 @pytest.mark.slow

@@ -2,6 +2,8 @@
 layer weights (tests/reference.py), at several steps, for the SimpleRNN, the LSTM and the GRU; on tiny freshly
 built models (any weights) and on the committed ones."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,9 @@ IDS = [5, 9, 2, 17, 30, 4, 4, 11, 25, 3, 8, 39, 1, 22]  # 1: an unknown word, wh
 READOUTS = {"rnn": "mean", "lstm": "last", "gru": "last"}  # as the served models read their states
 
 
+@functools.cache
 def tiny_classifier(kind: str, seed: int = 7) -> Classifier:
+    """A seeded tiny classifier, built and traced once per process: the tests only read it."""
     import keras
 
     keras.utils.set_random_seed(seed)

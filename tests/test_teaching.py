@@ -154,11 +154,10 @@ def statistics(bundle):
 
 
 @pytest.fixture(scope="module")
-def inspectors(bundle) -> dict:
-    from rnndemo.inspect import Inspector
+def inspectors(shared_inspector) -> dict:
     from rnndemo.registry import RECURRENT_NAMES
 
-    return {name: Inspector(bundle.classifiers[name]) for name in RECURRENT_NAMES}
+    return {name: shared_inspector(name) for name in RECURRENT_NAMES}
 
 
 class Reading:
@@ -366,10 +365,13 @@ def test_the_tokens_page_ids_and_padding(doc, bundle):
 
 @pytest.fixture(scope="module")
 def spaces(bundle) -> dict:
-    """The Embeddings page's spaces, GloVe loaded as the app loads it (ranked by the review vocabulary's frequency)."""
-    from rnndemo.embeddings import load_glove
+    """The Embeddings page's spaces, GloVe the very object the app loads (ranked by the review vocabulary's
+    frequency; one load per worker for these tests and the AppTest pages)."""
+    from rnndemo import loading
 
-    return {"glove": load_glove(frequency_words=bundle.vocabulary.words)} | {
+    from .conftest import MODELS_DIR
+
+    return {"glove": loading.glove(str(MODELS_DIR))} | {
         name: classifier.embedding_space for name, classifier in bundle.classifiers.items()
     }
 

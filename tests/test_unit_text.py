@@ -9,7 +9,6 @@ import pytest
 from plotly.colors import diverging
 
 from rnndemo import explain, step_plots, stepper, unit_text
-from rnndemo.inspect import Inspector
 
 TEXT = "A dull start, but the acting is superb and the ending moved me. Not bad at all, actually quite good."
 HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "a&b", "fine"]
@@ -19,8 +18,8 @@ SPAN = re.compile(  # title, fill channels, ink, token
 
 
 @pytest.fixture(scope="module")
-def inspection(bundle):
-    return Inspector(bundle.classifiers["lstm"]).inspect(TEXT)
+def inspection(shared_inspector):
+    return shared_inspector("lstm").inspect(TEXT)
 
 
 def numpy_rdbu(values: np.ndarray, scale: float) -> np.ndarray:
