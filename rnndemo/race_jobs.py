@@ -42,6 +42,13 @@ STANDBY_IDLE_SECONDS = 300.0  # the standby (~275 MB private) goes when the race
 KILL_AFTER_SECONDS = 0.5  # a terminated worker still alive after this is killed (Stop frees the CPU within 1 s)
 POLL_SECONDS = 0.25  # the supervisor wakes at least this often
 STANDBY_RETRY_SECONDS = 30.0  # after a standby died before it was ready
+# A running race is ended when its worker has sent nothing for this long (a hung process), or when it has run this
+# many times its estimate and OVERDUE_EXTRA_SECONDS more. Not sooner: the worker runs at nice 10, and on a busy
+# machine it gets a small share of the CPU, so a 3-second race's building and evaluations took over 60 s of wall
+# time while it kept reporting points (a CI run whose tests kept both cores busy).
+SILENT_SECONDS = 120.0
+OVERDUE_FACTOR = 5.0
+OVERDUE_EXTRA_SECONDS = 120.0
 
 
 # What a race costs besides its budget: evaluations (~5 %) and building and compiling each cell (~1 s),
@@ -103,6 +110,7 @@ class _Job:
     state: str = "queued"
     touched: float = field(default_factory=time.monotonic)
     started: float | None = None
+    heard: float | None = None  # when its worker last sent a message
     ended: float | None = None
     chance_mse: float | None = None
     curves: dict[str, list[CurvePoint]] = field(default_factory=dict)
@@ -324,6 +332,7 @@ class RaceJobs:
             return  # the worker has gone; _check_running says why
 
     def _receive(self, job: _Job, kind: str, payload: Any) -> None:
+        job.heard = time.monotonic()
         if kind == "ready" and job.worker is not None:
             job.worker.ready = True
         elif kind == "event" and payload.stage == "data":
@@ -344,8 +353,10 @@ class RaceJobs:
         if not job.worker.process.is_alive():
             code = job.worker.process.exitcode
             self._end(job, "failed", f"The training process ended without a result (exit code {code}).")
-        elif time.monotonic() - (job.started or time.monotonic()) > 2 * running_expected(job) + 30:
-            self._end(job, "failed", "The race took far longer than its budget and was ended.")
+        else:
+            problem = overdue(job, time.monotonic())
+            if problem:
+                self._end(job, "failed", problem)
 
     def _expire_unwanted_jobs(self) -> None:
         """Cancel queued and running jobs whose page has stopped asking about them (closed, gone)."""
@@ -442,6 +453,17 @@ class RaceJobs:
 
 def running_expected(job: _Job) -> float:
     return expected_seconds(job.config) + (COLD_START_SECONDS if job.cold_start else 0.0)
+
+
+def overdue(job: _Job, now: float) -> str | None:
+    """Why a running race should be ended at `now` (its worker silent too long, or the race far past its
+    estimate), or None while it is making progress."""
+    started = job.started if job.started is not None else now
+    if now - (job.heard if job.heard is not None else started) > SILENT_SECONDS:
+        return f"The training process sent nothing for {SILENT_SECONDS:g} s and was ended."
+    if now - started > OVERDUE_FACTOR * running_expected(job) + OVERDUE_EXTRA_SECONDS:
+        return "The race took far longer than its budget and was ended."
+    return None
 
 
 def _partial_result(job: _Job) -> RaceResult:

@@ -124,3 +124,19 @@ def test_a_worker_never_runs_the_page_script(tmp_path, monkeypatch):
     finally:
         manager.shutdown()
     assert not marker.exists() and sys.modules["__main__"] is page
+
+
+def test_a_race_that_keeps_reporting_runs_on_and_a_silent_or_far_overdue_one_is_ended():
+    """The watchdog ends a race whose worker has gone silent, or that has run far past its estimate; a starved
+    worker that still sends points is left to finish (a niced worker on a busy machine is slow, not hung)."""
+    from rnndemo.race_jobs import OVERDUE_EXTRA_SECONDS, OVERDUE_FACTOR, SILENT_SECONDS, _Job, overdue, running_expected
+
+    job = _Job(job_id=1, session="s", config=TINY, state="running", started=1000.0)
+    assert overdue(job, 1000.0 + SILENT_SECONDS - 1) is None  # nothing heard yet, but not for long
+    assert "sent nothing for" in overdue(job, 1000.0 + SILENT_SECONDS + 1)
+    limit = 1000.0 + OVERDUE_FACTOR * running_expected(job) + OVERDUE_EXTRA_SECONDS
+    job.heard = limit - 5  # slow but reporting: well past the old 2 x estimate + 30 s, still running
+    assert limit - 1000.0 > 2 * running_expected(job) + 30 + 60
+    assert overdue(job, limit - 1) is None
+    job.heard = limit  # reporting, yet far past its estimate: ended
+    assert "far longer than its budget" in overdue(job, limit + 1)
