@@ -229,3 +229,58 @@ def test_swap_refuses_bad_positions_with_a_clear_message(tokens, first, second, 
         order_test.swap_words(tokens, first, second)
     assert str(raised.value).startswith(message)
     assert order_test.swap_problem(tokens, first, second) == str(raised.value)
+
+
+def _kept_epoch(history: dict[str, list[float]], select_by: str, patience: int) -> tuple[int, bool]:
+    """Replay training's selection on a recorded validation history under `select_by`: the epoch it keeps, and
+    whether its early stopping would have ended within the recorded epochs (False: it might have trained on)."""
+    from rnndemo.training_loop import selection_score
+
+    best_score, best_epoch = float("-inf"), 0
+    for epoch in range(1, len(history["val_loss"]) + 1):
+        score = selection_score({key: values[:epoch] for key, values in history.items()}, select_by)
+        if score > best_score:  # a tie keeps the earlier epoch, as in training
+            best_score, best_epoch = score, epoch
+        elif epoch - best_epoch >= patience:
+            return best_epoch, True
+    return best_epoch, False
+
+
+def test_readme_says_what_one_selection_rule_for_all_would_have_kept(bundle):
+    """The comparison's selection rules differ (issue 24 asks for a fair one), and the README says what one rule
+    for every classifier would have kept, from the manifest's validation histories alone: the replayed kept
+    epochs and their validation accuracy are the README's, and the replay reproduces each model's own kept
+    epoch under its own rule."""
+    import re
+
+    from rnndemo.registry import NEURAL_NAMES
+
+    from .conftest import PROJECT_ROOT
+
+    manifest = bundle.manifest
+    patience = manifest["training_config"]["patience"]
+    readme = " ".join((PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split())
+    kept = {}
+    for name in NEURAL_NAMES:
+        entry = manifest["models"][name]
+        own = entry["hyperparameters"]["selected_by"].removeprefix("validation ")
+        assert _kept_epoch(entry["history"], own, patience)[0] == entry["best_epoch"]
+        kept[name] = {rule: _kept_epoch(entry["history"], rule, patience) for rule in ("loss", "accuracy")}
+
+    def said(name: str, rule: str) -> str:
+        epoch = kept[name][rule][0]
+        return f"{epoch} ({manifest['models'][name]['history']['val_accuracy'][epoch - 1]:.4f})"
+
+    by_loss = (
+        f"the lowest loss keeps the LSTM's epoch {said('lstm', 'loss').replace(' (', ' (validation accuracy ')}, "
+        f"the GRU's {said('gru', 'loss')}, the CNN's {said('cnn', 'loss')}, the DFN's {said('dfn', 'loss')} "
+        f"and the SimpleRNN's {said('rnn', 'loss')}"
+    )
+    assert by_loss in readme
+    assert all(kept[name]["loss"][1] for name in NEURAL_NAMES)  # every loss replay stops within its history
+    by_accuracy = f"the best accuracy keeps the SimpleRNN's epoch {said('rnn', 'accuracy')} and the GRU's "
+    assert by_accuracy + said("gru", "accuracy") in readme
+    assert not kept["rnn"]["accuracy"][1] and not kept["gru"]["accuracy"][1]  # "both might have trained on"
+    assert f"the DFN ({said('dfn', 'accuracy').split(' ')[1][1:-1]}) stays ahead" in readme
+    loss_accuracy = {name: float(re.search(r"\((.*)\)", said(name, "loss")).group(1)) for name in ("dfn", "cnn")}
+    assert loss_accuracy["dfn"] < loss_accuracy["cnn"]  # "so on validation the DFN falls behind the CNN"
