@@ -304,6 +304,7 @@ def lstm_stepper(*, data: forecast_serving.PageData, origin: int, window: int, k
             step,
             table["units"],
             f"LSTM hidden state h across the window (W = {window}, {weights.units} units), step {step + 1} marked",
+            position="step and date",
         ),
         key=f"{key}_state_chart",
     )
