@@ -101,8 +101,9 @@ def raw_step(*, data: forecast_serving.PageData) -> dict[str, int]:
         "scored once at the end)."
     )
     starts = {"validation": split.validation_start, "test": split.test_start}
-    ui.plotly_chart(
-        forecast_plots.raw_series(series.dates, series.raw, series.values, starts, config.unit, config.step),
+    ui.shared_chart(  # depends on the series alone (statsmodels' data, the split): built once per server
+        lambda: forecast_plots.raw_series(series.dates, series.raw, series.values, starts, config.unit, config.step),
+        cache_key=("ts_raw_chart", config.name),
         key="ts_raw_chart",
     )
     return starts
@@ -123,10 +124,11 @@ def cleaned_step(*, data: forecast_serving.PageData) -> None:
         f"no metric scores it. The longest gap: {length} {config.step}s from {series.dates[start].date()}. "
         f"The last gap ends in {series.dates[np.flatnonzero(~series.recorded)[-1]].year}, before validation starts."
     )
-    ui.plotly_chart(
-        forecast_plots.gap_detail(
+    ui.shared_chart(
+        lambda: forecast_plots.gap_detail(
             series.dates, series.raw, series.values, start + length // 2, length + 20, config.unit
         ),
+        cache_key=("ts_gap_chart", config.name),
         key="ts_gap_chart",
     )
 
@@ -157,10 +159,11 @@ def scaling_step(*, data: forecast_serving.PageData) -> None:
             }
         )
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="ts_scaling_table")
-    ui.plotly_chart(
-        forecast_plots.scaled_series(
+    ui.shared_chart(  # the scaler is fitted on the series' training part: the same for every visitor
+        lambda: forecast_plots.scaled_series(
             series.dates, prepared.scaled, {"validation": split.validation_start, "test": split.test_start}
         ),
+        cache_key=("ts_scaled_chart", series.config.name),
         key="ts_scaled_chart",
     )
     st.caption(
@@ -304,6 +307,7 @@ def lstm_stepper(*, data: forecast_serving.PageData, origin: int, window: int, k
             step,
             table["units"],
             f"LSTM hidden state h across the window (W = {window}, {weights.units} units), step {step + 1} marked",
+            position="step and date",
         ),
         key=f"{key}_state_chart",
     )

@@ -79,8 +79,12 @@ def step_prediction_chart(
     return plots.figure_from(traces, layout)
 
 
-def state_window(hidden: np.ndarray, tokens: list[str], step: int, units: tuple[int, ...], title: str) -> go.Figure:
-    """The hidden state (units × tokens) around token `step`, with its column and the equation's units marked."""
+def state_window(
+    hidden: np.ndarray, tokens: list[str], step: int, units: tuple[int, ...], title: str, position: str = "token"
+) -> go.Figure:
+    """The hidden state (units × tokens) around token `step`, with its column and the equation's units marked.
+    `position` names what the x axis counts, on the axis and in the hover: "token", or on a series "step and date"
+    (the labels are then "10 1999-03-06")."""
     start, stop = max(0, step - STATE_WINDOW), min(len(tokens), step + STATE_WINDOW + 1)
     matrix = np.asarray(hidden[start:stop]).T  # (units, tokens in the window)
     heatmap = dict(
@@ -91,7 +95,7 @@ def state_window(hidden: np.ndarray, tokens: list[str], step: int, units: tuple[
         colorscale="RdBu",
         zmin=-1,
         zmax=1,
-        hovertemplate="token <b>%{x}</b><br>unit %{y}<br>h = %{z:.3f}<extra></extra>",
+        hovertemplate=f"{position} <b>%{{x}}</b><br>unit %{{y}}<br>h = %{{z:.3f}}<extra></extra>",
     )
     marked = dict(
         type="scatter",
@@ -107,7 +111,7 @@ def state_window(hidden: np.ndarray, tokens: list[str], step: int, units: tuple[
         # The category's index, from the window's start (see step_prediction_chart): at step + 1 the line stood
         # one token to the right of the marked column, and past the window's end squeezed the map to the left.
         shapes=[plots.vertical_line_shape(step - start, color="black", width=2)],
-        xaxis=plots.token_axis_spec(tokens[start:stop], "token", first=start + 1),
+        xaxis=plots.token_axis_spec(tokens[start:stop], position, first=start + 1),
         yaxis=dict(title=dict(text="unit")),
     )
     return plots.figure_from([heatmap, marked], layout)

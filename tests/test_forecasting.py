@@ -126,6 +126,41 @@ def test_a_filled_gap_is_never_scored_as_truth(co2):
     assert len(truth) == int(series.recorded[origins + 1].sum()) < len(origins)
 
 
+def test_error_bands_are_quantiles_of_validation_residuals_worked_by_hand():
+    """A band is the 5th and 95th percentile (numpy's linear interpolation) of truth − forecast over the targets in
+    the part that were recorded: on 10 … 19 with 15 not recorded and a forecast of 0, 10.4 and 18.6."""
+    values = np.arange(20.0)
+    recorded = values != 15
+    series = forecasting.Series(
+        config=forecasting.SERIES["sunspots"],
+        dates=pd.date_range("1900-01-01", periods=20, freq="YS-JAN"),
+        raw=np.where(recorded, values, np.nan),
+        values=values,
+        recorded=recorded,
+    )
+    bands = forecasting.residual_bands(np.zeros((19, 1)), series, np.arange(19), (10, 20))
+    # Sorted residuals 10 11 12 13 14 16 17 18 19: the 5th percentile at 0.05 · 8 = 0.4 between 10 and 11, the
+    # 95th at 0.95 · 8 = 7.6 between 18 and 19.
+    assert bands.shape == (1, 2) and np.allclose(bands[0], [10.4, 18.6])
+
+
+@pytest.mark.parametrize("name", ["co2", "sunspots"])
+def test_the_stored_bands_come_from_the_validation_period_not_the_test(name, co2, sunspots):
+    """The seasonal naive band the page draws is that of its forecasts from the validation origins, scored on the
+    validation targets; the test period's residuals would give another band."""
+    prepared = {"co2": co2, "sunspots": sunspots}[name]
+    config, values = prepared.series.config, prepared.series.values
+    stored = forecast_serving.load_forecast_arrays(MODELS_DIR)[f"{name}__seasonal_naive__bands"]
+    assert stored.shape == (config.max_horizon, 2)
+    expected = {}
+    for part in ("validation", "test"):
+        origins = forecasting.origins_for(prepared.split, part, config)
+        forecasts = forecasting.seasonal_naive(values, origins, config.max_horizon, config.period)
+        expected[part] = forecasting.residual_bands(forecasts, prepared.series, origins, prepared.split.part(part))
+    assert np.allclose(stored, expected["validation"])
+    assert not np.allclose(stored, expected["test"])
+
+
 @pytest.mark.slow
 def test_holt_winters_equals_statsmodels_own_fit_and_forecast(co2):
     """From the end of training, our Holt–Winters forecast (stored parameters, no refit) is statsmodels' own

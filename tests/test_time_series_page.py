@@ -213,6 +213,11 @@ def test_the_lstm_stepper_walks_the_window_with_its_numbers():
     assert "step 10 marked" in title_of(heatmap)
     # The step's column: on the category axis of steps a shape's x is the column's index, from 0.
     assert heatmap["layout"]["xaxis"]["type"] == "category"
+    # Its axis counts steps of a series, each named by its date: not "token", as on the Inside page.
+    assert heatmap["layout"]["xaxis"]["title"]["text"] == "step and date"
+    assert heatmap["layout"]["xaxis"]["labelalias"]["10"] == f"10 {date}"
+    cells = next(trace for trace in heatmap["data"] if trace["type"] == "heatmap")
+    assert cells["hovertemplate"].startswith("step and date <b>") and "token" not in cells["hovertemplate"]
     assert [shape["x0"] for shape in heatmap["layout"]["shapes"]] == [9]
     marked = next(trace for trace in heatmap["data"] if trace["type"] == "scatter")
     assert sorted(values(marked["y"])) == sorted(int(unit) for unit in table["unit"])  # the equation's units
