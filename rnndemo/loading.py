@@ -171,3 +171,20 @@ def load_everything(models_dir: str, after_step: Callable[[str], None] | None = 
         if after_step is not None:
             after_step("inspectors")
     return seconds
+
+
+def compile_in_background(models_dir: str) -> threading.Thread:
+    """Compile the classifiers' per-review functions (serving.Classifier.run_steps) on a thread of its own, so
+    that the class's first reviews do not wait for XLA; a review that comes first compiles its own length."""
+
+    # Not niced: a visitor's review may wait on this thread's compile of its length (Classifier.compile_steps).
+    def compile_all() -> None:
+        bundle = models(models_dir)
+        if not isinstance(bundle, str):
+            started = time.perf_counter()
+            bundle.compile_steps()
+            print(f"rnndemo: review functions compiled in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+    thread = threading.Thread(target=compile_all, name="rnndemo-compile", daemon=True)
+    thread.start()
+    return thread
