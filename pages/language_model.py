@@ -6,6 +6,7 @@ import streamlit as st
 
 from rnndemo import language_model_plots, ui
 from rnndemo.config import LIMITS, default_models_dir
+from rnndemo.models import LANGUAGE_MEMORY_FILE
 from rnndemo.explain import readable_rows
 from rnndemo.next_word import (
     PERPLEXITY_DECIMALS,
@@ -228,8 +229,10 @@ def memory(*, loaded) -> None:
     if result is None:
         st.info("The context experiment is not in this models folder; retrain with: python -m rnndemo train --only lm")
         return
-    ui.plotly_chart(
-        language_model_plots.context_memory_figure(result, LANGUAGE_DISPLAY_NAMES), key="lm_memory", width="stretch"
+    ui.shared_chart(  # the chart of a verified file: built once per server, whoever asks
+        lambda: language_model_plots.context_memory_figure(result, LANGUAGE_DISPLAY_NAMES),
+        cache_key=("lm_memory", loaded.manifest["files"][LANGUAGE_MEMORY_FILE]),
+        key="lm_memory",
     )
     st.caption(
         f"{result['tokens']:,} predicted tokens of {result['reviews']} held-out test reviews. With k tokens of "

@@ -59,7 +59,9 @@ def next_word_bars(candidates: dict[str, list[tuple[str, float]]], display_names
             )
         )
     height = 120 + 26 * max((len(values) for values in candidates.values()), default=1)
-    return plots.figure_from(traces, plots.layout_spec("", height=max(260, height)) | layout | dict(annotations=titles))
+    return plots.figure_from(
+        traces, plots.layout_spec("", height=max(260, height)) | layout | dict(annotations=titles), validate=False
+    )
 
 
 LM_GRAPH_PLOT_WIDTH = 940  # px of the unrolled graph's plotting area at its narrowest (see language_model_graph)
@@ -88,7 +90,7 @@ def language_model_graph(
         x = column * 1.7
         for y0, fill in ((-0.3, "rgba(99,110,250,0.15)"), (0.9, "rgba(0,204,150,0.15)")):
             shapes.append(
-                dict(type="rect", x0=x - 0.65, x1=x + 0.65, y0=y0, y1=y0 + 0.6, line_color="#888", fillcolor=fill)
+                dict(type="rect", x0=x - 0.65, x1=x + 0.65, y0=y0, y1=y0 + 0.6, line=dict(color="#888"), fillcolor=fill)
             )
         lines = [f"{plots.safe(predictions[name][column][0], 12)} {predictions[name][column][1]:.0%}" for name in names]
         label = "<br>".join(
@@ -143,6 +145,7 @@ def language_model_graph(
             xaxis=dict(visible=False, range=[-0.9, max(1, len(shown) - 1) * 1.7 + 0.9]),
             yaxis=dict(visible=False, range=[-0.5, 2.05 + 0.3 * (len(names) + 1)]),
         ),
+        validate=False,
     )
 
 
@@ -156,7 +159,7 @@ def context_memory_figure(result: dict, display_names: dict[str, str]) -> go.Fig
             y=values,
             name=display_names.get(name, name),
             mode="lines+markers",
-            line=dict(color=plots.MODEL_COLORS.get(name, "#7f7f7f"), dash="dot" if name == "ngram" else None),
+            line=dict(color=plots.MODEL_COLORS.get(name, "#7f7f7f")) | (dict(dash="dot") if name == "ngram" else {}),
             hovertemplate="context %{x}: perplexity %{y:.1f}<extra>" + display_names.get(name, name) + "</extra>",
         )
         for name, values in result["models"].items()
@@ -168,7 +171,7 @@ def context_memory_figure(result: dict, display_names: dict[str, str]) -> go.Fig
         # A short y title (a long one ran up into the chart's title on a phone); "lower is better" in the title.
         yaxis=dict(title=dict(text="perplexity (log)"), type="log", nticks=6),
     )
-    return plots.figure_from(traces, layout)
+    return plots.figure_from(traces, layout, validate=False)
 
 
 SURPRISE_SCALE_NATS = 12.0  # the surprisal at which the colour is deepest: p = e^−12 ≈ 6e-06

@@ -18,7 +18,7 @@ def trajectory_chart(
     trajectories: dict[str, list[float]], tokens: dict[str, list[str]], display_names: dict[str, str]
 ) -> go.Figure:
     """The running prediction after each token, one line per model."""
-    return plots.figure_from(*trajectory_spec(trajectories, tokens, display_names))
+    return plots.figure_from(*trajectory_spec(trajectories, tokens, display_names), validate=False)
 
 
 def trajectory_spec(
@@ -142,7 +142,7 @@ def unfolded_graph(
     for column, position in enumerate(shown):
         x = column * UNFOLDED_PITCH
         fill = plots.probability_color(trajectory[position])
-        box = dict(type="rect", x0=x - half, x1=x + half, line_color="#888")
+        box = dict(type="rect", x0=x - half, x1=x + half, line=dict(color="#888"))
         shapes.append(dict(box, y0=-0.35, y1=0.35, fillcolor="rgba(99,110,250,0.15)"))
         shapes.append(dict(box, y0=0.85, y1=1.55, fillcolor=fill))
         # Cut at 12 characters, "unnecessari…" ran 30 px past a box of the projector panel (Chromium, 1280×720).
@@ -200,4 +200,4 @@ def unfolded_graph(
     )
     # One validation of the whole figure (plots.figure_from): built trace by trace and laid out after, the layout
     # with its ~60 annotations was validated and copied four times, a quarter of an Inside rerun's CPU (py-spy).
-    return plots.figure_from([colour_key], layout)
+    return plots.figure_from([colour_key], layout, validate=False)

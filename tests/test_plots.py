@@ -529,3 +529,41 @@ def test_the_unfolded_graph_shortens_long_words_to_their_boxes_and_names_them_wh
     assert len(boxes) == 4 and boxes[0].x1 - boxes[0].x0 == token_plots.UNFOLDED_BOX
     shown = token_plots.unfolded_graph([f"t{i}" for i in range(20)], [0.5] * 20)
     assert len([shape for shape in shown.layout.shapes if shape.y0 == -0.35]) == token_plots.UNFOLDED_STEPS
+
+
+def unvalidated_builders() -> dict[str, Callable[[], object]]:
+    """The charts built with plots.figure_from(validate=False), on inputs that reach each of their branches."""
+    words = ["<b>bold</b>", "a", "unnecessarily", "ok"] * 50
+    five = ["rnn", "lstm", "gru", "dfn", "cnn"]
+    language_models = {name: [("word", 0.25), ("<i>x</i>", 0.125)] for name in ["rnn", "lstm", "gru", "ngram"]}
+    return {
+        "trajectory, 5 models, 200 tokens": lambda: token_plots.trajectory_chart(
+            {name: list(np.linspace(0, 1, 200)) for name in five}, {name: words for name in five}, NAMES
+        ),
+        "trajectory, 1 token": lambda: token_plots.trajectory_chart({"rnn": [0.7]}, {"rnn": ["a"]}, NAMES),
+        "unfolded, short": lambda: token_plots.unfolded_graph(words[:3], [0.1, 0.5, 0.9]),
+        "unfolded, with a gap": lambda: token_plots.unfolded_graph(words, list(np.linspace(0, 1, 200))),
+        "unrolled LM": lambda: language_model_plots.language_model_graph(
+            words[:12], {name: [("x", 0.5)] * 8 for name in language_models}, NAMES
+        ),
+        "next words": lambda: language_model_plots.next_word_bars(language_models, NAMES),
+        "context": lambda: language_model_plots.context_memory_figure(
+            {"contexts": [1, 2, 0], "models": {"rnn": [90.0, 80.0, 70.0], "ngram": [120.0, 110.0, 105.0]}}, NAMES
+        ),
+    }
+
+
+@pytest.mark.parametrize("scale", [1, 1.25])
+@pytest.mark.parametrize("name", list(unvalidated_builders()))
+def test_a_chart_built_without_validation_is_the_figure_plotly_validates_it_into(name, scale):
+    """figure_from(validate=False) sends the dicts as written: a `line_color` shorthand or a colour scale by name
+    would reach the browser unexpanded, which Plotly's validation (the oracle here) expands."""
+    import json
+
+    import plotly.graph_objects as go
+
+    built = unvalidated_builders()[name]()
+    validated = go.Figure(built.to_dict())
+    # Presenter mode updates a figure in place: an unvalidated figure's dicts shared between two axes were scaled twice.
+    sent, oracle = (json.loads(plots.scale_fonts(figure, scale).to_json()) for figure in (built, validated))
+    assert sent == oracle
