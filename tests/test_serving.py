@@ -71,3 +71,35 @@ def test_prepare_text_keeps_the_end():
     text, notice = prepare_text("a" * 10 + "b" * 10, max_characters=5)
     assert text == "bbbbb" and "20 characters" in notice
     assert prepare_text("short") == ("short", "")
+
+
+@pytest.mark.parametrize("length", [1, 63, 64, 65, 300, 400])
+def test_one_review_runs_compiled_at_its_padded_length_and_matches_the_graph_function(bundle, length):
+    """Classifier.run_steps pads one review's ids at the end to a compiled length and slices the outputs back:
+    every model is causal, so the real tokens' outputs are the unpadded graph function's (to float rounding)."""
+    from rnndemo.serving import COMPILED_STEP_LENGTHS, compiled_step_length, tensorflow_call
+
+    padded = compiled_step_length(length)
+    assert padded == min(bucket for bucket in COMPILED_STEP_LENGTHS if bucket >= length)
+    ids = np.random.default_rng(length).integers(2, len(bundle.vocabulary), size=(1, length)).astype(np.int32)
+    for name in ("gru", "cnn"):  # a recurrent loop and the CNN's running maximum
+        classifier = bundle.classifiers[name]
+        probabilities, states = classifier.run_steps(ids)
+        assert padded in classifier.compiled_lengths()  # compiled on first need
+        graph_probabilities, graph_states = tensorflow_call(classifier._steps, ids)
+        assert probabilities.shape == (1, length) and states.shape == graph_states.shape
+        np.testing.assert_allclose(probabilities, graph_probabilities[..., 0], atol=1e-5)
+        np.testing.assert_allclose(states, graph_states, atol=1e-5)
+        again, _ = classifier.run_steps(ids)
+        np.testing.assert_array_equal(again, probabilities)  # the same numbers whenever asked
+
+
+def test_past_the_longest_compiled_length_or_for_a_batch_the_graph_function_runs(bundle):
+    from rnndemo.serving import COMPILED_STEP_LENGTHS, compiled_step_length, tensorflow_call
+
+    assert compiled_step_length(COMPILED_STEP_LENGTHS[-1] + 1) is None
+    classifier = bundle.classifiers["rnn"]
+    batch = np.full((2, 70), 5, dtype=np.int32)
+    probabilities, _ = classifier.run_steps(batch)
+    np.testing.assert_array_equal(probabilities, tensorflow_call(classifier._steps, batch)[0][..., 0])
+    assert bundle.classifiers["dfn"].compiled_lengths() == frozenset()  # no loop to fuse: never compiled
