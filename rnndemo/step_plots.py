@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from rnndemo import plots, stepper, token_plots
 
@@ -76,7 +77,7 @@ def step_prediction_chart(
     # the narrow chart's axis is numeric (the positions 1 … n), so there it is the position.
     cursor = step + 1 if narrow else step
     layout["shapes"] = [*layout["shapes"], plots.vertical_line_shape(cursor, color="black", width=1, opacity=0.5)]
-    return plots.figure_from(traces, layout)
+    return plots.figure_from(traces, layout, validate=False)
 
 
 def state_window(
@@ -92,7 +93,7 @@ def state_window(
         z=matrix,
         x=np.arange(start + 1, stop + 1),  # the tokens' own positions, counting from 1, labelled "29 favor"
         y=list(range(matrix.shape[0])),
-        colorscale="RdBu",
+        colorscale=get_colorscale("RdBu"),  # as pairs, the form validation gives: the figure is not validated
         zmin=-1,
         zmax=1,
         hovertemplate=f"{position} <b>%{{x}}</b><br>unit %{{y}}<br>h = %{{z:.3f}}<extra></extra>",
@@ -114,7 +115,7 @@ def state_window(
         xaxis=plots.token_axis_spec(tokens[start:stop], position, first=start + 1),
         yaxis=dict(title=dict(text="unit")),
     )
-    return plots.figure_from([heatmap, marked], layout)
+    return plots.figure_from([heatmap, marked], layout, validate=False)
 
 
 def log_odds_bars(tokens: list[str], effects: np.ndarray, title: str, scale: float) -> go.Figure:
@@ -138,7 +139,7 @@ def log_odds_bars(tokens: list[str], effects: np.ndarray, title: str, scale: flo
         yaxis=dict(title=dict(text="logit p(text) − logit p(without)"), range=[-scale * 1.05, scale * 1.05]),
         xaxis=plots.token_axis_spec(tokens, "token"),
     )
-    return plots.figure_from(traces, layout)
+    return plots.figure_from(traces, layout, validate=False)
 
 
 _BOX_LABEL = re.compile(r"^([xh])(\d+)<br>")  # "x3<br>…" and "h3<br>…": token_plots.unfolded_graph's box labels
@@ -218,4 +219,4 @@ def gates_at_step_chart(
         yaxis=dict(autorange="reversed", type="category"),
         margin=dict(l=110, r=20, t=75, b=70 if unit_label else 45),
     )
-    return plots.figure_from(traces, layout)
+    return plots.figure_from(traces, layout, validate=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from rnndemo import plots
 
@@ -82,7 +83,7 @@ def heatmap(
         z=matrix,
         x=np.arange(1, len(tokens) + 1),
         y=[f"unit {unit}" for unit in units] if named else units,
-        colorscale=colorscale,
+        colorscale=get_colorscale(colorscale),  # as pairs, the form validation gives: the figure is not validated
         zmin=zrange[0],
         zmax=zrange[1],
         hovertemplate="token <b>%{x}</b><br>"
@@ -98,7 +99,7 @@ def heatmap(
         xaxis=plots.token_axis_spec(list(tokens), "token"),
         yaxis=dict(type="category") if named else dict(title=dict(text="unit")),
     )
-    return plots.figure_from([trace], layout)
+    return plots.figure_from([trace], layout, validate=False)
 
 
 def gate_heatmap(

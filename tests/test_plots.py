@@ -536,6 +536,9 @@ def unvalidated_builders() -> dict[str, Callable[[], object]]:
     words = ["<b>bold</b>", "a", "unnecessarily", "ok"] * 50
     five = ["rnn", "lstm", "gru", "dfn", "cnn"]
     language_models = {name: [("word", 0.25), ("<i>x</i>", 0.125)] for name in ["rnn", "lstm", "gru", "ngram"]}
+    states = np.tanh(np.random.default_rng(0).normal(size=(200, 40)))  # (time, units)
+    from rnndemo import step_plots, stepper
+
     return {
         "trajectory, 5 models, 200 tokens": lambda: token_plots.trajectory_chart(
             {name: list(np.linspace(0, 1, 200)) for name in five}, {name: words for name in five}, NAMES
@@ -549,6 +552,26 @@ def unvalidated_builders() -> dict[str, Callable[[], object]]:
         "next words": lambda: language_model_plots.next_word_bars(language_models, NAMES),
         "context": lambda: language_model_plots.context_memory_figure(
             {"contexts": [1, 2, 0], "models": {"rnn": [90.0, 80.0, 70.0], "ngram": [120.0, 110.0, 105.0]}}, NAMES
+        ),
+        "heatmap, named units": lambda: token_plots.heatmap(states[:, :8], words, "states", units=np.arange(8)),
+        "heatmap, every unit": lambda: token_plots.heatmap(states, words, "states", side_by_side=2),
+        "gate heatmap": lambda: token_plots.gate_heatmap(np.abs(states[:, :3]), words, "forget", units=np.arange(3)),
+        "state window": lambda: step_plots.state_window(states, words, 100, (1, 5), "h"),
+        "step prediction": lambda: step_plots.step_prediction_chart(
+            {name: np.linspace(0, 1, 200) for name in five}, words, 7, NAMES
+        ),
+        "step prediction, narrow": lambda: step_plots.step_prediction_chart(
+            {"rnn": np.linspace(0, 1, 3)}, words[:3], 0, NAMES, narrow=True
+        ),
+        "log-odds": lambda: step_plots.log_odds_bars(words[:9], np.linspace(-2, 2, 9), "LSTM", 2.0),
+        "gates at a step": lambda: step_plots.gates_at_step_chart(
+            {"lstm": [stepper.GateAtStep(gate, 0.25, 0.5) for gate in ("input", "forget", "output")]},
+            2,
+            NAMES,
+            "LSTM unit 4",
+        ),
+        "gates at a step, no unit": lambda: step_plots.gates_at_step_chart(
+            {"gru": [stepper.GateAtStep(gate, 0.75, None) for gate in ("update", "reset")]}, 0, NAMES, None
         ),
     }
 
