@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from rnndemo.config import LIMITS, default_models_dir
@@ -80,7 +81,6 @@ def curated_verdicts(models_dir: str, sentence: str) -> dict:
     return _load_models(models_dir).classify(sentence)
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def generated_words(
     models_dir: str,
     name: str,
@@ -93,11 +93,27 @@ def generated_words(
 ) -> list:
     """A model's sampled continuation, next_word.GeneratedWord each (pure for given settings, so reruns and
     "next step" reuse it)."""
+    # The ids as one bytes value: Streamlit's cache hashes a tuple element by element, 4 % of the page's CPU.
+    packed = np.asarray(ids, dtype=np.int64).tobytes()
+    return _generated_words(models_dir, name, packed, count, temperature, top_k, seed, exclude_unknown)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _generated_words(
+    models_dir: str,
+    name: str,
+    packed_ids: bytes,
+    count: int,
+    temperature: float,
+    top_k: int | None,
+    seed: int,
+    exclude_unknown: bool,
+) -> list:
     from rnndemo.next_word import continuation
 
     loaded = _load_language_models(models_dir)
-    words = loaded.vocabulary.words
-    return continuation(loaded.models[name], list(ids), words, count, temperature, top_k, seed, exclude_unknown)
+    ids = np.frombuffer(packed_ids, dtype=np.int64).tolist()
+    return continuation(loaded.models[name], ids, loaded.vocabulary.words, count, temperature, top_k, seed, exclude_unknown)
 
 
 def _load_inspector(models_dir: str, name: str):
