@@ -187,8 +187,9 @@ def windows_step(*, data: forecast_serving.PageData, origin: int, horizon: int, 
         f"targets (the windows with {config.max_window} {config.step}s before them), so the W values differ only in "
         "how far back the networks read."
     )
-    ui.plotly_chart(
-        forecast_plots.window_figure(series.dates, series.values, origin, window, horizon, config.unit),
+    ui.shared_chart(  # like every chart below, it depends only on the options in its cache key: shared by the class
+        lambda: forecast_plots.window_figure(series.dates, series.values, origin, window, horizon, config.unit),
+        cache_key=("ts_window_chart", config.name, origin, window, horizon),
         key="ts_window_chart",
     )
     positions = np.arange(origin - window + 1, min(series.length, origin + horizon + 1))
@@ -300,8 +301,8 @@ def lstm_stepper(*, data: forecast_serving.PageData, origin: int, window: int, k
         for row, unit in enumerate(table["units"])
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{key}_step_table")
-    ui.plotly_chart(
-        step_plots.state_window(
+    ui.shared_chart(
+        lambda: step_plots.state_window(
             states.hidden[0],
             [str(date.date()) for date in dates],
             step,
@@ -309,6 +310,7 @@ def lstm_stepper(*, data: forecast_serving.PageData, origin: int, window: int, k
             f"LSTM hidden state h across the window (W = {window}, {weights.units} units), step {step + 1} marked",
             position="step and date",
         ),
+        cache_key=("ts_state_chart", config.name, origin, window, step),
         key=f"{key}_state_chart",
     )
     if weights.strategy == "recursive":
@@ -336,13 +338,14 @@ def lstm_occlusion(*, data: forecast_serving.PageData, origin: int, horizon: int
         + f". The last {recent} {config.step}s carry {share:.0%} of the total |Δ|. The last {config.step} always "
         "shows 0: it sets the level every forecast is added to, not the shape the network reads."
     )
-    ui.plotly_chart(
-        forecast_plots.occlusion_bars(
+    ui.shared_chart(
+        lambda: forecast_plots.occlusion_bars(
             dates,
             effects,
             config.unit,
             f"Occlusion: the LSTM's forecast at h = {horizon} from {series.dates[origin].date()}",
         ),
+        cache_key=("ts_occlusion_chart", config.name, origin, window, horizon),
         key=f"{key}_occlusion_chart",
     )
 
@@ -350,7 +353,9 @@ def lstm_occlusion(*, data: forecast_serving.PageData, origin: int, horizon: int
 def inside_lstm(*, data: forecast_serving.PageData, origin: int, horizon: int, window: int, key: str) -> None:
     """Inside the LSTM forecaster: its hidden state step by step, and occlusion over the window."""
     st.subheader("Inside the LSTM forecaster")
-    lstm_stepper(data=data, origin=origin, window=window, key=key)
+    # A fragment: moving the step reruns the stepper alone, not the page above it (the origin, W and the series
+    # rerun the page, and the fragment with it, with their new values).
+    st.fragment(lstm_stepper)(data=data, origin=origin, window=window, key=key)
     lstm_occlusion(data=data, origin=origin, horizon=horizon, window=window, key=key)
 
 
@@ -381,8 +386,8 @@ verdict(data=page_data, window=window)
 if shown:
     metrics_table(data=page_data, shown=shown, window=window)
     series = page_data.prepared.series
-    ui.plotly_chart(
-        forecast_plots.horizon_forecasts(
+    ui.shared_chart(  # not the origin's: built once for every origin and step, and shared
+        lambda: forecast_plots.horizon_forecasts(
             series,
             page_data.test_origins,
             {name: forecasts[name] for name in shown},
@@ -391,11 +396,12 @@ if shown:
             DISPLAY_NAMES,
             page_data.prepared.split.test_start,
         ),
+        cache_key=("ts_horizon_chart", series_config.name, window, horizon, tuple(shown)),
         key="ts_horizon_chart",
     )
     st.caption("Bands: 90 % of each model's errors at this horizon on the validation period (5th to 95th percentile).")
-    ui.plotly_chart(
-        forecast_plots.forecasts_from_origin(
+    ui.shared_chart(
+        lambda: forecast_plots.forecasts_from_origin(
             series,
             origin,
             {name: forecasts[name][origin_row, :horizon] for name in shown},
@@ -404,6 +410,7 @@ if shown:
             DISPLAY_NAMES,
             history=max(2 * horizon, series_config.period),
         ),
+        cache_key=("ts_origin_chart", series_config.name, origin, window, horizon, tuple(shown)),
         key="ts_origin_chart",
     )
 else:
