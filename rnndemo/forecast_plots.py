@@ -211,19 +211,7 @@ def forecasts_from_origin(
 def occlusion_bars(dates: pd.DatetimeIndex, effects: np.ndarray, unit: str, title: str) -> go.Figure:
     """One bar per step of the window: the forecast minus the forecast with that step's value occluded."""
     effects = np.asarray(effects, dtype=float)
-    traces = [
-        dict(
-            type="bar",
-            x=dates[wanted],
-            y=effects[wanted],
-            marker=dict(color=color),
-            name=name,
-            hovertemplate=f"%{{x|%Y-%m-%d}}: Δ = %{{y:+.3f}} {unit}<extra></extra>",
-        )
-        for wanted, color, name in (
-            (effects > 0, "#2ca02c", "raises the forecast"),
-            (effects <= 0, "#d62728", "lowers it"),
-        )
-    ]
+    hover = f"%{{x|%Y-%m-%d}}: Δ = %{{y:+.3f}} {unit}<extra></extra>"
+    traces = plots.signed_bars(dates, effects, hover, names=("raises the forecast", "lowers it"))
     # A short y title (the long one ran up into the chart's title); the hover and the page say what Δ is.
     return _figure(traces, title, f"Δ forecast ({unit})", height=320, barmode="overlay")
