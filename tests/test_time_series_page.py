@@ -223,6 +223,20 @@ def test_the_lstm_stepper_walks_the_window_with_its_numbers():
     assert sorted(values(marked["y"])) == sorted(int(unit) for unit in table["unit"])  # the equation's units
 
 
+def test_a_server_whose_visitors_open_only_this_page_keeps_keras_between_reruns(monkeypatch):
+    """Streamlit's keras.backend.clear_session() after every run (a full gc.collect()) is neutralised by the app's
+    frame, not only by the pages that load the classifiers: this page alone loads none of them."""
+    import keras
+    from keras.src.backend.common import global_state
+
+    from rnndemo.ui import compat
+
+    monkeypatch.setattr(keras.backend, "clear_session", global_state.clear_session)  # as in a fresh server
+    app = open_page(PATH)
+    assert not app.exception, [error.value for error in app.exception]
+    assert keras.backend.clear_session is compat._ignore_clear_session
+
+
 SHARED_CHARTS = ("4. One window", "Test period", "Forecasts from", "LSTM hidden state", "Occlusion")
 
 
