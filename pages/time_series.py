@@ -187,8 +187,9 @@ def windows_step(*, data: forecast_serving.PageData, origin: int, horizon: int, 
         f"targets (the windows with {config.max_window} {config.step}s before them), so the W values differ only in "
         "how far back the networks read."
     )
-    ui.plotly_chart(
-        forecast_plots.window_figure(series.dates, series.values, origin, window, horizon, config.unit),
+    ui.shared_chart(  # like every chart below, it depends only on the options in its cache key: shared by the class
+        lambda: forecast_plots.window_figure(series.dates, series.values, origin, window, horizon, config.unit),
+        cache_key=("ts_window_chart", config.name, origin, window, horizon),
         key="ts_window_chart",
     )
     positions = np.arange(origin - window + 1, min(series.length, origin + horizon + 1))
@@ -300,8 +301,8 @@ def lstm_stepper(*, data: forecast_serving.PageData, origin: int, window: int, k
         for row, unit in enumerate(table["units"])
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"{key}_step_table")
-    ui.plotly_chart(
-        step_plots.state_window(
+    ui.shared_chart(
+        lambda: step_plots.state_window(
             states.hidden[0],
             [str(date.date()) for date in dates],
             step,
@@ -309,6 +310,7 @@ def lstm_stepper(*, data: forecast_serving.PageData, origin: int, window: int, k
             f"LSTM hidden state h across the window (W = {window}, {weights.units} units), step {step + 1} marked",
             position="step and date",
         ),
+        cache_key=("ts_state_chart", config.name, origin, window, step),
         key=f"{key}_state_chart",
     )
     if weights.strategy == "recursive":
@@ -336,13 +338,14 @@ def lstm_occlusion(*, data: forecast_serving.PageData, origin: int, horizon: int
         + f". The last {recent} {config.step}s carry {share:.0%} of the total |Δ|. The last {config.step} always "
         "shows 0: it sets the level every forecast is added to, not the shape the network reads."
     )
-    ui.plotly_chart(
-        forecast_plots.occlusion_bars(
+    ui.shared_chart(
+        lambda: forecast_plots.occlusion_bars(
             dates,
             effects,
             config.unit,
             f"Occlusion: the LSTM's forecast at h = {horizon} from {series.dates[origin].date()}",
         ),
+        cache_key=("ts_occlusion_chart", config.name, origin, window, horizon),
         key=f"{key}_occlusion_chart",
     )
 
@@ -350,8 +353,63 @@ def lstm_occlusion(*, data: forecast_serving.PageData, origin: int, horizon: int
 def inside_lstm(*, data: forecast_serving.PageData, origin: int, horizon: int, window: int, key: str) -> None:
     """Inside the LSTM forecaster: its hidden state step by step, and occlusion over the window."""
     st.subheader("Inside the LSTM forecaster")
-    lstm_stepper(data=data, origin=origin, window=window, key=key)
+    # A fragment: moving the step reruns the stepper alone, not the page above it (the origin, W and the series
+    # rerun the page, and the fragment with it, with their new values).
+    st.fragment(lstm_stepper)(data=data, origin=origin, window=window, key=key)
     lstm_occlusion(data=data, origin=origin, horizon=horizon, window=window, key=key)
+
+
+def forecasts_step(
+    *, data: forecast_serving.PageData, origin: int, horizon: int, window: int, shown: list[str]
+) -> None:
+    """The test period's forecasts of the models shown: the verdict, the metrics, every target against the forecast
+    made h steps before it, and every model's path from the origin."""
+    series, config = data.prepared.series, data.prepared.series.config
+    forecasts, bands, _ = data.at_window(window)
+    origin_row = int(np.searchsorted(data.test_origins, origin))
+    st.subheader("Forecasts on the test period")
+    verdict(data=data, window=window)
+    if not shown:
+        st.info("Pick at least one model to see its forecasts.")
+        return
+    metrics_table(data=data, shown=shown, window=window)
+    ui.shared_chart(  # not the origin's: built once for every origin and step, and shared
+        lambda: forecast_plots.horizon_forecasts(
+            series,
+            data.test_origins,
+            {name: forecasts[name] for name in shown},
+            bands,
+            horizon,
+            DISPLAY_NAMES,
+            data.prepared.split.test_start,
+        ),
+        cache_key=("ts_horizon_chart", config.name, window, horizon, tuple(shown)),
+        key="ts_horizon_chart",
+    )
+    st.caption("Bands: 90 % of each model's errors at this horizon on the validation period (5th to 95th percentile).")
+    ui.shared_chart(
+        lambda: forecast_plots.forecasts_from_origin(
+            series,
+            origin,
+            {name: forecasts[name][origin_row, :horizon] for name in shown},
+            bands,
+            horizon,
+            DISPLAY_NAMES,
+            history=max(2 * horizon, config.period),
+        ),
+        cache_key=("ts_origin_chart", config.name, origin, window, horizon, tuple(shown)),
+        key="ts_origin_chart",
+    )
+
+
+def from_the_origin(*, data: forecast_serving.PageData, horizon: int, window: int, shown: list[str], key: str) -> None:
+    """Everything the forecast origin moves, from its slider down: the window, the forecasts and inside the LSTM. A
+    fragment: dragging the origin reruns this and not the page's frame, pickers and series charts above it (the
+    pickers above rerun the whole page, and this with their new values)."""
+    origin = int(data.test_origins[origin_picker(data=data, key=key)])
+    windows_step(data=data, origin=origin, horizon=horizon, window=window)
+    forecasts_step(data=data, origin=origin, horizon=horizon, window=window, shown=shown)
+    inside_lstm(data=data, origin=origin, horizon=horizon, window=window, key=key)
 
 
 st.title("Time series: the same recurrent layers forecast")
@@ -368,44 +426,7 @@ if isinstance(page_data, str):
     st.stop()
 series_config = page_data.prepared.series.config
 horizon, window, shown = model_pickers(config=series_config, chosen_window=page_data.chosen_window, key="ts")
-forecasts, bands, _ = page_data.at_window(window)
 starts = raw_step(data=page_data)
 cleaned_step(data=page_data)
 scaling_step(data=page_data)
-origin_row = origin_picker(data=page_data, key="ts")
-origin = int(page_data.test_origins[origin_row])
-windows_step(data=page_data, origin=origin, horizon=horizon, window=window)
-
-st.subheader("Forecasts on the test period")
-verdict(data=page_data, window=window)
-if shown:
-    metrics_table(data=page_data, shown=shown, window=window)
-    series = page_data.prepared.series
-    ui.plotly_chart(
-        forecast_plots.horizon_forecasts(
-            series,
-            page_data.test_origins,
-            {name: forecasts[name] for name in shown},
-            bands,
-            horizon,
-            DISPLAY_NAMES,
-            page_data.prepared.split.test_start,
-        ),
-        key="ts_horizon_chart",
-    )
-    st.caption("Bands: 90 % of each model's errors at this horizon on the validation period (5th to 95th percentile).")
-    ui.plotly_chart(
-        forecast_plots.forecasts_from_origin(
-            series,
-            origin,
-            {name: forecasts[name][origin_row, :horizon] for name in shown},
-            bands,
-            horizon,
-            DISPLAY_NAMES,
-            history=max(2 * horizon, series_config.period),
-        ),
-        key="ts_origin_chart",
-    )
-else:
-    st.info("Pick at least one model to see its forecasts.")
-inside_lstm(data=page_data, origin=origin, horizon=horizon, window=window, key="ts")
+st.fragment(from_the_origin)(data=page_data, horizon=horizon, window=window, shown=shown, key="ts")

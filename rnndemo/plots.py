@@ -396,6 +396,17 @@ def vertical_line(figure: go.Figure, x: float, opacity: float | None = None, **l
     figure.add_shape(vertical_line_shape(x, opacity, **line))
 
 
+def signed_bars(x: np.ndarray, effects: np.ndarray, hovertemplate: str, names: tuple[str, str] | None = None) -> list:
+    """Bar traces of `effects` over `x`: green where an effect is positive, red elsewhere, listed in the legend as
+    `names` (positive, the rest) or not at all. One trace per colour: a colour per bar is validated bar by bar
+    (~17 ms for 400 tokens, on every rerun); with barmode="overlay" every bar keeps its full width."""
+    traces = []
+    for index, (wanted, color) in enumerate(((effects > 0, "#2ca02c"), (effects <= 0, "#d62728"))):
+        trace = dict(type="bar", x=x[wanted], y=effects[wanted], marker=dict(color=color), hovertemplate=hovertemplate)
+        traces.append(trace | (dict(name=names[index]) if names else dict(showlegend=False)))
+    return traces
+
+
 # Red for negative, blue for positive, white at the decision threshold: ColorBrewer's RdBu, which
 # stays readable for red–green colour blindness. Boxes are opaque and their text colour follows the
 # fill, so they read the same on Streamlit's light and dark backgrounds.

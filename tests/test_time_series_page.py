@@ -223,6 +223,54 @@ def test_the_lstm_stepper_walks_the_window_with_its_numbers():
     assert sorted(values(marked["y"])) == sorted(int(unit) for unit in table["unit"])  # the equation's units
 
 
+def test_a_server_whose_visitors_open_only_this_page_keeps_keras_between_reruns(monkeypatch):
+    """Streamlit's keras.backend.clear_session() after every run (a full gc.collect()) is neutralised by the app's
+    frame, not only by the pages that load the classifiers: this page alone loads none of them."""
+    import keras
+    from keras.src.backend.common import global_state
+
+    from rnndemo.ui import compat
+
+    monkeypatch.setattr(keras.backend, "clear_session", global_state.clear_session)  # as in a fresh server
+    app = open_page(PATH)
+    assert not app.exception, [error.value for error in app.exception]
+    assert keras.backend.clear_session is compat._ignore_clear_session
+
+
+SHARED_CHARTS = ("4. One window", "Test period", "Forecasts from", "LSTM hidden state", "Occlusion")
+
+
+@pytest.mark.slow
+def test_visitors_at_the_same_view_share_its_charts_and_presenter_mode_changes_no_one_else_s(monkeypatch):
+    """A second visitor at the same series, W, horizon, origin and step gets the forecast charts the first one's run
+    built (no figure is built again); a presenter gets them in larger type, and the first visitor's charts stay as
+    they were: a shared figure is never changed."""
+    from rnndemo import forecast_plots, step_plots
+
+    first = open_page(PATH)
+    before = {title: chart(first, title) for title in SHARED_CHARTS}
+    built = []
+    for module, name in (
+        (forecast_plots, "window_figure"),
+        (forecast_plots, "horizon_forecasts"),
+        (forecast_plots, "forecasts_from_origin"),
+        (forecast_plots, "occlusion_bars"),
+        (step_plots, "state_window"),
+    ):
+        monkeypatch.setattr(module, name, lambda *args, _name=name, **kwargs: built.append(_name))
+    second = open_page(PATH)
+    assert not second.exception, [error.value for error in second.exception]
+    assert built == [] and {title: chart(second, title) for title in SHARED_CHARTS} == before
+    monkeypatch.undo()
+    presenter = open_page(PATH, query={"present": "1"})
+    assert not presenter.exception, [error.value for error in presenter.exception]
+    for title in SHARED_CHARTS:
+        assert chart(presenter, title)["layout"]["legend"]["font"]["size"] == 18
+        assert before[title]["layout"]["legend"]["font"]["size"] == 14
+    first.run()
+    assert {title: chart(first, title) for title in SHARED_CHARTS} == before
+
+
 @pytest.mark.slow
 def test_occlusion_shows_which_past_weeks_the_forecast_depends_on():
     """The occlusion chart has a bar per week of the window, dated, in ppm, the precomputed numbers for this origin

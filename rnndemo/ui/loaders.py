@@ -20,15 +20,20 @@ from rnndemo.ui import compat
 
 
 def server_ready() -> None:
-    """Guard the server and make sure TensorFlow is imported under the load lock before any page runs.
+    """Guard the server, make sure TensorFlow is imported under the load lock before any page runs, and keep
+    Streamlit from clearing Keras after every run (compat.stop_streamlit_clearing_keras).
 
-    Under the launcher both are done before the first visitor; under a bare `streamlit run app.py` or
-    AppTest the first run does them, and sessions that arrive together wait on one lock.
+    Under the launcher the first two are done before the first visitor; under a bare `streamlit run app.py` or
+    AppTest the first run does them, and sessions that arrive together wait on one lock. The third was done only by
+    the pages that load the classifiers or the language models: a server whose visitors opened the Time series page
+    alone paid Keras's clear_session, a full gc.collect(), after each of their reruns (47 % of the script thread's
+    samples over 20 step moves, py-spy on the server).
     """
     from rnndemo import loading
 
     compat.guard_server()
     loading.import_tensorflow()
+    compat.stop_streamlit_clearing_keras()
 
 
 def load_models():

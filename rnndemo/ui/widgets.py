@@ -145,7 +145,9 @@ def plotly_chart(figure, **keywords) -> None:
     st.plotly_chart(plots.scale_fonts(figure, PRESENTER_SCALE) if presenting() else figure, **keywords)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+# The Time series page shares its charts per view (series, W, horizon, origin, step; each ~0.1 MB as a figure): room
+# for a class spread over many views, with every page's charts of shared data kept.
+@st.cache_resource(show_spinner=False, max_entries=128)
 def _shared_figure(cache_key: Hashable, presenting_now: bool, _build: Callable[[], Any]):
     from rnndemo import plots
 
