@@ -2,7 +2,8 @@
 
 Each model is loaded once, verified against the manifest, and wrapped in
 `tf.function`s with fixed input signatures (batch, time) of int32, so they are
-traced once and never retrace. `model.predict` is never called per request.
+traced once and never retrace; one review's running prediction runs XLA-compiled
+at a few padded lengths (COMPILED_STEP_LENGTHS). `model.predict` is never called per request.
 Every object here is read-only after construction and safe to share between
 Streamlit's session threads.
 """
