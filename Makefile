@@ -10,7 +10,7 @@ app:
 	@(sleep 10; .venv/bin/python -m webbrowser -t http://localhost:8501 >/dev/null 2>&1 || true) &
 	.venv/bin/python scripts/serve.py --server.headless true
 
-# A class on one URL: one app process per core behind nginx with sticky sessions (scripts/classroom.py).
+# A class on one URL: two app processes per core behind nginx with sticky sessions (scripts/classroom.py).
 # Runs in the foreground: Ctrl+C, or `make classroom-stop` from another terminal, stops every process.
 classroom:
 	bash scripts/setup.sh --classroom

@@ -420,18 +420,18 @@ def race_summary(racer: Racer) -> dict:
 
 
 @contextlib.contextmanager
-def started_layout(layout: str, replicas: int):
+def started_layout(layout: str, replicas: int | None):
     """Start `single` (one `scripts/serve.py`, as `make app`) or `classroom` (replicas behind nginx)."""
     if layout == "single":
         with streamlit_server(timeout=240) as (url, _process, _seconds):
             yield url
     elif layout == "classroom":
         sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-        from classroom import Classroom  # scripts/classroom.py: the layout `make classroom` starts
+        from classroom import DEFAULT_REPLICAS, Classroom  # scripts/classroom.py: the layout `make classroom` starts
 
         from benchmarks.browser import free_port
 
-        with Classroom(free_port(), replicas) as classroom:
+        with Classroom(free_port(), replicas or DEFAULT_REPLICAS) as classroom:
             supervisor = threading.Thread(target=classroom.supervise, daemon=True)
             supervisor.start()
             yield classroom.url
@@ -446,7 +446,7 @@ def parse_arguments(arguments: list[str]) -> argparse.Namespace:
     parser.add_argument("--submits", type=int, default=5, help="reviews each session submits (default 5)")
     parser.add_argument("--url", help="measure a running server on loopback instead of starting one")
     parser.add_argument("--layout", default="classroom", help="single, classroom, or both: single,classroom")
-    parser.add_argument("--replicas", type=int, default=os.cpu_count() or 1, help="classroom replicas (default: cores)")
+    parser.add_argument("--replicas", type=int, default=None, help="classroom replicas (default: make classroom's, 2 per core)")
     parser.add_argument("--seed", type=int, default=0, help="which reviews and reading pauses (default 0)")
     parser.add_argument(
         "--race", action="store_true", help="one more visitor trains a live race (Train it yourself) meanwhile"

@@ -142,7 +142,8 @@ def preload_dataset() -> None:
 
 
 def load_everything(models_dir: str, after_step: Callable[[str], None] | None = None) -> dict[str, float]:
-    """Load TensorFlow, the models, the language models, GloVe and every inspector; seconds per step.
+    """Load TensorFlow, the models, the language models, GloVe and every inspector, and compile the per-review
+    functions; seconds per step.
 
     The launcher calls this before the server listens, so the first visitor waits for nothing.
     `after_step(name)` runs after each step (benchmarks.load_memory reads the memory there).
@@ -170,21 +171,11 @@ def load_everything(models_dir: str, after_step: Callable[[str], None] | None = 
         seconds["inspectors"] = time.perf_counter() - started
         if after_step is not None:
             after_step("inspectors")
+        # One review's running prediction runs XLA-compiled (serving.Classifier.run_steps): every padded length now,
+        # or the class's first reviews each wait ~0.5 s per model for theirs.
+        started = time.perf_counter()
+        bundle.compile_steps()
+        seconds["review functions"] = time.perf_counter() - started
+        if after_step is not None:
+            after_step("review functions")
     return seconds
-
-
-def compile_in_background(models_dir: str) -> threading.Thread:
-    """Compile the classifiers' per-review functions (serving.Classifier.run_steps) on a thread of its own, so
-    that the class's first reviews do not wait for XLA; a review that comes first compiles its own length."""
-
-    # Not niced: a visitor's review may wait on this thread's compile of its length (Classifier.compile_steps).
-    def compile_all() -> None:
-        bundle = models(models_dir)
-        if not isinstance(bundle, str):
-            started = time.perf_counter()
-            bundle.compile_steps()
-            print(f"rnndemo: review functions compiled in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-
-    thread = threading.Thread(target=compile_all, name="rnndemo-compile", daemon=True)
-    thread.start()
-    return thread

@@ -238,8 +238,8 @@ class Classifier:
         """Per-step probabilities (batch, time) and hidden states (batch, time, units).
 
         One review of up to COMPILED_STEP_LENGTHS[-1] tokens always runs XLA-compiled (its padded length is
-        compiled on first need, if the launcher's warm-up has not done it), so a text gets the same numbers
-        whenever it is asked; a batch runs the graph function."""
+        compiled on first need, if the launcher has not compiled it before listening), so a text gets the same
+        numbers whenever it is asked; a batch runs the graph function."""
         id_rows = np.asarray(id_rows, dtype=np.int32)
         batch, length = id_rows.shape
         padded_length = compiled_step_length(length) if self._compiled_steps is not None and batch == 1 else None

@@ -32,6 +32,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = PROJECT_ROOT / ".classroom"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 COOKIE = "rnndemo_replica"
+# Two app processes per core: one process's Python runs on one interpreter lock, and on 2 cores two replicas held
+# a class of 80 on Compare at p95 4.05 s while four held it at 1.91 s (docs/PERFORMANCE.md, 2026-12-06).
+DEFAULT_REPLICAS = 2 * (os.cpu_count() or 1)
 CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'; default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
@@ -276,7 +279,7 @@ def parse_arguments(arguments: list[str]) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     start = commands.add_parser("start", help="start the layout in the foreground (Ctrl+C stops it)")
     start.add_argument("--port", type=int, default=8501, help="nginx's port (default 8501)")
-    start.add_argument("--replicas", type=int, default=os.cpu_count() or 1, help="app processes (default: cores)")
+    start.add_argument("--replicas", type=int, default=DEFAULT_REPLICAS, help="app processes (default: 2 per core)")
     start.add_argument("--host", default="0.0.0.0", help="nginx's address (default: every interface)")
     commands.add_parser("stop", help="stop a layout started by `start`")
     parsed = parser.parse_args(arguments)

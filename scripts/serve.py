@@ -78,7 +78,6 @@ def main() -> int:
     ui.guard_server()
     seconds = loading.load_everything(str(default_models_dir()))
     release_freed_memory()
-    loading.compile_in_background(str(default_models_dir()))
     steps = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items())
     print(f"rnndemo: ready in {time.perf_counter() - started:.1f} s ({steps})", file=sys.stderr, flush=True)
     sys.argv = ["streamlit", "run", str(PROJECT_ROOT / "app.py"), *sys.argv[1:]]

@@ -103,3 +103,16 @@ def test_past_the_longest_compiled_length_or_for_a_batch_the_graph_function_runs
     probabilities, _ = classifier.run_steps(batch)
     np.testing.assert_array_equal(probabilities, tensorflow_call(classifier._steps, batch)[0][..., 0])
     assert bundle.classifiers["dfn"].compiled_lengths() == frozenset()  # no loop to fuse: never compiled
+
+
+@pytest.mark.slow
+def test_compiling_the_bundle_readies_every_length_of_every_looping_model(bundle):
+    """The launcher compiles before it listens (loading.load_everything): afterwards every model but the DFN runs
+    one review compiled at every padded length, and no visitor waits for a compile."""
+    from rnndemo.serving import COMPILED_STEP_LENGTHS
+
+    bundle.compile_steps()
+    compiled = {name: classifier.compiled_lengths() for name, classifier in bundle.classifiers.items()}
+    assert compiled == {name: frozenset(COMPILED_STEP_LENGTHS) for name in bundle.classifiers if name != "dfn"} | {
+        "dfn": frozenset()
+    }
