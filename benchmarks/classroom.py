@@ -446,7 +446,9 @@ def parse_arguments(arguments: list[str]) -> argparse.Namespace:
     parser.add_argument("--submits", type=int, default=5, help="reviews each session submits (default 5)")
     parser.add_argument("--url", help="measure a running server on loopback instead of starting one")
     parser.add_argument("--layout", default="classroom", help="single, classroom, or both: single,classroom")
-    parser.add_argument("--replicas", type=int, default=None, help="classroom replicas (default: make classroom's, 2 per core)")
+    parser.add_argument(
+        "--replicas", type=int, default=None, help="classroom replicas (default: make classroom's, 2 per core)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="which reviews and reading pauses (default 0)")
     parser.add_argument(
         "--race", action="store_true", help="one more visitor trains a live race (Train it yourself) meanwhile"

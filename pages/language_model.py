@@ -6,8 +6,8 @@ import streamlit as st
 
 from rnndemo import language_model_plots, ui
 from rnndemo.config import LIMITS, default_models_dir
-from rnndemo.models import LANGUAGE_MEMORY_FILE
 from rnndemo.explain import readable_rows
+from rnndemo.models import LANGUAGE_MEMORY_FILE
 from rnndemo.next_word import (
     PERPLEXITY_DECIMALS,
     perplexity_table,

@@ -300,7 +300,9 @@ class LanguageModel:
         from rnndemo.serving import tensorflow_call
 
         states = self.hidden_states(ids)[-last:].astype(np.float32)  # (last, units)
-        logits = tensorflow_call(self._head, states).astype(np.float64)  # (last, V); padding masked by the model's layer
+        logits = tensorflow_call(self._head, states).astype(
+            np.float64
+        )  # (last, V); padding masked by the model's layer
         logits -= logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
         probabilities[:, PADDING_INDEX] = 0.0

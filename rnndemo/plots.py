@@ -410,7 +410,7 @@ def signed_bars(x: np.ndarray, effects: np.ndarray, hovertemplate: str, names: t
 # Red for negative, blue for positive, white at the decision threshold: ColorBrewer's RdBu, which
 # stays readable for red–green colour blindness. Boxes are opaque and their text colour follows the
 # fill, so they read the same on Streamlit's light and dark backgrounds.
-# As (position, colour) pairs, the form Plotly validates a list of colours into: figure_from(validate=False) sends it so.
+# As (position, colour) pairs, the form Plotly validates a list of colours into (figure_from(validate=False)).
 PROBABILITY_COLORSCALE = make_colorscale(list(diverging.RdBu))
 
 

@@ -118,7 +118,9 @@ def _generated_words(
 
     loaded = _load_language_models(models_dir)
     ids = np.frombuffer(packed_ids, dtype=np.int64).tolist()
-    return continuation(loaded.models[name], ids, loaded.vocabulary.words, count, temperature, top_k, seed, exclude_unknown)
+    return continuation(
+        loaded.models[name], ids, loaded.vocabulary.words, count, temperature, top_k, seed, exclude_unknown
+    )
 
 
 def _load_inspector(models_dir: str, name: str):
