@@ -431,7 +431,7 @@ def started_layout(layout: str, replicas: int | None):
 
         from benchmarks.browser import free_port
 
-        with Classroom(free_port(), replicas or DEFAULT_REPLICAS) as classroom:
+        with Classroom(free_port(), DEFAULT_REPLICAS if replicas is None else replicas) as classroom:
             supervisor = threading.Thread(target=classroom.supervise, daemon=True)
             supervisor.start()
             yield classroom.url

@@ -217,8 +217,12 @@ class Classifier:
                 jit_compile=True,
             )
         )
+        if self._compiled_steps is not None:
+            # Traced now, under one thread, like the two above; XLA compiles each padded length on first need.
+            self._compiled_steps.get_concrete_function()
         self._compiled_lengths: set[int] = set()  # compiled and ready; read without the lock
         self._compile_lock = threading.Lock()
+        self._vocabulary_size = int(model.get_layer("embedding").input_dim)
 
     def _call_final(self, ids):
         return self.model(ids, training=False)  # (batch, 1)
@@ -242,24 +246,36 @@ class Classifier:
         numbers whenever it is asked; a batch runs the graph function."""
         id_rows = np.asarray(id_rows, dtype=np.int32)
         batch, length = id_rows.shape
-        padded_length = compiled_step_length(length) if self._compiled_steps is not None and batch == 1 else None
-        if padded_length is None:
+        padded_length = compiled_step_length(length) if batch == 1 else None
+        compiled = self.compile_steps(padded_length) if padded_length is not None else None
+        if compiled is None:
             probabilities, states = tensorflow_call(self._steps, id_rows)
             return probabilities[..., 0], states
-        self.compile_steps(padded_length)
+        # XLA clamps an id out of range where the graph function raises: checked here instead.
+        if length and not (0 <= id_rows.min() and id_rows.max() < self._vocabulary_size):
+            raise ValueError(f"ids must be from 0 to {self._vocabulary_size - 1}")
         padded = np.full((1, padded_length), PADDING_INDEX, dtype=np.int32)
         padded[:, :length] = id_rows
-        probabilities, states = tensorflow_call(self._compiled_steps, padded)
+        probabilities, states = tensorflow_call(compiled, padded)
         return probabilities[:, :length, 0], states[:, :length]
 
-    def compile_steps(self, padded_length: int) -> None:
-        """Compile run_steps for one review padded to `padded_length` (one of COMPILED_STEP_LENGTHS), unless done."""
-        if self._compiled_steps is None or padded_length in self._compiled_lengths:
-            return  # the common case: one set lookup, no lock
+    def compile_steps(self, padded_length: int) -> Any:
+        """Compile run_steps for one review padded to `padded_length` (one of COMPILED_STEP_LENGTHS), unless done;
+        returns the compiled function, or None: the DFN, or a model whose compile failed (it is logged, and the
+        graph function then serves every review of that model)."""
+        compiled = self._compiled_steps
+        if compiled is None or padded_length in self._compiled_lengths:
+            return compiled  # the common case: one set lookup, no lock
         with self._compile_lock:  # one compile per length, however many visitors ask for it at once
-            if padded_length not in self._compiled_lengths:
-                self._compiled_steps(np.full((1, padded_length), FIRST_WORD_INDEX, dtype=np.int32))
+            if self._compiled_steps is not None and padded_length not in self._compiled_lengths:
+                try:
+                    self._compiled_steps(np.full((1, padded_length), FIRST_WORD_INDEX, dtype=np.int32))
+                except Exception:  # noqa: BLE001 - a model XLA cannot compile is still served, as before
+                    model_files.LOGGER.exception("%s: XLA could not compile length %d", self.name, padded_length)
+                    self._compiled_steps = None
+                    return None
                 self._compiled_lengths.add(padded_length)
+            return self._compiled_steps
 
     def compiled_lengths(self) -> frozenset[int]:
         """The padded lengths at which run_steps is compiled now."""

@@ -34,7 +34,8 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 COOKIE = "rnndemo_replica"
 # Two app processes per core: one process's Python runs on one interpreter lock, and on 2 cores two replicas held
 # a class of 80 on Compare at p95 4.05 s while four held it at 1.91 s (docs/PERFORMANCE.md, 2026-12-06).
-DEFAULT_REPLICAS = 2 * (os.cpu_count() or 1)
+MAX_REPLICAS = 16
+DEFAULT_REPLICAS = min(MAX_REPLICAS, 2 * (os.cpu_count() or 1))  # each takes ~1.3 GB (docs/DEPLOY.md)
 CONTENT_SECURITY_POLICY = (
     "frame-ancestors 'none'; default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
@@ -283,8 +284,8 @@ def parse_arguments(arguments: list[str]) -> argparse.Namespace:
     start.add_argument("--host", default="0.0.0.0", help="nginx's address (default: every interface)")
     commands.add_parser("stop", help="stop a layout started by `start`")
     parsed = parser.parse_args(arguments)
-    if parsed.command == "start" and not (1 <= parsed.port <= 65535 and 1 <= parsed.replicas <= 16):
-        parser.error("--port must be 1-65535 and --replicas 1-16")
+    if parsed.command == "start" and not (1 <= parsed.port <= 65535 and 1 <= parsed.replicas <= MAX_REPLICAS):
+        parser.error(f"--port must be 1-65535 and --replicas 1-{MAX_REPLICAS}")
     return parsed
 
 

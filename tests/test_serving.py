@@ -82,7 +82,7 @@ def test_one_review_runs_compiled_at_its_padded_length_and_matches_the_graph_fun
     padded = compiled_step_length(length)
     assert padded == min(bucket for bucket in COMPILED_STEP_LENGTHS if bucket >= length)
     ids = np.random.default_rng(length).integers(2, len(bundle.vocabulary), size=(1, length)).astype(np.int32)
-    for name in ("gru", "cnn"):  # a recurrent loop and the CNN's running maximum
+    for name in ("rnn", "gru", "cnn"):  # a mean readout, a last-state readout, and the CNN's running maximum
         classifier = bundle.classifiers[name]
         probabilities, states = classifier.run_steps(ids)
         assert padded in classifier.compiled_lengths()  # compiled on first need
@@ -116,3 +116,27 @@ def test_compiling_the_bundle_readies_every_length_of_every_looping_model(bundle
     assert compiled == {name: frozenset(COMPILED_STEP_LENGTHS) for name in bundle.classifiers if name != "dfn"} | {
         "dfn": frozenset()
     }
+
+
+def test_a_model_xla_cannot_compile_is_served_by_its_graph_function(bundle):
+    """A failed compile is logged and turns the compiled path off for that model: it keeps serving, as a model
+    that failed to load never stopped the others."""
+    from rnndemo.serving import Classifier, tensorflow_call
+
+    served = bundle.classifiers["gru"]
+    classifier = Classifier("gru", served.model, served.vocabulary, served.sequence_length, served.entry)
+
+    def refuse(_ids):
+        raise RuntimeError("XLA cannot compile this")
+
+    classifier._compiled_steps = refuse
+    ids = np.full((1, 70), 5, dtype=np.int32)
+    probabilities, _ = classifier.run_steps(ids)
+    np.testing.assert_array_equal(probabilities, tensorflow_call(classifier._steps, ids)[0][..., 0])
+    assert classifier.compiled_lengths() == frozenset() and classifier.compile_steps(128) is None
+
+
+def test_ids_outside_the_vocabulary_are_refused_on_the_compiled_path(bundle):
+    classifier = bundle.classifiers["gru"]
+    with pytest.raises(ValueError, match="ids must be from 0"):
+        classifier.run_steps(np.asarray([[2, len(bundle.vocabulary) + 5]], dtype=np.int32))
