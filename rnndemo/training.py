@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +205,7 @@ def add_classifiers(models_dir: Path, config: TrainingConfig, report: ProgressCa
             add_predictions(models_dir, staging, served)
 
         def change(current: dict) -> None:
+            record_classifier_choices(current, config, tuple(results))
             for name, result in results.items():
                 entry = result["entry"] | held_out_scores(result["predictions"], prepared.labels)
                 current.setdefault(manifest_section(name), {})[name] = entry
@@ -216,6 +217,19 @@ def add_classifiers(models_dir: Path, config: TrainingConfig, report: ProgressCa
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return models.read_manifest(models_dir)
+
+
+def record_classifier_choices(manifest: dict, config: TrainingConfig, names: tuple[str, ...]) -> None:
+    """Put the choices that trained `names` into the manifest's `training_config["classifiers"]`, replacing each
+    one's earlier entry (or adding it), so the recorded configuration stays that of the models in the folder."""
+    recorded = manifest.setdefault("training_config", {}).setdefault("classifiers", [])
+    for name in names:
+        choice = asdict(config.classifier(name))  # its tuples are written as JSON lists
+        index = next((index for index, entry in enumerate(recorded) if entry.get("name") == name), None)
+        if index is None:
+            recorded.append(choice)
+        else:
+            recorded[index] = choice
 
 
 def add_predictions(models_dir: Path, staging: Path, results: dict) -> None:

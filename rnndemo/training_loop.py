@@ -50,7 +50,7 @@ class TrainedModel:
     model: Any  # a fresh, uncompiled Keras model with the best weights (no optimizer state)
     history: dict[str, list[float]]  # per epoch: loss (train), val_loss, val_accuracy, seconds (cumulative)
     epochs: int  # epochs run before early stopping
-    best_epoch: int  # the epoch whose weights were kept (lowest validation loss)
+    best_epoch: int  # the epoch whose weights were kept (by the model's `select_by`)
     seconds: float  # wall-clock training time
 
 

@@ -33,9 +33,17 @@ def test_the_last_state_simplernn_is_hashed_in_the_manifest_and_not_served(bundl
     entry = MANIFEST["experiment_models"]["rnn_last"]
     assert entry["file"] == FILE and MANIFEST["files"][FILE] == models.sha256_file(MODELS_DIR / FILE)
     assert entry["hyperparameters"]["readout"] == "last"
-    assert entry["hyperparameters"]["selected_by"] == "validation loss"
+    assert entry["hyperparameters"]["selected_by"] == MANIFEST["models"]["rnn"]["hyperparameters"]["selected_by"]
     served = MANIFEST["models"]["rnn"]["hyperparameters"]
-    for key in ("units", "embedding_dim", "spatial_dropout", "output_dropout", "learning_rate", "initialised_from"):
+    for key in (
+        "units",
+        "embedding_dim",
+        "spatial_dropout",
+        "output_dropout",
+        "learning_rate",
+        "initialised_from",
+        "selected_by",
+    ):
         assert entry["hyperparameters"][key] == served[key], key
     assert "rnn_last" not in MANIFEST["models"] and "rnn_last" not in bundle.classifiers
     assert "rnn_last" not in registry.CLASSIFIER_NAMES  # Compare, predict and the model cards never list it

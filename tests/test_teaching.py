@@ -420,12 +420,15 @@ def test_good_and_bad_in_every_embedding_space(blocks, bundle, spaces):
         "the LSTM language model"
     )
     moved = quoted(
-        text, r"holds the two closer still \((\d\.\d{3})\); sentiment training lowered that by (\d\.\d\d), as much as"
+        text,
+        r"holds the two closer still \((\d\.\d{3})\); sentiment training lowered that by (\d\.\d\d),"
+        r"\s+about as much as it lowered the GRU's from GloVe \((\d\.\d\d)\)",
     )
     assert moved.group(1) == fixed(start, 3)
     lstm_moved = start - cosine(spaces["lstm"], "good", "bad")
     gru_moved = cosine(spaces["glove"], "good", "bad") - cosine(spaces["gru"], "good", "bad")
-    assert moved.group(2) == fixed(lstm_moved, 2) == fixed(gru_moved, 2)
+    assert (moved.group(2), moved.group(3)) == (fixed(lstm_moved, 2), fixed(gru_moved, 2))
+    assert abs(lstm_moved - gru_moved) < 0.02  # "about as much as"
 
 
 def test_the_map_labels_and_the_misspelling(doc, spaces):
@@ -518,7 +521,7 @@ def test_contrast_1_the_gated_models_dip_and_come_back(blocks, bundle, contrast_
     for name, word, position in (("gru", down.group(1), down.group(2)), ("lstm", down.group(3), down.group(4))):
         first_down = next(crossing for crossing in found[name] if not crossing.upwards and crossing.position > 1)
         assert (word, int(position)) == (tokens[first_down.position], first_down.position + 1), name
-        assert lost <= first_down.position <= lost + 3, name  # around "lost interest"
+        assert abs(first_down.position - lost) <= 3, name  # around "lost interest"
     for name, word, position in (("lstm", up.group(1), up.group(2)), ("gru", up.group(3), up.group(4))):
         last = found[name][-1]
         assert last.upwards and (word, int(position)) == (tokens[last.position], last.position + 1), name

@@ -168,8 +168,21 @@ def test_adding_classifiers_keeps_the_folders_other_models(tmp_path):
     folder = tmp_path / "models"
     first = training.train_all(folder, replace(TINY, model_names=("rnn",)))
     rnn_bytes = (folder / "rnn.keras").read_bytes()
-    manifest = training.add_classifiers(folder, replace(TINY, model_names=("dfn", "cnn")))
+    # The add runs with other choices for the rnn (not retrained) and the DFN (retrained).
+    changed = {"rnn": {"learning_rate": 0.0123}, "dfn": {"learning_rate": 0.0042}}
+    added = replace(
+        TINY,
+        model_names=("dfn", "cnn"),
+        classifiers=tuple(replace(choice, **changed.get(choice.name, {})) for choice in TINY.classifiers),
+    )
+    manifest = training.add_classifiers(folder, added)
     assert set(manifest["models"]) == {"rnn", "dfn", "cnn"}
+    # The recorded choices are those that trained each model in the folder: the DFN's new ones, the rnn's old ones.
+    recorded = [entry["name"] for entry in manifest["training_config"]["classifiers"]]
+    assert sorted(recorded) == sorted(set(recorded)) and {"rnn", "dfn", "cnn"} <= set(recorded)
+    recorded = {entry["name"]: entry for entry in manifest["training_config"]["classifiers"]}
+    assert recorded["dfn"]["learning_rate"] == 0.0042 and recorded["rnn"]["learning_rate"] == 1e-3
+    assert recorded["cnn"]["kernel_widths"] == list(TINY.classifier("cnn").kernel_widths)
     assert manifest["models"]["rnn"] == first["models"]["rnn"] and (folder / "rnn.keras").read_bytes() == rnn_bytes
     for file_name, digest in manifest["files"].items():
         assert models.sha256_file(folder / file_name) == digest, file_name
@@ -198,6 +211,7 @@ def test_adding_the_memory_experiments_model_keeps_it_out_of_the_served_ones(tmp
     predictions = (folder / models.PREDICTIONS_FILE).read_bytes()
     manifest = training.add_classifiers(folder, replace(TINY, model_names=("rnn_last",)))
     assert manifest["models"] == first["models"] and set(manifest["experiment_models"]) == {"rnn_last"}
+    assert [entry["name"] for entry in manifest["training_config"]["classifiers"]].count("rnn_last") == 1
     entry = manifest["experiment_models"]["rnn_last"]
     assert entry["file"] == "rnn_last.keras" and entry["hyperparameters"]["readout"] == "last"
     assert manifest["files"]["rnn_last.keras"] == models.sha256_file(folder / "rnn_last.keras")
