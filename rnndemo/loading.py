@@ -141,12 +141,16 @@ def preload_dataset() -> None:
     data.true_label("a text that is not the lesson's")  # any other text reads every label once
 
 
-def load_everything(models_dir: str, after_step: Callable[[str], None] | None = None) -> dict[str, float]:
+def load_everything(
+    models_dir: str, after_step: Callable[[str], None] | None = None, compile_ahead: bool = True
+) -> dict[str, float]:
     """Load TensorFlow, the models, the language models, GloVe and every inspector, and compile the per-review
     functions; seconds per step.
 
     The launcher calls this before the server listens, so the first visitor waits for nothing.
     `after_step(name)` runs after each step (benchmarks.load_memory reads the memory there).
+    `compile_ahead=False` leaves each padded length to be compiled on its first review (about 0.5 s per model and
+    length): the test suite's dozen servers each skip 10-17 s of compiling that their few reviews never need.
     """
     seconds = {}
     steps: list[tuple[str, Callable[[], Any]]] = [
@@ -173,9 +177,10 @@ def load_everything(models_dir: str, after_step: Callable[[str], None] | None = 
             after_step("inspectors")
         # One review's running prediction runs XLA-compiled (serving.Classifier.run_steps): every padded length now,
         # or the class's first reviews each wait ~0.5 s per model for theirs.
-        started = time.perf_counter()
-        bundle.compile_steps()
-        seconds["review functions"] = time.perf_counter() - started
-        if after_step is not None:
-            after_step("review functions")
+        if compile_ahead:
+            started = time.perf_counter()
+            bundle.compile_steps()
+            seconds["review functions"] = time.perf_counter() - started
+            if after_step is not None:
+                after_step("review functions")
     return seconds

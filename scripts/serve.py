@@ -76,7 +76,9 @@ def main() -> int:
 
     started = time.perf_counter()
     ui.guard_server()
-    seconds = loading.load_everything(str(default_models_dir()))
+    # RNNDEMO_COMPILE_AHEAD=0 compiles each review length on first need instead (the test suite's servers).
+    compile_ahead = os.environ.get("RNNDEMO_COMPILE_AHEAD", "1") != "0"
+    seconds = loading.load_everything(str(default_models_dir()), compile_ahead=compile_ahead)
     release_freed_memory()
     steps = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items())
     print(f"rnndemo: ready in {time.perf_counter() - started:.1f} s ({steps})", file=sys.stderr, flush=True)

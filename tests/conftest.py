@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The suite's app servers (scripts/serve.py, inherited by every child) compile each review length on first need:
+# a dozen servers each skip 10-17 s of compiling before they listen. tests/test_serving.py compiles ahead itself,
+# and benchmarks.classroom, run outside the suite, measures the layout as `make classroom` starts it.
+os.environ.setdefault("RNNDEMO_COMPILE_AHEAD", "0")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # rnndemo itself is installed (pip install -e .)
 MODELS_DIR = PROJECT_ROOT / "models"
 
@@ -88,10 +92,17 @@ def tampered_copy(destination: Path, file_name: str, source: Path = MODELS_DIR) 
     return copy
 
 
-# Modules that start real servers (and Chromium): under `make test`'s workers they all run on one worker,
-# one at a time, while the other worker runs everything else; two servers loading at once on 2 cores
-# would double each start and make the browsers' timeouts a matter of luck.
-SERVER_MODULES = {"test_browser", "test_classroom", "test_load", "test_projector_browser", "test_server_guard"}
+# Modules that start real servers (and Chromium), and their queue under `make test`'s workers: each queue runs on
+# one worker, one test at a time, beside the other workers' tests. In one queue, the server tests were the critical
+# path of the whole suite (about 30 of CI's 38 minutes); two queues, with no server compiling ahead
+# (RNNDEMO_COMPILE_AHEAD above), start two servers at once at most, plus the Chromium sweep's own queue.
+SERVER_MODULES = {
+    "test_browser": "servers",
+    "test_projector_browser": "servers",
+    "test_server_guard": "servers",
+    "test_load": "server_classes",  # many sessions against one server, and the classroom layout
+    "test_classroom": "server_classes",
+}
 
 
 # A test of those modules that names its own xdist group keeps it: the Chromium sweep of every control (5–10
@@ -101,5 +112,6 @@ SERVER_MODULES = {"test_browser", "test_classroom", "test_load", "test_projector
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module.__name__.rsplit(".", 1)[-1] in SERVER_MODULES and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group("servers"))
+        queue = SERVER_MODULES.get(item.module.__name__.rsplit(".", 1)[-1])
+        if queue is not None and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(queue))

@@ -31,10 +31,11 @@ def cli_deltas(capsys, text: str) -> dict[str, str]:
     }
 
 
-def test_cold_stampede_then_waves_of_ten_sessions(capsys):
+def test_cold_stampede_then_waves_of_ten_sessions(capsys, shared_cli_bundle):
     """10 sessions hit a cold server at once: models and GloVe load once; every session sees exactly its own
     verdicts, equal to the CLI's; a wave of 10 more comes and goes without errors or memory growth, and the
-    server's memory, sampled every 0.25 s, never passes 1.5 GB (a stampede once read the dataset ten times)."""
+    server's memory, sampled every 0.25 s, never passes 1.5 GB (a stampede once read the dataset ten times).
+    The CLI's side reuses this worker's one load of the models (`shared_cli_bundle`): twenty loads cost ~80 s of CPU."""
     log: list[str] = []
     peak = [0.0]
     with streamlit_server() as (url, process, _):
