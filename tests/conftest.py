@@ -46,10 +46,14 @@ def shared_cli_bundle(bundle, monkeypatch):
     """The CLI reuses the session's loaded models for the committed folder (one load instead of one per call);
     any other folder still goes through the real loader. Loading itself is tested in test_models and test_attacks."""
     from rnndemo import serving
+    from rnndemo.config import default_models_dir
 
     real_load = serving.load_bundle
     monkeypatch.setattr(
-        serving, "load_bundle", lambda folder=None: bundle if Path(folder) == MODELS_DIR else real_load(folder)
+        serving,
+        "load_bundle",
+        # No folder is the default folder, the committed one unless RNNDEMO_MODELS_DIR says otherwise.
+        lambda folder=None: bundle if Path(folder or default_models_dir()) == MODELS_DIR else real_load(folder),
     )
     return bundle
 

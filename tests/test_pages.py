@@ -302,11 +302,14 @@ def test_the_walkthrough_explains_each_wrong_or_uncertain_verdict_and_links_to_t
     assert "**Why the LSTM said negative** (p = 0.222, labelled positive)" in text
     assert "` favor ` (token 89, -2.70 log-odds; in 199 training reviews, 34% of them positive)" in text
     assert links_to_the_stepper(app) == [f"step={card.step + 1}" for card, _ in cards.values()]
-    # On Compare, for the sarcasm contrast (labelled negative), only the two wrong models get a card.
+    # On Compare, for the sarcasm contrast (labelled negative), the three recurrent models are wrong and each gets a
+    # card; the CNN, right, and the DFN, wrong, are not recurrent and get none.
     compare = page("pages/compare.py", data.lesson_samples()[data.CONTRASTS[1].name])
     assert not compare.exception
-    cards = expected_cards(bundle, compare.session_state["review_text"], 0)
-    assert set(cards) == {"lstm", "gru"}
+    review = compare.session_state["review_text"]
+    cards = expected_cards(bundle, review, 0)
+    wrong = {name for name, p in bundle.classify(review).items() if p.label != "negative" and name != "baseline"}
+    assert set(cards) == {"rnn", "lstm", "gru"} == wrong - {"dfn"}
     shown = all_text(compare)
     assert all(f"- {sentence}" in shown for _, sentences in cards.values() for sentence in sentences)
     links = [urllib.parse.parse_qs(link) for link in links_to_the_stepper(compare)]
