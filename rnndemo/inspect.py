@@ -27,6 +27,9 @@ GATES_BY_LAYER = {"LSTM": GATE_NAMES, "GRU": GRU_GATE_NAMES}
 # Both ends saturate alike at ±13.8 log-odds.
 PROBABILITY_CLIP = 1e-6
 OCCLUSION_ROW_BUCKET = 16  # occlusion's growing rows are computed in multiples of this (see _occlusion_runner)
+# The slow occlusion reference runs its copies in blocks holding at most this many gate values at once
+# (401 copies × 400 steps × 4·256 gate values would be 650 MB for the LSTM(256)).
+OCCLUSION_BLOCK_VALUES = 16_000_000
 # The layers of the classifiers training.py builds; a model with others is occluded by the reference path.
 KNOWN_LAYERS = {"token_ids", "embedding", "spatial_dropout", "recurrent", "readout", "output_dropout", "classifier"}
 
@@ -225,6 +228,12 @@ def _occlusion_runner(classifier):
     return run
 
 
+def occlusion_block_rows(length: int, units: int) -> int:
+    """Rows of occluded copies per block of the slow reference: as many as keep the gate values of a block (rows ×
+    `length` steps × 4·`units`) within OCCLUSION_BLOCK_VALUES, and at least one."""
+    return max(1, OCCLUSION_BLOCK_VALUES // (length * 4 * units))
+
+
 def log_odds(probabilities) -> np.ndarray:
     """logit(p) = ln(p / (1 − p)), with p clipped to [PROBABILITY_CLIP, 1 − PROBABILITY_CLIP]."""
     clipped = np.clip(np.asarray(probabilities, dtype=np.float64), PROBABILITY_CLIP, 1 - PROBABILITY_CLIP)
@@ -296,12 +305,11 @@ class Inspector:
 
     def _occlusion_by_rows(self, ids: np.ndarray) -> np.ndarray:
         """The slow reference: every occluded copy run from the start (rows of ids with one set to 0), in blocks
-        of rows that bound the gate values held at once (401 × 400 × 4·units would be 650 MB for an LSTM(256))."""
+        of `occlusion_block_rows` rows."""
         length = len(ids)
         batch = np.tile(ids, (length + 1, 1))  # row 0 is the text itself
         batch[np.arange(1, length + 1), np.arange(length)] = 0
-        units = int(self.classifier.model.get_layer("recurrent").units)
-        rows = max(1, 16_000_000 // max(1, length * 4 * units))
+        rows = occlusion_block_rows(length, int(self.classifier.model.get_layer("recurrent").units))
         return np.concatenate(
             [self.classifier.predict_ids_exact(batch[start : start + rows]) for start in range(0, length + 1, rows)]
         )

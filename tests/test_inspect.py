@@ -164,3 +164,52 @@ def test_occlusion_sharing_the_prefix_equals_running_every_copy_from_the_start(b
     # Removing the only word leaves nothing to read: the classifier's σ(b), as for an empty text.
     probability, importance = inspector.importance(ids[:1])
     assert probability - importance[0] == pytest.approx(classifier.empty_probability, abs=1e-6)
+
+
+@pytest.mark.parametrize(("length", "units"), [(400, 256), (150, 64), (1, 1), (3, 50), (100_000, 256)])
+def test_a_block_of_the_occlusion_reference_holds_as_many_rows_as_fit_the_bound(length, units):
+    """The slow reference's block size, from its definition: a block's gate values (rows × length × 4·units) stay
+    within the bound and one more row would pass it, or the block is the one row that must always run."""
+    from rnndemo.inspect import OCCLUSION_BLOCK_VALUES, occlusion_block_rows
+
+    rows = occlusion_block_rows(length, units)
+    values_per_row = length * 4 * units
+    assert rows >= 1
+    if rows > 1:
+        assert rows * values_per_row <= OCCLUSION_BLOCK_VALUES < (rows + 1) * values_per_row
+    else:
+        assert 2 * values_per_row > OCCLUSION_BLOCK_VALUES
+    assert occlusion_block_rows(400, 256) == 39  # the LSTM(256) on a whole review: 39 copies at a time
+
+
+@pytest.mark.parametrize("length", [17, 20])
+def test_the_occlusion_reference_runs_every_copy_once_in_bounded_blocks(
+    bundle, review, shared_inspector, monkeypatch, length
+):
+    """With a bound that fits 6 copies of the SimpleRNN(64), the reference runs the text and its occluded copies in
+    blocks of at most 6 rows, each row once, in order, and no empty block (17 tokens make 18 rows: three full
+    blocks), and gives the numbers of one unblocked run."""
+    from rnndemo import inspect
+
+    inspector = shared_inspector("rnn")
+    classifier = inspector.classifier
+    ids = np.asarray(classifier.encode(review)[1][:length], dtype=np.int32)
+    whole = inspector._occlusion_by_rows(ids)  # one block: the bound is far above 21 × 20 × 256 values
+    monkeypatch.setattr(inspect, "OCCLUSION_BLOCK_VALUES", length * 4 * 64 * 6)
+    blocks = []
+    real = classifier.predict_ids_exact
+
+    def spy(rows):
+        blocks.append(np.array(rows))
+        return real(rows)
+
+    monkeypatch.setattr(classifier, "predict_ids_exact", spy)
+    blocked = inspector._occlusion_by_rows(ids)
+    assert [len(block) for block in blocks] == [6] * ((length + 1) // 6) + (
+        [(length + 1) % 6] if (length + 1) % 6 else []
+    )
+    rows = np.concatenate(blocks)
+    assert np.array_equal(rows[0], ids) and all(
+        np.array_equal(row, np.where(np.arange(length) == position, 0, ids)) for position, row in enumerate(rows[1:])
+    )
+    np.testing.assert_allclose(blocked, whole, atol=1e-6)
