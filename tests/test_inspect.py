@@ -213,3 +213,25 @@ def test_the_occlusion_reference_runs_every_copy_once_in_bounded_blocks(
         np.array_equal(row, np.where(np.arange(length) == position, 0, ids)) for position, row in enumerate(rows[1:])
     )
     np.testing.assert_allclose(blocked, whole, atol=1e-6)
+
+
+def test_a_gru_without_keras_default_reset_after_is_refused_with_the_reason():
+    """The GRU trace follows Keras's default cell (reset_after=True); any other GRU is refused by name, not traced
+    with the wrong equations."""
+    import keras
+
+    from rnndemo import models
+    from rnndemo.inspect import Inspector
+    from rnndemo.serving import Classifier
+    from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
+
+    words = [PADDING_TOKEN, OOV_TOKEN, "good", "bad"]
+    keras.utils.set_random_seed(3)
+    classifier = Classifier(
+        "gru", models.build_model(models.ModelArchitecture("gru", len(words), 4, 3)), Vocabulary(words), 10
+    )
+    Inspector(classifier)  # Keras's default: inspected
+    classifier.sequence_model.get_layer("recurrent_sequence").cell.reset_after = False
+    with pytest.raises(ValueError) as refused:
+        Inspector(classifier)
+    assert str(refused.value) == "only the default GRU (reset_after=True) is inspected"
