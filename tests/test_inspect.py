@@ -235,3 +235,23 @@ def test_a_gru_without_keras_default_reset_after_is_refused_with_the_reason():
     with pytest.raises(ValueError) as refused:
         Inspector(classifier)
     assert str(refused.value) == "only the default GRU (reset_after=True) is inspected"
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_a_gated_cell_with_another_recurrent_activation_takes_the_reference_path(kind):
+    """The prefix-sharing occlusion writes Keras's default gate activation (sigmoid) into its equations: an LSTM or a
+    GRU whose gates use another one gets no fast path, so the Inspector measures it by the reference instead."""
+    import keras
+
+    from rnndemo import models
+    from rnndemo.inspect import _occlusion_runner
+    from rnndemo.serving import Classifier
+    from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
+
+    words = [PADDING_TOKEN, OOV_TOKEN, "good", "bad"]
+    keras.utils.set_random_seed(4)
+    model = models.build_model(models.ModelArchitecture(kind, len(words), 4, 3))
+    classifier = Classifier(kind, model, Vocabulary(words), 10)
+    assert _occlusion_runner(classifier) is not None  # Keras's defaults: the fast path
+    model.get_layer("recurrent").cell.recurrent_activation = keras.activations.get("hard_sigmoid")
+    assert _occlusion_runner(classifier) is None
