@@ -619,9 +619,10 @@ def memory_readouts(*, result: dict) -> None:
     averaging = [names[name] for name, values in result["models"].items() if values.get("readout") == "mean"]
     if averaging:
         st.caption(
-            f"The dashed {', '.join(averaging)} is **a fix a practitioner would use**. {memory.MEAN_READOUT_REASON} "
+            f"The dashed {', '.join(averaging)} is **a fix a practitioner would use**, for a while. "
+            f"{memory.MEAN_READOUT_REASON} {memory.mean_readout_sentence(result)} "
             "Read the two charts apart: early words reach its verdict directly (left) even where its last state no "
-            "longer depends on them (right), so the readout, not the recurrence, carries the long memory."
+            "longer depends on them (right), so the readout, not the recurrence, carries the longer memory."
         )
 
 

@@ -52,9 +52,10 @@ TEXTBOOK = "rnn_last"  # the plain last-state SimpleRNN, trained for this experi
 # Why the mean readout resists filler, in one sentence (the page shows it beside the practitioner's fix).
 MEAN_READOUT_REASON = (
     "It classifies the mean of all its states h₁ … h_T, so the states it wrote while reading the review stay in "
-    "that mean however many neutral words follow: filler dilutes them, but cannot overwrite them as it overwrites "
-    "a last state."
+    "that mean: filler dilutes them rather than overwriting them, as it overwrites a last state, until enough "
+    "filler outvotes them."
 )
+REBOUND = 0.2  # a later rise of the plain RNN's accuracy by at least this much is named: its curve is not monotone
 
 
 def display_names(result: dict) -> dict[str, str]:
@@ -253,11 +254,38 @@ def contrast_sentence(result: dict) -> str:
         f"reviews it had right{' (it gives every review the same verdict)' if same else ''}"
         f"{f', against {against}' if against else ''}{verdict}.{others}"
     )
+    rebound = next(
+        (later for later in distances if later > distance and plain[later]["accuracy"] >= share + REBOUND), None
+    )
+    if rebound is not None:
+        cause = (
+            "the filler pushed every verdict to one side while its state still differed between reviews"
+            if same
+            else "it had not forgotten everything"
+        )
+        sentence += (
+            f" Its curve is not monotone: at {rebound} tokens it is back at {plain[rebound]['accuracy']:.1%}, so at "
+            f"{distance} {cause}; the gradient, which does not depend on where the filler ends, is the steadier "
+            "evidence."
+        )
     last = distances[-1]
     if last != distance:
         at_last = ", ".join(f"the {names[name]} {rows[last]['accuracy']:.1%}" for name, rows in table.items())
         sentence += f" At {last} tokens: {at_last}."
     return sentence
+
+
+def mean_readout_sentence(result: dict) -> str:
+    """How long each mean-readout model's accuracy holds, computed: its share at every filler length after 0, and
+    the last state's beside it where measured ("" without a mean-readout model)."""
+    names = display_names(result)
+    parts = []
+    for name, values in result["models"].items():
+        if values.get("readout") != "mean":
+            continue
+        shares = ", ".join(f"{row['accuracy']:.1%} at {row['distance']}" for row in values["accuracy"][1:])
+        parts.append(f"The {names[name]} keeps {shares} filler tokens.")
+    return " ".join(parts)
 
 
 def save_memory_experiment(result: dict, path: Path) -> None:

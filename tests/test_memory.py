@@ -158,6 +158,44 @@ def test_the_contrast_sentence_says_what_the_numbers_say(shares, verdict):
     assert sentence.endswith(f"The SimpleRNN (mean of states) keeps {shares[3]:.1%} there.")
 
 
+def test_a_plain_rnn_whose_accuracy_comes_back_later_is_said_to_be_not_monotone():
+    """At 100 filler tokens every verdict on one side (50%), at 200 back at 94.5%: the sentence names the rebound
+    and its likely cause; a curve that only falls, or rises by less than 0.2, gets no such clause."""
+
+    def result(plain: list[float], same: bool) -> dict:
+        rows = [
+            {"distance": distance, "accuracy": share} | ({"share_predicted_positive": 0.0} if same else {})
+            for distance, share in zip((0, 100, 200, 400), plain)
+        ]
+        gated = [
+            {"distance": distance, "accuracy": share}
+            for distance, share in zip((0, 100, 200, 400), (1, 0.95, 0.9, 0.5))
+        ]
+        return {
+            "models": {
+                "rnn_last": {"readout": "last", "accuracy": rows},
+                "lstm": {"readout": "last", "accuracy": gated},
+            }
+        }
+
+    sentence = memory.contrast_sentence(result([1.0, 0.5, 0.945, 0.5], same=True))
+    assert sentence.startswith("With 100 neutral tokens after the review, the plain SimpleRNN (last state) keeps 50.0%")
+    assert (
+        "Its curve is not monotone: at 200 tokens it is back at 94.5%, so at 100 the filler pushed every verdict"
+        in sentence
+    )
+    assert sentence.endswith("At 400 tokens: the SimpleRNN (last state) 50.0%, the LSTM 50.0%.")
+    assert "not monotone" not in memory.contrast_sentence(result([1.0, 0.5, 0.69, 0.5], same=True))
+    assert "not monotone" not in memory.contrast_sentence(result([1.0, 0.5, 0.5, 0.5], same=True))
+    assert "it had not forgotten everything" in memory.contrast_sentence(result([1.0, 0.5, 0.9, 0.5], same=False))
+
+
+def test_the_mean_readout_sentence_names_every_filler_length():
+    sentence = memory.mean_readout_sentence(_result(0.5, 0.6, 0.7, 0.8))
+    assert sentence == "The SimpleRNN (mean of states) keeps 80.0% at 400 filler tokens."
+    assert memory.mean_readout_sentence({"models": {"lstm": {"readout": "last", "accuracy": []}}}) == ""
+
+
 def test_the_mean_readout_simplernn_is_named_as_such():
     names = memory.display_names(_result(0.5, 0.6, 0.7, 0.8))
     assert names == {
@@ -206,8 +244,10 @@ def test_the_inside_page_shows_the_textbook_curve_first():
     markdown = "\n".join(str(element.value) for element in app.markdown)
     assert "**The textbook contrast.** The first curve, the **SimpleRNN (last state)**" in markdown
     captions = "\n".join(str(element.value) for element in app.caption)
-    assert "The dashed SimpleRNN (mean of states) is **a fix a practitioner would use**." in captions
+    assert "The dashed SimpleRNN (mean of states) is **a fix a practitioner would use**, for a while." in captions
     assert memory.MEAN_READOUT_REASON in captions
+    held = [f"{row['accuracy']:.1%} at {row['distance']}" for row in RESULT["models"]["rnn"]["accuracy"][1:]]
+    assert f"The SimpleRNN (mean of states) keeps {', '.join(held)} filler tokens." in captions
     # The contrast is told before the charts: its sentence precedes the accuracy summary on the page.
     assert texts.index(RESULT["contrast_summary"]) < texts.index(RESULT["accuracy_summary"])
 
