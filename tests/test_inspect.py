@@ -255,3 +255,33 @@ def test_a_gated_cell_with_another_recurrent_activation_takes_the_reference_path
     assert _occlusion_runner(classifier) is not None  # Keras's defaults: the fast path
     model.get_layer("recurrent").cell.recurrent_activation = keras.activations.get("hard_sigmoid")
     assert _occlusion_runner(classifier) is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "owner", "attribute", "value"),
+    [
+        ("rnn", "cell", "use_bias", False),
+        ("lstm", "cell", "use_bias", False),
+        ("gru", "cell", "reset_after", False),
+        ("gru", "layer", "go_backwards", True),
+        ("rnn", "layer", "stateful", True),
+    ],
+)
+def test_a_cell_or_layer_the_fast_occlusion_does_not_model_takes_the_reference_path(kind, owner, attribute, value):
+    """The prefix-sharing occlusion assumes a biased cell, Keras's default GRU, and a layer that reads forwards from
+    a zero state: a model that differs in any one of these gets no fast path (the Inspector's reference instead)."""
+    import keras
+
+    from rnndemo import models
+    from rnndemo.inspect import _occlusion_runner
+    from rnndemo.serving import Classifier
+    from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
+
+    words = [PADDING_TOKEN, OOV_TOKEN, "good", "bad"]
+    keras.utils.set_random_seed(5)
+    model = models.build_model(models.ModelArchitecture(kind, len(words), 4, 3))
+    classifier = Classifier(kind, model, Vocabulary(words), 10)
+    assert _occlusion_runner(classifier) is not None  # as built: the fast path
+    layer = model.get_layer("recurrent")
+    setattr(layer.cell if owner == "cell" else layer, attribute, value)
+    assert _occlusion_runner(classifier) is None
