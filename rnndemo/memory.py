@@ -258,15 +258,18 @@ def contrast_sentence(result: dict) -> str:
         (later for later in distances if later > distance and plain[later]["accuracy"] >= share + REBOUND), None
     )
     if rebound is not None:
+        # Every longer filler begins with the shorter one, so the state after `distance` filler tokens is a
+        # prefix's state of the longer sequences: if their verdicts still tell reviews apart, so did that state.
         cause = (
-            "the filler pushed every verdict to one side while its state still differed between reviews"
+            "its state still carried the review (the longer sequences begin with these), and the filler had pushed "
+            "every verdict to one side"
             if same
-            else "it had not forgotten everything"
+            else "it had not forgotten the review"
         )
         sentence += (
-            f" Its curve is not monotone: at {rebound} tokens it is back at {plain[rebound]['accuracy']:.1%}, so at "
-            f"{distance} {cause}; the gradient, which does not depend on where the filler ends, is the steadier "
-            "evidence."
+            f" The plain {names[TEXTBOOK]}'s curve is not monotone: at {rebound} tokens it is back at "
+            f"{plain[rebound]['accuracy']:.1%}, so at {distance} {cause}; the gradient, which does not depend on "
+            "where the filler ends, is the steadier evidence."
         )
     last = distances[-1]
     if last != distance:
@@ -276,8 +279,8 @@ def contrast_sentence(result: dict) -> str:
 
 
 def mean_readout_sentence(result: dict) -> str:
-    """How long each mean-readout model's accuracy holds, computed: its share at every filler length after 0, and
-    the last state's beside it where measured ("" without a mean-readout model)."""
+    """How long each mean-readout model's accuracy holds, computed: its share at every filler length after 0 (""
+    without a mean-readout model)."""
     names = display_names(result)
     parts = []
     for name, values in result["models"].items():

@@ -195,7 +195,8 @@ def test_the_occlusion_reference_runs_every_copy_once_in_bounded_blocks(
     classifier = inspector.classifier
     ids = np.asarray(classifier.encode(review)[1][:length], dtype=np.int32)
     whole = inspector._occlusion_by_rows(ids)  # one block: the bound is far above 21 × 20 × 256 values
-    monkeypatch.setattr(inspect, "OCCLUSION_BLOCK_VALUES", length * 4 * 64 * 6)
+    units = classifier.model.get_layer("recurrent").units
+    monkeypatch.setattr(inspect, "OCCLUSION_BLOCK_VALUES", length * 4 * units * 6)
     blocks = []
     real = classifier.predict_ids_exact
 
@@ -240,7 +241,7 @@ def test_a_gru_without_keras_default_reset_after_is_refused_with_the_reason():
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_a_gated_cell_with_another_recurrent_activation_takes_the_reference_path(kind):
     """The prefix-sharing occlusion writes Keras's default gate activation (sigmoid) into its equations: an LSTM or a
-    GRU whose gates use another one gets no fast path, so the Inspector measures it by the reference instead."""
+    GRU whose gates use another one gets no fast path (the Inspector then falls back to the reference)."""
     import keras
 
     from rnndemo import models

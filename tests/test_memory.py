@@ -181,18 +181,22 @@ def test_a_plain_rnn_whose_accuracy_comes_back_later_is_said_to_be_not_monotone(
     sentence = memory.contrast_sentence(result([1.0, 0.5, 0.945, 0.5], same=True))
     assert sentence.startswith("With 100 neutral tokens after the review, the plain SimpleRNN (last state) keeps 50.0%")
     assert (
-        "Its curve is not monotone: at 200 tokens it is back at 94.5%, so at 100 the filler pushed every verdict"
-        in sentence
+        "The plain SimpleRNN (last state)'s curve is not monotone: at 200 tokens it is back at 94.5%, so at 100 its "
+        "state still carried the review" in sentence
     )
     assert sentence.endswith("At 400 tokens: the SimpleRNN (last state) 50.0%, the LSTM 50.0%.")
     assert "not monotone" not in memory.contrast_sentence(result([1.0, 0.5, 0.69, 0.5], same=True))
     assert "not monotone" not in memory.contrast_sentence(result([1.0, 0.5, 0.5, 0.5], same=True))
-    assert "it had not forgotten everything" in memory.contrast_sentence(result([1.0, 0.5, 0.9, 0.5], same=False))
+    assert "so at 100 it had not forgotten the review" in memory.contrast_sentence(
+        result([1.0, 0.5, 0.9, 0.5], same=False)
+    )
 
 
 def test_the_mean_readout_sentence_names_every_filler_length():
-    sentence = memory.mean_readout_sentence(_result(0.5, 0.6, 0.7, 0.8))
-    assert sentence == "The SimpleRNN (mean of states) keeps 80.0% at 400 filler tokens."
+    result = _result(0.5, 0.6, 0.7, 0.8)
+    result["models"]["rnn"]["accuracy"].insert(1, {"distance": 100, "accuracy": 0.925})
+    sentence = memory.mean_readout_sentence(result)
+    assert sentence == "The SimpleRNN (mean of states) keeps 92.5% at 100, 80.0% at 400 filler tokens."
     assert memory.mean_readout_sentence({"models": {"lstm": {"readout": "last", "accuracy": []}}}) == ""
 
 

@@ -260,9 +260,18 @@ def test_every_classifier_is_kept_by_one_rule_that_its_own_history_reproduces(bu
     manifest = bundle.manifest
     patience = manifest["training_config"]["patience"]
     assert {choice.select_by for choice in CLASSIFIERS} == {"accuracy"}
-    # The recorded choices are the code's: `train --add` replaces a retrained model's entry.
+    # The recorded choices are the configuration's (`train --add` replaces a retrained model's entry; the entries of
+    # the LSTM, the DFN and the CNN were filled in from it once, by `training.record_classifier_choices`, when this
+    # was added), and each agrees with what the model's own entry recorded when it was trained.
     recorded = {entry["name"]: entry for entry in manifest["training_config"]["classifiers"]}
     assert recorded == {choice.name: json.loads(json.dumps(asdict(choice))) for choice in CLASSIFIERS}
+    for name, entry in (
+        {name: manifest["models"][name] for name in NEURAL_NAMES} | manifest["experiment_models"]
+    ).items():
+        trained = entry["hyperparameters"]
+        for key in ("units", "spatial_dropout", "output_dropout", "dropout", "learning_rate", "learning_rate_decay"):
+            assert recorded[name][key] == trained[key], (name, key)
+        assert f"validation {recorded[name]['select_by']}" == trained["selected_by"], name
     entries = {name: manifest["models"][name] for name in NEURAL_NAMES} | manifest["experiment_models"]
     assert set(entries) == {choice.name for choice in CLASSIFIERS}
     for name, entry in entries.items():

@@ -525,6 +525,15 @@ def test_contrast_1_the_gated_models_dip_and_come_back(blocks, bundle, contrast_
     for name, word, position in (("lstm", up.group(1), up.group(2)), ("gru", up.group(3), up.group(4))):
         last = found[name][-1]
         assert last.upwards and (word, int(position)) == (tokens[last.position], last.position + 1), name
+    wavers = quoted(
+        part,
+        r"The GRU wavers on the way down: above 0\.5 again at \"(\w+)\" \(token (\d+)\), below at \"(\w+)\" "
+        r"\(token (\d+)\)",
+    )
+    back_up, down_again = found["gru"][1], found["gru"][2]  # the crossings after its first fall
+    assert back_up.upwards and not down_again.upwards
+    assert (wavers.group(1), int(wavers.group(2))) == (tokens[back_up.position], back_up.position + 1)
+    assert (wavers.group(3), int(wavers.group(4))) == (tokens[down_again.position], down_again.position + 1)
     removed = quoted(part, r"Removing \"(\w+)\" \(token (\d+)\) alone would leave either of them negative")
     for name in ("lstm", "gru"):
         reading = readings[1, name]
@@ -625,6 +634,9 @@ def test_contrast_3_how_far_back_each_model_looks(blocks, bundle, readings, cont
         part, r"the GRU's (\d+), and the SimpleRNN's all (\d+), because the SimpleRNN classifies the \*\*mean\*\*"
     )
     assert int(others.group(1)) == reach["gru"].tokens_back
+    same = quoted(part, r"Both gated models' importance reaches back to the same\s+token, (\d+) \(\"(\w+)\"\)")
+    assert reach["lstm"].earliest == reach["gru"].earliest == int(same.group(1)) - 1
+    assert readings[3, "gru"].tokens[reach["gru"].earliest] == same.group(2)
     assert int(others.group(2)) == reach["rnn"].tokens_back == length
     assert bundle.manifest["models"]["rnn"]["hyperparameters"]["readout"] == "mean"
     right = quoted(part, r"All three are right \(SimpleRNN (\d\.\d{3}), LSTM (\d\.\d{3}), GRU (\d\.\d{3})\)")
