@@ -216,21 +216,26 @@ def test_the_occlusion_reference_runs_every_copy_once_in_bounded_blocks(
     np.testing.assert_allclose(blocked, whole, atol=1e-6)
 
 
-def test_a_gru_without_keras_default_reset_after_is_refused_with_the_reason():
-    """The GRU trace follows Keras's default cell (reset_after=True); any other GRU is refused by name, not traced
-    with the wrong equations."""
+def fresh_tiny_classifier(kind: str, seed: int):
+    """A new seeded 3-unit classifier of `kind` over four words, for tests that change its layers (never cached)."""
     import keras
 
     from rnndemo import models
-    from rnndemo.inspect import Inspector
     from rnndemo.serving import Classifier
     from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
 
     words = [PADDING_TOKEN, OOV_TOKEN, "good", "bad"]
-    keras.utils.set_random_seed(3)
-    classifier = Classifier(
-        "gru", models.build_model(models.ModelArchitecture("gru", len(words), 4, 3)), Vocabulary(words), 10
-    )
+    keras.utils.set_random_seed(seed)
+    model = models.build_model(models.ModelArchitecture(kind, len(words), 4, 3))
+    return Classifier(kind, model, Vocabulary(words), 10)
+
+
+def test_a_gru_without_keras_default_reset_after_is_refused_with_the_reason():
+    """The GRU trace follows Keras's default cell (reset_after=True); any other GRU is refused by name, not traced
+    with the wrong equations."""
+    from rnndemo.inspect import Inspector
+
+    classifier = fresh_tiny_classifier("gru", seed=3)
     Inspector(classifier)  # Keras's default: inspected
     classifier.sequence_model.get_layer("recurrent_sequence").cell.reset_after = False
     with pytest.raises(ValueError) as refused:
@@ -244,17 +249,11 @@ def test_a_gated_cell_with_another_recurrent_activation_takes_the_reference_path
     GRU whose gates use another one gets no fast path (the Inspector then falls back to the reference)."""
     import keras
 
-    from rnndemo import models
     from rnndemo.inspect import _occlusion_runner
-    from rnndemo.serving import Classifier
-    from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
 
-    words = [PADDING_TOKEN, OOV_TOKEN, "good", "bad"]
-    keras.utils.set_random_seed(4)
-    model = models.build_model(models.ModelArchitecture(kind, len(words), 4, 3))
-    classifier = Classifier(kind, model, Vocabulary(words), 10)
+    classifier = fresh_tiny_classifier(kind, seed=4)
     assert _occlusion_runner(classifier) is not None  # Keras's defaults: the fast path
-    model.get_layer("recurrent").cell.recurrent_activation = keras.activations.get("hard_sigmoid")
+    classifier.model.get_layer("recurrent").cell.recurrent_activation = keras.activations.get("hard_sigmoid")
     assert _occlusion_runner(classifier) is None
 
 
@@ -271,18 +270,10 @@ def test_a_gated_cell_with_another_recurrent_activation_takes_the_reference_path
 def test_a_cell_or_layer_the_fast_occlusion_does_not_model_takes_the_reference_path(kind, owner, attribute, value):
     """The prefix-sharing occlusion assumes a biased cell, Keras's default GRU, and a layer that reads forwards from
     a zero state: a model that differs in any one of these gets no fast path (the Inspector's reference instead)."""
-    import keras
-
-    from rnndemo import models
     from rnndemo.inspect import _occlusion_runner
-    from rnndemo.serving import Classifier
-    from rnndemo.vocab import OOV_TOKEN, PADDING_TOKEN, Vocabulary
 
-    words = [PADDING_TOKEN, OOV_TOKEN, "good", "bad"]
-    keras.utils.set_random_seed(5)
-    model = models.build_model(models.ModelArchitecture(kind, len(words), 4, 3))
-    classifier = Classifier(kind, model, Vocabulary(words), 10)
+    classifier = fresh_tiny_classifier(kind, seed=5)
     assert _occlusion_runner(classifier) is not None  # as built: the fast path
-    layer = model.get_layer("recurrent")
+    layer = classifier.model.get_layer("recurrent")
     setattr(layer.cell if owner == "cell" else layer, attribute, value)
     assert _occlusion_runner(classifier) is None
