@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -109,6 +110,21 @@ def wait_for_idle(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_function(SCRIPT_IDLE, polling=POLL_MS, timeout=timeout_ms)
     page.wait_for_timeout(150)  # let the last deltas paint
     page.wait_for_function(SCRIPT_IDLE, polling=POLL_MS, timeout=timeout_ms)
+
+
+def open_from_navigation(page, title: str, headings: dict[str, str], timeout_ms: int = 120_000) -> str:
+    """Click `title` in the sidebar as a visitor would and wait until the new page's own heading
+    (`headings[path]`) has been drawn and its script has finished; return the page's path.
+
+    The old page is idle and has a heading too, so waiting for idle alone can return before the
+    switch has begun (a CI run caught it between the two pages, with no heading at all)."""
+    link = page.locator("[data-testid='stSidebarNav'] a", has_text=title).first
+    path = urllib.parse.urlsplit(link.get_attribute("href") or "").path
+    link.click()
+    page.wait_for_function("(path) => window.location.pathname === path", arg=path, timeout=timeout_ms)
+    page.locator("h1", has_text=headings[path]).first.wait_for(timeout=timeout_ms)
+    wait_for_idle(page, timeout_ms)
+    return path
 
 
 def paste_review(page, text: str, area_index: int = 0) -> None:
