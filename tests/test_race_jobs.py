@@ -106,6 +106,9 @@ def test_one_job_per_visitor_and_the_others_wait_in_line(jobs):
     jobs.stop("first")
 
 
+# Slow like its neighbours: the module's workers import TensorFlow in processes of their own (the fast tier spent
+# more CPU on this one test's workers than on any test module, py-spy over `make test-fast`'s tests).
+@pytest.mark.slow
 def test_a_queued_job_leaves_the_queue_at_stop_without_starting(jobs):
     jobs.submit("ahead", LONG)
     wait_until(lambda: jobs.touch("ahead").state == "running", WORKER_WAIT)
