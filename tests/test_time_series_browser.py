@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.browser import wait_for_idle
+from benchmarks.browser import open_from_navigation, wait_for_idle
 from rnndemo import forecast_serving
 
 from .browser_sweep import exceptions, perform, settle
 from .conftest import MODELS_DIR
-from .test_browser import browser, server  # noqa: F401 - the same fixtures and Chromium check as test_browser
+from .test_browser import NAVIGATION_HEADINGS, browser, server  # noqa: F401 - the same fixtures and Chromium check as test_browser
 
 pytestmark = pytest.mark.browser  # drives Chromium against a real server: left out of `make test-fast`
 MAIN = "[data-testid='stMain'] "
@@ -189,9 +189,9 @@ def test_the_options_are_in_the_link_reload_a_copied_link_and_back_keep_them(ser
     settle(page)
     assert view(page) == chosen and "ts_horizon_co2=52" in page.url
 
-    page.locator("[data-testid='stSidebarNav'] a", has_text="Inside the RNN").first.click()
+    open_from_navigation(page, "Inside the RNN", NAVIGATION_HEADINGS)
     settle(page)
-    page.locator("[data-testid='stSidebarNav'] a", has_text="Time series").first.click()
+    open_from_navigation(page, "Time series", NAVIGATION_HEADINGS)
     settle(page)
     assert view(page) == chosen
     page.reload()
