@@ -35,12 +35,10 @@ test-fast:
 
 # Mutation testing (not part of `make test`): mutmut changes the core modules one small edit at a time and runs
 # their fast tests (pyproject.toml's [tool.mutmut]); every mutant must be killed. The text and vocab stages, the CSV
-# escaping of batch downloads, and model loading in serving. Score, run time and what is left: docs/ARCHITECTURE.md.
-# Of inspect, only the log-odds functions so far: its TensorFlow tracing paths are not in the set yet.
-# MUTANTS="..." overrides the set.
+# escaping of batch downloads, the whole of inspect (its TensorFlow traces and occlusion included), and model loading
+# in serving. Score, run time and what is left: docs/ARCHITECTURE.md. MUTANTS="..." overrides the set.
 MUTANTS ?= "rnndemo.text.*" "rnndemo.vocab.*" "rnndemo.batch.x_neutralise_cell*" "rnndemo.batch.x_csv_*" \
-	"rnndemo.serving.x__load_*" "rnndemo.serving.x_load_*" "rnndemo.inspect.x_log_odds*" \
-	"rnndemo.inspect.xǁInspectorǁlog_odds_importance*"
+	"rnndemo.serving.x__load_*" "rnndemo.serving.x_load_*" "rnndemo.inspect.*"
 
 mutate:
 	bash scripts/setup.sh --dev

@@ -59,14 +59,20 @@ class Inspection:
             "ids": self.ids,
             "cut_tokens": self.cut_tokens,
             "readout": self.readout,
-            "hidden": np.round(self.hidden, 6).tolist(),
-            "trajectory": np.round(self.trajectory, 6).tolist(),
+            "hidden": _six_decimals(self.hidden),
+            "trajectory": _six_decimals(self.trajectory),
         }
         if self.cell is not None:
-            payload["cell"] = np.round(self.cell, 6).tolist()
+            payload["cell"] = _six_decimals(self.cell)
         if self.gates is not None:
-            payload["gates"] = {name: np.round(values, 6).tolist() for name, values in self.gates.items()}
+            payload["gates"] = {name: _six_decimals(values) for name, values in self.gates.items()}
         return payload
+
+
+def _six_decimals(values: np.ndarray) -> list:
+    # Rounded in float64: a float32 rounded to 6 decimals is still the nearest float32, which JSON then prints
+    # in 17 digits (0.123457 became 0.12345699965953827).
+    return np.round(np.asarray(values, dtype=np.float64), 6).tolist()
 
 
 def _lstm_tracer(classifier):
@@ -265,19 +271,22 @@ class Inspector:
         self.layer = type(classifier.model.get_layer("recurrent")).__name__  # from the loaded model itself
         self._trace = {"LSTM": _lstm_tracer, "GRU": _gru_tracer}.get(self.layer, lambda _: None)(classifier)
         self._occlusion = _occlusion_runner(classifier)
-        for compiled in (self._trace, self._occlusion):  # traced now, under one thread, so concurrent first
-            if compiled is not None:  # requests never race a trace
-                tensorflow_call(compiled, tf.constant([2, 3], dtype=tf.int32))
+        # Traced and run once now, under one thread, so concurrent first requests never race a trace. Any ids and
+        # dtype warm the same trace (the input signature converts them): those mutants are the same program.
+        for compiled in (self._trace, self._occlusion):
+            if compiled is not None:
+                tensorflow_call(compiled, tf.constant([2, 3], dtype=tf.int32))  # pragma: no mutate
 
     def inspect(self, text: str, options: CleaningOptions = CleaningOptions()) -> Inspection:
         started = time.perf_counter()
         tokens, ids, cut = self.classifier.encode(text, options)
-        probabilities, states = self.classifier.run_steps(np.asarray([ids], dtype=np.int32))
+        # No dtype here: run_steps and the traces' input signatures convert the ids to int32 themselves.
+        probabilities, states = self.classifier.run_steps(np.asarray([ids]))
         cell = gates = None
         if self.layer == "LSTM":
-            _, cell, gate_values = tensorflow_call(self._trace, np.asarray(ids, dtype=np.int32))
+            _, cell, gate_values = tensorflow_call(self._trace, ids)
         elif self.layer == "GRU":
-            _, gate_values = tensorflow_call(self._trace, np.asarray(ids, dtype=np.int32))
+            _, gate_values = tensorflow_call(self._trace, ids)
         if self._trace is not None:
             names = GATES_BY_LAYER[self.layer]
             gates = {name: gate_values[:, position, :] for position, name in enumerate(names)}
@@ -301,11 +310,12 @@ class Inspector:
         (the same as setting its id to 0, which the embedding masks; the tests compare the two).
         Padding (id 0) is already skipped and so always gets exactly 0.
         """
-        ids = np.asarray(ids, dtype=np.int32)
+        ids = np.asarray(ids)  # the runner's input signature and the reference's model convert it to int32
         if self._occlusion is None:
             probabilities = self._occlusion_by_rows(ids)
         else:
-            probabilities = tensorflow_call(self._occlusion, ids).astype(np.float64)
+            probabilities = tensorflow_call(self._occlusion, ids)
+        probabilities = probabilities.astype(np.float64)  # pragma: no mutate (astype(None) is float64 too)
         importance = probabilities[0] - probabilities[1:]
         importance[ids == PADDING_INDEX] = 0.0
         return float(probabilities[0]), importance

@@ -32,13 +32,29 @@ def bundle():
     return loaded_once("models")
 
 
+def mutmut_stats_run() -> bool:
+    """True while mutmut records which tests call each function (`make mutate`'s first pass).
+
+    mutmut later runs each mutant against only the tests that called its function then. An object built once per
+    process calls its builders for the first test alone (an inspector's tracers, the occlusion runner), so every
+    other test that uses it would never meet those mutants: in this pass each test builds its own.
+    """
+    return os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
 @pytest.fixture(scope="session")
 def shared_inspector(bundle):
     """A committed classifier's inspector by name, the very one the Inside page uses (`rnndemo.loading`): its
     compiled functions are traced once per worker, not once per test (about 0.7 s each)."""
     from rnndemo import loading
+    from rnndemo.inspect import Inspector
 
-    return lambda name: loading.inspector(str(MODELS_DIR), name)
+    def inspector(name: str):
+        if mutmut_stats_run():
+            return Inspector(bundle.classifiers[name])
+        return loading.inspector(str(MODELS_DIR), name)
+
+    return inspector
 
 
 @pytest.fixture

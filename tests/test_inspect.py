@@ -142,6 +142,52 @@ def test_inspection_json_has_the_promised_keys(shared_inspector):
     assert len(payload["hidden"]) == len(payload["tokens"]) == 3
 
 
+def _assert_rounded_copy(values, array, where: str) -> None:
+    """`values` (from JSON) is `array` rounded to 6 decimals: the same shape, within half a unit of the 6th."""
+    values = np.asarray(values, dtype=np.float64)
+    assert values.shape == np.shape(array), where
+    np.testing.assert_allclose(values, np.asarray(array, dtype=np.float64), rtol=0, atol=5.001e-7, err_msg=where)
+    scaled = values * 1e6
+    assert np.abs(scaled - np.rint(scaled)).max() < 1e-3, where  # no digit beyond the 6th
+
+
+@pytest.mark.parametrize(
+    ("name", "with_cell", "gate_names"),
+    [
+        ("rnn", False, None),
+        ("lstm", True, {"input", "forget", "cell_candidate", "output"}),
+        ("gru", False, {"update", "reset", "candidate"}),
+    ],
+)
+def test_an_inspection_as_json_is_each_of_its_fields_with_numbers_to_six_decimals(
+    shared_inspector, name, with_cell, gate_names
+):
+    """The CLI's `inspect --json`: a cell state for the LSTM only, gates for the gated cells only, and every
+    number of the inspection rounded to 6 decimals, through a JSON round trip."""
+    import json
+
+    inspection = shared_inspector(name).inspect("A fine film, but the ending drags on and on.")
+    payload = json.loads(json.dumps(inspection.to_json()))
+    keys = {"model", "tokens", "ids", "cut_tokens", "readout", "hidden", "trajectory"}
+    assert set(payload) == keys | ({"cell"} if with_cell else set()) | ({"gates"} if gate_names else set())
+    assert [payload[key] for key in ("model", "tokens", "ids", "cut_tokens", "readout")] == [
+        name,
+        inspection.tokens,
+        inspection.ids,
+        0,
+        inspection.readout,
+    ]
+    assert len(inspection.tokens) == 10
+    _assert_rounded_copy(payload["hidden"], inspection.hidden, "hidden")
+    _assert_rounded_copy(payload["trajectory"], inspection.trajectory, "trajectory")
+    if with_cell:
+        _assert_rounded_copy(payload["cell"], inspection.cell, "cell")
+    if gate_names:
+        assert set(payload["gates"]) == gate_names
+        for gate, values in payload["gates"].items():
+            _assert_rounded_copy(values, inspection.gates[gate], gate)
+
+
 @pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
 def test_occlusion_sharing_the_prefix_equals_running_every_copy_from_the_start(bundle, review, shared_inspector, name):
     """The compiled prefix-sharing occlusion gives the numbers of the reference: every copy with one id set to 0,
@@ -216,8 +262,9 @@ def test_the_occlusion_reference_runs_every_copy_once_in_bounded_blocks(
     np.testing.assert_allclose(blocked, whole, atol=1e-6)
 
 
-def fresh_tiny_classifier(kind: str, seed: int):
-    """A new seeded 3-unit classifier of `kind` over four words, for tests that change its layers (never cached)."""
+def fresh_tiny_classifier(kind: str, seed: int, readout: str = "last"):
+    """A new seeded 3-unit classifier of `kind` over four words that reads the last 10 tokens, for tests that change
+    its layers (never cached)."""
     import keras
 
     from rnndemo import models
@@ -226,8 +273,52 @@ def fresh_tiny_classifier(kind: str, seed: int):
 
     words = [PADDING_TOKEN, OOV_TOKEN, "good", "bad"]
     keras.utils.set_random_seed(seed)
-    model = models.build_model(models.ModelArchitecture(kind, len(words), 4, 3))
+    model = models.build_model(models.ModelArchitecture(kind, len(words), 4, 3, readout=readout))
     return Classifier(kind, model, Vocabulary(words), 10)
+
+
+@pytest.mark.parametrize(("kind", "readout"), [("rnn", "mean"), ("lstm", "last"), ("gru", "mean")])
+def test_an_inspection_says_which_model_read_what_under_the_visitors_cleaning_and_how_long_it_took(kind, readout):
+    """The model's name and readout, the tokens and ids read under the cleaning the visitor chose (here: case kept,
+    so "Good" is not the vocabulary's "good"), how many tokens were cut before the last 10, and the seconds the
+    inspection took, within the time measured around it."""
+    import time
+
+    from rnndemo.inspect import Inspector
+    from rnndemo.text import CleaningOptions
+
+    inspector = Inspector(fresh_tiny_classifier(kind, seed=7, readout=readout))
+    words = ["Good", "bad"] * 6 + ["Good"]  # 13 words: the first 3 are cut
+    started = time.perf_counter()
+    inspection = inspector.inspect(" ".join(words), CleaningOptions(lowercase=False))
+    elapsed = time.perf_counter() - started
+    assert (inspection.model, inspection.readout, inspection.cut_tokens) == (kind, readout, 3)
+    assert inspection.tokens == words[3:]
+    assert inspection.ids == [1 if word == "Good" else 3 for word in words[3:]]  # "Good": out of vocabulary
+    assert 0 < inspection.seconds <= elapsed
+    assert inspector.inspect(" ".join(words)).ids == [2 if word == "Good" else 3 for word in words[3:]]
+
+
+def test_importance_without_the_fast_path_is_each_removal_run_by_the_keras_model_itself():
+    """A model the prefix-sharing occlusion does not model (here a SimpleRNN whose cell reports no bias) gets its
+    importance from the reference: p(text) − p(text without token t), the same numbers as the Keras model's own call
+    on every occluded copy, and as the fast path gave before the change; padding gets exactly 0."""
+    from rnndemo.inspect import Inspector
+
+    classifier = fresh_tiny_classifier("rnn", seed=6)
+    ids = [0, 2, 3, 1, 2, 2, 3]
+    fast_probability, fast_importance = Inspector(classifier).importance(ids)
+    classifier.model.get_layer("recurrent").cell.use_bias = False  # Keras still adds the bias it built
+    inspector = Inspector(classifier)
+    assert inspector._occlusion is None
+    probability, importance = inspector.importance(ids)
+    rows = np.array([ids] + [[0 if column == row else id_ for column, id_ in enumerate(ids)] for row in range(7)])
+    by_keras = np.asarray(classifier.model(rows, training=False))[:, 0].astype(np.float64)
+    assert probability == pytest.approx(by_keras[0], abs=1e-6)
+    np.testing.assert_allclose(importance, by_keras[0] - by_keras[1:], atol=1e-6)
+    assert importance[0] == 0.0 and np.abs(importance[1:]).min() > 1e-4
+    assert probability == pytest.approx(fast_probability, abs=1e-6)
+    np.testing.assert_allclose(importance, fast_importance, atol=1e-6)
 
 
 def test_a_gru_without_keras_default_reset_after_is_refused_with_the_reason():
@@ -277,3 +368,20 @@ def test_a_cell_or_layer_the_fast_occlusion_does_not_model_takes_the_reference_p
     layer = classifier.model.get_layer("recurrent")
     setattr(layer.cell if owner == "cell" else layer, attribute, value)
     assert _occlusion_runner(classifier) is None
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_an_inspector_traces_each_function_once_when_built_and_never_per_request(kind):
+    """Built, an Inspector has traced its gate trace and its occlusion runner once, on its own thread; requests of
+    any length (ids as a list or as int64, as a page passes them) reuse that trace instead of tracing again."""
+    from rnndemo.inspect import Inspector
+
+    inspector = Inspector(fresh_tiny_classifier(kind, seed=8))
+    compiled = [function for function in (inspector._trace, inspector._occlusion) if function is not None]
+    assert len(compiled) == (1 if kind == "rnn" else 2)
+    assert [function.experimental_get_tracing_count() for function in compiled] == [1] * len(compiled)
+    for text in ("good", "good bad bad", "bad good " * 9):
+        inspection = inspector.inspect(text)
+        inspector.importance(inspection.ids)
+        inspector.importance(np.asarray(inspection.ids, dtype=np.int64))
+    assert [function.experimental_get_tracing_count() for function in compiled] == [1] * len(compiled)
